@@ -1,0 +1,212 @@
+/**
+ * Command line: argv → a typed command with its options, and the help text.
+ * Every problem is a {@linkcode UsageError} with a one-line message.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.ts";
+import { SUITE_NAMES, type SuiteName } from "./result.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The tool's version, from `deno.json`. */
+export const VERSION: string = denoJson.version;
+
+/** Program name used in messages. */
+export const PROGRAM = "fakeai-bench";
+
+/** Options of the `run` command, as given on the command line. */
+export interface RunArgs {
+  /** Target base URL; absent = start the embedded server. */
+  url: string | null;
+  /** API key (from `--api-key` or `OPENAI_API_KEY`). */
+  apiKey: string | null;
+  /** Model to use for every request instead of the payloads' models. */
+  model: string | null;
+  /** Suites to run, in run order. */
+  suites: SuiteName[];
+  /** True when `--suite` was given (explicit request). */
+  suitesExplicit: boolean;
+  /** Quick mode. */
+  quick: boolean;
+  /** Skip the memory suite. */
+  skipMemory: boolean;
+  /** Output folder; absent = `results/<UTC timestamp>/`. */
+  outputDir: string | null;
+  /** Seed for prompts and the embedded server. */
+  seed: number;
+  /** Print only the output path. */
+  quiet: boolean;
+  /** Per-request timeout in seconds. */
+  timeoutS: number;
+}
+
+/** A parsed command line. */
+export type Command =
+  | { kind: "help"; topic: string | null }
+  | { kind: "version" }
+  | { kind: "run"; args: RunArgs }
+  | { kind: "serve"; argv: string[] };
+
+/** Commands the tool knows. */
+export const COMMANDS = ["run", "serve"] as const;
+
+const HINT = `run '${PROGRAM} --help' for usage`;
+
+/** Turn a `node:util` parseArgs error into a one-line usage message. */
+function usageFromParseError(err: unknown): UsageError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const unknown = msg.match(/Unknown option '([^']+)'/);
+  if (unknown) return new UsageError(`unknown option ${unknown[1]}; ${HINT}`);
+  const missing = msg.match(/Option '([^']+?)(?: <value>)?' argument missing/);
+  if (missing) {
+    return new UsageError(`option ${missing[1].split(",").pop()!.trim()} needs a value; ${HINT}`);
+  }
+  const positional = msg.match(/Unexpected argument '([^']+)'/);
+  if (positional) return new UsageError(`unexpected argument '${positional[1]}'; ${HINT}`);
+  return new UsageError(`${msg.split("\n")[0]}; ${HINT}`);
+}
+
+/** Parse a number option; `integer` requires a whole number, `min` a lower bound. */
+export function parseNumber(
+  flag: string,
+  raw: string,
+  opts: { integer?: boolean; min?: number; exclusiveMin?: number; max?: number } = {},
+): number {
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`${flag} expects a number, got '${raw}'; ${HINT}`);
+  }
+  if (opts.integer && !Number.isInteger(value)) {
+    throw new UsageError(`${flag} expects a whole number, got '${raw}'`);
+  }
+  if (opts.exclusiveMin !== undefined && value <= opts.exclusiveMin) {
+    throw new UsageError(`${flag} must be greater than ${opts.exclusiveMin}, got ${raw}`);
+  }
+  if (opts.min !== undefined && value < opts.min) {
+    throw new UsageError(`${flag} must be at least ${opts.min}, got ${raw}`);
+  }
+  if (opts.max !== undefined && value > opts.max) {
+    throw new UsageError(`${flag} must be at most ${opts.max}, got ${raw}`);
+  }
+  return value;
+}
+
+/** Map a suite name as typed (`kv-cache`, `kv_cache`, `kv`) to its canonical name. */
+export function parseSuiteName(raw: string): SuiteName {
+  const key = raw.trim().toLowerCase().replace(/_/g, "-");
+  const alias: Record<string, SuiteName> = { kv: "kv-cache", cache: "kv-cache" };
+  const name = (SUITE_NAMES as readonly string[]).includes(key) ? key as SuiteName : alias[key];
+  if (!name) {
+    throw new UsageError(`unknown suite '${raw}'; choose from ${SUITE_NAMES.join(", ")}`);
+  }
+  return name;
+}
+
+const RUN_OPTIONS = {
+  url: { type: "string" },
+  "api-key": { type: "string" },
+  model: { type: "string" },
+  suite: { type: "string", multiple: true },
+  quick: { type: "boolean" },
+  "skip-memory": { type: "boolean" },
+  "output-dir": { type: "string", short: "o" },
+  seed: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+/**
+ * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
+ * Throws {@linkcode UsageError}.
+ */
+export function parseCommandLine(
+  argv: string[],
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): Command {
+  let rest = argv;
+  let command = "run";
+  if (rest.length > 0 && !rest[0].startsWith("-")) {
+    if (rest[0] === "help") return { kind: "help", topic: rest[1] ?? null };
+    if (!(COMMANDS as readonly string[]).includes(rest[0])) {
+      throw new UsageError(`unknown command '${rest[0]}'; choose from ${COMMANDS.join(", ")}`);
+    }
+    command = rest[0];
+    rest = rest.slice(1);
+  }
+  if (command === "serve") {
+    if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
+    return { kind: "serve", argv: rest };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw usageFromParseError(err);
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: "help", topic: "run" };
+  if (v.version) return { kind: "version" };
+  const suitesExplicit = v.suite !== undefined && v.suite.length > 0;
+  let suites: SuiteName[] = suitesExplicit
+    ? [...new Set(v.suite!.flatMap((s) => s.split(",")).map(parseSuiteName))]
+    : [...SUITE_NAMES];
+  suites = SUITE_NAMES.filter((s) => suites.includes(s));
+  if (v["skip-memory"]) suites = suites.filter((s) => s !== "memory");
+  if (suites.length === 0) throw new UsageError(`no suite left to run; ${HINT}`);
+  const apiKey = v["api-key"] ?? env("OPENAI_API_KEY") ?? null;
+  return {
+    kind: "run",
+    args: {
+      url: v.url ?? null,
+      apiKey: apiKey === "" ? null : apiKey,
+      model: v.model ?? null,
+      suites,
+      suitesExplicit,
+      quick: v.quick === true,
+      skipMemory: v["skip-memory"] === true,
+      outputDir: v["output-dir"] ?? null,
+      seed: v.seed === undefined ? 42 : parseNumber("--seed", v.seed, { integer: true, min: 0 }),
+      quiet: v.quiet === true,
+      timeoutS: v.timeout === undefined
+        ? 120
+        : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+    },
+  };
+}
+
+/** Help text of the `run` command (also the top-level help). */
+export function runHelp(): string {
+  return `${PROGRAM} ${VERSION} — benchmark an OpenAI-compatible LLM server
+
+Usage:
+  ${PROGRAM} [run] [options]       run the benchmark suites
+  ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
+  ${PROGRAM} help serve            options of the embedded server
+
+With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
+benchmarks it, and stops it at the end.
+
+Options:
+  --url URL            target base URL, e.g. http://127.0.0.1:8000 (a trailing /v1 is fine)
+  --api-key KEY        bearer key; default: $OPENAI_API_KEY. Never written to any output
+  --model ID           send every request to this model instead of the payloads' models
+  --suite NAME         suite to run: ${SUITE_NAMES.join(", ")} (repeatable or
+                       comma-separated; default: all)
+  --quick              reduced test set (about a minute)
+  --skip-memory        do not run the memory suite
+  -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
+  --seed N             seed for prompts and the embedded server (default 42)
+  --timeout S          per-request timeout in seconds (default 120)
+  -q, --quiet          print only the output folder
+  -h, --help           this help
+  -V, --version        print the version
+
+Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
+OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
+130 interrupted (partial reports are still written)
+`;
+}

@@ -1,0 +1,494 @@
+/**
+ * OpenAI-compatible client on `fetch`: target probe, and chat completions, non-streaming and
+ * streaming, each measured into a {@linkcode RequestRecord}.
+ *
+ * @module
+ */
+
+import { TargetError, UsageError } from "./errors.ts";
+import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "./record.ts";
+import { SseParser } from "./sse.ts";
+
+/** Longest error text kept per failed request. */
+const MAX_ERROR_CHARS = 200;
+
+/**
+ * Validate and normalise a base URL: http(s) only, no trailing slash, and a trailing `/v1`
+ * removed (users often paste the OpenAI base URL). Throws {@linkcode UsageError}.
+ */
+export function normalizeBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL (expected http://host:port)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--url must be http or https, got ${url.protocol.replace(":", "")}`);
+  }
+  if (url.username || url.password) {
+    throw new UsageError("--url must not carry credentials; use --api-key or OPENAI_API_KEY");
+  }
+  let path = url.pathname.replace(/\/+$/, "");
+  if (path.endsWith("/v1")) path = path.slice(0, -3);
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+/** Replace every occurrence of each secret in `text` by `***`. */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s && s.length > 0) out = out.split(s).join("***");
+  }
+  return out;
+}
+
+/** What the probe learnt about the target. */
+export interface ProbeResult {
+  /** Normalised base URL. */
+  baseUrl: string;
+  /** HTTP status of `GET /health`, or null when it did not answer. */
+  healthStatus: number | null;
+  /** The `status` field of the health body, when it had one. */
+  healthState: string | null;
+  /** Model ids from `GET /v1/models`. */
+  models: string[];
+  /** `server` response header of `/v1/models`, when present. */
+  serverHeader: string | null;
+  /** Milliseconds the `/v1/models` call took. */
+  modelsLatencyMs: number;
+}
+
+/** Options of {@linkcode probeTarget}. */
+export interface ProbeOptions {
+  /** Bearer key, if any. */
+  apiKey?: string;
+  /** Per-call timeout in ms (default 10 000). */
+  timeoutMs?: number;
+}
+
+function authHeaders(apiKey?: string): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "TimeoutError";
+}
+
+/**
+ * Probe a target: `GET /health` (informational: not every server has one) and
+ * `GET /v1/models` (required). Throws {@linkcode TargetError} when the target is unreachable,
+ * rejects the key, or does not look like an OpenAI-compatible API.
+ */
+export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let healthStatus: number | null = null;
+  let healthState: string | null = null;
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    healthStatus = res.status;
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body.status === "string") healthState = body.status;
+    } catch {
+      // a plain-text health answer is fine
+    }
+  } catch (err) {
+    if (isTimeout(err)) {
+      throw new TargetError(`${baseUrl} did not answer within ${timeoutMs / 1000} s`, "timeout");
+    }
+    throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
+  }
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl}/v1/models`, {
+      headers: authHeaders(opts.apiKey),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    if (isTimeout(err)) {
+      throw new TargetError(
+        `${baseUrl}/v1/models did not answer within ${timeoutMs / 1000} s`,
+        "timeout",
+      );
+    }
+    throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
+  }
+  const text = await res.text().catch(() => "");
+  const modelsLatencyMs = performance.now() - t0;
+  if (res.status === 401 || res.status === 403) {
+    throw new TargetError(
+      `${baseUrl} rejected the API key (HTTP ${res.status}); pass a valid --api-key or set OPENAI_API_KEY`,
+      "auth",
+    );
+  }
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!res.ok || !Array.isArray(data)) {
+    throw new TargetError(
+      `${baseUrl} is not an OpenAI-compatible API: GET /v1/models answered HTTP ${res.status}` +
+        (Array.isArray(data) ? "" : " without a JSON model list"),
+      "not_openai",
+    );
+  }
+  const models = data
+    .map((m) => (m && typeof m === "object" ? (m as { id?: unknown }).id : undefined))
+    .filter((id): id is string => typeof id === "string");
+  return {
+    baseUrl,
+    healthStatus,
+    healthState,
+    models,
+    serverHeader: res.headers.get("server"),
+    modelsLatencyMs,
+  };
+}
+
+function connectReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/refused/i.test(msg)) return "connection refused";
+  if (/dns|resolve|lookup|name or service/i.test(msg)) return "host name not found";
+  if (/reset/i.test(msg)) return "connection reset";
+  return msg.split("\n")[0].slice(0, MAX_ERROR_CHARS);
+}
+
+/** A chat message. */
+export interface ChatMessage {
+  /** `system`, `user`, `assistant`… */
+  role: string;
+  /** Message text. */
+  content: string;
+}
+
+/** The body of a chat completion request (extra fields pass through). */
+export interface ChatBody {
+  /** Model id. */
+  model: string;
+  /** Conversation. */
+  messages: ChatMessage[];
+  /** Output length cap. */
+  max_tokens?: number;
+  /** Stream the answer as SSE. */
+  stream?: boolean;
+  /** Anything else the server understands (`ignore_eos`, `temperature`…). */
+  [extra: string]: unknown;
+}
+
+/** Options of {@linkcode ChatClient}. */
+export interface ChatClientOptions {
+  /** Normalised base URL. */
+  baseUrl: string;
+  /** Bearer key, if any. */
+  apiKey?: string;
+  /** Per-request timeout in ms. */
+  timeoutMs: number;
+  /** Idle connections kept per host (the pool size); defaults to 1024. */
+  poolSize?: number;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Aborts the request (outcome `aborted`). */
+  signal?: AbortSignal;
+  /** Open loop: the intended send time (ms, `performance.now()` clock). */
+  tIntendedMs?: number;
+  /** Keep server chunk stamps (`x_sent_ms`) and client arrival times of token events. */
+  keepStamps?: boolean;
+}
+
+/** Chat completions over one shared connection pool. Close it when done. */
+export class ChatClient {
+  readonly #url: string;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #http: Deno.HttpClient;
+  readonly #apiKey?: string;
+
+  /** Create a client with its own connection pool. */
+  constructor(opts: ChatClientOptions) {
+    this.#url = `${opts.baseUrl}/v1/chat/completions`;
+    this.#apiKey = opts.apiKey;
+    this.#headers = { "content-type": "application/json", ...authHeaders(opts.apiKey) };
+    this.#timeoutMs = opts.timeoutMs;
+    this.#http = Deno.createHttpClient({ poolMaxIdlePerHost: opts.poolSize ?? 1024 });
+  }
+
+  /** Close the connection pool. */
+  close(): void {
+    this.#http.close();
+  }
+
+  /**
+   * Send one chat completion and measure it. Streaming requests ask for
+   * `stream_options.include_usage`. Never throws: every failure becomes an outcome.
+   */
+  async chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
+    const streaming = body.stream === true;
+    const payload = streaming
+      ? {
+        ...body,
+        stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
+      }
+      : body;
+    const json = JSON.stringify(payload);
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
+    const t0 = performance.now();
+    const rec = emptyRecord(t0 / 1000, tIntended);
+    let res: Response;
+    try {
+      res = await fetch(this.#url, {
+        method: "POST",
+        headers: this.#headers,
+        body: json,
+        client: this.#http,
+        signal,
+      });
+    } catch (err) {
+      return this.#fail(rec, this.#classify(err, opts.signal, "connect"), err);
+    }
+    rec.status = res.status;
+    rec.worker = res.headers.get("x-fakeai-worker");
+    if (!res.ok) {
+      const outcome: Outcome = res.status === 429
+        ? "http_429"
+        : res.status >= 500
+        ? "http_5xx"
+        : "http_4xx";
+      let detail = "";
+      try {
+        detail = errorDetail(await res.text());
+      } catch {
+        // the body is only for the error sample
+      }
+      return this.#fail(rec, outcome, `HTTP ${res.status}${detail ? `: ${detail}` : ""}`);
+    }
+    return streaming
+      ? await this.#readStream(res, rec, t0, signal, opts)
+      : await this.#readJson(res, rec, t0, opts.signal);
+  }
+
+  async #readJson(
+    res: Response,
+    rec: RequestRecord,
+    t0: number,
+    outer?: AbortSignal,
+  ): Promise<RequestRecord> {
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      return this.#fail(rec, this.#classify(err, outer, "stream_cut"), err);
+    }
+    const tEnd = performance.now();
+    rec.tEnd = tEnd / 1000;
+    rec.e2e = (tEnd - t0) / 1000;
+    let body: ChatCompletionJson;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, 80)}`);
+    }
+    if (!body || typeof body !== "object" || !Array.isArray(body.choices)) {
+      return this.#fail(rec, "bad_body", "response has no choices array");
+    }
+    readUsage(body.usage, rec);
+    const msg = body.choices[0]?.message;
+    const content = typeof msg?.content === "string" ? msg.content : "";
+    const reasoning = typeof msg?.reasoning_content === "string"
+      ? msg.reasoning_content
+      : typeof msg?.reasoning === "string"
+      ? msg.reasoning
+      : "";
+    const hasTools = Array.isArray(msg?.tool_calls) && msg.tool_calls.length > 0;
+    if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
+      const words = `${reasoning} ${content}`.trim();
+      rec.outputTokens = words ? words.split(/\s+/).length : hasTools ? 1 : 0;
+      rec.outputTokensEstimated = true;
+    }
+    if (rec.outputTokens === 0 && !content && !reasoning && !hasTools) {
+      return this.#fail(rec, "no_tokens", "response carried no generated token");
+    }
+    rec.outcome = "ok";
+    return rec;
+  }
+
+  async #readStream(
+    res: Response,
+    rec: RequestRecord,
+    t0: number,
+    signal: AbortSignal,
+    opts: CallOptions,
+  ): Promise<RequestRecord> {
+    if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
+    let first = -1;
+    let last = -1;
+    let events = 0;
+    let tokenEvents = 0;
+    let done = false;
+    let badJson: string | null = null;
+    const stamps: number[] | null = opts.keepStamps ? [] : null;
+    const times: number[] | null = opts.keepStamps ? [] : null;
+    const parser = new SseParser((ev) => {
+      if (done) return;
+      events++;
+      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
+      if (ev.data === "[DONE]") {
+        done = true;
+        return;
+      }
+      let chunk: ChatChunkJson;
+      try {
+        chunk = JSON.parse(ev.data);
+      } catch {
+        if (badJson === null) badJson = ev.data.slice(0, 80);
+        return;
+      }
+      if (!chunk || typeof chunk !== "object") return;
+      if (chunk.usage) readUsage(chunk.usage, rec);
+      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+      const delta = choice?.delta;
+      if (!delta) return;
+      if (
+        (typeof delta.content === "string" && delta.content.length > 0) ||
+        (typeof delta.reasoning_content === "string" && delta.reasoning_content.length > 0) ||
+        (typeof delta.reasoning === "string" && delta.reasoning.length > 0) ||
+        (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
+      ) {
+        tokenEvents++;
+        if (first < 0) first = ev.t;
+        else rec.itl.push((ev.t - last) / 1000);
+        last = ev.t;
+        if (stamps && times && typeof chunk.x_sent_ms === "number") {
+          stamps.push(chunk.x_sent_ms);
+          times.push(ev.t);
+        }
+      }
+    });
+    const reader = res.body.getReader();
+    try {
+      while (true) {
+        const { done: eof, value } = await reader.read();
+        const t = performance.now();
+        if (eof) {
+          parser.end(t);
+          break;
+        }
+        parser.push(value, t);
+      }
+    } catch (err) {
+      rec.tEnd = performance.now() / 1000;
+      rec.e2e = rec.tEnd - rec.tSend;
+      const outcome = this.#classify(err, opts.signal, "stream_cut");
+      if (outcome === "timeout" && !signal.aborted) return this.#fail(rec, "stream_cut", err);
+      return this.#fail(rec, outcome, err);
+    } finally {
+      reader.releaseLock();
+    }
+    const tEnd = performance.now();
+    rec.tEnd = tEnd / 1000;
+    if (badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${badJson}`);
+    if (!done) {
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${events} events`);
+    }
+    if (tokenEvents === 0) {
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(rec, "no_tokens", "stream carried no generated token");
+    }
+    rec.ttft = (first - t0) / 1000;
+    rec.e2e = (last - t0) / 1000;
+    if (rec.outputTokens === 0) {
+      rec.outputTokens = tokenEvents;
+      rec.outputTokensEstimated = true;
+    }
+    rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
+    if (stamps && times && stamps.length > 0) {
+      rec.serverStamps = stamps;
+      rec.tokenTimes = times.map((t) => t / 1000);
+    }
+    rec.outcome = "ok";
+    return rec;
+  }
+
+  #classify(err: unknown, outer: AbortSignal | undefined, otherwise: Outcome): Outcome {
+    if (outer?.aborted) return "aborted";
+    if (isTimeout(err)) return "timeout";
+    if (err instanceof DOMException && err.name === "AbortError") return "timeout";
+    return otherwise;
+  }
+
+  #fail(rec: RequestRecord, outcome: Outcome, err: unknown): RequestRecord {
+    const now = performance.now() / 1000;
+    if (rec.tEnd <= rec.tSend) rec.tEnd = now;
+    if (rec.e2e === 0) rec.e2e = rec.tEnd - rec.tSend;
+    rec.outcome = outcome;
+    const msg = err instanceof Error
+      ? (outcome === "connect" ? connectReason(err) : err.message)
+      : String(err);
+    rec.error = redact(msg.split("\n")[0], [this.#apiKey]).slice(0, MAX_ERROR_CHARS);
+    rec.itl = [];
+    return rec;
+  }
+}
+
+interface UsageJson {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+}
+
+interface ChatCompletionJson {
+  choices?: {
+    message?: {
+      content?: unknown;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      tool_calls?: unknown[];
+    };
+  }[];
+  usage?: UsageJson | null;
+}
+
+interface ChatChunkJson {
+  choices?: {
+    delta?: {
+      content?: unknown;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      tool_calls?: unknown[];
+    };
+  }[];
+  usage?: UsageJson | null;
+  x_sent_ms?: unknown;
+}
+
+function readUsage(usage: UsageJson | null | undefined, rec: RequestRecord): void {
+  if (!usage || typeof usage !== "object") return;
+  if (typeof usage.completion_tokens === "number" && usage.completion_tokens >= 0) {
+    rec.outputTokens = usage.completion_tokens;
+    rec.outputTokensEstimated = false;
+  }
+  if (typeof usage.prompt_tokens === "number") rec.inputTokens = usage.prompt_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === "number") rec.cachedTokens = cached;
+}
+
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text);
+    const m = body?.error?.message ?? body?.detail ?? body?.message;
+    if (typeof m === "string") return m.slice(0, MAX_ERROR_CHARS);
+  } catch {
+    // not JSON
+  }
+  return text.replace(/\s+/g, " ").trim().slice(0, 80);
+}

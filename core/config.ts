@@ -1,0 +1,82 @@
+/**
+ * The effective configuration of a run: command-line options resolved into defaults,
+ * and checks that must pass before any request is sent.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { ConfigError } from "./errors.ts";
+import type { RunArgs } from "./cli.ts";
+import type { SuiteName } from "./result.ts";
+
+/** Everything a run needs to know, resolved. */
+export interface RunConfig {
+  /** Target base URL; null = start the embedded server. */
+  url: string | null;
+  /** API key; never written anywhere. */
+  apiKey: string | null;
+  /** Model override. */
+  model: string | null;
+  /** Suites to run. */
+  suites: SuiteName[];
+  /** True when suites were named explicitly. */
+  suitesExplicit: boolean;
+  /** Quick mode. */
+  quick: boolean;
+  /** Absolute output folder. */
+  outputDir: string;
+  /** Seed. */
+  seed: number;
+  /** Quiet console. */
+  quiet: boolean;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+  /** Uncounted warm-up requests per test. */
+  warmup: number;
+}
+
+/** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
+export function defaultOutputDir(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+  return join("results", stamp);
+}
+
+/** Resolve command-line options into a {@linkcode RunConfig}. */
+export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConfig {
+  return {
+    url: args.url,
+    apiKey: args.apiKey,
+    model: args.model,
+    suites: args.suites,
+    suitesExplicit: args.suitesExplicit,
+    quick: args.quick,
+    outputDir: resolve(args.outputDir ?? defaultOutputDir(now)),
+    seed: args.seed,
+    quiet: args.quiet,
+    timeoutMs: args.timeoutS * 1000,
+    warmup: args.quick ? 3 : 5,
+  };
+}
+
+/**
+ * Create the output folder and prove it can be written, before any request is sent.
+ * Throws {@linkcode ConfigError}.
+ */
+export async function prepareOutputDir(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${Deno.pid}`);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new ConfigError(`cannot write to output folder ${dir}: ${reason}`);
+  }
+}
+
+/** The configuration as `run.json` records it: no secrets. */
+export function publicConfig(cfg: RunConfig): Record<string, unknown> {
+  const { apiKey, ...rest } = cfg;
+  return { ...rest, api_key_set: apiKey !== null };
+}

@@ -1,0 +1,137 @@
+/**
+ * The shapes that flow from suites to reports: one {@linkcode TestResult} per test, one
+ * {@linkcode SuiteResult} per suite, one {@linkcode RunResult} per run.
+ *
+ * @module
+ */
+
+import type { TestMetrics } from "./stats.ts";
+
+/** The four suites, in the order they run. */
+export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
+
+/** Name of a suite. */
+export type SuiteName = typeof SUITE_NAMES[number];
+
+/** How a test's load was offered. */
+export type LoadSpec =
+  | {
+    /** Closed loop: `requests` at `concurrency`. */
+    kind: "closed";
+    /** Counted requests. */
+    requests: number;
+    /** Requests in flight at once. */
+    concurrency: number;
+    /** Uncounted warm-up requests. */
+    warmup: number;
+  }
+  | {
+    /** Open loop: arrivals at `rate` per second for `duration_s` or `requests`. */
+    kind: "open";
+    /** Offered arrivals per second. */
+    rate: number;
+    /** Length of the schedule in seconds, when bounded by time. */
+    duration_s: number | null;
+    /** Number of arrivals, when bounded by count. */
+    requests: number | null;
+    /** Arrival process. */
+    arrival: "constant" | "poisson";
+    /** Cap on requests in flight (null = none). */
+    max_in_flight: number | null;
+    /** Uncounted warm-up requests. */
+    warmup: number;
+  }
+  | {
+    /** Sequential requests, one at a time (cache experiments). */
+    kind: "sequential";
+    /** Counted requests. */
+    requests: number;
+    /** Uncounted warm-up requests. */
+    warmup: number;
+  };
+
+/** What one test measured. */
+export interface TestResult {
+  /** Suite the test belongs to. */
+  suite: SuiteName;
+  /** Test name, as in the original suite where it has one. */
+  name: string;
+  /** Payload label (`small`, `medium`, `large`, or a scenario's name). */
+  payload: string;
+  /** Whether requests streamed. */
+  streaming: boolean;
+  /** Model actually requested. */
+  model: string;
+  /** Model the test asked for, when another one had to be used instead. */
+  model_substituted_for: string | null;
+  /** `max_tokens` of the payload. */
+  max_tokens: number | null;
+  /** How load was offered. */
+  load: LoadSpec;
+  /** Aggregated measurements. */
+  metrics: TestMetrics;
+  /** True when the run was interrupted during this test. */
+  interrupted: boolean;
+  /** Remarks the report must show (model substitution, schedule not kept…). */
+  notes: string[];
+  /** Suite-specific fields, written into that suite's JSON and Markdown. */
+  extra: Record<string, unknown>;
+}
+
+/** What one suite produced. */
+export interface SuiteResult {
+  /** Which suite. */
+  suite: SuiteName;
+  /** Its tests, in run order. */
+  tests: TestResult[];
+  /** Wall-clock start (ISO 8601, UTC). */
+  started_at: string;
+  /** Wall-clock end (ISO 8601, UTC). */
+  finished_at: string;
+  /** Set when the suite did not run, with the reason. */
+  skipped: string | null;
+  /** Set when the suite failed, with the error. */
+  error: string | null;
+  /** True when interrupted. */
+  interrupted: boolean;
+}
+
+/** Identity of the benchmarked server, as far as it can be learnt. */
+export interface ServerIdentity {
+  /** Base URL (no credentials). */
+  base_url: string;
+  /** True when the tool started its own embedded server. */
+  embedded: boolean;
+  /** PID of the server, when known. */
+  pid: number | null;
+  /** Model ids the server lists. */
+  models: string[];
+  /** `server` header, when sent. */
+  server_header: string | null;
+  /** HTTP status of `/health` (null when it did not answer). */
+  health_status: number | null;
+}
+
+/** Everything one run produced, as `run.json` records it. */
+export interface RunResult {
+  /** Tool version. */
+  tool_version: string;
+  /** Unique id of the run. */
+  run_id: string;
+  /** Start time (ISO 8601, UTC). */
+  started_at: string;
+  /** End time (ISO 8601, UTC). */
+  finished_at: string;
+  /** Quick or full mode. */
+  mode: "quick" | "full";
+  /** The effective configuration (no secrets). */
+  config: Record<string, unknown>;
+  /** The target. */
+  server: ServerIdentity;
+  /** The machine the client ran on. */
+  host: { hostname: string; os: string; arch: string; cpus: number; deno: string };
+  /** Per-suite results, in run order. */
+  suites: SuiteResult[];
+  /** True when the run was interrupted. */
+  interrupted: boolean;
+}

@@ -1,0 +1,176 @@
+/**
+ * Server-sent events: a byte-level parser that turns a response body into events, each
+ * stamped with the arrival time of the read that completed it.
+ *
+ * Follows the WHATWG event-stream rules (lines end in CRLF, LF or CR; `:` starts a comment;
+ * `data` lines of one event join with `\n`; a blank line dispatches), with one deliberate
+ * leniency: an event still pending when the stream ends is dispatched rather than dropped,
+ * since servers often omit the blank line after the last `data: [DONE]`.
+ *
+ * @module
+ */
+
+/** One dispatched event. */
+export interface SseEvent {
+  /** The event's data (the `data` lines joined with `\n`). */
+  data: string;
+  /** The `event` field, when the server sent one. */
+  event: string | null;
+  /** The `id` field, when the server sent one. */
+  id: string | null;
+  /** Arrival time (`performance.now()`, ms) of the read that completed this event. */
+  t: number;
+}
+
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+const SPACE = 32;
+
+/** Incremental parser: feed it byte chunks with their arrival time, it calls back per event. */
+export class SseParser {
+  readonly #onEvent: (event: SseEvent) => void;
+  readonly #decoder = new TextDecoder();
+  #pending: Uint8Array | null = null;
+  #skipLf = false;
+  #data: string[] = [];
+  #hasData = false;
+  #event: string | null = null;
+  #id: string | null = null;
+
+  /** Create a parser that calls `onEvent` for every dispatched event. */
+  constructor(onEvent: (event: SseEvent) => void) {
+    this.#onEvent = onEvent;
+  }
+
+  /** Feed one chunk of bytes that arrived at time `t` (ms). */
+  push(chunk: Uint8Array, t: number): void {
+    let buf = chunk;
+    if (this.#pending !== null) {
+      const joined = new Uint8Array(this.#pending.length + chunk.length);
+      joined.set(this.#pending, 0);
+      joined.set(chunk, this.#pending.length);
+      buf = joined;
+      this.#pending = null;
+    }
+    let start = 0;
+    const n = buf.length;
+    if (this.#skipLf && n > 0) {
+      if (buf[0] === LF) start = 1;
+      this.#skipLf = false;
+    }
+    let i = start;
+    while (i < n) {
+      const b = buf[i];
+      if (b !== LF && b !== CR) {
+        i++;
+        continue;
+      }
+      this.#line(buf, start, i, t);
+      if (b === CR) {
+        if (i + 1 < n) {
+          if (buf[i + 1] === LF) i++;
+        } else {
+          this.#skipLf = true;
+        }
+      }
+      i++;
+      start = i;
+    }
+    if (start < n) this.#pending = buf.slice(start);
+  }
+
+  /** Signal the end of the stream at time `t`: a pending line and event are dispatched. */
+  end(t: number): void {
+    if (this.#pending !== null) {
+      const p = this.#pending;
+      this.#pending = null;
+      this.#line(p, 0, p.length, t);
+    }
+    this.#dispatch(t);
+  }
+
+  #line(buf: Uint8Array, from: number, to: number, t: number): void {
+    if (from === to) {
+      this.#dispatch(t);
+      return;
+    }
+    if (buf[from] === COLON) return; // comment
+    let colon = -1;
+    for (let j = from; j < to; j++) {
+      if (buf[j] === COLON) {
+        colon = j;
+        break;
+      }
+    }
+    let field: string;
+    let value: string;
+    if (colon < 0) {
+      field = this.#decoder.decode(buf.subarray(from, to));
+      value = "";
+    } else {
+      field = colon - from === 4 && buf[from] === 100 && buf[from + 1] === 97 &&
+          buf[from + 2] === 116 && buf[from + 3] === 97
+        ? "data"
+        : this.#decoder.decode(buf.subarray(from, colon));
+      let v = colon + 1;
+      if (v < to && buf[v] === SPACE) v++;
+      value = this.#decoder.decode(buf.subarray(v, to));
+    }
+    switch (field) {
+      case "data":
+        this.#data.push(value);
+        this.#hasData = true;
+        break;
+      case "event":
+        this.#event = value;
+        break;
+      case "id":
+        if (!value.includes("\0")) this.#id = value;
+        break;
+      default:
+        break; // `retry` and unknown fields are ignored
+    }
+  }
+
+  #dispatch(t: number): void {
+    if (!this.#hasData) {
+      this.#event = null;
+      return;
+    }
+    const data = this.#data.length === 1 ? this.#data[0] : this.#data.join("\n");
+    const event: SseEvent = { data, event: this.#event, id: this.#id, t };
+    this.#data = [];
+    this.#hasData = false;
+    this.#event = null;
+    this.#onEvent(event);
+  }
+}
+
+/**
+ * Read a byte stream to its end and yield its events as they complete, each stamped with the
+ * arrival time of its last read. Errors of the stream propagate to the caller.
+ */
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  now: () => number = () => performance.now(),
+): AsyncGenerator<SseEvent> {
+  const queue: SseEvent[] = [];
+  const parser = new SseParser((e) => queue.push(e));
+  const reader = body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      const t = now();
+      if (done) {
+        parser.end(t);
+        yield* queue.splice(0);
+        return;
+      }
+      parser.push(value, t);
+      if (queue.length > 0) yield* queue.splice(0);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
