@@ -1,0 +1,183 @@
+/**
+ * What every suite shares to run a test: the context a suite runs in, model resolution,
+ * warm-up payloads, and a closed-loop test from payload to {@linkcode TestResult}.
+ *
+ * @module
+ */
+
+import { type ChatBody, ChatClient, type ChatMessage } from "./client.ts";
+import { runClosedLoop } from "./load.ts";
+import type { RequestRecord } from "./record.ts";
+import type { SuiteName, TestResult } from "./result.ts";
+import { RecordAggregator } from "./stats.ts";
+
+/** Progress of one test, shown by the console (if at all). */
+export interface Progress {
+  /** `done` of `total` counted requests finished. */
+  update(done: number): void;
+  /** The test finished. */
+  finish(): void;
+}
+
+/** Everything a suite may use while it runs. */
+export interface SuiteContext {
+  /** Target base URL. */
+  baseUrl: string;
+  /** API key, if any. */
+  apiKey: string | null;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+  /** Models the target serves. */
+  models: string[];
+  /** `--model`, forcing one model for every request. */
+  modelOverride: string | null;
+  /** Quick mode. */
+  quick: boolean;
+  /** Seed for prompts. */
+  seed: number;
+  /** Uncounted warm-up requests per test. */
+  warmup: number;
+  /** Aborted when no new request may be sent (interrupt). */
+  stop: AbortSignal;
+  /** Aborted when in-flight requests must be cancelled. */
+  abort: AbortSignal;
+  /** True when the target is the embedded server. */
+  embedded: boolean;
+  /** PID of the server when known. */
+  serverPid: number | null;
+  /** Start showing progress of a test. */
+  progress(label: string, total: number): Progress;
+  /** An informational line for the user (stderr). */
+  log(line: string): void;
+}
+
+/** A payload: what one request of a test sends. */
+export interface Payload {
+  /** Label used in reports (`small`, `medium`…). */
+  label: string;
+  /** Model the payload asks for. */
+  model: string;
+  /** Messages. */
+  messages: ChatMessage[];
+  /** `max_tokens`. */
+  max_tokens: number;
+  /** Stream or not. */
+  stream: boolean;
+  /** Extra body fields (`ignore_eos`, `temperature`…). */
+  extra?: Record<string, unknown>;
+}
+
+/** The model to request for a payload's model: `--model`, the model itself, or the first served. */
+export function resolveModel(
+  ctx: Pick<SuiteContext, "models" | "modelOverride">,
+  wanted: string,
+): { model: string; substitutedFor: string | null } {
+  if (ctx.modelOverride) {
+    return {
+      model: ctx.modelOverride,
+      substitutedFor: ctx.modelOverride === wanted ? null : wanted,
+    };
+  }
+  if (ctx.models.length === 0 || ctx.models.includes(wanted)) {
+    return { model: wanted, substitutedFor: null };
+  }
+  return { model: ctx.models[0], substitutedFor: wanted };
+}
+
+/** Build the request body of a payload for a model. */
+export function bodyOf(p: Payload, model: string): ChatBody {
+  return {
+    ...(p.extra ?? {}),
+    model,
+    messages: p.messages,
+    max_tokens: p.max_tokens,
+    stream: p.stream,
+  };
+}
+
+/**
+ * A warm-up body: same model, same streaming mode, short output, and a prompt that shares no
+ * prefix with any test prompt, so it warms connections and code paths, never a prefix cache.
+ */
+export function warmupBody(p: Payload, model: string, i: number, seed: number): ChatBody {
+  return {
+    ...(p.extra ?? {}),
+    model,
+    messages: [{ role: "user", content: `warm-up ${seed}-${i}-${crypto.randomUUID()}: ping` }],
+    max_tokens: Math.min(p.max_tokens, 8),
+    stream: p.stream,
+  };
+}
+
+/** A closed-loop test of one payload. */
+export interface ClosedTestSpec {
+  /** Suite. */
+  suite: SuiteName;
+  /** Test name. */
+  name: string;
+  /** Payload. */
+  payload: Payload;
+  /** Counted requests. */
+  requests: number;
+  /** Concurrency. */
+  concurrency: number;
+  /** Warm-up requests (default: the context's). */
+  warmup?: number;
+  /** Body of request i (default: the payload's body). */
+  body?: (i: number, model: string) => ChatBody;
+  /** Sees every counted record (e.g. for cache statistics). */
+  onRecord?: (rec: RequestRecord, i: number) => void;
+}
+
+/** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
+export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Promise<TestResult> {
+  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    poolSize: spec.concurrency,
+  });
+  const agg = new RecordAggregator();
+  const warmup = spec.warmup ?? ctx.warmup;
+  const progress = ctx.progress(spec.name, spec.requests);
+  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  let outcome;
+  try {
+    outcome = await runClosedLoop({
+      requests: spec.requests,
+      concurrency: spec.concurrency,
+      warmup,
+      stop: ctx.stop,
+      abort: ctx.abort,
+      send: (i, warm, signal) =>
+        client.chat(warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model), {
+          signal,
+        }),
+      onRecord: (rec, i) => {
+        agg.add(rec);
+        spec.onRecord?.(rec, i);
+      },
+      onProgress: (done) => progress.update(done),
+    });
+  } finally {
+    progress.finish();
+    client.close();
+  }
+  const notes: string[] = [];
+  if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
+  return {
+    suite: spec.suite,
+    name: spec.name,
+    payload: spec.payload.label,
+    streaming: spec.payload.stream,
+    model,
+    model_substituted_for: substitutedFor,
+    max_tokens: spec.payload.max_tokens,
+    load: { kind: "closed", requests: spec.requests, concurrency: spec.concurrency, warmup },
+    metrics: agg.metrics(),
+    interrupted: outcome.interrupted,
+    notes,
+    extra: {},
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * fakeai-bench: benchmark an OpenAI-compatible LLM server.
+ *
+ * Entry point: parse argv, dispatch a command, map errors to exit codes.
+ *
+ * @module
+ */
+
+import { parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
+import { BenchError, ExitCode } from "./core/errors.ts";
+import { runCommand } from "./commands/run.ts";
+
+/** Run the program with `argv`; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cmd = parseCommandLine(argv);
+    switch (cmd.kind) {
+      case "help":
+        if (cmd.topic === "serve") {
+          const { serveHelp } = await import("./server/options.ts");
+          console.log(serveHelp());
+        } else console.log(runHelp());
+        return ExitCode.Ok;
+      case "version":
+        console.log(`${PROGRAM} ${VERSION}`);
+        return ExitCode.Ok;
+      case "serve": {
+        const { parseServeArgs } = await import("./server/options.ts");
+        const { serveCommand } = await import("./server/main.ts");
+        return await serveCommand(parseServeArgs(cmd.argv));
+      }
+      case "run":
+        return await runCommand(cmd.args);
+    }
+  } catch (err) {
+    if (err instanceof BenchError) {
+      console.error(`${PROGRAM}: error: ${err.message}`);
+      return err.exitCode;
+    }
+    console.error(`${PROGRAM}: internal error: ${err instanceof Error ? err.stack : String(err)}`);
+    return ExitCode.Internal;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

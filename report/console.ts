@@ -1,0 +1,81 @@
+/**
+ * Console output: colours that honour `NO_COLOR`, a progress bar per test on stderr when it
+ * is a terminal, and a summary table per test on stdout.
+ *
+ * @module
+ */
+
+import Table from "cli-table3";
+import type { Progress } from "../core/runner.ts";
+import type { TestResult } from "../core/result.ts";
+import { fixed, ms } from "./format.ts";
+
+/** True when colour may be used on stdout. */
+export function colorEnabled(): boolean {
+  return Deno.env.get("NO_COLOR") === undefined && Deno.stdout.isTerminal();
+}
+
+function paint(code: number, text: string): string {
+  return colorEnabled() ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** Bold text. */
+export const bold = (t: string): string => paint(1, t);
+/** Green text. */
+export const green = (t: string): string => paint(32, t);
+/** Yellow text. */
+export const yellow = (t: string): string => paint(33, t);
+/** Red text. */
+export const red = (t: string): string => paint(31, t);
+/** Dim text. */
+export const dim = (t: string): string => paint(2, t);
+
+const encoder = new TextEncoder();
+
+/** A progress bar on stderr; does nothing unless stderr is a terminal. */
+export function progressBar(label: string, total: number): Progress {
+  if (!Deno.stderr.isTerminal() || total <= 0) return { update() {}, finish() {} };
+  const width = 30;
+  let last = -1;
+  const draw = (done: number) => {
+    const filled = Math.round((done / total) * width);
+    if (filled === last && done !== total) return;
+    last = filled;
+    const bar = "█".repeat(filled) + "░".repeat(width - filled);
+    Deno.stderr.writeSync(encoder.encode(`\r  ${bar} ${done}/${total} ${label.slice(0, 40)}`));
+  };
+  draw(0);
+  return {
+    update: draw,
+    finish() {
+      Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
+    },
+  };
+}
+
+/** The per-test summary table printed on stdout. */
+export function testTable(t: TestResult): string {
+  const m = t.metrics;
+  const table = new Table({ head: ["Metric", "Value"], style: { head: [], border: [] } });
+  const fail = m.failed_requests > 0 ? red(String(m.failed_requests)) : "0";
+  table.push(
+    ["Requests (ok / failed)", `${m.successful_requests} / ${fail}`],
+    ["Window", `${fixed(m.window_s)} s`],
+    ["Requests/s", fixed(m.requests_per_second)],
+    ["Output tokens/s", fixed(m.output_tokens_per_second)],
+    [
+      "Latency p50 / p90 / p99",
+      `${ms(m.latency.p50)} / ${ms(m.latency.p90)} / ${ms(m.latency.p99)}`,
+    ],
+  );
+  if (t.streaming && m.ttft.count > 0) {
+    table.push(
+      ["TTFT p50 / p99", `${ms(m.ttft.p50)} / ${ms(m.ttft.p99)}`],
+      ["TPOT p50 / ITL p99", `${ms(m.tpot.p50)} / ${ms(m.itl.p99)}`],
+    );
+  }
+  if (m.latency_corrected) {
+    table.push(["Corrected latency p99", ms(m.latency_corrected.p99)]);
+  }
+  return `${bold(t.name)}\n${table.toString()}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * Number formatting shared by every report: seconds shown as milliseconds with 2 decimals,
+ * percentages, signed changes, counts.
+ *
+ * @module
+ */
+
+import { markdownTable } from "markdown-table";
+
+/** Seconds → `123.45ms`. */
+export function ms(seconds: number): string {
+  return `${(seconds * 1000).toFixed(2)}ms`;
+}
+
+/** Seconds → `123.45` (milliseconds, no unit). */
+export function msNum(seconds: number): string {
+  return (seconds * 1000).toFixed(2);
+}
+
+/** A number with `digits` decimals. */
+export function fixed(x: number, digits = 2): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "n/a";
+}
+
+/** A percentage with `digits` decimals: `80.00%`. */
+export function pct(x: number, digits = 2): string {
+  return `${fixed(x, digits)}%`;
+}
+
+/** A signed number: `+1.23` / `-0.50`. */
+export function signed(x: number, digits = 2): string {
+  return `${x >= 0 ? "+" : ""}${fixed(x, digits)}`;
+}
+
+/** A Markdown table, aligned for reading as plain text too. */
+export function mdTable(header: string[], rows: string[][]): string {
+  return markdownTable([header, ...rows.map((r) => r.map(mdCell))]);
+}
+
+/** Escape a value for a Markdown table cell. */
+export function mdCell(text: string): string {
+  return text.replaceAll("|", "\\|").replace(/[\r\n]+/g, " ");
+}
+
+/** Local timestamp `YYYY-MM-DD HH:MM:SS`, as the original reports print it. */
+export function timestamp(d: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** The metric-name mapping every report prints. */
+export const NAMING_NOTE =
+  "TPOT here = AIPerf ITL; ITL here = AIPerf inter-chunk latency. TTFT is taken at the first " +
+  "event carrying a generated token; latencies are from the moment each request was sent; " +
+  "failed requests never enter latency statistics.";

@@ -1,0 +1,57 @@
+/**
+ * JSON building blocks shared by the per-suite JSON files and `run.json`.
+ *
+ * @module
+ */
+
+import type { TestResult } from "../core/result.ts";
+import type { Summary } from "../core/stats.ts";
+
+/** Version of every JSON document this tool writes. Bumped on incompatible changes. */
+export const SCHEMA_VERSION = "1.0.0";
+
+/** The fields every per-test JSON object carries besides the suite's original fields. */
+export function commonTestJson(t: TestResult): Record<string, unknown> {
+  const m = t.metrics;
+  return {
+    schema_version: SCHEMA_VERSION,
+    model: t.model,
+    model_substituted_for: t.model_substituted_for,
+    max_tokens: t.max_tokens,
+    load: t.load,
+    interrupted: t.interrupted,
+    outcomes: m.outcomes,
+    error_messages: m.error_samples,
+    window_s: m.window_s,
+    output_tokens_per_second: m.output_tokens_per_second,
+    total_tokens_per_second: m.total_tokens_per_second,
+    total_input_tokens: m.total_input_tokens,
+    total_output_tokens: m.total_output_tokens,
+    output_tokens_estimated: m.output_tokens_estimated,
+    latency: m.latency,
+    ttft: t.streaming ? m.ttft : null,
+    ttfc: t.streaming ? m.ttfc : null,
+    tpot: t.streaming ? m.tpot : null,
+    itl: t.streaming ? m.itl : null,
+    latency_corrected: m.latency_corrected,
+    ttft_corrected: m.ttft_corrected,
+    queue_delay: m.queue_delay,
+    notes: t.notes,
+    units: "seconds",
+  };
+}
+
+/** A summary converted to milliseconds, for display. */
+export function summaryMs(s: Summary): Record<string, number> {
+  return {
+    count: s.count,
+    mean: s.mean * 1000,
+    min: s.min * 1000,
+    max: s.max * 1000,
+    p50: s.p50 * 1000,
+    p90: s.p90 * 1000,
+    p95: s.p95 * 1000,
+    p99: s.p99 * 1000,
+    p999: s.p999 * 1000,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The suite registry, and the loop that runs a suite's tests in order.
+ *
+ * @module
+ */
+
+import type { SuiteContext } from "../core/runner.ts";
+import type { SuiteName, SuiteResult, TestResult } from "../core/result.ts";
+import { throughputSuite } from "./throughput.ts";
+
+/** One test of a suite. */
+export interface TestDef {
+  /** Test name. */
+  name: string;
+  /** Run it. */
+  run(ctx: SuiteContext): Promise<TestResult>;
+}
+
+/** A suite: a named list of tests. */
+export interface Suite {
+  /** Suite name. */
+  name: SuiteName;
+  /** Title for console banners. */
+  title: string;
+  /** The tests to run, for the context's mode. */
+  tests(ctx: SuiteContext): TestDef[];
+}
+
+/** Every suite this build has, by name. */
+export const SUITES: Partial<Record<SuiteName, Suite>> = {
+  throughput: throughputSuite,
+};
+
+/** Hooks around the tests of a suite (the console uses them). */
+export interface SuiteHooks {
+  /** Before a test starts. */
+  beforeTest?(suite: Suite, test: TestDef, index: number, count: number): void;
+  /** After a test finished. */
+  afterTest?(suite: Suite, result: TestResult): void;
+}
+
+/**
+ * Run every test of a suite in order; stop starting tests once the context's stop signal
+ * fires. A test that throws ends the suite with its error; the tests before it are kept.
+ */
+export async function runSuite(
+  suite: Suite,
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+): Promise<SuiteResult> {
+  const started = new Date().toISOString();
+  const tests: TestResult[] = [];
+  let error: string | null = null;
+  const defs = suite.tests(ctx);
+  for (const [i, def] of defs.entries()) {
+    if (ctx.stop.aborted) break;
+    hooks.beforeTest?.(suite, def, i, defs.length);
+    try {
+      const result = await def.run(ctx);
+      tests.push(result);
+      hooks.afterTest?.(suite, result);
+    } catch (err) {
+      error = `${def.name}: ${err instanceof Error ? err.message : String(err)}`;
+      break;
+    }
+  }
+  return {
+    suite: suite.name,
+    tests,
+    started_at: started,
+    finished_at: new Date().toISOString(),
+    skipped: null,
+    error,
+    interrupted: ctx.stop.aborted,
+  };
+}
