@@ -63,6 +63,12 @@ function usageFromParseError(err: unknown): UsageError {
   if (missing) {
     return new UsageError(`option ${missing[1].split(",").pop()!.trim()} needs a value; ${HINT}`);
   }
+  const ambiguous = msg.match(/Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/);
+  if (ambiguous) {
+    return new UsageError(
+      `option ${ambiguous[1]} got a value that looks like an option; write ${ambiguous[1]}=VALUE`,
+    );
+  }
   const positional = msg.match(/Unexpected argument '([^']+)'/);
   if (positional) return new UsageError(`unexpected argument '${positional[1]}'; ${HINT}`);
   return new UsageError(`${msg.split("\n")[0]}; ${HINT}`);
