@@ -1,0 +1,148 @@
+/**
+ * Routing of the embedded server: one request handler over a {@linkcode ServerState}.
+ *
+ * @module
+ */
+
+import { handleChat } from "./chat.ts";
+import { errorResponse, HttpError, jsonResponse } from "./http.ts";
+import { MODELS_BODY } from "./models.ts";
+import type { ServerState } from "./state.ts";
+
+const encoder = new TextEncoder();
+const MODELS_BYTES = encoder.encode(MODELS_BODY);
+const PROM_HEADERS = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
+
+type Method = "GET" | "POST";
+
+const ROUTES: Record<string, Method> = {
+  "/health": "GET",
+  "/v1/models": "GET",
+  "/v1/chat/completions": "POST",
+  "/kv-cache/metrics": "GET",
+  "/kv-cache/reset": "POST",
+  "/metrics": "GET",
+};
+
+/** Path of a request URL without the query string, with no URL object built. */
+export function pathOf(url: string): string {
+  const scheme = url.indexOf("//");
+  const slash = url.indexOf("/", scheme < 0 ? 0 : scheme + 2);
+  if (slash < 0) return "/";
+  const q = url.indexOf("?", slash);
+  const h = url.indexOf("#", slash);
+  const endAt = q < 0 ? (h < 0 ? url.length : h) : h < 0 ? q : Math.min(q, h);
+  return url.slice(slash, endAt);
+}
+
+function checkAuth(state: ServerState, req: Request): void {
+  if (state.apiKeys.size === 0) return;
+  const header = req.headers.get("authorization");
+  if (header === null || header.trim() === "") {
+    throw new HttpError(
+      401,
+      "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+      null,
+      "invalid_request_error",
+      "missing_api_key",
+    );
+  }
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  if (m === null || !state.apiKeys.has(m[1])) {
+    throw new HttpError(
+      401,
+      "Incorrect API key provided.",
+      null,
+      "invalid_request_error",
+      "invalid_api_key",
+    );
+  }
+}
+
+async function route(
+  state: ServerState,
+  req: Request,
+  path: string,
+  t0: number,
+): Promise<Response> {
+  const want = ROUTES[path];
+  if (want === undefined) {
+    throw new HttpError(
+      404,
+      `Invalid URL (${req.method} ${path.slice(0, 200)})`,
+      null,
+      "invalid_request_error",
+      "unknown_url",
+    );
+  }
+  const method = req.method === "HEAD" && want === "GET" ? "GET" : req.method;
+  if (method !== want) {
+    throw new HttpError(
+      405,
+      `Method ${req.method.slice(0, 20)} not allowed on ${path}; use ${want}.`,
+      null,
+      "invalid_request_error",
+      "method_not_allowed",
+      { allow: want === "GET" ? "GET, HEAD" : want },
+    );
+  }
+  switch (path) {
+    case "/health":
+      return jsonResponse(
+        `{"status":"healthy","ready":true,"timestamp":"${new Date().toISOString()}"}`,
+      );
+    case "/v1/models":
+      checkAuth(state, req);
+      return jsonResponse(MODELS_BYTES);
+    case "/v1/chat/completions":
+      checkAuth(state, req);
+      return await handleChat(state, req, t0);
+    case "/kv-cache/metrics":
+      return jsonResponse(JSON.stringify(state.kv.metrics()));
+    case "/kv-cache/reset":
+      await req.body?.cancel().catch(() => {});
+      state.kv.reset();
+      return jsonResponse(`{"status":"success","message":"KV cache and its metrics were reset."}`);
+    case "/metrics":
+      return new Response(state.metrics.prometheus(state.kv), {
+        status: 200,
+        headers: PROM_HEADERS,
+      });
+  }
+  throw new HttpError(
+    404,
+    `Invalid URL (${req.method} ${path})`,
+    null,
+    "invalid_request_error",
+    "unknown_url",
+  );
+}
+
+/**
+ * Build the request handler of a server.
+ *
+ * @param state the server's state.
+ * @returns a handler for `Deno.serve`; it never throws, every request gets a JSON error or a success.
+ */
+export function createHandler(state: ServerState): (req: Request) => Promise<Response> {
+  return async (req: Request): Promise<Response> => {
+    const t0 = performance.now();
+    const path = pathOf(req.url);
+    let res: Response;
+    try {
+      res = await route(state, req, path, t0);
+    } catch (err) {
+      res = errorResponse(
+        err instanceof HttpError ? err : new HttpError(
+          500,
+          "The server had an internal error.",
+          null,
+          "server_error",
+          "internal_error",
+        ),
+      );
+    }
+    state.metrics.countHttp(path, res.status);
+    return res;
+  };
+}

@@ -1,0 +1,405 @@
+/**
+ * `POST /v1/chat/completions`: timing plan, faults, non-streaming JSON and SSE streaming.
+ *
+ * Timing uses absolute deadlines from the request's arrival `t0`:
+ * response start at `t0 + latencyMs`; first token at that plus
+ * `TTFT = ttftMs·(1±var) + prefillMsPerToken × uncached prompt tokens`; token
+ * `k` at `firstToken + k·itlMs ± var`. A non-streaming answer is sent when the
+ * last token would have been. Deadlines inside the pause window move to its end.
+ *
+ * @module
+ */
+
+import { HttpError, readBody, TOO_LARGE } from "./http.ts";
+import { combine32, Prng } from "./prng.ts";
+import type { ServerState } from "./state.ts";
+import { generatePieces, pieceJson, piecesToText, tokenIds } from "./tokenizer.ts";
+import { type ChatRequest, validateChat } from "./validate.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const DONE = encoder.encode("data: [DONE]\n\n");
+
+/** What faults one request draws; fixed draws per request keep runs deterministic. */
+interface FaultPlan {
+  disconnect: boolean;
+  stall: boolean;
+  malformed: boolean;
+  /** Token index where a disconnect, stall or malformed chunk happens. */
+  at: number;
+}
+
+/** The timing of one request. */
+interface TimingPlan {
+  /** When the response may start. */
+  start: number;
+  /** Base TTFT with its jitter, before prefill. */
+  ttftBase: number;
+  /** Whole TTFT, prefill included. */
+  ttft: number;
+  /** Deadline of the first token. */
+  first: number;
+  /** Jitter source of the token deadlines. */
+  jitter: Prng;
+}
+
+function promptHash(ids: readonly number[]): number {
+  let h = ids.length >>> 0;
+  for (let i = 0; i < ids.length; i++) h = Math.imul(h ^ ids[i], 0x01000193);
+  return h >>> 0;
+}
+
+function usageJson(prompt: number, completion: number, cached: number): string {
+  return `{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${
+    prompt + completion
+  },"prompt_tokens_details":{"cached_tokens":${cached},"audio_tokens":0},"completion_tokens_details":null}`;
+}
+
+function stamp(on: boolean): string {
+  return on ? `,"x_sent_ms":${(performance.timeOrigin + performance.now()).toFixed(3)}` : "";
+}
+
+/**
+ * Handle one chat completion request.
+ *
+ * @param state the server's state.
+ * @param req the request.
+ * @param t0 `performance.now()` at arrival.
+ * @returns the response (headers sent at once for streams).
+ * @throws {HttpError} for bad requests and injected errors.
+ */
+export async function handleChat(state: ServerState, req: Request, t0: number): Promise<Response> {
+  const opts = state.opts;
+  const bytes = await readBody(req, opts.maxBodyBytes);
+  if (bytes === TOO_LARGE) {
+    throw new HttpError(
+      413,
+      `Request body is larger than the limit of ${opts.maxBodyBytes} bytes.`,
+      null,
+      "invalid_request_error",
+      "request_too_large",
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new HttpError(
+      400,
+      "We could not parse the JSON body of your request: it is not valid JSON.",
+      null,
+      "invalid_request_error",
+      "invalid_json",
+    );
+  }
+  const chat = validateChat(body, opts.maxTokensLimit);
+  const seq = state.seq++;
+  const f = state.faultRng;
+  const uError = f.next();
+  const uDisconnect = f.next();
+  const uStall = f.next();
+  const uMalformed = f.next();
+  const uAt = f.next();
+  if (uError < opts.errorRate) {
+    state.metrics.faults.error++;
+    const status = opts.errorStatus;
+    if (status === 429) {
+      throw new HttpError(
+        429,
+        "Rate limit reached (injected fault).",
+        null,
+        "requests",
+        "rate_limit_exceeded",
+        {
+          "retry-after": "1",
+        },
+      );
+    }
+    throw new HttpError(
+      status,
+      status === 503
+        ? "The server is overloaded (injected fault)."
+        : "The server had an error (injected fault).",
+      null,
+      "server_error",
+      status === 503 ? "service_unavailable" : "internal_error",
+    );
+  }
+  const n = chat.maxTokens;
+  const faults: FaultPlan = {
+    disconnect: uDisconnect < opts.disconnectRate,
+    stall: uStall < opts.stallRate,
+    malformed: uMalformed < opts.malformedRate,
+    at: n > 1 ? 1 + Math.floor(uAt * (n - 1)) : 0,
+  };
+  if (faults.disconnect) state.metrics.faults.disconnect++;
+  if (faults.stall) state.metrics.faults.stall++;
+  if (faults.malformed) state.metrics.faults.malformed++;
+
+  const ids = tokenIds(chat.promptText);
+  const promptTokens = ids.length;
+  const { worker, cachedTokens } = state.kv.route(ids);
+  const textSeed = chat.seed !== null
+    ? combine32(combine32(opts.seed, chat.seed % 4294967296), promptHash(ids))
+    : combine32(combine32(opts.seed ^ 0x5eed, seq), promptHash(ids));
+
+  const jitter = new Prng(combine32(textSeed, 0x7133));
+  const start = t0 + opts.latencyMs;
+  const ttftBase = opts.ttftMs * (1 + (opts.ttftVariancePct / 100) * jitter.signed());
+  const ttft = ttftBase + opts.prefillMsPerToken * (promptTokens - cachedTokens);
+  const timing: TimingPlan = { start, ttftBase, ttft, first: start + ttft, jitter };
+
+  const m = state.metrics;
+  m.chatRequests++;
+  m.activeRequests++;
+  m.promptTokens += promptTokens;
+  m.cachedTokens += cachedTokens;
+  const id = "chatcmpl-" + new Prng(combine32(opts.seed ^ 0x1d, seq)).hex(32);
+  const headers = { "x-fakeai-worker": `worker-${worker}` };
+  if (chat.stream) {
+    m.streamingRequests++;
+    m.activeStreams++;
+    state.kv.recordSpeedup(
+      ttftBase + opts.prefillMsPerToken * promptTokens,
+      ttft,
+      promptTokens > 0 ? cachedTokens / promptTokens : 0,
+    );
+    return await streamResponse(
+      state,
+      chat,
+      id,
+      worker,
+      promptTokens,
+      cachedTokens,
+      textSeed,
+      timing,
+      faults,
+      headers,
+    );
+  }
+  return await jsonCompletion(
+    state,
+    chat,
+    id,
+    worker,
+    promptTokens,
+    cachedTokens,
+    textSeed,
+    timing,
+    faults,
+    headers,
+  );
+}
+
+function tokenDeadline(
+  state: ServerState,
+  t: TimingPlan,
+  k: number,
+  faults: FaultPlan,
+  prev: number,
+): number {
+  const opts = state.opts;
+  let d = t.first + k * opts.itlMs + opts.itlMs * (opts.itlVariancePct / 100) * t.jitter.signed();
+  if (faults.stall && k >= faults.at) d += opts.stallMs;
+  if (d < prev) d = prev;
+  return d;
+}
+
+/** Wait (a few macrotasks at most) until the consumer has taken every queued chunk. */
+async function drained(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+  for (let i = 0; i < 20 && (controller.desiredSize ?? 1) < 1; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+function retain(state: ServerState): void {
+  const size = state.opts.leakBytesPerRequest;
+  if (size > 0) {
+    const block = new Uint8Array(size);
+    block.fill(0x5a);
+    state.leak.push(block);
+    state.metrics.leakedBytes += size;
+  }
+}
+
+async function jsonCompletion(
+  state: ServerState,
+  chat: ChatRequest,
+  id: string,
+  worker: number,
+  promptTokens: number,
+  cachedTokens: number,
+  textSeed: number,
+  timing: TimingPlan,
+  faults: FaultPlan,
+  headers: Record<string, string>,
+): Promise<Response> {
+  const { clock, metrics } = state;
+  const n = chat.maxTokens;
+  const last = clock.adjust(tokenDeadline(state, timing, n - 1, faults, timing.first));
+  let ok = true;
+  if (last > performance.now()) ok = await clock.sleepUntil(last);
+  metrics.activeRequests--;
+  if (!ok) {
+    state.kv.finish(worker, promptTokens);
+    throw new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
+  }
+  let choices = "";
+  for (let c = 0; c < chat.n; c++) {
+    const text = piecesToText(generatePieces(new Prng(combine32(textSeed, c)), n));
+    choices += `${c > 0 ? "," : ""}{"index":${c},"message":{"role":"assistant","content":${
+      JSON.stringify(text)
+    }},"finish_reason":"length","logprobs":null}`;
+  }
+  const completion = n * chat.n;
+  const body = `{"id":"${id}","object":"chat.completion","created":${
+    Math.floor(Date.now() / 1000)
+  },"model":${
+    JSON.stringify(chat.model)
+  },"system_fingerprint":"${state.fingerprint}","choices":[${choices}],"usage":${
+    usageJson(promptTokens, completion, cachedTokens)
+  }}`;
+  state.kv.finish(worker, promptTokens + completion);
+  const h = { "content-type": "application/json", ...headers };
+  if (faults.disconnect) {
+    const part = encoder.encode(body.slice(0, body.length >> 1));
+    let pulls = 0;
+    const cut = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(part);
+        else controller.error(new Error("injected disconnect"));
+      },
+    });
+    return new Response(cut, { status: 200, headers: h });
+  }
+  metrics.completionTokens += completion;
+  retain(state);
+  if (faults.malformed) {
+    return new Response(body.slice(0, body.length >> 1), { status: 200, headers: h });
+  }
+  return new Response(body, { status: 200, headers: h });
+}
+
+async function streamResponse(
+  state: ServerState,
+  chat: ChatRequest,
+  id: string,
+  worker: number,
+  promptTokens: number,
+  cachedTokens: number,
+  textSeed: number,
+  timing: TimingPlan,
+  faults: FaultPlan,
+  headers: Record<string, string>,
+): Promise<Response> {
+  const { clock, metrics, opts } = state;
+  const n = chat.maxTokens;
+  let sent = 0;
+  let ended = false;
+  const end = (completed: boolean) => {
+    if (ended) return;
+    ended = true;
+    metrics.activeRequests--;
+    metrics.activeStreams--;
+    metrics.completionTokens += sent;
+    if (completed) {
+      metrics.completedStreams++;
+      retain(state);
+    } else {
+      metrics.failedStreams++;
+    }
+    state.kv.finish(worker, promptTokens + sent);
+  };
+
+  const startAt = clock.adjust(timing.start);
+  if (startAt > performance.now() && !(await clock.sleepUntil(startAt))) {
+    end(false);
+    throw new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
+  }
+
+  const stampOn = opts.stampChunks;
+  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
+    Math.floor(Date.now() / 1000)
+  },"model":${JSON.stringify(chat.model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
+  const tokenHead = head + `{"index":0,"delta":{"content":`;
+  const tokenTail = `},"finish_reason":null}]`;
+  const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
+  let cancelled = false;
+
+  const run = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    controller.enqueue(
+      encoder.encode(
+        head + `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]` +
+          stamp(stampOn) +
+          "}\n\n",
+      ),
+    );
+    let prev = timing.first;
+    for (let k = 0; k < n; k++) {
+      const raw = tokenDeadline(state, timing, k, faults, prev);
+      prev = raw;
+      const due = clock.adjust(raw);
+      if (due > performance.now() && !(await clock.sleepUntil(due))) {
+        end(false);
+        controller.error(new Error("server shutting down"));
+        return;
+      }
+      if (cancelled) return;
+      if (k === faults.at) {
+        if (faults.malformed) {
+          controller.enqueue(encoder.encode(tokenHead + "\n\n"));
+        }
+        if (faults.disconnect) {
+          end(false);
+          await drained(controller);
+          controller.error(new Error("injected disconnect"));
+          return;
+        }
+      }
+      controller.enqueue(
+        encoder.encode(tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n"),
+      );
+      sent++;
+    }
+    controller.enqueue(
+      encoder.encode(
+        head + `{"index":0,"delta":{},"finish_reason":"length"}]` + stamp(stampOn) + "}\n\n",
+      ),
+    );
+    if (chat.includeUsage) {
+      controller.enqueue(
+        encoder.encode(
+          head + `],"usage":${usageJson(promptTokens, n, cachedTokens)}` + stamp(stampOn) + "}\n\n",
+        ),
+      );
+    }
+    controller.enqueue(DONE);
+    controller.close();
+    end(true);
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      run(controller).catch(() => {
+        end(false);
+        try {
+          controller.error(new Error("stream failed"));
+        } catch {
+          // already closed or errored
+        }
+      });
+    },
+    cancel() {
+      cancelled = true;
+      end(false);
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      ...headers,
+    },
+  });
+}

@@ -1,0 +1,454 @@
+/**
+ * Options of the embedded FakeAI-compatible server, their defaults, and the
+ * `fakeai-bench serve` flag parser.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { UsageError } from "../core/errors.ts";
+
+/** HTTP status codes the error-injection fault may answer with. */
+export type FaultStatus = 429 | 500 | 503;
+
+/** Everything that configures one embedded server. */
+export interface ServerOptions {
+  /** Interface to bind; default "127.0.0.1". */
+  host: string;
+  /** TCP port; 0 picks any free port. Default 8000. */
+  port: number;
+  /** Seed of every pseudo-random choice (text, jitter, faults, tie-breaks). Default 42. */
+  seed: number;
+  /** Base time to first token in milliseconds. Default 20. */
+  ttftMs: number;
+  /** Base inter-token latency in milliseconds. Default 5. */
+  itlMs: number;
+  /** TTFT jitter, in percent of `ttftMs` either way. Default 10. */
+  ttftVariancePct: number;
+  /** ITL jitter, in percent of `itlMs` either way. Default 10. */
+  itlVariancePct: number;
+  /** Fixed extra delay before every chat response starts, in milliseconds. Default 0. */
+  latencyMs: number;
+  /** Start of the one-time pause window, in seconds after server start. Default 0. */
+  pauseAtS: number;
+  /** Length of the one-time pause window in milliseconds; 0 disables it. Default 0. */
+  pauseMs: number;
+  /** Prefill cost per uncached prompt token, in milliseconds. Default 0.05. */
+  prefillMsPerToken: number;
+  /** Whether the KV prefix cache is on. Default true. */
+  kvCache: boolean;
+  /** Tokens per KV cache block. Default 16. */
+  kvBlockSize: number;
+  /** Capacity of each worker's KV cache in blocks (LRU beyond it). Default 8192. */
+  kvCapacityBlocks: number;
+  /** Number of simulated workers behind the router. Default 4. */
+  workers: number;
+  /** Router weight of uncached blocks. Default 1.0. */
+  overlapWeight: number;
+  /** Router weight of active requests. Default 0.5. */
+  loadWeight: number;
+  /** Accepted API keys for `/v1/*`; empty means no authentication. */
+  apiKeys: string[];
+  /** Share of chat requests answered with `errorStatus`. Default 0. */
+  errorRate: number;
+  /** Status of injected errors: 429, 500 or 503. Default 500. */
+  errorStatus: FaultStatus;
+  /** Share of chat responses cut off midway. Default 0. */
+  disconnectRate: number;
+  /** Share of chat responses with one extra pause of `stallMs` midway. Default 0. */
+  stallRate: number;
+  /** Length of an injected stall in milliseconds. Default 1000. */
+  stallMs: number;
+  /** Share of chat responses carrying one chunk (or body) that is not valid JSON. Default 0. */
+  malformedRate: number;
+  /** Bytes deliberately retained per completed chat request. Default 0. */
+  leakBytesPerRequest: number;
+  /** Largest accepted `max_tokens`. Default 16384. */
+  maxTokensLimit: number;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  maxBodyBytes: number;
+  /** Add `x_sent_ms` (server send time, epoch milliseconds) to every SSE chunk. Default false. */
+  stampChunks: boolean;
+}
+
+/** The defaults of every server option. */
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
+  host: "127.0.0.1",
+  port: 8000,
+  seed: 42,
+  ttftMs: 20,
+  itlMs: 5,
+  ttftVariancePct: 10,
+  itlVariancePct: 10,
+  latencyMs: 0,
+  pauseAtS: 0,
+  pauseMs: 0,
+  prefillMsPerToken: 0.05,
+  kvCache: true,
+  kvBlockSize: 16,
+  kvCapacityBlocks: 8192,
+  workers: 4,
+  overlapWeight: 1.0,
+  loadWeight: 0.5,
+  apiKeys: Object.freeze([]) as unknown as string[],
+  errorRate: 0,
+  errorStatus: 500,
+  disconnectRate: 0,
+  stallRate: 0,
+  stallMs: 1000,
+  malformedRate: 0,
+  leakBytesPerRequest: 0,
+  maxTokensLimit: 16384,
+  maxBodyBytes: 1024 * 1024,
+  stampChunks: false,
+}) as ServerOptions;
+
+type NumKey = {
+  [K in keyof ServerOptions]: ServerOptions[K] extends number ? K : never;
+}[keyof ServerOptions];
+
+type Kind = "int" | "num" | "rate" | "pct";
+
+interface NumFlag {
+  flag: string;
+  key: NumKey;
+  kind: Kind;
+  min: number;
+  max: number;
+  help: string;
+}
+
+const NUM_FLAGS: readonly NumFlag[] = [
+  {
+    flag: "port",
+    key: "port",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    help: "TCP port, 0 = any free port",
+  },
+  {
+    flag: "seed",
+    key: "seed",
+    kind: "int",
+    min: 0,
+    max: 2 ** 32 - 1,
+    help: "seed of text, jitter, faults and tie-breaks",
+  },
+  {
+    flag: "ttft-ms",
+    key: "ttftMs",
+    kind: "num",
+    min: 0,
+    max: 600_000,
+    help: "base time to first token (ms)",
+  },
+  {
+    flag: "itl-ms",
+    key: "itlMs",
+    kind: "num",
+    min: 0,
+    max: 600_000,
+    help: "base inter-token latency (ms)",
+  },
+  {
+    flag: "ttft-variance",
+    key: "ttftVariancePct",
+    kind: "pct",
+    min: 0,
+    max: 100,
+    help: "TTFT jitter, percent either way",
+  },
+  {
+    flag: "itl-variance",
+    key: "itlVariancePct",
+    kind: "pct",
+    min: 0,
+    max: 100,
+    help: "ITL jitter, percent either way",
+  },
+  {
+    flag: "latency-ms",
+    key: "latencyMs",
+    kind: "num",
+    min: 0,
+    max: 600_000,
+    help: "fixed delay before every chat response starts (ms)",
+  },
+  {
+    flag: "pause-at-s",
+    key: "pauseAtS",
+    kind: "num",
+    min: 0,
+    max: 86_400,
+    help: "start of a one-time pause, seconds after start",
+  },
+  {
+    flag: "pause-ms",
+    key: "pauseMs",
+    kind: "num",
+    min: 0,
+    max: 3_600_000,
+    help: "length of the one-time pause (ms), 0 = none",
+  },
+  {
+    flag: "prefill-ms-per-token",
+    key: "prefillMsPerToken",
+    kind: "num",
+    min: 0,
+    max: 1000,
+    help: "TTFT cost per uncached prompt token (ms)",
+  },
+  {
+    flag: "kv-block-size",
+    key: "kvBlockSize",
+    kind: "int",
+    min: 1,
+    max: 4096,
+    help: "tokens per KV cache block",
+  },
+  {
+    flag: "kv-capacity-blocks",
+    key: "kvCapacityBlocks",
+    kind: "int",
+    min: 1,
+    max: 16_777_216,
+    help: "KV cache capacity of each worker in blocks (LRU)",
+  },
+  {
+    flag: "workers",
+    key: "workers",
+    kind: "int",
+    min: 1,
+    max: 256,
+    help: "simulated workers behind the router",
+  },
+  {
+    flag: "overlap-weight",
+    key: "overlapWeight",
+    kind: "num",
+    min: 0,
+    max: 1e6,
+    help: "router weight of uncached blocks",
+  },
+  {
+    flag: "load-weight",
+    key: "loadWeight",
+    kind: "num",
+    min: 0,
+    max: 1e6,
+    help: "router weight of active requests",
+  },
+  {
+    flag: "error-rate",
+    key: "errorRate",
+    kind: "rate",
+    min: 0,
+    max: 1,
+    help: "share of chat requests answered with an error",
+  },
+  {
+    flag: "error-status",
+    key: "errorStatus",
+    kind: "int",
+    min: 0,
+    max: 999,
+    help: "status of injected errors: 429, 500 or 503",
+  },
+  {
+    flag: "disconnect-rate",
+    key: "disconnectRate",
+    kind: "rate",
+    min: 0,
+    max: 1,
+    help: "share of chat responses cut off midway",
+  },
+  {
+    flag: "stall-rate",
+    key: "stallRate",
+    kind: "rate",
+    min: 0,
+    max: 1,
+    help: "share of chat responses stalled once midway",
+  },
+  {
+    flag: "stall-ms",
+    key: "stallMs",
+    kind: "num",
+    min: 0,
+    max: 600_000,
+    help: "length of an injected stall (ms)",
+  },
+  {
+    flag: "malformed-rate",
+    key: "malformedRate",
+    kind: "rate",
+    min: 0,
+    max: 1,
+    help: "share of chat responses with one chunk that is not JSON",
+  },
+  {
+    flag: "leak-bytes-per-request",
+    key: "leakBytesPerRequest",
+    kind: "int",
+    min: 0,
+    max: 64 * 1024 * 1024,
+    help: "bytes kept on purpose per completed chat request",
+  },
+  {
+    flag: "max-tokens-limit",
+    key: "maxTokensLimit",
+    kind: "int",
+    min: 1,
+    max: 1_048_576,
+    help: "largest accepted max_tokens",
+  },
+  {
+    flag: "max-body-bytes",
+    key: "maxBodyBytes",
+    kind: "int",
+    min: 1,
+    max: 1024 * 1024 * 1024,
+    help: "largest accepted request body (bytes)",
+  },
+];
+
+const KIND_TEXT: Record<Kind, string> = {
+  int: "an integer",
+  num: "a number",
+  rate: "a rate",
+  pct: "a percentage",
+};
+
+function parseNumber(spec: NumFlag, raw: string): number {
+  const name = `--${spec.flag}`;
+  const text = raw.trim();
+  const value = text === "" ? NaN : Number(text);
+  if (!Number.isFinite(value)) {
+    throw new UsageError(`${name}: expected ${KIND_TEXT[spec.kind]}, got "${raw}"`);
+  }
+  if (spec.kind === "int" && !Number.isInteger(value)) {
+    throw new UsageError(`${name}: expected an integer, got "${raw}"`);
+  }
+  if (value < 0 && spec.min >= 0) {
+    throw new UsageError(`${name}: must not be negative, got ${raw}`);
+  }
+  if (value < spec.min || value > spec.max) {
+    const range = spec.kind === "rate" ? "[0, 1]" : `[${spec.min}, ${spec.max}]`;
+    throw new UsageError(`${name}: must be in ${range}, got ${raw}`);
+  }
+  return value;
+}
+
+function parseArgsOptions() {
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+    host: { type: "string" },
+    "api-key": { type: "string", multiple: true },
+    "no-kv-cache": { type: "boolean" },
+    "stamp-chunks": { type: "boolean" },
+  };
+  for (const spec of NUM_FLAGS) options[spec.flag] = { type: "string" };
+  return options;
+}
+
+function describeParseError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const msg = String(e?.message ?? err);
+  const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1];
+  switch (e?.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `serve: unknown flag ${flag ?? msg}; see "fakeai-bench serve --help"`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return flag && /argument missing/.test(msg)
+        ? `${flag}: needs a value`
+        : `${flag ?? "serve"}: ${msg.split("\n")[0]}`;
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `serve: unexpected argument ${/'([^']*)'/.exec(msg)?.[1] ?? msg}`;
+    default:
+      return `serve: ${msg.split("\n")[0]}`;
+  }
+}
+
+/**
+ * Parse `fakeai-bench serve` arguments into options.
+ *
+ * @param argv the arguments after `serve`.
+ * @returns complete options, defaults filled in.
+ * @throws {UsageError} one line naming the flag and the problem.
+ */
+export function parseServeArgs(argv: string[]): ServerOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: parseArgsOptions(),
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError(describeParseError(err));
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, apiKeys: [] };
+  if (values.host !== undefined) {
+    const host = String(values.host).trim();
+    if (host === "" || /\s/.test(host)) {
+      throw new UsageError(`--host: expected a host name or address, got "${values.host}"`);
+    }
+    opts.host = host;
+  }
+  for (const spec of NUM_FLAGS) {
+    const raw = values[spec.flag];
+    if (raw !== undefined) (opts[spec.key] as number) = parseNumber(spec, String(raw));
+  }
+  if (![429, 500, 503].includes(opts.errorStatus)) {
+    throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
+  }
+  const keys = (values["api-key"] as string[] | undefined) ?? [];
+  for (const key of keys) {
+    if (key.trim() === "" || /\s/.test(key)) {
+      throw new UsageError("--api-key: must be non-empty and without spaces");
+    }
+  }
+  opts.apiKeys = keys;
+  if (values["no-kv-cache"] === true) opts.kvCache = false;
+  if (values["stamp-chunks"] === true) opts.stampChunks = true;
+  return opts;
+}
+
+function fmtDefault(value: unknown): string {
+  return Array.isArray(value) ? "none" : String(value);
+}
+
+/**
+ * Help text for `fakeai-bench serve`: every flag, its default and its meaning.
+ *
+ * @returns the multi-line help text.
+ */
+export function serveHelp(): string {
+  const d = DEFAULT_SERVER_OPTIONS;
+  const rows: [string, string, string][] = [
+    ["--host HOST", d.host, "interface to bind"],
+  ];
+  for (const spec of NUM_FLAGS) {
+    rows.push([`--${spec.flag} N`, fmtDefault(d[spec.key]), spec.help]);
+  }
+  rows.push(
+    ["--no-kv-cache", "cache on", "switch the KV prefix cache off (cached_tokens always 0)"],
+    ["--api-key KEY", "none", "require Bearer KEY on /v1/* (repeatable; none = no auth)"],
+    ["--stamp-chunks", "off", "add x_sent_ms (server send time, epoch ms) to every SSE chunk"],
+  );
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const dw = Math.max(...rows.map((r) => r[1].length));
+  const lines = [
+    "Usage: fakeai-bench serve [flags]",
+    "",
+    "Runs the embedded FakeAI-compatible server in the foreground until SIGINT or SIGTERM.",
+    'Prints "Listening on http://HOST:PORT/" first. Routes: GET /health, GET /v1/models,',
+    "POST /v1/chat/completions, GET /kv-cache/metrics, POST /kv-cache/reset, GET /metrics.",
+    "",
+    `  ${"flag".padEnd(w)}  ${"default".padEnd(dw)}  meaning`,
+    ...rows.map(([f, def, help]) => `  ${f.padEnd(w)}  ${def.padEnd(dw)}  ${help}`),
+  ];
+  return lines.join("\n");
+}
