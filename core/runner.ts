@@ -6,9 +6,9 @@
  */
 
 import { type ChatBody, ChatClient, type ChatMessage } from "./client.ts";
-import { runClosedLoop } from "./load.ts";
+import { runClosedLoop, runOpenLoop } from "./load.ts";
 import type { RequestRecord } from "./record.ts";
-import type { SuiteName, TestResult } from "./result.ts";
+import type { LoadSpec, SuiteName, TestResult } from "./result.ts";
 import { RecordAggregator } from "./stats.ts";
 
 /** Progress of one test, shown by the console (if at all). */
@@ -164,6 +164,22 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
     progress.finish();
     client.close();
   }
+  return testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+    kind: "closed",
+    requests: spec.requests,
+    concurrency: spec.concurrency,
+    warmup,
+  });
+}
+
+function testResult(
+  spec: { suite: SuiteName; name: string; payload: Payload },
+  model: string,
+  substitutedFor: string | null,
+  agg: RecordAggregator,
+  interrupted: boolean,
+  load: LoadSpec,
+): TestResult {
   const notes: string[] = [];
   if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
   return {
@@ -174,10 +190,102 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
     model,
     model_substituted_for: substitutedFor,
     max_tokens: spec.payload.max_tokens,
-    load: { kind: "closed", requests: spec.requests, concurrency: spec.concurrency, warmup },
+    load,
     metrics: agg.metrics(),
-    interrupted: outcome.interrupted,
+    interrupted,
     notes,
     extra: {},
   };
+}
+
+/** An open-loop test of one payload: arrivals at a rate for a duration or a count. */
+export interface OpenTestSpec {
+  /** Suite. */
+  suite: SuiteName;
+  /** Test name. */
+  name: string;
+  /** Payload. */
+  payload: Payload;
+  /** Offered arrivals per second. */
+  rate: number;
+  /** Schedule length in seconds (or null with `requests`). */
+  durationS: number | null;
+  /** Number of arrivals (or null with `durationS`). */
+  requests?: number | null;
+  /** Arrival process (default constant). */
+  arrival?: "constant" | "poisson";
+  /** Cap on requests in flight (default none). */
+  maxInFlight?: number | null;
+  /** Warm-up requests (default: the context's). */
+  warmup?: number;
+  /** Body of request i (default: the payload's body). */
+  body?: (i: number, model: string) => ChatBody;
+  /** Sees every counted record. */
+  onRecord?: (rec: RequestRecord, i: number) => void;
+}
+
+/**
+ * Run an open-loop test. Latency is reported both from the actual send and from the intended
+ * send time (corrected for coordinated omission), with queue-delay percentiles; `extra`
+ * carries offered and achieved rates.
+ */
+export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promise<TestResult> {
+  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+  });
+  const agg = new RecordAggregator();
+  const warmup = spec.warmup ?? ctx.warmup;
+  const expected = spec.requests ?? Math.round((spec.durationS ?? 0) * spec.rate);
+  const progress = ctx.progress(spec.name, expected);
+  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  const arrival = spec.arrival ?? "constant";
+  let firstSend = Infinity, lastSend = -Infinity;
+  let outcome;
+  try {
+    outcome = await runOpenLoop({
+      rate: spec.rate,
+      durationS: spec.durationS,
+      requests: spec.requests ?? null,
+      arrival,
+      maxInFlight: spec.maxInFlight ?? null,
+      warmup,
+      stop: ctx.stop,
+      abort: ctx.abort,
+      send: (i, warm, signal, tIntendedMs) =>
+        client.chat(warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model), {
+          signal,
+          tIntendedMs: warm ? undefined : tIntendedMs,
+        }),
+      onRecord: (rec, i) => {
+        agg.add(rec);
+        firstSend = Math.min(firstSend, rec.tSend);
+        lastSend = Math.max(lastSend, rec.tSend);
+        spec.onRecord?.(rec, i);
+      },
+      onProgress: (done) => progress.update(done),
+    });
+  } finally {
+    progress.finish();
+    client.close();
+  }
+  const result = testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+    kind: "open",
+    rate: spec.rate,
+    duration_s: spec.durationS,
+    requests: spec.requests ?? null,
+    arrival,
+    max_in_flight: spec.maxInFlight ?? null,
+    warmup,
+  });
+  // Rates over the send span: n sends cover n − 1 gaps.
+  const sent = result.metrics.total_requests;
+  result.extra.offered_rate = spec.rate;
+  result.extra.achieved_rate = sent > 1 && lastSend > firstSend
+    ? (sent - 1) / (lastSend - firstSend)
+    : 0;
+  result.extra.scheduled_requests = outcome.scheduled;
+  return result;
 }
