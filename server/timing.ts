@@ -66,7 +66,7 @@ export class Clock {
         this.#waiters.delete(waiter);
         resolve(true);
       };
-      waiter.timer = setTimeout(tick, deadline - performance.now());
+      waiter.timer = setTimeout(tick, Math.max(0, deadline - performance.now()));
       this.#waiters.add(waiter);
     });
   }
