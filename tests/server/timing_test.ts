@@ -159,7 +159,16 @@ Deno.test("timing: responses due inside the pause window wait until it ends", as
       };
       const before = await timed(false);
       await new Promise((r) => setTimeout(r, Math.max(0, started + 420 - performance.now())));
-      const [during, duringStream] = await Promise.all([timed(false), timed(true)]);
+      const health = async () => {
+        const t0 = performance.now();
+        await (await fetch(`${server.url}/health`)).text();
+        return performance.now() - t0;
+      };
+      const [during, duringStream, duringHealth] = await Promise.all([
+        timed(false),
+        timed(true),
+        health(),
+      ]);
       await new Promise((r) => setTimeout(r, Math.max(0, started + 800 - performance.now())));
       const after = await timed(false);
       assert.ok(before < 100, `before ${before}`);
@@ -167,6 +176,10 @@ Deno.test("timing: responses due inside the pause window wait until it ends", as
       assert.ok(
         duringStream >= 150 && duringStream <= 450,
         `stream during ${duringStream.toFixed(1)} ms`,
+      );
+      assert.ok(
+        duringHealth >= 150 && duringHealth <= 450,
+        `health during ${duringHealth.toFixed(1)} ms`,
       );
       assert.ok(after < 100, `after ${after}`);
     },
