@@ -23,13 +23,16 @@ async function spawnServe(args: string[]): Promise<Child> {
   const stderr = new Response(proc.stderr).text();
   const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
-  const deadline = Date.now() + 60_000;
+  // a child that never prints its address is killed, which ends its stdout
+  const killer = setTimeout(() => {
+    try {
+      proc.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, 60_000);
   while (!buf.includes("\n")) {
     const { done, value } = await reader.read();
-    if (done || Date.now() > deadline) {
-      try {
-        proc.kill("SIGKILL");
-      } catch { /* already gone */ }
+    if (done) {
+      clearTimeout(killer);
       await proc.status;
       throw new Error(
         `serve did not print its address; stdout ${JSON.stringify(buf)}, stderr ${await stderr}`,
@@ -37,6 +40,7 @@ async function spawnServe(args: string[]): Promise<Child> {
     }
     buf += value;
   }
+  clearTimeout(killer);
   const first = buf.slice(0, buf.indexOf("\n"));
   const m = LISTENING.exec(first);
   assert.ok(m, `first line ${JSON.stringify(first)}`);
