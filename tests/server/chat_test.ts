@@ -194,3 +194,23 @@ Deno.test("stampChunks: every SSE chunk carries x_sent_ms, the server's send tim
     assert.ok(span >= 15, `9 ITLs of 2 ms span ${span} ms`);
   });
 });
+
+Deno.test("a client that leaves mid-stream frees its active slot at once (no leaked active count)", async () => {
+  await withServer({ ttftMs: 0, itlMs: 20, prefillMsPerToken: 0 }, async (server) => {
+    const res = await postChat(server, chatBody("leave", { max_tokens: 1000, stream: true }));
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.read();
+    await reader.cancel();
+    let active = -1;
+    for (let i = 0; i < 50 && active !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      active = Number(/^fakeai_active_streams (\d+)$/m.exec(text)![1]);
+    }
+    assert.equal(active, 0);
+    const kv = await (await fetch(`${server.url}/kv-cache/metrics`)).json();
+    const workers = Object.values(kv.smart_router.workers) as { active_requests: number }[];
+    assert.ok(workers.every((w) => w.active_requests === 0));
+  });
+});
