@@ -59,6 +59,13 @@ function checkAuth(state: ServerState, req: Request): void {
   }
 }
 
+/** Hold a response that falls inside the pause window until the window ends. */
+async function pauseIfDue(state: ServerState): Promise<void> {
+  const now = performance.now();
+  const due = state.clock.adjust(now);
+  if (due > now) await state.clock.sleepUntil(due);
+}
+
 async function route(
   state: ServerState,
   req: Request,
@@ -86,6 +93,7 @@ async function route(
       { allow: want === "GET" ? "GET, HEAD" : want },
     );
   }
+  if (path === "/health" || path === "/v1/models") await pauseIfDue(state);
   switch (path) {
     case "/health":
       return jsonResponse(

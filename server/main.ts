@@ -4,7 +4,7 @@
  * @module
  */
 
-import { startServer, urlHost } from "./mod.ts";
+import { startServer } from "./mod.ts";
 import type { ServerOptions } from "./options.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -20,7 +20,8 @@ const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
  */
 export async function serveCommand(opts: ServerOptions, signal?: AbortSignal): Promise<number> {
   const server = await startServer(opts);
-  const line = `Listening on http://${urlHost(opts.host)}:${server.port}/\n`;
+  const host = opts.host.includes(":") && !opts.host.startsWith("[") ? `[${opts.host}]` : opts.host;
+  const line = `Listening on http://${host}:${server.port}/\n`;
   await Deno.stdout.write(new TextEncoder().encode(line));
   const stop = () => {
     void server.shutdown();

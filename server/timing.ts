@@ -3,21 +3,24 @@
  *
  * Every wait sleeps until a deadline on the `performance.now()` clock, never
  * for a relative duration chained after the previous one, so timer overshoot
- * does not accumulate.
+ * does not accumulate. All waits of a server share one timer, armed for the
+ * earliest deadline of a binary heap: thousands of concurrent streams cost one
+ * timer per tick, not one per token.
  *
  * @module
  */
 
-interface Waiter {
-  timer: ReturnType<typeof setTimeout> | undefined;
-  resolve: (completed: boolean) => void;
-}
+type Resolve = (completed: boolean) => void;
 
 /** Deadline scheduler of one server, with its pause window, that can cancel every wait at shutdown. */
 export class Clock {
   readonly #pauseStart: number;
   readonly #pauseEnd: number;
-  readonly #waiters = new Set<Waiter>();
+  /** Min-heap of deadlines, with the resolver at the same index. */
+  readonly #deadlines: number[] = [];
+  readonly #resolvers: Resolve[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedFor = Infinity;
   #closed = false;
 
   /**
@@ -35,6 +38,11 @@ export class Clock {
   /** Whether {@linkcode close} was called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Number of pending waits. */
+  get pending(): number {
+    return this.#deadlines.length;
   }
 
   /**
@@ -56,28 +64,76 @@ export class Clock {
   sleepUntil(deadline: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const waiter: Waiter = { timer: undefined, resolve };
-      const tick = () => {
-        const left = deadline - performance.now();
-        if (left > 0) {
-          waiter.timer = setTimeout(tick, left);
-          return;
-        }
-        this.#waiters.delete(waiter);
-        resolve(true);
-      };
-      waiter.timer = setTimeout(tick, deadline - performance.now());
-      this.#waiters.add(waiter);
+      this.#push(deadline, resolve);
+      if (deadline < this.#armedFor) this.#arm(deadline);
     });
   }
 
   /** Cancel every pending wait (they resolve false) and refuse new ones. */
   close(): void {
     this.#closed = true;
-    for (const w of this.#waiters) {
-      clearTimeout(w.timer);
-      w.resolve(false);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const resolvers = this.#resolvers.splice(0);
+    this.#deadlines.length = 0;
+    for (const r of resolvers) r(false);
+  }
+
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#armedFor = deadline;
+    this.#timer = setTimeout(this.#fire, Math.max(0, deadline - performance.now()));
+  }
+
+  #fire = (): void => {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const now = performance.now();
+    const d = this.#deadlines;
+    while (d.length > 0 && d[0] <= now) this.#pop()(true);
+    if (d.length > 0) this.#arm(d[0]);
+  };
+
+  #push(deadline: number, resolve: Resolve): void {
+    const d = this.#deadlines;
+    const r = this.#resolvers;
+    let i = d.length;
+    d.push(deadline);
+    r.push(resolve);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (d[p] <= deadline) break;
+      d[i] = d[p];
+      r[i] = r[p];
+      i = p;
     }
-    this.#waiters.clear();
+    d[i] = deadline;
+    r[i] = resolve;
+  }
+
+  #pop(): Resolve {
+    const d = this.#deadlines;
+    const r = this.#resolvers;
+    const top = r[0];
+    const lastD = d.pop()!;
+    const lastR = r.pop()!;
+    const n = d.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const a = 2 * i + 1;
+        if (a >= n) break;
+        const b = a + 1;
+        const c = b < n && d[b] < d[a] ? b : a;
+        if (d[c] >= lastD) break;
+        d[i] = d[c];
+        r[i] = r[c];
+        i = c;
+      }
+      d[i] = lastD;
+      r[i] = lastR;
+    }
+    return top;
   }
 }

@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../../core/errors.ts";
+import { DEFAULT_SERVER_OPTIONS, parseServeArgs, serveHelp } from "../../server/options.ts";
+
+const ALL_FLAGS = [
+  "--host",
+  "--port",
+  "--seed",
+  "--ttft-ms",
+  "--itl-ms",
+  "--ttft-variance",
+  "--itl-variance",
+  "--latency-ms",
+  "--pause-at-s",
+  "--pause-ms",
+  "--prefill-ms-per-token",
+  "--no-kv-cache",
+  "--kv-block-size",
+  "--kv-capacity-blocks",
+  "--workers",
+  "--overlap-weight",
+  "--load-weight",
+  "--api-key",
+  "--error-rate",
+  "--error-status",
+  "--disconnect-rate",
+  "--stall-rate",
+  "--stall-ms",
+  "--malformed-rate",
+  "--leak-bytes-per-request",
+  "--max-tokens-limit",
+  "--stamp-chunks",
+];
+
+Deno.test("parseServeArgs: no flags gives the defaults", () => {
+  const opts = parseServeArgs([]);
+  assert.deepEqual(opts, { ...DEFAULT_SERVER_OPTIONS, apiKeys: [] });
+  assert.equal(opts.host, "127.0.0.1");
+  assert.equal(opts.port, 8000);
+  assert.equal(opts.ttftMs, 20);
+  assert.equal(opts.itlMs, 5);
+  assert.equal(opts.kvBlockSize, 16);
+  assert.equal(opts.maxBodyBytes, 1024 * 1024);
+  // a 1000-token prompt is visibly faster when cached
+  assert.ok(opts.prefillMsPerToken * 1000 >= 20);
+});
+
+Deno.test("parseServeArgs: every flag is read", () => {
+  const opts = parseServeArgs([
+    "--host=0.0.0.0",
+    "--port",
+    "0",
+    "--seed",
+    "7",
+    "--ttft-ms",
+    "50",
+    "--itl-ms",
+    "10.5",
+    "--ttft-variance",
+    "0",
+    "--itl-variance",
+    "25",
+    "--latency-ms",
+    "100",
+    "--pause-at-s",
+    "1.5",
+    "--pause-ms",
+    "1000",
+    "--prefill-ms-per-token",
+    "0.1",
+    "--no-kv-cache",
+    "--kv-block-size",
+    "32",
+    "--kv-capacity-blocks",
+    "100",
+    "--workers",
+    "8",
+    "--overlap-weight",
+    "2",
+    "--load-weight",
+    "0",
+    "--api-key",
+    "k1",
+    "--api-key",
+    "k2",
+    "--error-rate",
+    "0.05",
+    "--error-status",
+    "429",
+    "--disconnect-rate",
+    "0.02",
+    "--stall-rate",
+    "0.5",
+    "--stall-ms",
+    "200",
+    "--malformed-rate",
+    "1",
+    "--leak-bytes-per-request",
+    "65536",
+    "--max-tokens-limit",
+    "4096",
+    "--stamp-chunks",
+  ]);
+  assert.deepEqual(opts, {
+    ...DEFAULT_SERVER_OPTIONS,
+    host: "0.0.0.0",
+    port: 0,
+    seed: 7,
+    ttftMs: 50,
+    itlMs: 10.5,
+    ttftVariancePct: 0,
+    itlVariancePct: 25,
+    latencyMs: 100,
+    pauseAtS: 1.5,
+    pauseMs: 1000,
+    prefillMsPerToken: 0.1,
+    kvCache: false,
+    kvBlockSize: 32,
+    kvCapacityBlocks: 100,
+    workers: 8,
+    overlapWeight: 2,
+    loadWeight: 0,
+    apiKeys: ["k1", "k2"],
+    errorRate: 0.05,
+    errorStatus: 429,
+    disconnectRate: 0.02,
+    stallRate: 0.5,
+    stallMs: 200,
+    malformedRate: 1,
+    leakBytesPerRequest: 65536,
+    maxTokensLimit: 4096,
+    stampChunks: true,
+  });
+});
+
+Deno.test("parseServeArgs: bad values throw a one-line UsageError naming the flag", () => {
+  const cases: [string[], string][] = [
+    [["--port", "abc"], "--port"],
+    [["--port", "70000"], "--port"],
+    [["--port", "1.5"], "--port"],
+    [["--ttft-ms", "-1"], "--ttft-ms"],
+    [["--itl-ms", ""], "--itl-ms"],
+    [["--error-rate", "1.5"], "--error-rate"],
+    [["--disconnect-rate", "-0.1"], "--disconnect-rate"],
+    [["--stall-rate", "NaN"], "--stall-rate"],
+    [["--malformed-rate", "2"], "--malformed-rate"],
+    [["--error-status", "404"], "--error-status"],
+    [["--workers", "0"], "--workers"],
+    [["--kv-block-size", "0"], "--kv-block-size"],
+    [["--max-tokens-limit", "x"], "--max-tokens-limit"],
+    [["--leak-bytes-per-request", "-5"], "--leak-bytes-per-request"],
+    [["--bogus"], "--bogus"],
+    [["--port"], "--port"],
+    [["extra"], "extra"],
+    [["--api-key", ""], "--api-key"],
+  ];
+  for (const [argv, flag] of cases) {
+    assert.throws(
+      () => parseServeArgs(argv),
+      (err: unknown) => {
+        assert.ok(err instanceof UsageError, `${argv.join(" ")}: not a UsageError`);
+        assert.ok(
+          err.message.includes(flag),
+          `${argv.join(" ")}: "${err.message}" does not name ${flag}`,
+        );
+        assert.ok(!err.message.includes("\n"), `${argv.join(" ")}: message has more than one line`);
+        assert.equal(err.exitCode, 2);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("serveHelp lists every flag with its default", () => {
+  const help = serveHelp();
+  for (const flag of ALL_FLAGS) assert.ok(help.includes(flag), `help lacks ${flag}`);
+  assert.match(help, /--ttft-ms N\s+20\s/);
+  assert.match(help, /--itl-ms N\s+5\s/);
+  assert.match(help, /--port N\s+8000\s/);
+  assert.match(help, /--kv-block-size N\s+16\s/);
+});
