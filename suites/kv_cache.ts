@@ -206,8 +206,6 @@ export interface CacheStats {
   server_metrics_delta: KvMetricsDelta | null;
 }
 
-const mean = (xs: readonly number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
-
 /**
  * Cache statistics from the requests of a test and the server's metric deltas. Only
  * successful requests count; a request without `cached_tokens` is neither hit nor miss.
