@@ -8,7 +8,7 @@
 import Table from "cli-table3";
 import type { Progress } from "../core/runner.ts";
 import type { TestResult } from "../core/result.ts";
-import { fixed, ms } from "./format.ts";
+import { fixed, ms, pct } from "./format.ts";
 
 /** True when colour may be used on stdout. */
 export function colorEnabled(): boolean {
@@ -73,6 +73,19 @@ export function testTable(t: TestResult): string {
       ["TTFT p50 / p99", `${ms(m.ttft.p50)} / ${ms(m.ttft.p99)}`],
       ["TPOT p50 / ITL p99", `${ms(m.tpot.p50)} / ${ms(m.itl.p99)}`],
     );
+  }
+  if (typeof t.extra.cache_reported === "boolean") {
+    const e = t.extra as { hit_rate: number | null; token_reuse_rate: number | null };
+    table.push([
+      "Cache hit rate / token reuse",
+      t.extra.cache_reported
+        ? `${e.hit_rate === null ? "n/a" : pct(e.hit_rate)} / ` +
+          `${e.token_reuse_rate === null ? "n/a" : pct(e.token_reuse_rate)}`
+        : "not reported by server",
+    ]);
+  }
+  if (typeof t.extra.load_balance_score === "number") {
+    table.push(["Load balance (Jain)", `${fixed(t.extra.load_balance_score)}/100`]);
   }
   if (m.latency_corrected) {
     table.push(["Corrected latency p99", ms(m.latency_corrected.p99)]);

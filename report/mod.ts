@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { RunResult, SuiteName, SuiteResult } from "../core/result.ts";
 import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
+import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
 import { summaryMarkdown } from "./summary.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
@@ -35,6 +36,13 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     markdown: (s) => throughputMarkdown(s),
     json: (s) => throughputJson(s),
     summary: (s) => throughputSummary(s),
+  },
+  "kv-cache": {
+    file: "kv_cache_results",
+    title: "KV Cache",
+    markdown: (s) => kvCacheMarkdown(s),
+    json: (s) => kvCacheJson(s),
+    summary: (s) => kvCacheSummary(s),
   },
 };
 

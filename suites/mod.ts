@@ -7,6 +7,7 @@
 import type { SuiteContext } from "../core/runner.ts";
 import type { SuiteName, SuiteResult, TestResult } from "../core/result.ts";
 import { throughputSuite } from "./throughput.ts";
+import { kvCacheSuite } from "./kv_cache.ts";
 
 /** One test of a suite. */
 export interface TestDef {
@@ -29,6 +30,7 @@ export interface Suite {
 /** Every suite this build has, by name. */
 export const SUITES: Partial<Record<SuiteName, Suite>> = {
   throughput: throughputSuite,
+  "kv-cache": kvCacheSuite,
 };
 
 /** Hooks around the tests of a suite (the console uses them). */

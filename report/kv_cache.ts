@@ -1,0 +1,579 @@
+/**
+ * `kv_cache_results.md` / `.json` and the KV Cache section of `BENCHMARK_SUMMARY.md`: the
+ * original layout (Cache Performance, Detailed Cache Results, Smart Router Performance,
+ * Detailed Router Results) with the server's own numbers, TTFT of hits vs misses, the
+ * server's metric deltas, Jain's load balance, cache affinity and a Cold vs Warm section.
+ * A server that reports no cache fields reads "not reported by server", never 0%.
+ *
+ * @module
+ */
+
+import type { SuiteResult, TestResult } from "../core/result.ts";
+import { summarize, type Summary } from "../core/stats.ts";
+import type { KvMetricsDelta } from "../core/kv_metrics.ts";
+import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { commonTestJson } from "./json.ts";
+import { outcomeLine } from "./throughput.ts";
+
+/** What a report shows when the server gave no cache signal. */
+export const NOT_REPORTED = "not reported by server";
+
+/** The kv-cache fields of a test's `extra`, typed (absent fields read as null). */
+export interface KvExtra {
+  /** `cache`, `router` or `cold_warm`. */
+  test_kind: string | null;
+  /** Whether the server reported cached tokens. */
+  cache_reported: boolean;
+  /** Where hits came from. */
+  hit_rate_source: string | null;
+  /** Hit rate (%). */
+  hit_rate: number | null;
+  /** Hits. */
+  cache_hits: number | null;
+  /** Misses. */
+  cache_misses: number | null;
+  /** Σ prompt tokens. */
+  total_prompt_tokens: number | null;
+  /** Σ cached tokens. */
+  cached_tokens_reused: number | null;
+  /** Token reuse (%). */
+  token_reuse_rate: number | null;
+  /** Mean cached tokens per hit. */
+  avg_prefix_length: number | null;
+  /** TTFT of hits. */
+  ttft_hit_s: Summary | null;
+  /** TTFT of misses. */
+  ttft_miss_s: Summary | null;
+  /** TTFT improvement (%). */
+  latency_improvement: number | null;
+  /** End-to-end latencies of hits (s). */
+  latencies_with_cache: number[];
+  /** End-to-end latencies of misses (s). */
+  latencies_without_cache: number[];
+  /** Server metric deltas. */
+  server_metrics_delta: KvMetricsDelta | null;
+  /** Requests per worker. */
+  worker_distribution: Record<string, number> | null;
+  /** Where the distribution came from. */
+  worker_distribution_source: string | null;
+  /** Jain × 100. */
+  load_balance_score: number | null;
+  /** Cache affinity (%). */
+  cache_affinity: number | null;
+  /** Requests per worker per prefix. */
+  workers_by_prefix: Record<string, Record<string, number>> | null;
+  /** Cold TTFTs (s). */
+  cold_ttft_s: (number | null)[] | null;
+  /** Warm TTFTs (s). */
+  warm_ttft_s: (number | null)[] | null;
+  /** Cached tokens of the cold requests. */
+  cold_cached_tokens: (number | null)[] | null;
+  /** Cached tokens of the warm requests. */
+  warm_cached_tokens: (number | null)[] | null;
+  /** Fitted saving (ms per 1000 cached tokens). */
+  ms_saved_per_1k_cached_tokens: number | null;
+  /** r² of the fit. */
+  fit_r2: number | null;
+  /** Requests in the fit. */
+  fit_n: number | null;
+  /** Whether the cache was reset before the cold pass. */
+  cache_reset: boolean | null;
+}
+
+/** Read a test's kv-cache fields. */
+export function kvExtra(t: TestResult): KvExtra {
+  const e = t.extra;
+  const get = <T>(k: string, d: T): T => (e[k] === undefined ? d : e[k] as T);
+  return {
+    test_kind: get("test_kind", null),
+    cache_reported: get("cache_reported", false),
+    hit_rate_source: get("hit_rate_source", null),
+    hit_rate: get("hit_rate", null),
+    cache_hits: get("cache_hits", null),
+    cache_misses: get("cache_misses", null),
+    total_prompt_tokens: get("total_prompt_tokens", null),
+    cached_tokens_reused: get("cached_tokens_reused", null),
+    token_reuse_rate: get("token_reuse_rate", null),
+    avg_prefix_length: get("avg_prefix_length", null),
+    ttft_hit_s: get("ttft_hit_s", null),
+    ttft_miss_s: get("ttft_miss_s", null),
+    latency_improvement: get("latency_improvement", null),
+    latencies_with_cache: get("latencies_with_cache", []),
+    latencies_without_cache: get("latencies_without_cache", []),
+    server_metrics_delta: get("server_metrics_delta", null),
+    worker_distribution: get("worker_distribution", null),
+    worker_distribution_source: get("worker_distribution_source", null),
+    load_balance_score: get("load_balance_score", null),
+    cache_affinity: get("cache_affinity", null),
+    workers_by_prefix: get("workers_by_prefix", null),
+    cold_ttft_s: get("cold_ttft_s", null),
+    warm_ttft_s: get("warm_ttft_s", null),
+    cold_cached_tokens: get("cold_cached_tokens", null),
+    warm_cached_tokens: get("warm_cached_tokens", null),
+    ms_saved_per_1k_cached_tokens: get("ms_saved_per_1k_cached_tokens", null),
+    fit_r2: get("fit_r2", null),
+    fit_n: get("fit_n", null),
+    cache_reset: get("cache_reset", null),
+  };
+}
+
+const meanOf = (xs: readonly number[]): number | null =>
+  xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+
+/** One test as a `kv_cache_results.json` object: original fields first, then the new ones. */
+export function kvCacheTestJson(t: TestResult): Record<string, unknown> {
+  const k = kvExtra(t);
+  const m = t.metrics;
+  const out: Record<string, unknown> = {
+    test_name: t.name,
+    total_requests: m.total_requests,
+    cache_hits: k.cache_hits,
+    cache_misses: k.cache_misses,
+    hit_rate: k.hit_rate,
+    avg_latency_with_cache: meanOf(k.latencies_with_cache),
+    avg_latency_without_cache: meanOf(k.latencies_without_cache),
+    latency_improvement: k.latency_improvement,
+    total_tokens_processed: k.total_prompt_tokens,
+    cached_tokens_reused: k.cached_tokens_reused,
+    token_reuse_rate: k.token_reuse_rate,
+    avg_prefix_length: k.avg_prefix_length,
+    latencies_with_cache: k.latencies_with_cache,
+    latencies_without_cache: k.latencies_without_cache,
+    total_time: m.window_s,
+    requests_per_second: m.requests_per_second,
+    successful_requests: m.successful_requests,
+    failed_requests: m.failed_requests,
+    test_kind: k.test_kind,
+    cache_reported: k.cache_reported,
+    hit_rate_source: k.hit_rate_source,
+    ttft_hit_s: k.ttft_hit_s,
+    ttft_miss_s: k.ttft_miss_s,
+    server_metrics_delta: k.server_metrics_delta,
+  };
+  if (k.test_kind === "router") {
+    const reported = k.cache_reported && k.cached_tokens_reused !== null;
+    Object.assign(out, {
+      worker_distribution: k.worker_distribution,
+      avg_cache_overlap: reported && m.successful_requests > 0
+        ? k.cached_tokens_reused! / m.successful_requests
+        : null,
+      load_balance_score: k.load_balance_score,
+      worker_distribution_source: k.worker_distribution_source,
+      cache_affinity: k.cache_affinity,
+      workers_by_prefix: k.workers_by_prefix,
+    });
+  }
+  if (k.test_kind === "cold_warm") {
+    Object.assign(out, {
+      cold_ttft_s: k.cold_ttft_s,
+      warm_ttft_s: k.warm_ttft_s,
+      cold_cached_tokens: k.cold_cached_tokens,
+      warm_cached_tokens: k.warm_cached_tokens,
+      ms_saved_per_1k_cached_tokens: k.ms_saved_per_1k_cached_tokens,
+      fit_r2: k.fit_r2,
+      fit_n: k.fit_n,
+      cache_reset: k.cache_reset,
+    });
+  }
+  return { ...out, ...commonTestJson(t) };
+}
+
+/** The suite's JSON document: an array of per-test objects. */
+export function kvCacheJson(suite: SuiteResult): Record<string, unknown>[] {
+  return suite.tests.map(kvCacheTestJson);
+}
+
+/** A hit rate for display: the value, "0.00% (server reported 0 hits)", or not reported. */
+export function hitRateText(k: KvExtra): string {
+  if (!k.cache_reported || k.hit_rate === null) return NOT_REPORTED;
+  if (k.cache_hits === 0) return `${pct(0)} (server reported 0 hits)`;
+  return pct(k.hit_rate);
+}
+
+function reuseText(k: KvExtra): string {
+  if (!k.cache_reported) return NOT_REPORTED;
+  return k.token_reuse_rate === null ? "n/a" : pct(k.token_reuse_rate);
+}
+
+function improvementText(k: KvExtra): string {
+  if (!k.cache_reported) return NOT_REPORTED;
+  if (k.latency_improvement !== null) return pct(k.latency_improvement);
+  if (k.cache_hits === 0) return "n/a (no hits)";
+  if (k.cache_misses === 0) return "n/a (no misses)";
+  return "n/a";
+}
+
+function prefixText(k: KvExtra): string {
+  if (!k.cache_reported || k.avg_prefix_length === null) return NOT_REPORTED;
+  return `${fixed(k.avg_prefix_length, 0)} tokens`;
+}
+
+const summaryText = (s: Summary | null) =>
+  s ? `mean ${ms(s.mean)}, P50 ${ms(s.p50)}, P99 ${ms(s.p99)} (n=${s.count})` : "n/a";
+
+function serverLines(k: KvExtra): string[] {
+  const d = k.server_metrics_delta;
+  if (!d) return ["**Server Metrics (/kv-cache/metrics):** not offered by the server", ""];
+  const lines = [
+    "**Server Metrics (/kv-cache/metrics, after − before):**",
+    `- Hits / Misses: ${d.total_cache_hits} / ${d.total_cache_misses}` +
+    ` (hit rate ${d.cache_hit_rate === null ? "n/a" : pct(d.cache_hit_rate)})`,
+    `- Tokens Processed / Cached Reused: ${d.total_tokens_processed} / ` +
+    `${d.cached_tokens_reused} (reuse ${
+      d.token_reuse_rate === null ? "n/a" : pct(d.token_reuse_rate)
+    })`,
+    `- Avg Prefix Length: ${fixed(d.average_prefix_length, 0)} tokens`,
+  ];
+  if (k.hit_rate_source === "usage") {
+    const agree = d.total_cache_hits === k.cache_hits &&
+      d.cached_tokens_reused === k.cached_tokens_reused;
+    lines.push(
+      `- Agreement with the responses: ${
+        agree ? "yes" : `no (responses: ${k.cache_hits} hits, ${k.cached_tokens_reused} tokens)`
+      }`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+function detailCache(t: TestResult): string[] {
+  const k = kvExtra(t);
+  const m = t.metrics;
+  const out = [
+    `#### ${t.name}`,
+    "",
+    `- **Total Requests:** ${m.total_requests}`,
+    `- **Failed:** ${m.failed_requests} (${outcomeLine(t)})`,
+    `- **Cache Hits:** ${k.cache_reported ? k.cache_hits : NOT_REPORTED}`,
+    `- **Cache Misses:** ${k.cache_reported ? k.cache_misses : NOT_REPORTED}`,
+    `- **Hit Rate:** ${hitRateText(k)}`,
+    "",
+    "**Latency:**",
+  ];
+  if (k.hit_rate_source === "usage") {
+    const e2eHit = meanOf(k.latencies_with_cache);
+    const e2eMiss = meanOf(k.latencies_without_cache);
+    out.push(
+      `- TTFT With Cache (hits): ${summaryText(k.ttft_hit_s)}`,
+      `- TTFT Without Cache (misses): ${summaryText(k.ttft_miss_s)}`,
+      `- Improvement (mean TTFT): ${improvementText(k)}`,
+      `- End-to-end With Cache: ${e2eHit === null ? "n/a" : ms(e2eHit)}`,
+      `- End-to-end Without Cache: ${e2eMiss === null ? "n/a" : ms(e2eMiss)}`,
+    );
+  } else {
+    out.push(`- Improvement: ${improvementText(k)}`);
+  }
+  out.push(
+    `- TTFT (all requests): ${summaryText(m.ttft.count ? m.ttft : null)}`,
+    `- End-to-end (all requests): ${summaryText(m.latency.count ? m.latency : null)}`,
+    "",
+    "**Tokens:**",
+    `- Total Processed (prompt tokens): ${
+      k.total_prompt_tokens === null ? NOT_REPORTED : k.total_prompt_tokens
+    }`,
+    `- Cached Reused: ${k.cached_tokens_reused === null ? NOT_REPORTED : k.cached_tokens_reused}`,
+    `- Reuse Rate: ${reuseText(k)}`,
+    `- Avg Prefix Length: ${prefixText(k)}`,
+    "",
+    ...serverLines(k),
+  );
+  for (const n of t.notes) out.push(`> ${n}`, "");
+  return out;
+}
+
+function detailRouter(t: TestResult): string[] {
+  const k = kvExtra(t);
+  const m = t.metrics;
+  const out = [
+    `#### ${t.name}`,
+    "",
+    `- **Total Requests:** ${m.total_requests}`,
+    `- **Failed:** ${m.failed_requests} (${outcomeLine(t)})`,
+    `- **Load Balance Score:** ${
+      k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
+    } (Jain's fairness index × 100 over ${
+      k.worker_distribution_source === "header" ? "the workers seen" : "all workers, idle included"
+    }; 100 = even, 100/N = all on one of N)`,
+    `- **Cache Affinity:** ${
+      k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity)
+    } (share of each prefix's requests on its most-used worker)`,
+    `- **Hit Rate:** ${hitRateText(k)}`,
+    `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
+    `- **TTFT:** ${summaryText(m.ttft.count ? m.ttft : null)}`,
+    "",
+  ];
+  if (k.worker_distribution) {
+    const total = Object.values(k.worker_distribution).reduce((a, b) => a + b, 0);
+    out.push(
+      `**Worker Distribution** (${
+        k.worker_distribution_source === "server_metrics"
+          ? "server's per-worker counters"
+          : "x-fakeai-worker headers"
+      }):`,
+      ...Object.entries(k.worker_distribution).map(([w, c]) =>
+        `- ${w}: ${c} (${pct(total ? (c / total) * 100 : 0, 1)})`
+      ),
+      "",
+    );
+  } else {
+    out.push(`**Worker Distribution:** ${NOT_REPORTED}`, "");
+  }
+  if (k.workers_by_prefix) {
+    out.push(
+      "**Workers per Prefix:**",
+      ...Object.entries(k.workers_by_prefix).map(([p, ws]) =>
+        `- ${p}: ${Object.entries(ws).map(([w, c]) => `${w} ${c}`).join(", ")}`
+      ),
+      "",
+    );
+  }
+  out.push(...serverLines(k));
+  for (const n of t.notes) out.push(`> ${n}`, "");
+  return out;
+}
+
+function coldWarmSection(t: TestResult): string[] {
+  const k = kvExtra(t);
+  const cold = (k.cold_ttft_s ?? []).filter((x): x is number => x !== null);
+  const warm = (k.warm_ttft_s ?? []).filter((x): x is number => x !== null);
+  const stat = (xs: number[]) => ({ mean: meanOf(xs), p50: summarize(xs).p50 });
+  const c = stat(cold), w = stat(warm);
+  const cachedMean = (xs: (number | null)[] | null) => {
+    if (!k.cache_reported || !xs) return NOT_REPORTED;
+    const v = meanOf(xs.filter((x): x is number => x !== null));
+    return v === null ? "n/a" : fixed(v, 0);
+  };
+  const saved = c.mean !== null && w.mean !== null ? c.mean - w.mean : null;
+  const out = [
+    `### ${t.name}`,
+    "",
+    `${k.cold_ttft_s?.length ?? 0} distinct long prompts sent cold, then the same prompts warm, ` +
+    "one at a time. " +
+    (k.cache_reset
+      ? "The server's cache was reset (POST /kv-cache/reset) before the cold pass."
+      : "The server offers no cache reset, so every prompt starts with a random salt."),
+    "",
+    mdTable(
+      ["Pass", "Requests", "TTFT Mean", "TTFT P50", "Cached Tokens (mean)"],
+      [
+        [
+          "Cold",
+          String(cold.length),
+          c.mean === null ? "n/a" : ms(c.mean),
+          ms(c.p50),
+          cachedMean(k.cold_cached_tokens),
+        ],
+        [
+          "Warm",
+          String(warm.length),
+          w.mean === null ? "n/a" : ms(w.mean),
+          ms(w.p50),
+          cachedMean(k.warm_cached_tokens),
+        ],
+      ],
+    ),
+    "",
+    `- **TTFT saved (cold − warm, mean):** ${saved === null ? "n/a" : ms(saved)}`,
+    `- **ms saved per 1000 cached tokens:** ${
+      k.ms_saved_per_1k_cached_tokens === null
+        ? (k.cache_reported ? "n/a (cached tokens never varied)" : NOT_REPORTED)
+        : `${fixed(k.ms_saved_per_1k_cached_tokens)} ms (fitted slope of TTFT against cached ` +
+          `tokens over ${k.fit_n} requests, r² ${fixed(k.fit_r2 ?? 0, 3)})`
+    }`,
+    `- **Hit Rate:** ${hitRateText(k)}`,
+    "",
+  ];
+  const pairs = Math.min(k.cold_ttft_s?.length ?? 0, k.warm_ttft_s?.length ?? 0);
+  if (pairs > 0) {
+    const cell = (
+      x: number | null | undefined,
+    ) => (x === null || x === undefined ? "failed" : ms(x));
+    const tok = (x: number | null | undefined) => x === null || x === undefined ? "—" : String(x);
+    out.push(
+      mdTable(
+        ["Prompt", "Cold TTFT", "Warm TTFT", "Cold Cached", "Warm Cached"],
+        Array.from({ length: pairs }, (_, i) => [
+          String(i + 1),
+          cell(k.cold_ttft_s![i]),
+          cell(k.warm_ttft_s![i]),
+          tok(k.cold_cached_tokens?.[i]),
+          tok(k.warm_cached_tokens?.[i]),
+        ]),
+      ),
+      "",
+    );
+  }
+  out.push(...serverLines(k));
+  for (const n of t.notes) out.push(`> ${n}`, "");
+  return out;
+}
+
+/** `kv_cache_results.md`. */
+export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  const out: string[] = [
+    "# KV Cache Benchmark Results",
+    "",
+    `**Timestamp:** ${timestamp(now)}`,
+    "",
+  ];
+  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+  out.push(
+    "Hits and cached tokens are the server's own: `usage.prompt_tokens_details.cached_tokens` " +
+      "per response (hit = cached tokens > 0) and the deltas of `GET /kv-cache/metrics` taken " +
+      "before and after each test. Requests stream, one at a time; latency improvement " +
+      "compares the mean TTFT of misses with that of hits. Token reuse = Σ cached ÷ Σ prompt " +
+      "tokens.",
+    "",
+    `_${NAMING_NOTE}_`,
+    "",
+  );
+  const cacheTests = suite.tests.filter((t) => kvExtra(t).test_kind !== "router");
+  const routerTests = suite.tests.filter((t) => kvExtra(t).test_kind === "router");
+  const coldWarm = suite.tests.filter((t) => kvExtra(t).test_kind === "cold_warm");
+  if (cacheTests.length) {
+    out.push(
+      "## Cache Performance",
+      "",
+      mdTable(
+        [
+          "Test",
+          "Hit Rate",
+          "Latency Improvement",
+          "Token Reuse Rate",
+          "Avg Prefix",
+          "TTFT Hit P50",
+          "TTFT Miss P50",
+        ],
+        cacheTests.map((t) => {
+          const k = kvExtra(t);
+          return [
+            t.name,
+            hitRateText(k),
+            improvementText(k),
+            reuseText(k),
+            prefixText(k),
+            k.ttft_hit_s ? ms(k.ttft_hit_s.p50) : "—",
+            k.ttft_miss_s ? ms(k.ttft_miss_s.p50) : "—",
+          ];
+        }),
+      ),
+      "",
+      "### Detailed Cache Results",
+      "",
+    );
+    for (const t of cacheTests) {
+      if (kvExtra(t).test_kind !== "cold_warm") out.push(...detailCache(t));
+    }
+  }
+  if (routerTests.length) {
+    out.push(
+      "## Smart Router Performance",
+      "",
+      mdTable(
+        ["Test", "Requests", "RPS", "Load Balance Score", "Cache Affinity", "Hit Rate"],
+        routerTests.map((t) => {
+          const k = kvExtra(t);
+          return [
+            t.name,
+            String(t.metrics.total_requests),
+            fixed(t.metrics.requests_per_second),
+            k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`,
+            k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity),
+            hitRateText(k),
+          ];
+        }),
+      ),
+      "",
+      "Load Balance Score = Jain's fairness index of requests per worker × 100 (100 = even; " +
+        "25 = everything on one of four workers). Cache Affinity = share of each prefix's " +
+        "requests on its most-used worker.",
+      "",
+      "### Detailed Router Results",
+      "",
+    );
+    for (const t of routerTests) out.push(...detailRouter(t));
+  }
+  if (coldWarm.length) {
+    out.push("## Cold vs Warm", "");
+    for (const t of coldWarm) out.push(...coldWarmSection(t));
+  }
+  return out.join("\n");
+}
+
+/** The KV Cache section of `BENCHMARK_SUMMARY.md`: request-weighted over every test. */
+export function kvCacheSummary(suite: SuiteResult): string {
+  const tests = suite.tests;
+  if (tests.length === 0) return "No test completed.";
+  let hits = 0, lookups = 0, cached = 0, prompt = 0;
+  let hitN = 0, hitSum = 0, missN = 0, missSum = 0;
+  let reported = 0;
+  for (const t of tests) {
+    const k = kvExtra(t);
+    if (!k.cache_reported || k.cache_hits === null || k.cache_misses === null) continue;
+    reported++;
+    hits += k.cache_hits;
+    lookups += k.cache_hits + k.cache_misses;
+    if (k.total_prompt_tokens !== null && k.cached_tokens_reused !== null) {
+      cached += k.cached_tokens_reused;
+      prompt += k.total_prompt_tokens;
+    }
+    if (k.ttft_hit_s) {
+      hitN += k.ttft_hit_s.count;
+      hitSum += k.ttft_hit_s.mean * k.ttft_hit_s.count;
+    }
+    if (k.ttft_miss_s) {
+      missN += k.ttft_miss_s.count;
+      missSum += k.ttft_miss_s.mean * k.ttft_miss_s.count;
+    }
+  }
+  const lines: string[] = [];
+  if (reported === 0) {
+    lines.push(
+      `- **Hit Rate:** ${NOT_REPORTED}`,
+      `- **Token Reuse Rate:** ${NOT_REPORTED}`,
+      `- **Latency Improvement:** ${NOT_REPORTED}`,
+    );
+  } else {
+    const scope = `request-weighted over ${reported} test${reported === 1 ? "" : "s"}`;
+    lines.push(
+      `- **Hit Rate:** ${
+        hits === 0 ? `${pct(0)} (server reported 0 hits)` : pct((hits / lookups) * 100)
+      } (${hits} of ${lookups} requests; ${scope})`,
+      `- **Token Reuse Rate:** ${prompt > 0 ? pct((cached / prompt) * 100) : "n/a"} (${cached} ` +
+        `of ${prompt} prompt tokens cached)`,
+    );
+    if (hitN > 0 && missN > 0) {
+      const h = hitSum / hitN, m = missSum / missN;
+      lines.push(
+        `- **Latency Improvement:** ${pct(m > 0 ? ((m - h) / m) * 100 : 0)} (mean TTFT ` +
+          `${ms(h)} on hits vs ${ms(m)} on misses)`,
+      );
+    } else {
+      lines.push(`- **Latency Improvement:** n/a (${hitN === 0 ? "no hits" : "no misses"})`);
+    }
+  }
+  for (const t of tests) {
+    const k = kvExtra(t);
+    if (k.test_kind === "router") {
+      lines.push(
+        `- **Router Load Balance:** ${
+          k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
+        } (Jain), **Cache Affinity:** ${
+          k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity)
+        } (${t.name})`,
+      );
+    }
+    if (k.test_kind === "cold_warm") {
+      lines.push(
+        `- **TTFT Saved per 1000 Cached Tokens:** ${
+          k.ms_saved_per_1k_cached_tokens === null
+            ? (k.cache_reported ? "n/a" : NOT_REPORTED)
+            : `${fixed(k.ms_saved_per_1k_cached_tokens)} ms`
+        } (${t.name})`,
+      );
+    }
+  }
+  lines.push(`- **Total Requests:** ${tests.reduce((a, t) => a + t.metrics.total_requests, 0)}`);
+  return lines.join("\n");
+}

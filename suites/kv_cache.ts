@@ -1,0 +1,717 @@
+/**
+ * KV-cache suite: does the server's prefix cache hit, how much prompt does it reuse, how much
+ * TTFT does it save, and does its router spread load while keeping cache affinity.
+ *
+ * Every number comes from the server: hits and cached tokens from
+ * `usage.prompt_tokens_details.cached_tokens` (hit = cached tokens > 0), and, where offered,
+ * the deltas of `GET /kv-cache/metrics` taken around each test; worker ids from the
+ * `x-fakeai-worker` header and the server's per-worker counters. Requests stream, so TTFT
+ * shows the cache's effect, and run one at a time. System prompts are long (≥ 256 tokens),
+ * deterministic for a seed, and open with an id unique to the seed, test and prefix, so no
+ * test's prompts share a block with another's, with warm-up prompts or with other suites'.
+ *
+ * @module
+ */
+
+import { ChatClient, type ChatMessage } from "../core/client.ts";
+import {
+  fetchKvMetrics,
+  type KvMetricsDelta,
+  kvMetricsDelta,
+  type KvSnapshot,
+  resetKvCache,
+  workerOrder,
+} from "../core/kv_metrics.ts";
+import type { RequestRecord } from "../core/record.ts";
+import type { TestResult } from "../core/result.ts";
+import { type Payload, resolveModel, type SuiteContext, warmupBody } from "../core/runner.ts";
+import { jainIndex, linearFit, RecordAggregator, summarize, type Summary } from "../core/stats.ts";
+import type { Suite, TestDef } from "./mod.ts";
+
+/** The model the original suite asked for. */
+export const KV_MODEL = "openai/gpt-oss-120b";
+
+/** Sizes of the suite's tests; the defaults are the original's counts. */
+export interface KvCacheOptions {
+  /** Cache Hit Rate Test iterations over 3 prefixes × 4 suffixes (original: 5). */
+  iterations: number;
+  /** Smart Router Test requests over 3 prefixes (original: 100). */
+  routerRequests: number;
+  /** Cold vs Warm Test: distinct long prompts, each sent cold then warm. */
+  coldWarmPrompts: number;
+  /** `max_tokens` of every request (original: 100). */
+  maxTokens: number;
+  /** Words of generated text in each system prefix (≥ 256 tokens with the opening). */
+  prefixWords: number;
+  /** Words of generated text in each Cold vs Warm prompt. */
+  coldWarmWords: number;
+}
+
+/** The original's counts; Cold vs Warm uses 10 prompts of about 1000 tokens. */
+export const DEFAULT_KV_OPTIONS: Readonly<KvCacheOptions> = {
+  iterations: 5,
+  routerRequests: 100,
+  coldWarmPrompts: 10,
+  maxTokens: 100,
+  prefixWords: 300,
+  coldWarmWords: 1000,
+};
+
+/** Cache Hit Rate Test system prefixes (the original's openings). */
+export const HIT_RATE_PREFIXES = [
+  "You are a helpful AI assistant specialized in Python programming.",
+  "You are an expert in data science and machine learning.",
+  "You are a creative writer helping with story development.",
+] as const;
+
+/** Cache Hit Rate Test user suffixes. */
+export const HIT_RATE_SUFFIXES = [
+  "Tell me about lists.",
+  "Explain dictionaries.",
+  "What are generators?",
+  "How do decorators work?",
+] as const;
+
+/** Prefix Sharing Test system prompts (the original's openings). */
+export const SHARING_SYSTEMS = [
+  "You are a helpful AI assistant. Be concise and accurate.",
+  "You are an expert programmer. Provide code examples when relevant.",
+  "You are a friendly chatbot. Be conversational and engaging.",
+] as const;
+
+/** Prefix Sharing Test user queries. */
+export const SHARING_QUERIES = [
+  "What is Python?",
+  "Explain async programming",
+  "Write a hello world program",
+  "What are design patterns?",
+  "How do I use decorators?",
+] as const;
+
+/** Smart Router Test system prefixes (the original's openings). */
+export const ROUTER_PREFIXES = [
+  "You are a helpful assistant.",
+  "You are an expert programmer.",
+  "You are a creative writer.",
+] as const;
+
+const WORDS = (
+  "the a system request cache token prefix model server worker router block memory " +
+  "latency answer question document section paragraph reference context example detail " +
+  "result value number table record field schema query index batch stream channel queue " +
+  "signal window buffer layer kernel tensor vector matrix weight gradient epoch sample " +
+  "dataset feature label metric score report chart summary review policy rule guide note " +
+  "always never often carefully quickly clearly briefly exactly simply gently directly " +
+  "explain describe compare measure verify compute return collect estimate reduce extend " +
+  "check update store share reuse route balance observe record keep follow write read " +
+  "large small early late simple complex stable fast slow new old first last every each " +
+  "other useful careful precise honest shared local remote public private distinct common " +
+  "with from into over under about between through before after during within without"
+).split(" ");
+
+/** FNV-1a hash of a string (32 bits). */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Deterministic filler text of `words` words in sentences, the same for the same seed and tag.
+ */
+export function longText(seed: number, tag: string, words: number): string {
+  const next = mulberry32(hashString(`${seed}\u0000${tag}`));
+  const out: string[] = [];
+  let left = words;
+  while (left > 0) {
+    const len = Math.min(left, 8 + Math.floor(next() * 8));
+    const sentence: string[] = [];
+    for (let i = 0; i < len; i++) sentence.push(WORDS[Math.floor(next() * WORDS.length)]);
+    sentence[0] = sentence[0][0].toUpperCase() + sentence[0].slice(1);
+    out.push(sentence.join(" ") + ".");
+    left -= len;
+  }
+  return out.join(" ");
+}
+
+/**
+ * A long system prompt: an id unique to (seed, tag) first, so no other prompt shares even its
+ * first block, then the original's opening sentence, then `words` words of filler.
+ */
+export function longSystemPrompt(
+  seed: number,
+  tag: string,
+  opening: string,
+  words: number,
+): string {
+  const id = hashString(`${seed}|${tag}`).toString(16).padStart(8, "0");
+  return `${id} ${opening} ${longText(seed, tag, words)}`;
+}
+
+/** One counted request of a cache test and the prefix group it belongs to. */
+export interface CacheSample {
+  /** Index of the prefix (or prompt) the request used. */
+  group: number;
+  /** What the request measured. */
+  rec: RequestRecord;
+}
+
+/** Cache statistics of one test. */
+export interface CacheStats {
+  /** True when the server reported cached tokens (in usage or in its metrics). */
+  cache_reported: boolean;
+  /** `usage` (per request), `server_metrics` (deltas only) or null (not reported). */
+  hit_rate_source: "usage" | "server_metrics" | null;
+  /** Successful requests whose usage carried cached_tokens. */
+  reported_requests: number;
+  /** Requests with cached tokens > 0; null when not reported. */
+  cache_hits: number | null;
+  /** Requests with no cached token; null when not reported. */
+  cache_misses: number | null;
+  /** hits ÷ (hits + misses) × 100; null when not reported. */
+  hit_rate: number | null;
+  /** Σ prompt tokens of the reported requests; null when not reported. */
+  total_prompt_tokens: number | null;
+  /** Σ cached tokens; null when not reported. */
+  cached_tokens_reused: number | null;
+  /** Σ cached ÷ Σ prompt tokens × 100; null when not reported. */
+  token_reuse_rate: number | null;
+  /** Mean cached tokens of the hits (0 without hits); null when not reported. */
+  avg_prefix_length: number | null;
+  /** TTFT of hits (s); null when not reported or no hit. */
+  ttft_hit_s: Summary | null;
+  /** TTFT of misses (s); null when not reported or no miss. */
+  ttft_miss_s: Summary | null;
+  /** (mean TTFT of misses − of hits) ÷ of misses × 100; null without both. */
+  latency_improvement: number | null;
+  /** End-to-end latencies of hits (s), in request order. */
+  latencies_with_cache: number[];
+  /** End-to-end latencies of misses (s), in request order. */
+  latencies_without_cache: number[];
+  /** `/kv-cache/metrics` after − before, or null when the server does not offer it. */
+  server_metrics_delta: KvMetricsDelta | null;
+}
+
+/**
+ * Cache statistics from the requests of a test and the server's metric deltas. Only
+ * successful requests count; a request without `cached_tokens` is neither hit nor miss.
+ * When no response carried `cached_tokens` but the server's metrics moved, the counts come
+ * from the metrics (no per-request TTFT split then).
+ */
+export function cacheStats(
+  recs: readonly RequestRecord[],
+  delta: KvMetricsDelta | null,
+): CacheStats {
+  const reported = recs.filter((r) => r.outcome === "ok" && r.cachedTokens !== null);
+  const stats: CacheStats = {
+    cache_reported: false,
+    hit_rate_source: null,
+    reported_requests: reported.length,
+    cache_hits: null,
+    cache_misses: null,
+    hit_rate: null,
+    total_prompt_tokens: null,
+    cached_tokens_reused: null,
+    token_reuse_rate: null,
+    avg_prefix_length: null,
+    ttft_hit_s: null,
+    ttft_miss_s: null,
+    latency_improvement: null,
+    latencies_with_cache: [],
+    latencies_without_cache: [],
+    server_metrics_delta: delta,
+  };
+  if (reported.length > 0) {
+    const hits = reported.filter((r) => (r.cachedTokens ?? 0) > 0);
+    const misses = reported.filter((r) => (r.cachedTokens ?? 0) === 0);
+    let cached = 0, prompt = 0, cachedWithPrompt = 0;
+    for (const r of reported) {
+      cached += r.cachedTokens ?? 0;
+      if (r.inputTokens !== null) {
+        prompt += r.inputTokens;
+        cachedWithPrompt += r.cachedTokens ?? 0;
+      }
+    }
+    const ttft = (rs: RequestRecord[]) => {
+      const xs = rs.flatMap((r) => (r.ttft === null ? [] : [r.ttft]));
+      return xs.length ? summarize(xs) : null;
+    };
+    stats.cache_reported = true;
+    stats.hit_rate_source = "usage";
+    stats.cache_hits = hits.length;
+    stats.cache_misses = misses.length;
+    stats.hit_rate = (hits.length / reported.length) * 100;
+    stats.total_prompt_tokens = prompt;
+    stats.cached_tokens_reused = cached;
+    stats.token_reuse_rate = prompt > 0 ? (cachedWithPrompt / prompt) * 100 : null;
+    stats.avg_prefix_length = hits.length ? cached / hits.length : 0;
+    stats.ttft_hit_s = ttft(hits);
+    stats.ttft_miss_s = ttft(misses);
+    if (stats.ttft_hit_s && stats.ttft_miss_s && stats.ttft_miss_s.mean > 0) {
+      stats.latency_improvement = ((stats.ttft_miss_s.mean - stats.ttft_hit_s.mean) /
+        stats.ttft_miss_s.mean) * 100;
+    }
+    stats.latencies_with_cache = hits.map((r) => r.e2e);
+    stats.latencies_without_cache = misses.map((r) => r.e2e);
+  } else if (delta && delta.total_cache_hits + delta.total_cache_misses > 0) {
+    stats.cache_reported = true;
+    stats.hit_rate_source = "server_metrics";
+    stats.cache_hits = delta.total_cache_hits;
+    stats.cache_misses = delta.total_cache_misses;
+    stats.hit_rate = delta.cache_hit_rate;
+    stats.total_prompt_tokens = delta.total_tokens_processed;
+    stats.cached_tokens_reused = delta.cached_tokens_reused;
+    stats.token_reuse_rate = delta.token_reuse_rate;
+    stats.avg_prefix_length = delta.average_prefix_length;
+  }
+  return stats;
+}
+
+/** Router statistics of one test. */
+export interface RouterStats {
+  /** Requests per worker, every worker listed (idle ones with 0); null when unknown. */
+  worker_distribution: Record<string, number> | null;
+  /** `server_metrics` (all workers) or `header` (only workers seen); null when unknown. */
+  worker_distribution_source: "server_metrics" | "header" | null;
+  /** Jain's fairness index of the distribution × 100 (25 = one of four workers). */
+  load_balance_score: number | null;
+  /** Share of each prefix's requests on its most-used worker, request-weighted (%). */
+  cache_affinity: number | null;
+  /** Requests per worker for each prefix, from the worker header; null without header. */
+  workers_by_prefix: Record<string, Record<string, number>> | null;
+}
+
+/** Load balance score: Jain's fairness index over every worker (idle ones included) × 100. */
+export function loadBalanceScore(counts: readonly number[]): number {
+  return jainIndex(counts) * 100;
+}
+
+/**
+ * Worker distribution (from the server's per-worker counters, else from the worker header),
+ * load balance and cache affinity of a test.
+ */
+export function routerStats(
+  samples: readonly CacheSample[],
+  delta: KvMetricsDelta | null,
+): RouterStats {
+  const byPrefix = new Map<number, Map<string, number>>();
+  const seen = new Map<string, number>();
+  for (const { group, rec } of samples) {
+    if (rec.worker === null) continue;
+    seen.set(rec.worker, (seen.get(rec.worker) ?? 0) + 1);
+    const m = byPrefix.get(group) ?? new Map<string, number>();
+    m.set(rec.worker, (m.get(rec.worker) ?? 0) + 1);
+    byPrefix.set(group, m);
+  }
+  let distribution: Record<string, number> | null = null;
+  let source: RouterStats["worker_distribution_source"] = null;
+  if (delta?.workers && Object.keys(delta.workers).length > 0) {
+    distribution = {};
+    for (const [name, w] of Object.entries(delta.workers)) distribution[name] = w.total_requests;
+    source = "server_metrics";
+  } else if (seen.size > 0) {
+    distribution = {};
+    for (const name of [...seen.keys()].sort(workerOrder)) distribution[name] = seen.get(name)!;
+    source = "header";
+  }
+  let affinity: number | null = null;
+  let perPrefix: RouterStats["workers_by_prefix"] = null;
+  if (byPrefix.size > 0) {
+    let top = 0, total = 0;
+    perPrefix = {};
+    for (const [group, m] of [...byPrefix.entries()].sort((a, b) => a[0] - b[0])) {
+      const counts = [...m.values()];
+      top += Math.max(...counts);
+      total += counts.reduce((a, b) => a + b, 0);
+      perPrefix[`prefix-${group}`] = Object.fromEntries(
+        [...m.entries()].sort((a, b) => workerOrder(a[0], b[0])),
+      );
+    }
+    affinity = total > 0 ? (top / total) * 100 : null;
+  }
+  return {
+    worker_distribution: distribution,
+    worker_distribution_source: source,
+    load_balance_score: distribution ? loadBalanceScore(Object.values(distribution)) : null,
+    cache_affinity: affinity,
+    workers_by_prefix: perPrefix,
+  };
+}
+
+/** Results of the Cold vs Warm experiment. */
+export interface ColdWarmStats {
+  /** TTFT of each cold request in prompt order (s); null for a failed request. */
+  cold_ttft_s: (number | null)[];
+  /** TTFT of each warm request in prompt order (s); null for a failed request. */
+  warm_ttft_s: (number | null)[];
+  /** Cached tokens of each cold request (null when not reported). */
+  cold_cached_tokens: (number | null)[];
+  /** Cached tokens of each warm request (null when not reported). */
+  warm_cached_tokens: (number | null)[];
+  /** −slope × 10⁶ of TTFT (s) fitted against cached tokens; null when not measurable. */
+  ms_saved_per_1k_cached_tokens: number | null;
+  /** r² of that fit (null with it). */
+  fit_r2: number | null;
+  /** Requests the fit used. */
+  fit_n: number;
+}
+
+/**
+ * Cold vs Warm statistics. The saving per 1000 cached tokens is the slope of an ordinary
+ * least-squares fit of TTFT against cached tokens over every request of the experiment
+ * that reported both; it is null when cached tokens are not reported or never vary.
+ */
+export function coldWarmStats(
+  cold: readonly RequestRecord[],
+  warm: readonly RequestRecord[],
+): ColdWarmStats {
+  const ttftOf = (r: RequestRecord) => (r.outcome === "ok" ? r.ttft : null);
+  const cachedOf = (r: RequestRecord) => (r.outcome === "ok" ? r.cachedTokens : null);
+  const xs: number[] = [], ys: number[] = [];
+  for (const r of [...cold, ...warm]) {
+    if (r.outcome === "ok" && r.ttft !== null && r.cachedTokens !== null) {
+      xs.push(r.cachedTokens);
+      ys.push(r.ttft);
+    }
+  }
+  const variesX = xs.some((x) => x !== xs[0]);
+  const fit = variesX ? linearFit(xs, ys) : null;
+  return {
+    cold_ttft_s: cold.map(ttftOf),
+    warm_ttft_s: warm.map(ttftOf),
+    cold_cached_tokens: cold.map(cachedOf),
+    warm_cached_tokens: warm.map(cachedOf),
+    ms_saved_per_1k_cached_tokens: fit ? -fit.slope * 1e6 : null,
+    fit_r2: fit ? fit.r2 : null,
+    fit_n: xs.length,
+  };
+}
+
+interface Item {
+  group: number;
+  messages: ChatMessage[];
+}
+
+interface SequentialSpec {
+  name: string;
+  /** The test's requests; `resetOk` says whether the server's cache was reset first. */
+  items: (resetOk: boolean) => Item[];
+  /** Reset the server's cache before the counted requests (when it supports it). */
+  reset?: boolean;
+}
+
+interface SequentialRun {
+  samples: CacheSample[];
+  result: TestResult;
+  resetOk: boolean;
+  delta: KvMetricsDelta | null;
+}
+
+function payloadOf(o: KvCacheOptions): Payload {
+  return {
+    label: "long-prefix",
+    model: KV_MODEL,
+    messages: [],
+    max_tokens: o.maxTokens,
+    stream: true,
+  };
+}
+
+/**
+ * Run a test's requests one at a time after an uncounted warm-up, reading the server's
+ * metrics before the first and after the last counted request.
+ */
+async function runSequential(
+  ctx: SuiteContext,
+  o: KvCacheOptions,
+  spec: SequentialSpec,
+): Promise<SequentialRun> {
+  const payload = payloadOf(o);
+  const { model, substitutedFor } = resolveModel(ctx, payload.model);
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    poolSize: 1,
+  });
+  const agg = new RecordAggregator();
+  const samples: CacheSample[] = [];
+  let interrupted = false;
+  let resetOk = false;
+  let before: KvSnapshot | null = null, after: KvSnapshot | null = null;
+  let items: Item[] = [];
+  try {
+    for (let i = 0; i < ctx.warmup && !ctx.stop.aborted; i++) {
+      await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
+    }
+    if (spec.reset) resetOk = await resetKvCache(ctx.baseUrl, ctx.apiKey);
+    items = spec.items(resetOk);
+    before = await fetchKvMetrics(ctx.baseUrl, ctx.apiKey);
+    const progress = ctx.progress(spec.name, items.length);
+    try {
+      for (const [i, item] of items.entries()) {
+        if (ctx.stop.aborted) {
+          interrupted = true;
+          break;
+        }
+        const rec = await client.chat({
+          model,
+          messages: item.messages,
+          max_tokens: o.maxTokens,
+          stream: true,
+        }, { signal: ctx.abort });
+        agg.add(rec);
+        samples.push({ group: item.group, rec });
+        progress.update(i + 1);
+      }
+    } finally {
+      progress.finish();
+    }
+    if (before) after = await fetchKvMetrics(ctx.baseUrl, ctx.apiKey);
+  } finally {
+    client.close();
+  }
+  const delta = before && after ? kvMetricsDelta(before, after) : null;
+  const notes: string[] = [];
+  if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
+  const result: TestResult = {
+    suite: "kv-cache",
+    name: spec.name,
+    payload: payload.label,
+    streaming: true,
+    model,
+    model_substituted_for: substitutedFor,
+    max_tokens: o.maxTokens,
+    load: { kind: "sequential", requests: items.length, warmup: ctx.warmup },
+    metrics: agg.metrics(),
+    interrupted: interrupted || ctx.stop.aborted,
+    notes,
+    extra: {},
+  };
+  return { samples, result, resetOk, delta };
+}
+
+/** Put the cache statistics into a result's `extra` and add the notes they call for. */
+function applyCacheStats(run: SequentialRun, kind: string): CacheStats {
+  const { result, samples, delta } = run;
+  const stats = cacheStats(samples.map((s) => s.rec), delta);
+  result.extra.test_kind = kind;
+  Object.assign(result.extra, stats);
+  const failed = result.metrics.failed_requests;
+  if (failed > 0) {
+    result.notes.push(`${failed} request(s) failed; they count neither as hit nor as miss`);
+  }
+  if (!stats.cache_reported) {
+    result.notes.push(
+      "cache not reported by server: no usage.prompt_tokens_details.cached_tokens and no " +
+        "/kv-cache/metrics counters; latencies are still measured",
+    );
+  } else if (stats.hit_rate_source === "server_metrics") {
+    result.notes.push(
+      "responses carry no cached_tokens; hits and tokens come from /kv-cache/metrics deltas",
+    );
+  }
+  if (delta === null) {
+    result.notes.push("server offers no /kv-cache/metrics: no server-side deltas");
+  } else if (stats.hit_rate_source === "usage") {
+    const okServer = delta.total_cache_hits === stats.cache_hits &&
+      delta.cached_tokens_reused === stats.cached_tokens_reused;
+    if (!okServer) {
+      result.notes.push(
+        `server metrics differ from the responses: server ${delta.total_cache_hits} hits / ` +
+          `${delta.cached_tokens_reused} cached tokens, responses ${stats.cache_hits} hits / ` +
+          `${stats.cached_tokens_reused} cached tokens (other traffic during the test?)`,
+      );
+    }
+  }
+  // A prefix's first request can only hit if the server cached it before the test.
+  const firstOf = new Map<number, RequestRecord>();
+  for (const s of samples) if (!firstOf.has(s.group)) firstOf.set(s.group, s.rec);
+  const preHits = [...firstOf.values()].filter((r) => (r.cachedTokens ?? 0) > 0).length;
+  if (preHits > 0 && kind !== "cold_warm") {
+    result.notes.push(
+      `${preHits} prefix(es) hit on their first request: the server had them cached before ` +
+        "the test (an earlier run with the same --seed?)",
+    );
+  }
+  return stats;
+}
+
+/** Cache Hit Rate Test: 3 prefixes × 4 suffixes × `iterations`, iteration → prefix → suffix. */
+export function cacheHitRateTest(o: KvCacheOptions): TestDef {
+  const name = "Cache Hit Rate Test";
+  return {
+    name,
+    run: async (ctx) => {
+      const systems = HIT_RATE_PREFIXES.map((p, k) =>
+        longSystemPrompt(ctx.seed, `hit-rate-${k}`, p, o.prefixWords)
+      );
+      const run = await runSequential(ctx, o, {
+        name,
+        items: () => {
+          const items: Item[] = [];
+          for (let it = 0; it < o.iterations; it++) {
+            systems.forEach((system, k) => {
+              for (const suffix of HIT_RATE_SUFFIXES) {
+                const user = it === 0 ? suffix : `${suffix} (iteration ${it})`;
+                items.push({
+                  group: k,
+                  messages: [{ role: "system", content: system }, { role: "user", content: user }],
+                });
+              }
+            });
+          }
+          return items;
+        },
+      });
+      applyCacheStats(run, "cache");
+      run.result.extra.prefixes = HIT_RATE_PREFIXES.length;
+      run.result.extra.suffixes = HIT_RATE_SUFFIXES.length;
+      run.result.extra.iterations = o.iterations;
+      return run.result;
+    },
+  };
+}
+
+/** Prefix Sharing Test: 3 system prompts × 5 queries. */
+export function prefixSharingTest(o: KvCacheOptions): TestDef {
+  const name = "Prefix Sharing Test";
+  return {
+    name,
+    run: async (ctx) => {
+      const run = await runSequential(ctx, o, {
+        name,
+        items: () =>
+          SHARING_SYSTEMS.flatMap((p, k) => {
+            const system = longSystemPrompt(ctx.seed, `sharing-${k}`, p, o.prefixWords);
+            return SHARING_QUERIES.map((q) => ({
+              group: k,
+              messages: [{ role: "system", content: system }, { role: "user", content: q }],
+            }));
+          }),
+      });
+      applyCacheStats(run, "cache");
+      run.result.extra.prefixes = SHARING_SYSTEMS.length;
+      run.result.extra.queries = SHARING_QUERIES.length;
+      return run.result;
+    },
+  };
+}
+
+/** Smart Router Test: `routerRequests` requests, request i on prefix i mod 3. */
+export function smartRouterTest(o: KvCacheOptions): TestDef {
+  const name = "Smart Router Test";
+  return {
+    name,
+    run: async (ctx) => {
+      const systems = ROUTER_PREFIXES.map((p, k) =>
+        longSystemPrompt(ctx.seed, `router-${k}`, p, o.prefixWords)
+      );
+      const run = await runSequential(ctx, o, {
+        name,
+        items: () =>
+          Array.from({ length: o.routerRequests }, (_, i) => ({
+            group: i % systems.length,
+            messages: [
+              { role: "system", content: systems[i % systems.length] },
+              { role: "user", content: `Request ${i}` },
+            ],
+          })),
+      });
+      applyCacheStats(run, "router");
+      const r = routerStats(run.samples, run.delta);
+      Object.assign(run.result.extra, r);
+      if (r.worker_distribution_source === "header") {
+        run.result.notes.push(
+          "worker distribution from x-fakeai-worker headers: idle workers are unknown, so the " +
+            "load balance counts only the workers seen",
+        );
+      } else if (r.worker_distribution === null) {
+        run.result.notes.push("worker distribution not reported by server");
+      }
+      run.result.extra.prefixes = ROUTER_PREFIXES.length;
+      return run.result;
+    },
+  };
+}
+
+/**
+ * Cold vs Warm Test: `coldWarmPrompts` distinct long prompts sent cold, then the same prompts
+ * warm. The cache is reset first when the server supports it; otherwise every prompt starts
+ * with a random salt so the cold pass cannot hit anything cached before.
+ */
+export function coldWarmTest(o: KvCacheOptions): TestDef {
+  const name = "Cold vs Warm Test";
+  return {
+    name,
+    run: async (ctx) => {
+      const n = o.coldWarmPrompts;
+      const run = await runSequential(ctx, o, {
+        name,
+        reset: true,
+        items: (resetOk) => {
+          const prompts = Array.from({ length: n }, (_, k) => {
+            const doc = longSystemPrompt(
+              ctx.seed,
+              `cold-warm-${k}`,
+              "You are a careful reader of long documents.",
+              o.coldWarmWords,
+            );
+            return resetOk ? doc : `${crypto.randomUUID()} ${doc}`;
+          });
+          const pass = prompts.map((content, k) => ({
+            group: k,
+            messages: [
+              { role: "system", content },
+              { role: "user", content: "Summarize the document above." },
+            ],
+          }));
+          return [...pass, ...pass];
+        },
+      });
+      applyCacheStats(run, "cold_warm");
+      const recs = run.samples.map((s) => s.rec);
+      const cw = coldWarmStats(recs.slice(0, n), recs.slice(n));
+      Object.assign(run.result.extra, cw);
+      run.result.extra.prompts = n;
+      run.result.extra.cache_reset = run.resetOk;
+      run.result.extra.cold_salted = !run.resetOk;
+      if (!run.resetOk) {
+        run.result.notes.push("no cache reset endpoint: cold prompts start with a random salt");
+      }
+      return run.result;
+    },
+  };
+}
+
+/** The tests for a mode: quick runs Prefix Sharing only. */
+export function kvCacheTests(quick: boolean, o: KvCacheOptions = DEFAULT_KV_OPTIONS): TestDef[] {
+  if (quick) return [prefixSharingTest(o)];
+  return [cacheHitRateTest(o), prefixSharingTest(o), smartRouterTest(o), coldWarmTest(o)];
+}
+
+/** A kv-cache suite with the given sizes (tests use small ones). */
+export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite {
+  return {
+    name: "kv-cache",
+    title: "KV CACHE BENCHMARKS",
+    tests: (ctx) => kvCacheTests(ctx.quick, o),
+  };
+}
+
+/** The kv-cache suite with the original's counts. */
+export const kvCacheSuite: Suite = makeKvCacheSuite();
