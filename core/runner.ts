@@ -340,6 +340,10 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
     ? (sent - 1) / (lastSend - firstSend)
     : 0;
   result.extra.scheduled_requests = outcome.scheduled;
+  // The rate this schedule actually offered (a Poisson draw differs from the nominal rate).
+  result.extra.scheduled_rate = outcome.scheduled > 1 && outcome.offeredS > 0
+    ? (outcome.scheduled - 1) / outcome.offeredS
+    : spec.rate;
   const verdict = judgeSchedule(
     result.metrics,
     spec.maxQueueDelayMs ?? ctx.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,

@@ -116,7 +116,10 @@ function detail(t: TestResult): string[] {
           ? `, at most ${l.max_in_flight} in flight`
           : ", no cap in flight"),
       `- **Peak In Flight:** ${t.extra.peak_in_flight ?? "—"}`,
-      `- **Offered Rate:** ${fixed(num(t.extra.offered_rate))}/s`,
+      `- **Offered Rate:** ${fixed(num(t.extra.offered_rate))}/s` +
+        (l.arrival === "poisson"
+          ? ` (this Poisson draw: ${fixed(num(t.extra.scheduled_rate))}/s)`
+          : ""),
       `- **Achieved Rate:** ${fixed(num(t.extra.achieved_rate))}/s (sends per second)`,
       `- **Schedule Kept:** ${scheduleText(t)} (queue delay p99 ${
         ms(m.queue_delay?.p99 ?? 0)
