@@ -44,6 +44,12 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       scenario.suites.includes(s) && (s !== "memory" || !args.skipMemory)
     );
   }
+  if (scenario && cfg.suitesExplicit) {
+    const left = scenario.suites.filter((s) => !cfg.suites.includes(s));
+    if (left.length) {
+      log(cfg, yellow(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`));
+    }
+  }
   await prepareOutputDir(cfg.outputDir);
   const stop = new AbortController();
   const abort = new AbortController();
