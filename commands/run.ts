@@ -17,6 +17,9 @@ import type { RunResult, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import { openTarget, type Target } from "../core/target.ts";
 import { runSuite, SUITES } from "../suites/mod.ts";
+import { loadScenario } from "../core/scenario.ts";
+import { withScenario } from "../suites/scenario.ts";
+import { SUITE_NAMES } from "../core/result.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
 
@@ -34,6 +37,19 @@ export interface RunHooks {
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
   const cfg = resolveRunConfig(args);
+  // A scenario file is read and validated completely before anything else happens.
+  const scenario = cfg.config ? await loadScenario(args.config!) : null;
+  if (scenario && !cfg.suitesExplicit) {
+    cfg.suites = SUITE_NAMES.filter((s) =>
+      scenario.suites.includes(s) && (s !== "memory" || !args.skipMemory)
+    );
+  }
+  if (scenario && cfg.suitesExplicit) {
+    const left = scenario.suites.filter((s) => !cfg.suites.includes(s));
+    if (left.length) {
+      log(cfg, yellow(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`));
+    }
+  }
   await prepareOutputDir(cfg.outputDir);
   const stop = new AbortController();
   const abort = new AbortController();
@@ -95,10 +111,12 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
         total,
       ) => (cfg.quiet ? { update() {}, finish() {} } : progressBar(label, total)),
       log: (line) => log(cfg, line),
+      ramp: cfg.ramp,
+      maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
     };
     for (const name of cfg.suites) {
       if (stop.signal.aborted) break;
-      const suite = SUITES[name];
+      const suite = withScenario(name, SUITES[name], scenario);
       if (!suite) {
         const now = new Date().toISOString();
         suites.push({

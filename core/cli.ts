@@ -40,6 +40,12 @@ export interface RunArgs {
   quiet: boolean;
   /** Per-request timeout in seconds. */
   timeoutS: number;
+  /** Scenario file (`--config`), YAML or JSON. */
+  config?: string | null;
+  /** Run the concurrent suite's ramp-up (`--ramp`). */
+  ramp?: boolean;
+  /** Open loop: queue-delay p99 bound (ms) for the schedule check (`--max-queue-delay-ms`). */
+  maxQueueDelayMs?: number | null;
 }
 
 /** A parsed command line. */
@@ -121,6 +127,9 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   timeout: { type: "string" },
+  config: { type: "string" },
+  ramp: { type: "boolean" },
+  "max-queue-delay-ms": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -180,6 +189,11 @@ export function parseCommandLine(
       timeoutS: v.timeout === undefined
         ? 120
         : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+      config: v.config ?? null,
+      ramp: v.ramp === true,
+      maxQueueDelayMs: v["max-queue-delay-ms"] === undefined
+        ? null
+        : parseNumber("--max-queue-delay-ms", v["max-queue-delay-ms"], { exclusiveMin: 0 }),
     },
   };
 }
@@ -207,6 +221,13 @@ Options:
   -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
   --seed N             seed for prompts and the embedded server (default 42)
   --timeout S          per-request timeout in seconds (default 120)
+  --config FILE        scenario file (YAML or JSON) replacing or adding tests of any suite;
+                       without --suite, only the suites it names run
+  --ramp               concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops
+                       when more than 10% of a step's requests fail)
+  --max-queue-delay-ms N
+                       open loop: queue-delay p99 above N ms marks a test as not having kept
+                       its schedule (default 10)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version

@@ -34,6 +34,12 @@ export interface RunConfig {
   timeoutMs: number;
   /** Uncounted warm-up requests per test. */
   warmup: number;
+  /** Scenario file, when given. */
+  config: string | null;
+  /** Run the concurrent suite's ramp-up. */
+  ramp: boolean;
+  /** Open loop: queue-delay p99 bound (ms) for the schedule check; null = default. */
+  maxQueueDelayMs: number | null;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -56,6 +62,9 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     quiet: args.quiet,
     timeoutMs: args.timeoutS * 1000,
     warmup: args.quick ? 3 : 5,
+    config: args.config ? resolve(args.config) : null,
+    ramp: args.ramp === true,
+    maxQueueDelayMs: args.maxQueueDelayMs ?? null,
   };
 }
 

@@ -156,8 +156,14 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
     await opts.send(i, true, abort, performance.now());
   }
   const random = opts.random ?? Math.random;
-  const gapMs = () =>
-    opts.arrival === "poisson" ? (-Math.log(1 - random()) / opts.rate) * 1000 : 1000 / opts.rate;
+  // Offset of arrival i after the start: constant arrivals are computed as i/rate, so no
+  // rounding error accumulates; Poisson ones add exponential gaps.
+  let poissonAt = 0;
+  const offsetMs = (i: number) => {
+    if (opts.arrival !== "poisson") return (i * 1000) / opts.rate;
+    if (i > 0) poissonAt += (-Math.log(1 - random()) / opts.rate) * 1000;
+    return poissonAt;
+  };
   const cap = opts.maxInFlight ?? Infinity;
   const total = Number.isFinite(limit) ? limit : Math.round((durationMs / 1000) * opts.rate);
   const inFlight = new Set<Promise<void>>();
@@ -165,7 +171,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
   let done = 0;
   let scheduled = 0;
   const startMs = performance.now();
-  let at = 0;
+  let at = offsetMs(0);
   let lastAt = 0;
   while (!stopped() && scheduled < limit && at < durationMs) {
     const intended = startMs + at;
@@ -186,7 +192,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
       waiters.shift()?.();
     });
     inFlight.add(p);
-    at += gapMs();
+    at = offsetMs(scheduled);
   }
   const interrupted = stopped();
   await Promise.all(inFlight);

@@ -9,7 +9,7 @@ import { type ChatBody, ChatClient, type ChatMessage } from "./client.ts";
 import { runClosedLoop, runOpenLoop } from "./load.ts";
 import type { RequestRecord } from "./record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "./result.ts";
-import { RecordAggregator } from "./stats.ts";
+import { RecordAggregator, type TestMetrics } from "./stats.ts";
 
 /** Progress of one test, shown by the console (if at all). */
 export interface Progress {
@@ -49,7 +49,21 @@ export interface SuiteContext {
   progress(label: string, total: number): Progress;
   /** An informational line for the user (stderr). */
   log(line: string): void;
+  /**
+   * Open loop: the queue-delay p99 (ms) above which a test is marked as not having kept its
+   * schedule (default {@linkcode DEFAULT_MAX_QUEUE_DELAY_MS}).
+   */
+  maxQueueDelayMs?: number;
+  /** Run optional extended tests (the concurrent suite's ramp-up). */
+  ramp?: boolean;
 }
+
+/**
+ * Default bound on an open loop's queue-delay p99, in ms. Timers overshoot by 1–2 ms, so a
+ * client that keeps its schedule shows a p99 of a few ms; 10 ms stays far below the latencies
+ * measured and below one inter-arrival gap up to 100 requests/s.
+ */
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 10;
 
 /** A payload: what one request of a test sends. */
 export interface Payload {
@@ -218,10 +232,49 @@ export interface OpenTestSpec {
   maxInFlight?: number | null;
   /** Warm-up requests (default: the context's). */
   warmup?: number;
+  /** Queue-delay p99 bound in ms (default: the context's, else 10). */
+  maxQueueDelayMs?: number;
   /** Body of request i (default: the payload's body). */
   body?: (i: number, model: string) => ChatBody;
   /** Sees every counted record. */
   onRecord?: (rec: RequestRecord, i: number) => void;
+}
+
+/** Whether an open loop kept its schedule, and why not. */
+export interface ScheduleVerdict {
+  /** True when the queue-delay p99 stayed within the bound. */
+  kept: boolean;
+  /** The bound used (ms). */
+  boundMs: number;
+  /** Queue-delay p99 measured (ms). */
+  queueDelayP99Ms: number;
+  /** A note for the report when the schedule was not kept, else null. */
+  note: string | null;
+}
+
+/**
+ * Judge an open loop's schedule: kept when the p99 of t_send − t_intended is at most
+ * `boundMs`. When it is not, the client (or a cap on requests in flight) delayed sends, so
+ * latency from the actual send understates what the schedule's users saw; the corrected
+ * latency (from the intended time) is the one to read.
+ */
+export function judgeSchedule(
+  metrics: TestMetrics,
+  boundMs: number,
+  offeredRate: number,
+  achievedRate: number,
+): ScheduleVerdict {
+  const p99 = (metrics.queue_delay?.p99 ?? 0) * 1000;
+  const kept = p99 <= boundMs;
+  return {
+    kept,
+    boundMs,
+    queueDelayP99Ms: p99,
+    note: kept ? null : `schedule not kept: queue delay p99 ${p99.toFixed(2)} ms exceeds ` +
+      `${boundMs} ms (offered ${offeredRate.toFixed(2)}/s, achieved ${
+        achievedRate.toFixed(2)
+      }/s); read the corrected latency`,
+  };
 }
 
 /**
@@ -287,5 +340,18 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
     ? (sent - 1) / (lastSend - firstSend)
     : 0;
   result.extra.scheduled_requests = outcome.scheduled;
+  // The rate this schedule actually offered (a Poisson draw differs from the nominal rate).
+  result.extra.scheduled_rate = outcome.scheduled > 1 && outcome.offeredS > 0
+    ? (outcome.scheduled - 1) / outcome.offeredS
+    : spec.rate;
+  const verdict = judgeSchedule(
+    result.metrics,
+    spec.maxQueueDelayMs ?? ctx.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+    spec.rate,
+    result.extra.achieved_rate as number,
+  );
+  result.extra.schedule_kept = verdict.kept;
+  result.extra.max_queue_delay_ms = verdict.boundMs;
+  if (verdict.note) result.notes.push(verdict.note);
   return result;
 }

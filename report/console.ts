@@ -90,5 +90,17 @@ export function testTable(t: TestResult): string {
   if (m.latency_corrected) {
     table.push(["Corrected latency p99", ms(m.latency_corrected.p99)]);
   }
+  if (typeof t.extra.offered_rate === "number" && typeof t.extra.achieved_rate === "number") {
+    table.push([
+      "Offered / achieved rate",
+      `${fixed(t.extra.offered_rate)} / ${fixed(t.extra.achieved_rate)} /s`,
+    ]);
+  }
+  if (t.extra.schedule_kept === false) {
+    table.push([
+      "Schedule kept",
+      `${red("no")}: queue delay p99 ${ms(m.queue_delay?.p99 ?? 0)}`,
+    ]);
+  }
   return `${bold(t.name)}\n${table.toString()}`;
 }

@@ -11,6 +11,7 @@ import type { RunResult, SuiteName, SuiteResult } from "../core/result.ts";
 import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
 import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
 import { summaryMarkdown } from "./summary.ts";
+import { concurrentJson, concurrentMarkdown, concurrentSummary } from "./concurrent.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
 
@@ -43,6 +44,13 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     markdown: (s) => kvCacheMarkdown(s),
     json: (s) => kvCacheJson(s),
     summary: (s) => kvCacheSummary(s),
+  },
+  concurrent: {
+    file: "concurrent_results",
+    title: "Concurrent Connections",
+    markdown: (s) => concurrentMarkdown(s),
+    json: (s) => concurrentJson(s),
+    summary: (s) => concurrentSummary(s),
   },
 };
 

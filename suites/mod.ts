@@ -6,8 +6,10 @@
 
 import type { SuiteContext } from "../core/runner.ts";
 import type { SuiteName, SuiteResult, TestResult } from "../core/result.ts";
+import type { ScenarioTest } from "../core/scenario.ts";
 import { throughputSuite } from "./throughput.ts";
 import { kvCacheSuite } from "./kv_cache.ts";
+import { concurrentSuite } from "./concurrent.ts";
 
 /** One test of a suite. */
 export interface TestDef {
@@ -15,6 +17,8 @@ export interface TestDef {
   name: string;
   /** Run it. */
   run(ctx: SuiteContext): Promise<TestResult>;
+  /** Checked just before the test would start: true skips it (e.g. a ramp that stopped). */
+  skip?(): boolean;
 }
 
 /** A suite: a named list of tests. */
@@ -25,12 +29,15 @@ export interface Suite {
   title: string;
   /** The tests to run, for the context's mode. */
   tests(ctx: SuiteContext): TestDef[];
+  /** How a scenario file's test runs in this suite (default: a plain closed or open test). */
+  custom?(test: ScenarioTest): TestDef;
 }
 
 /** Every suite this build has, by name. */
 export const SUITES: Partial<Record<SuiteName, Suite>> = {
   throughput: throughputSuite,
   "kv-cache": kvCacheSuite,
+  concurrent: concurrentSuite,
 };
 
 /** Hooks around the tests of a suite (the console uses them). */
@@ -56,6 +63,7 @@ export async function runSuite(
   const defs = suite.tests(ctx);
   for (const [i, def] of defs.entries()) {
     if (ctx.stop.aborted) break;
+    if (def.skip?.()) continue;
     hooks.beforeTest?.(suite, def, i, defs.length);
     try {
       const result = await def.run(ctx);

@@ -1,0 +1,391 @@
+/**
+ * `concurrent_results.md` / `.json`: the original layout (Summary, Detailed Results,
+ * Performance Analysis) with its defect fixed — closed-loop bursts are compared only with
+ * bursts of the same payload, and the sustained open-loop test is analysed on its own, with
+ * latency from the intended send time beside latency from the actual send, queue delay, and
+ * offered vs achieved rate — plus error classes and p95.
+ *
+ * @module
+ */
+
+import type { SuiteResult, TestResult } from "../core/result.ts";
+import type { Summary } from "../core/stats.ts";
+import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { commonTestJson } from "./json.ts";
+
+/** One test as a `concurrent_results.json` object (original fields first). */
+export function concurrentTestJson(t: TestResult): Record<string, unknown> {
+  const m = t.metrics;
+  return {
+    test_name: t.name,
+    total_requests: m.total_requests,
+    concurrent_connections: concurrency(t),
+    successful_requests: m.successful_requests,
+    failed_requests: m.failed_requests,
+    total_time: m.window_s,
+    requests_per_second: m.requests_per_second,
+    avg_latency: m.latency.mean,
+    min_latency: m.latency.min,
+    max_latency: m.latency.max,
+    p50_latency: m.latency.p50,
+    p90_latency: m.latency.p90,
+    p95_latency: m.latency.p95,
+    p99_latency: m.latency.p99,
+    total_tokens: m.total_input_tokens + m.total_output_tokens,
+    tokens_per_second: m.total_tokens_per_second,
+    latencies: m.latencies,
+    error_messages: m.error_samples,
+    ...commonTestJson(t),
+    ...t.extra,
+    success_rate: successPct(t),
+    error_rate: 100 - successPct(t),
+    error_classes: errorClasses(t),
+    p999_latency: m.latency.p999,
+  };
+}
+
+/** The suite's JSON document: an array of per-test objects. */
+export function concurrentJson(suite: SuiteResult): Record<string, unknown>[] {
+  return suite.tests.map(concurrentTestJson);
+}
+
+/** Requests in flight of a closed-loop test; null for an open loop. */
+function concurrency(t: TestResult): number | null {
+  return t.load.kind === "closed" ? t.load.concurrency : null;
+}
+
+function successPct(t: TestResult): number {
+  const m = t.metrics;
+  return m.total_requests > 0 ? (m.successful_requests / m.total_requests) * 100 : 0;
+}
+
+/** Failed requests per error class (only classes that occurred). */
+export function errorClasses(t: TestResult): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(t.metrics.outcomes).filter(([k, v]) => k !== "ok" && v > 0),
+  );
+}
+
+function classLine(t: TestResult): string {
+  const parts = Object.entries(errorClasses(t)).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? parts.join(", ") : "none";
+}
+
+function num(x: unknown): number {
+  return typeof x === "number" ? x : 0;
+}
+
+function concurrentCell(t: TestResult): string {
+  if (t.load.kind === "closed") return String(t.load.concurrency);
+  if (t.load.kind === "open") return `open loop ${fixed(t.load.rate)}/s`;
+  return "1";
+}
+
+function percentileLines(label: string, s: Summary): string[] {
+  return [
+    `**${label}:**`,
+    `- Average: ${ms(s.mean)}`,
+    `- Min: ${ms(s.min)}`,
+    `- Max: ${ms(s.max)}`,
+    `- P50 (Median): ${ms(s.p50)}`,
+    `- P90: ${ms(s.p90)}`,
+    `- P95: ${ms(s.p95)}`,
+    `- P99: ${ms(s.p99)}`,
+    "",
+  ];
+}
+
+function scheduleText(t: TestResult): string {
+  const kept = t.extra.schedule_kept;
+  if (kept === undefined) return "—";
+  return kept ? "Yes" : "**No**";
+}
+
+function detail(t: TestResult): string[] {
+  const m = t.metrics;
+  const out = [`### ${t.name}`, ""];
+  out.push(`- **Total Requests:** ${m.total_requests}`);
+  if (t.load.kind === "open") {
+    const l = t.load;
+    const bound = l.duration_s !== null
+      ? `for ${fixed(l.duration_s, 0)} s`
+      : `${l.requests} arrivals`;
+    out.push(
+      `- **Load:** open loop, ${l.arrival} arrivals at ${fixed(l.rate)}/s ${bound}` +
+        (l.max_in_flight !== null
+          ? `, at most ${l.max_in_flight} in flight`
+          : ", no cap in flight"),
+      `- **Peak In Flight:** ${t.extra.peak_in_flight ?? "—"}`,
+      `- **Offered Rate:** ${fixed(num(t.extra.offered_rate))}/s` +
+        (l.arrival === "poisson"
+          ? ` (this Poisson draw: ${fixed(num(t.extra.scheduled_rate))}/s)`
+          : ""),
+      `- **Achieved Rate:** ${fixed(num(t.extra.achieved_rate))}/s (sends per second)`,
+      `- **Schedule Kept:** ${scheduleText(t)} (queue delay p99 ${
+        ms(m.queue_delay?.p99 ?? 0)
+      }, bound ${fixed(num(t.extra.max_queue_delay_ms))}ms)`,
+    );
+  } else {
+    out.push(`- **Concurrent Connections:** ${concurrentCell(t)} (one shared connection pool)`);
+  }
+  out.push(
+    `- **Model:** ${t.model}${
+      t.model_substituted_for ? ` (instead of ${t.model_substituted_for})` : ""
+    }`,
+    `- **Successful:** ${m.successful_requests}`,
+    `- **Failed:** ${m.failed_requests}`,
+    `- **Error Classes:** ${classLine(t)}`,
+    `- **Success Rate:** ${pct(successPct(t))}`,
+    `- **Total Time:** ${fixed(m.window_s)}s`,
+    `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
+    `- **Tokens/sec:** ${fixed(m.total_tokens_per_second)}`,
+    `- **Output Tokens/sec:** ${fixed(m.output_tokens_per_second)}`,
+    "",
+    ...percentileLines(
+      t.load.kind === "open" ? "Latency Percentiles (from actual send)" : "Latency Percentiles",
+      m.latency,
+    ),
+  );
+  if (m.latency_corrected) {
+    out.push(
+      ...percentileLines("Corrected Latency (from intended send time)", m.latency_corrected),
+    );
+  }
+  if (m.queue_delay) {
+    const q = m.queue_delay;
+    out.push(
+      "**Queue Delay (actual − intended send time):**",
+      `- P50: ${ms(q.p50)}`,
+      `- P90: ${ms(q.p90)}`,
+      `- P99: ${ms(q.p99)}`,
+      `- Max: ${ms(q.max)}`,
+      "",
+    );
+  }
+  for (const n of t.notes) out.push(`> ${n}`, "");
+  if (m.error_samples.length) {
+    out.push("**Sample Errors:**", ...m.error_samples.map((e) => `- ${e}`), "");
+  }
+  return out;
+}
+
+/** Closed-loop tests grouped by payload, so only like is compared with like. */
+export function burstGroups(tests: readonly TestResult[]): TestResult[][] {
+  const groups = new Map<string, TestResult[]>();
+  for (const t of tests) {
+    if (t.load.kind !== "closed") continue;
+    const key = `${t.payload}\u0000${t.model}\u0000${t.streaming}\u0000${t.max_tokens}`;
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  return [...groups.values()].map((g) => g.sort((a, b) => concurrency(a)! - concurrency(b)!));
+}
+
+/** The best error-free burst (highest RPS) of a group, or null. */
+export function bestBurst(group: readonly TestResult[]): TestResult | null {
+  const clean = group.filter((t) => t.metrics.failed_requests === 0 && t.metrics.total_requests);
+  if (!clean.length) return null;
+  return clean.reduce((a, b) =>
+    b.metrics.requests_per_second > a.metrics.requests_per_second ? b : a
+  );
+}
+
+/** The burst with failures at the lowest concurrency of a group, or null. */
+export function firstDegradation(group: readonly TestResult[]): TestResult | null {
+  return group.find((t) => t.metrics.failed_requests > 0) ?? null;
+}
+
+function burstAnalysis(group: TestResult[], heading: string | null): string[] {
+  const out: string[] = heading ? [`#### ${heading}`, ""] : [];
+  const best = bestBurst(group);
+  if (best) {
+    out.push(
+      "**Best Performance (no errors):**",
+      `- Test: ${best.name}`,
+      `- Requests/sec: ${fixed(best.metrics.requests_per_second)}`,
+      `- P99 Latency: ${ms(best.metrics.latency.p99)}`,
+      `- Concurrent Connections: ${concurrency(best)}`,
+      "",
+    );
+  } else out.push("**Best Performance (no errors):** none — every burst had failed requests.", "");
+  const first = firstDegradation(group);
+  if (first) {
+    out.push(
+      "**First Performance Degradation:**",
+      `- Test: ${first.name}`,
+      `- Concurrent Connections: ${concurrency(first)}`,
+      `- Error Rate: ${pct(100 - successPct(first))} (${classLine(first)})`,
+      "",
+    );
+  } else out.push("**First Performance Degradation:** none — no burst had failed requests.", "");
+  if (group.length > 1) {
+    const base = group[0].metrics.latency.p99;
+    out.push(
+      mdTable(
+        ["Concurrent", "RPS", "P50", "P99", "P99 vs lowest", "Error Rate"],
+        group.map((t) => [
+          String(concurrency(t)),
+          fixed(t.metrics.requests_per_second),
+          ms(t.metrics.latency.p50),
+          ms(t.metrics.latency.p99),
+          base > 0 && t.metrics.latency.count ? `×${fixed(t.metrics.latency.p99 / base)}` : "n/a",
+          pct(100 - successPct(t)),
+        ]),
+      ),
+      "",
+    );
+  }
+  return out;
+}
+
+function openAnalysis(tests: TestResult[]): string[] {
+  const out = [
+    "Open-loop tests send on a fixed schedule whatever the responses do, so a slow server " +
+    "cannot lower the offered load. Corrected latency is measured from when each request " +
+    "was due; when the client had to hold requests back, it exceeds latency from the actual " +
+    "send by the queue delay.",
+    "",
+    mdTable(
+      [
+        "Test",
+        "Offered",
+        "Achieved",
+        "Schedule Kept",
+        "P50",
+        "P99",
+        "Corrected P50",
+        "Corrected P99",
+        "Queue Delay P99",
+        "Success Rate",
+      ],
+      tests.map((t) => {
+        const m = t.metrics;
+        return [
+          t.name,
+          `${fixed(num(t.extra.offered_rate))}/s`,
+          `${fixed(num(t.extra.achieved_rate))}/s`,
+          scheduleText(t),
+          ms(m.latency.p50),
+          ms(m.latency.p99),
+          ms(m.latency_corrected?.p50 ?? 0),
+          ms(m.latency_corrected?.p99 ?? 0),
+          ms(m.queue_delay?.p99 ?? 0),
+          pct(successPct(t), 1),
+        ];
+      }),
+    ),
+    "",
+  ];
+  for (const t of tests) {
+    if (t.extra.schedule_kept === false) {
+      out.push(
+        `> **${t.name}: schedule not kept.** The client could not send on time (queue delay ` +
+          `p99 ${ms(t.metrics.queue_delay?.p99 ?? 0)}); read the corrected latency.`,
+        "",
+      );
+    }
+  }
+  return out;
+}
+
+/** `concurrent_results.md`. */
+export function concurrentMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  const out: string[] = [
+    "# Concurrent Connections Benchmark Results",
+    "",
+    `**Timestamp:** ${timestamp(now)}`,
+    "",
+  ];
+  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+  const unkept = suite.tests.filter((t) => t.extra.schedule_kept === false);
+  if (unkept.length) {
+    out.push(
+      `> **Schedule not kept** in ${unkept.map((t) => t.name).join(", ")}: see Performance ` +
+        "Analysis.",
+      "",
+    );
+  }
+  out.push(`_${NAMING_NOTE}_`, "", "## Summary", "");
+  out.push(
+    mdTable(
+      ["Test", "Requests", "Concurrent", "Success Rate", "RPS", "P50", "P90", "P99", "Errors"],
+      suite.tests.map((t) => {
+        const m = t.metrics;
+        return [
+          t.name,
+          String(m.total_requests),
+          concurrentCell(t),
+          pct(successPct(t), 1),
+          fixed(m.requests_per_second),
+          ms(m.latency.p50),
+          ms(m.latency.p90),
+          ms(m.latency.p99),
+          classLine(t),
+        ];
+      }),
+    ),
+    "",
+    "Requests = requests sent (warm-up excluded); RPS = successful requests per second; " +
+      "latencies are of successful requests only, from the actual send.",
+    "",
+    "## Detailed Results",
+    "",
+  );
+  for (const t of suite.tests) out.push(...detail(t));
+  out.push("## Performance Analysis", "");
+  const groups = burstGroups(suite.tests);
+  if (groups.length) {
+    out.push(
+      "### Concurrency Bursts (closed loop)",
+      "",
+      "Bursts are compared only with bursts of the same payload; the sustained open-loop test " +
+        "is analysed separately below.",
+      "",
+    );
+    for (const g of groups) {
+      out.push(...burstAnalysis(g, groups.length > 1 ? `Payload: ${g[0].payload}` : null));
+    }
+  }
+  const open = suite.tests.filter((t) => t.load.kind === "open");
+  if (open.length) out.push("### Sustained Load (open loop)", "", ...openAnalysis(open));
+  if (!groups.length && !open.length) out.push("No test completed.", "");
+  return out.join("\n");
+}
+
+/** The Concurrent Connections section of `BENCHMARK_SUMMARY.md`. */
+export function concurrentSummary(suite: SuiteResult): string {
+  const tests = suite.tests;
+  if (tests.length === 0) return "No test completed.";
+  const closed = tests.filter((t) => t.load.kind === "closed");
+  const lines: string[] = [];
+  const best = bestBurst(closed);
+  if (best) {
+    lines.push(
+      `- **Best RPS (no errors):** ${fixed(best.metrics.requests_per_second)} @ ${
+        concurrency(best)
+      } concurrent`,
+      `- **P99 Latency:** ${ms(best.metrics.latency.p99)}`,
+    );
+  }
+  if (closed.length) {
+    lines.push(`- **Max Concurrent Tested:** ${Math.max(...closed.map((t) => concurrency(t)!))}`);
+    const first = firstDegradation(
+      [...closed].sort((a, b) => concurrency(a)! - concurrency(b)!),
+    );
+    lines.push(
+      `- **First Errors:** ${
+        first ? `${concurrency(first)} concurrent (${pct(100 - successPct(first))} failed)` : "none"
+      }`,
+    );
+  }
+  for (const t of tests.filter((x) => x.load.kind === "open")) {
+    const m = t.metrics;
+    lines.push(
+      `- **${t.name}:** offered ${fixed(num(t.extra.offered_rate))}/s, achieved ${
+        fixed(num(t.extra.achieved_rate))
+      }/s, schedule kept: ${t.extra.schedule_kept === false ? "**No**" : "Yes"}; P99 ${
+        ms(m.latency.p99)
+      } (corrected ${ms(m.latency_corrected?.p99 ?? 0)})`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,75 @@
+/**
+ * Scenario tests as suite tests: a scenario file's tests replace or extend a suite's own.
+ *
+ * @module
+ */
+
+import { runClosedTest, runOpenTest, type SuiteContext } from "../core/runner.ts";
+import type { SuiteName } from "../core/result.ts";
+import type { Scenario, ScenarioTest } from "../core/scenario.ts";
+import type { Suite, TestDef } from "./mod.ts";
+
+/** A scenario test as a plain closed-loop or open-loop test. */
+export function plainScenarioTest(t: ScenarioTest): TestDef {
+  return {
+    name: t.name,
+    run: async (ctx: SuiteContext) => {
+      const r = t.load.kind === "closed"
+        ? await runClosedTest(ctx, {
+          suite: t.suite,
+          name: t.name,
+          payload: t.payload,
+          requests: t.load.requests,
+          concurrency: t.load.concurrency,
+          warmup: t.load.warmup ?? undefined,
+        })
+        : await runOpenTest(ctx, {
+          suite: t.suite,
+          name: t.name,
+          payload: t.payload,
+          rate: t.load.rate,
+          durationS: t.load.duration_s,
+          requests: t.load.requests,
+          arrival: t.load.arrival,
+          maxInFlight: t.load.max_in_flight,
+          warmup: t.load.warmup ?? undefined,
+          maxQueueDelayMs: t.load.max_queue_delay_ms ?? undefined,
+        });
+      r.extra.scenario = t.source;
+      return r;
+    },
+  };
+}
+
+/**
+ * The suite `name` with a scenario applied: its tests from the file appended to the built-in
+ * ones, or in their place when the file replaces the suite. `base` may be absent (a suite this
+ * build lacks): then only the file's tests run. Returns `base` unchanged when the file has
+ * nothing for the suite.
+ */
+export function withScenario(
+  name: SuiteName,
+  base: Suite | undefined,
+  scenario: Scenario | null,
+): Suite | undefined {
+  const mine = scenario?.tests.filter((t) => t.suite === name) ?? [];
+  if (!scenario || mine.length === 0) return base;
+  const replace = scenario.replace.includes(name);
+  const toDef = (t: ScenarioTest): TestDef => {
+    const def = base?.custom?.(t) ?? plainScenarioTest(t);
+    return {
+      ...def,
+      run: async (ctx) => {
+        const r = await def.run(ctx);
+        r.extra.scenario = t.source;
+        return r;
+      },
+    };
+  };
+  return {
+    name,
+    title: base?.title ?? `${name.toUpperCase()} BENCHMARKS`,
+    tests: (ctx) => [...(replace || !base ? [] : base.tests(ctx)), ...mine.map(toDef)],
+    custom: base?.custom,
+  };
+}
