@@ -9,6 +9,12 @@ import { TargetError, UsageError } from "./errors.ts";
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "./record.ts";
 import { SseParser } from "./sse.ts";
 
+/**
+ * Budget of the first probe call (`GET /health`): a host that does not answer within it is
+ * reported unreachable, so a wrong address fails in seconds rather than after a full timeout.
+ */
+export const PROBE_CONNECT_MS = 3000;
+
 /** Longest error text kept per failed request. */
 const MAX_ERROR_CHARS = 200;
 
@@ -84,8 +90,9 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let healthStatus: number | null = null;
   let healthState: string | null = null;
+  const firstMs = Math.min(timeoutMs, PROBE_CONNECT_MS);
   try {
-    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(firstMs) });
     healthStatus = res.status;
     const text = await res.text();
     try {
@@ -96,7 +103,7 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     }
   } catch (err) {
     if (isTimeout(err)) {
-      throw new TargetError(`${baseUrl} did not answer within ${timeoutMs / 1000} s`, "timeout");
+      throw new TargetError(`${baseUrl} did not answer within ${firstMs / 1000} s`, "timeout");
     }
     throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
   }
