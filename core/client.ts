@@ -19,6 +19,12 @@ export const PROBE_CONNECT_MS = 3000;
 const MAX_ERROR_CHARS = 200;
 
 /**
+ * Longest server text an error keeps before secrets are removed. Redaction runs before the
+ * cut to {@linkcode MAX_ERROR_CHARS}, so a key straddling a cut can never leave a fragment.
+ */
+const RAW_ERROR_CHARS = 4096;
+
+/**
  * Validate and normalise a base URL: http(s) only, no trailing slash, and a trailing `/v1`
  * removed (users often paste the OpenAI base URL). Throws {@linkcode UsageError}.
  */
@@ -302,7 +308,7 @@ export class ChatClient {
     try {
       body = JSON.parse(text);
     } catch {
-      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, 80)}`);
+      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, RAW_ERROR_CHARS)}`);
     }
     if (!body || typeof body !== "object" || !Array.isArray(body.choices)) {
       return this.#fail(rec, "bad_body", "response has no choices array");
@@ -356,7 +362,7 @@ export class ChatClient {
       try {
         chunk = JSON.parse(ev.data);
       } catch {
-        if (badJson === null) badJson = ev.data.slice(0, 80);
+        if (badJson === null) badJson = ev.data.slice(0, RAW_ERROR_CHARS);
         return;
       }
       if (!chunk || typeof chunk !== "object") return;
@@ -493,9 +499,9 @@ function errorDetail(text: string): string {
   try {
     const body = JSON.parse(text);
     const m = body?.error?.message ?? body?.detail ?? body?.message;
-    if (typeof m === "string") return m.slice(0, MAX_ERROR_CHARS);
+    if (typeof m === "string") return m.slice(0, RAW_ERROR_CHARS);
   } catch {
     // not JSON
   }
-  return text.replace(/\s+/g, " ").trim().slice(0, 80);
+  return text.slice(0, RAW_ERROR_CHARS).replace(/\s+/g, " ").trim();
 }
