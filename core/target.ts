@@ -87,6 +87,9 @@ export async function startEmbeddedServer(opts: EmbeddedOptions = {}): Promise<E
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    // Its own process group: a terminal's Ctrl-C reaches only this program, which lets
+    // in-flight requests finish their grace period before it stops the server itself.
+    detached: true,
   }).spawn();
   opts.onSpawn?.(child.pid);
   const status = child.status;

@@ -64,8 +64,16 @@ export interface SpawnedProgram {
   result: Promise<ProgramResult>;
 }
 
-/** Start `main.ts` with `args` as a child process (NO_COLOR set), without waiting for it. */
-export function spawnProgram(args: string[], env: Record<string, string> = {}): SpawnedProgram {
+/**
+ * Start `main.ts` with `args` as a child process (NO_COLOR set), without waiting for it.
+ * With `group`, it leads its own process group (as a terminal's foreground job does), so
+ * `Deno.kill(-pid, sig)` signals it and everything it started in that group.
+ */
+export function spawnProgram(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { group?: boolean } = {},
+): SpawnedProgram {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", new URL(ENTRY).pathname, ...args],
@@ -73,6 +81,7 @@ export function spawnProgram(args: string[], env: Record<string, string> = {}): 
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    detached: opts.group === true,
   }).spawn();
   let stdout = "";
   let stderr = "";

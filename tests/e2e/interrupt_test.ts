@@ -118,3 +118,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "Ctrl-C to the whole process group: the embedded server keeps serving through the grace",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--skip-memory", "-o", dir], {}, { group: true });
+      await p.waitForStderr(/\[1\/\d+\]/);
+      await sleep(700);
+      const children = childPids(p.pid);
+      Deno.kill(-p.pid, "SIGINT"); // what a terminal does: the signal goes to the group
+      const r = await p.result;
+      assert.equal(r.code, 130, r.stderr);
+      const seen = await checkReports(dir, { interrupted: true });
+      // Requests take ~0.3 s, far less than the grace: every one in flight finished.
+      for (const t of seen.run.suites.flatMap((s) => s.tests)) {
+        assert.equal(t.metrics.outcomes.ok, t.metrics.total_requests, JSON.stringify(t.metrics));
+      }
+      assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
