@@ -16,6 +16,7 @@ import { ExitCode } from "../core/errors.ts";
 import type { RunResult, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import { openTarget, type Target } from "../core/target.ts";
+import { normalizeBaseUrl } from "../core/client.ts";
 import { runSuite, SUITES } from "../suites/mod.ts";
 import { loadScenario } from "../core/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
@@ -50,10 +51,14 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       log(cfg, yellow(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`));
     }
   }
+  // Bad input fails before anything is created or sent.
+  if (cfg.url !== null) normalizeBaseUrl(cfg.url);
   await prepareOutputDir(cfg.outputDir);
   const stop = new AbortController();
   const abort = new AbortController();
   let target: Target | null = null;
+  let serverPid: number | null = null;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -63,11 +68,12 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
         yellow("interrupt: no new requests; finishing in-flight ones, then writing reports"),
       );
       stop.abort();
-      setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS);
+      graceTimer = setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS);
     } else {
-      if (target?.pid) {
+      const pid = target?.pid ?? serverPid;
+      if (pid) {
         try {
-          Deno.kill(target.pid, "SIGKILL");
+          Deno.kill(pid, "SIGKILL");
         } catch {
           // already gone
         }
@@ -77,6 +83,11 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  // Signals stay handled until the reports are written: a second one still exits at once.
+  const release = () => {
+    clearTimeout(graceTimer);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  };
   const startedAt = new Date().toISOString();
   const suites: SuiteResult[] = [];
   try {
@@ -86,6 +97,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       seed: cfg.seed,
       entry: hooks.entry,
       serveArgs: hooks.serveArgs,
+      onSpawn: (pid) => serverPid = pid,
     });
     log(
       cfg,
@@ -115,7 +127,20 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
     };
     for (const name of cfg.suites) {
-      if (stop.signal.aborted) break;
+      if (stop.signal.aborted) {
+        // Represent every suite that was asked for: the interrupt kept this one from starting.
+        const now = new Date().toISOString();
+        suites.push({
+          suite: name,
+          tests: [],
+          started_at: now,
+          finished_at: now,
+          skipped: "not started: the run was interrupted",
+          error: null,
+          interrupted: true,
+        });
+        continue;
+      }
       const suite = withScenario(name, SUITES[name], scenario);
       if (!suite) {
         const now = new Date().toISOString();
@@ -138,9 +163,11 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
         }),
       );
     }
+  } catch (err) {
+    release();
+    throw err;
   } finally {
     await target?.stop();
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
   const run: RunResult = {
     tool_version: VERSION,
@@ -167,7 +194,11 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
     suites,
     interrupted: stop.signal.aborted,
   };
-  await writeReports(run, cfg.outputDir);
+  try {
+    await writeReports(run, cfg.outputDir);
+  } finally {
+    release();
+  }
   if (cfg.quiet) console.log(cfg.outputDir);
   else console.log(`\nReports written to ${cfg.outputDir}`);
   if (run.interrupted) return ExitCode.Interrupted;

@@ -9,8 +9,20 @@ import { TargetError, UsageError } from "./errors.ts";
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "./record.ts";
 import { SseParser } from "./sse.ts";
 
+/**
+ * Budget of the first probe call (`GET /health`): a host that does not answer within it is
+ * reported unreachable, so a wrong address fails in seconds rather than after a full timeout.
+ */
+export const PROBE_CONNECT_MS = 3000;
+
 /** Longest error text kept per failed request. */
 const MAX_ERROR_CHARS = 200;
+
+/**
+ * Longest server text an error keeps before secrets are removed. Redaction runs before the
+ * cut to {@linkcode MAX_ERROR_CHARS}, so a key straddling a cut can never leave a fragment.
+ */
+const RAW_ERROR_CHARS = 4096;
 
 /**
  * Validate and normalise a base URL: http(s) only, no trailing slash, and a trailing `/v1`
@@ -84,8 +96,9 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
   const timeoutMs = opts.timeoutMs ?? 10_000;
   let healthStatus: number | null = null;
   let healthState: string | null = null;
+  const firstMs = Math.min(timeoutMs, PROBE_CONNECT_MS);
   try {
-    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(firstMs) });
     healthStatus = res.status;
     const text = await res.text();
     try {
@@ -96,7 +109,7 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     }
   } catch (err) {
     if (isTimeout(err)) {
-      throw new TargetError(`${baseUrl} did not answer within ${timeoutMs / 1000} s`, "timeout");
+      throw new TargetError(`${baseUrl} did not answer within ${firstMs / 1000} s`, "timeout");
     }
     throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
   }
@@ -295,7 +308,7 @@ export class ChatClient {
     try {
       body = JSON.parse(text);
     } catch {
-      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, 80)}`);
+      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, RAW_ERROR_CHARS)}`);
     }
     if (!body || typeof body !== "object" || !Array.isArray(body.choices)) {
       return this.#fail(rec, "bad_body", "response has no choices array");
@@ -349,7 +362,7 @@ export class ChatClient {
       try {
         chunk = JSON.parse(ev.data);
       } catch {
-        if (badJson === null) badJson = ev.data.slice(0, 80);
+        if (badJson === null) badJson = ev.data.slice(0, RAW_ERROR_CHARS);
         return;
       }
       if (!chunk || typeof chunk !== "object") return;
@@ -486,9 +499,9 @@ function errorDetail(text: string): string {
   try {
     const body = JSON.parse(text);
     const m = body?.error?.message ?? body?.detail ?? body?.message;
-    if (typeof m === "string") return m.slice(0, MAX_ERROR_CHARS);
+    if (typeof m === "string") return m.slice(0, RAW_ERROR_CHARS);
   } catch {
     // not JSON
   }
-  return text.replace(/\s+/g, " ").trim().slice(0, 80);
+  return text.slice(0, RAW_ERROR_CHARS).replace(/\s+/g, " ").trim();
 }

@@ -5,7 +5,8 @@
  * Follows the WHATWG event-stream rules (lines end in CRLF, LF or CR; `:` starts a comment;
  * `data` lines of one event join with `\n`; a blank line dispatches), with one deliberate
  * leniency: an event still pending when the stream ends is dispatched rather than dropped,
- * since servers often omit the blank line after the last `data: [DONE]`.
+ * since servers often omit the blank line after the last `data: [DONE]`. A byte-order mark is
+ * dropped at the start of the stream only; anywhere else it is data.
  *
  * @module
  */
@@ -30,7 +31,10 @@ const SPACE = 32;
 /** Incremental parser: feed it byte chunks with their arrival time, it calls back per event. */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
-  readonly #decoder = new TextDecoder();
+  // ignoreBOM: each line is decoded on its own, and a default decoder would drop a U+FEFF
+  // that starts any line's value; the stream's leading mark is removed in push().
+  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  #atStart = true;
   #pending: Uint8Array | null = null;
   #skipLf = false;
   #data: string[] = [];
@@ -55,6 +59,14 @@ export class SseParser {
     }
     let start = 0;
     const n = buf.length;
+    if (this.#atStart && n > 0) {
+      if (n < 3 && buf[0] === 0xef && (n < 2 || buf[1] === 0xbb)) {
+        this.#pending = buf.slice(); // maybe the start of a byte-order mark: wait for more
+        return;
+      }
+      this.#atStart = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
+    }
     if (this.#skipLf && n > 0) {
       if (buf[0] === LF) start = 1;
       this.#skipLf = false;

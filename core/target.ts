@@ -62,6 +62,8 @@ export interface EmbeddedOptions {
   entry?: string;
   /** How long to wait for the server to listen (ms). */
   startTimeoutMs?: number;
+  /** Told the child's PID as soon as it is spawned (so an interrupt can kill it). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** A running embedded server. */
@@ -85,7 +87,11 @@ export async function startEmbeddedServer(opts: EmbeddedOptions = {}): Promise<E
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    // Its own process group: a terminal's Ctrl-C reaches only this program, which lets
+    // in-flight requests finish their grace period before it stops the server itself.
+    detached: true,
   }).spawn();
+  opts.onSpawn?.(child.pid);
   const status = child.status;
   let exited = false;
   status.then(() => exited = true);
@@ -180,6 +186,8 @@ export interface OpenTargetOptions {
   serveArgs?: string[];
   /** Program entry to re-run for the embedded server. */
   entry?: string;
+  /** Told the embedded server's PID as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Probe `--url`, or start and probe the embedded server. Throws {@linkcode TargetError}. */
@@ -192,6 +200,7 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
   const server = await startEmbeddedServer({
     serveArgs: ["--seed", String(opts.seed), ...(opts.serveArgs ?? [])],
     entry: opts.entry,
+    onSpawn: opts.onSpawn,
   });
   try {
     const probe = await probeTarget(server.url, { apiKey: opts.apiKey ?? undefined });

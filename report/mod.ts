@@ -54,6 +54,12 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
   },
 };
 
+/** The Markdown report of a suite that an interrupt kept from starting. */
+export function notStartedMarkdown(title: string, reason: string): string {
+  return `# ${title} Benchmark Results\n\n> **Interrupted:** ${reason}; no test of this ` +
+    `suite ran.\n`;
+}
+
 /** `run.json`: everything about the run, with the schema version. */
 export function runJson(run: RunResult): Record<string, unknown> {
   return { schema_version: SCHEMA_VERSION, ...run };
@@ -69,6 +75,12 @@ export async function writeReports(run: RunResult, dir: string): Promise<string[
   };
   for (const suite of run.suites) {
     const rep = REPORTERS[suite.suite];
+    if (rep && suite.skipped !== null && suite.interrupted) {
+      // An interrupt kept this suite from starting: its files still exist, marked so.
+      await put(`${rep.file}.md`, notStartedMarkdown(rep.title, suite.skipped));
+      await put(`${rep.file}.json`, "[]\n");
+      continue;
+    }
     if (!rep || suite.skipped !== null) continue;
     await put(`${rep.file}.md`, rep.markdown(suite, run));
     await put(`${rep.file}.json`, JSON.stringify(rep.json(suite, run), null, 2) + "\n");

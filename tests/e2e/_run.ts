@@ -49,3 +49,144 @@ export async function runInProcess(argv: string[], serveArgs: string[] = []): Pr
   if (cmd.kind !== "run") throw new Error("not a run command line");
   return await runCommand({ ...cmd.args, quiet: true }, { entry: ENTRY, serveArgs });
 }
+
+/** A running child process of the program whose output can be watched. */
+export interface SpawnedProgram {
+  /** PID of the program. */
+  pid: number;
+  /** Resolves with the match once stderr (so far) matches `re`; rejects after `timeoutMs`. */
+  waitForStderr(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the match once stdout (so far) matches `re`; rejects after `timeoutMs`. */
+  waitForStdout(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Send a signal to the program (only to it, not its children). */
+  signal(sig: Deno.Signal): void;
+  /** Resolves when the program exited, with everything it printed. */
+  result: Promise<ProgramResult>;
+}
+
+/**
+ * Start `main.ts` with `args` as a child process (NO_COLOR set), without waiting for it.
+ * With `group`, it leads its own process group (as a terminal's foreground job does), so
+ * `Deno.kill(-pid, sig)` signals it and everything it started in that group.
+ */
+export function spawnProgram(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { group?: boolean } = {},
+): SpawnedProgram {
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL(ENTRY).pathname, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: opts.group === true,
+  }).spawn();
+  let stdout = "";
+  let stderr = "";
+  const watchers = new Set<() => void>();
+  const collect = async (stream: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      onText(text);
+      for (const w of [...watchers]) w();
+    }
+  };
+  const outDone = collect(child.stdout, (t) => stdout += t);
+  const errDone = collect(child.stderr, (t) => stderr += t);
+  const result = (async () => {
+    const status = await child.status;
+    await Promise.all([outDone, errDone]);
+    for (const w of [...watchers]) w();
+    return { code: status.code, stdout, stderr, ms: performance.now() - t0 };
+  })();
+  let exited = false;
+  result.then(() => exited = true);
+  const waitFor = (which: () => string, re: RegExp, timeoutMs: number) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`output never matched ${re} in ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+      }, timeoutMs);
+      function check() {
+        const m = which().match(re);
+        if (m || exited) {
+          clearTimeout(timer);
+          watchers.delete(check);
+          if (m) resolve(m);
+          else reject(new Error(`the program exited before matching ${re}:\n${stdout}\n${stderr}`));
+        }
+      }
+      watchers.add(check);
+      check();
+    });
+  return {
+    pid: child.pid,
+    result,
+    signal: (sig) => child.kill(sig),
+    waitForStderr: (re, timeoutMs = 20_000) => waitFor(() => stderr, re, timeoutMs),
+    waitForStdout: (re, timeoutMs = 20_000) => waitFor(() => stdout, re, timeoutMs),
+  };
+}
+
+/** A `serve` child process on a free loopback port, stopped (by its PID) with `stop()`. */
+export interface ServeProcess {
+  /** Base URL. */
+  url: string;
+  /** PID. */
+  pid: number;
+  /** Kill it (SIGKILL by default) and wait for it to exit. */
+  stop(sig?: Deno.Signal): Promise<void>;
+}
+
+/** Start `main.ts serve --port 0 ...args` as a child process and wait until it listens. */
+export async function spawnServe(args: string[]): Promise<ServeProcess> {
+  const p = spawnProgram(["serve", "--host", "127.0.0.1", "--port", "0", ...args]);
+  const m = await p.waitForStdout(/Listening on (http:\/\/[^\s/]+)/);
+  let done = false;
+  return {
+    url: m[1],
+    pid: p.pid,
+    stop: async (sig: Deno.Signal = "SIGKILL") => {
+      if (!done) {
+        done = true;
+        try {
+          p.signal(sig);
+        } catch {
+          // already gone
+        }
+      }
+      await p.result;
+    },
+  };
+}
+
+/** PIDs of the live child processes of `pid` (Linux `/proc`; empty elsewhere). */
+export function childPids(pid: number): number[] {
+  const found: number[] = [];
+  try {
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(fields[1]) === pid && fields[0] !== "Z") found.push(Number(e.name));
+      } catch {
+        // the process went away while we looked
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return found;
+}
+
+/** True while `pid` is a live (not zombie) process (Linux `/proc`). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { INTERRUPT_GRACE_MS } from "../../commands/run.ts";
+import { checkReports } from "./_reports.ts";
+import { childPids, isAlive, spawnProgram, spawnServe } from "./_run.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Wait until none of `pids` is alive, up to `ms`; returns those still alive. */
+async function waitGone(pids: number[], ms = 3000): Promise<number[]> {
+  const until = performance.now() + ms;
+  let alive = pids.filter(isAlive);
+  while (alive.length > 0 && performance.now() < until) {
+    await sleep(50);
+    alive = alive.filter(isAlive);
+  }
+  return alive;
+}
+
+Deno.test({
+  name: "SIGINT mid-run: reports complete, parseable and marked interrupted; server gone; exit 130",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Full mode: the first throughput test alone takes a few seconds.
+      const p = spawnProgram(["--skip-memory", "-o", dir]);
+      await p.waitForStderr(/\[1\/\d+\]/);
+      await sleep(700);
+      const children = childPids(p.pid);
+      assert.equal(children.length, 1, "the embedded server is the only child");
+      const t0 = performance.now();
+      p.signal("SIGINT");
+      const r = await p.result;
+      const ms = performance.now() - t0;
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(ms < INTERRUPT_GRACE_MS + 5000, `exit took ${ms} ms after the signal`);
+      assert.match(r.stderr, /interrupt: no new requests/);
+      assert.match(r.stdout, /Reports written to/);
+      const seen = await checkReports(dir, { interrupted: true });
+      assert.equal(seen.run.server.pid, children[0]);
+      assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
+      // The suite that was running keeps what completed; its last test is marked.
+      const running = seen.run.suites.find((s) => s.interrupted && s.tests.length > 0);
+      assert.ok(running, "no suite kept its completed tests");
+      assert.equal(running.tests.at(-1)!.interrupted, true);
+      assert.ok(seen.requests > 0);
+      // Suites that never started are listed as such.
+      const later = seen.run.suites.slice(seen.run.suites.indexOf(running) + 1);
+      for (const s of later) assert.match(s.skipped ?? "", /not started|not available/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "SIGTERM with requests longer than the grace: in-flight ones end `aborted` and are counted",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // 50 tokens at 150 ms each: every counted request outlives the grace period.
+    const server = await spawnServe(["--ttft-ms", "5", "--itl-ms", "150", "--itl-variance", "0"]);
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--url", server.url, "--suite", "throughput", "-o", dir]);
+      await p.waitForStderr(/\[1\/\d+\]/);
+      // Warm-up: 5 requests of 8 tokens ≈ 1.1 s; then 10 counted requests are in flight.
+      await sleep(2500);
+      const t0 = performance.now();
+      p.signal("SIGTERM");
+      const r = await p.result;
+      const ms = performance.now() - t0;
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(ms > INTERRUPT_GRACE_MS - 500, `did not wait for the grace: ${ms} ms`);
+      assert.ok(ms < INTERRUPT_GRACE_MS + 4000, `exit took ${ms} ms after the signal`);
+      const seen = await checkReports(dir, { interrupted: true });
+      const first = seen.run.suites[0].tests[0];
+      assert.equal(first.interrupted, true);
+      const o = first.metrics.outcomes;
+      assert.ok(o.aborted > 0, JSON.stringify(o));
+      assert.ok(o.aborted <= 10, JSON.stringify(o)); // never more than were in flight
+      assert.equal(first.metrics.latency.count, o.ok);
+      assert.ok(
+        first.metrics.error_samples.some((e) => e.startsWith("aborted:")),
+        JSON.stringify(first.metrics.error_samples),
+      );
+      assert.equal(seen.run.suites[0].tests.length, 1, "a test started after the interrupt");
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a second SIGINT exits at once and still leaves no server process behind",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--skip-memory", "-o", dir]);
+      await p.waitForStderr(/\[1\/\d+\]/);
+      const children = childPids(p.pid);
+      assert.equal(children.length, 1, "the embedded server is the only child");
+      p.signal("SIGINT");
+      await p.waitForStderr(/interrupt: no new requests/);
+      const t0 = performance.now();
+      p.signal("SIGINT");
+      const r = await p.result;
+      const ms = performance.now() - t0;
+      assert.equal(r.code, 130);
+      assert.ok(ms < 1500, `second signal took ${ms} ms`);
+      assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "Ctrl-C to the whole process group: the embedded server keeps serving through the grace",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--skip-memory", "-o", dir], {}, { group: true });
+      await p.waitForStderr(/\[1\/\d+\]/);
+      await sleep(700);
+      const children = childPids(p.pid);
+      Deno.kill(-p.pid, "SIGINT"); // what a terminal does: the signal goes to the group
+      const r = await p.result;
+      assert.equal(r.code, 130, r.stderr);
+      const seen = await checkReports(dir, { interrupted: true });
+      // Requests take ~0.3 s, far less than the grace: every one in flight finished.
+      for (const t of seen.run.suites.flatMap((s) => s.tests)) {
+        assert.equal(t.metrics.outcomes.ok, t.metrics.total_requests, JSON.stringify(t.metrics));
+      }
+      assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { mockServer, tok } from "../_mock.ts";
+import { checkReports } from "./_reports.ts";
+import { type ProgramResult, runProgram, spawnServe } from "./_run.ts";
+
+/** A key nobody could mistake for anything else. */
+function recognisableKey(label: string): string {
+  return `sk-fakeai-${label}-${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** Every file under `dir`, recursively, as bytes. */
+async function allFiles(dir: string): Promise<{ path: string; bytes: Uint8Array }[]> {
+  const out: { path: string; bytes: Uint8Array }[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) out.push(...await allFiles(path));
+    else out.push({ path, bytes: await Deno.readFile(path) });
+  }
+  return out;
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Search stdout, stderr and every output byte for each secret (and its distinctive tail). */
+async function assertNowhere(r: ProgramResult, dir: string, secrets: string[]): Promise<number> {
+  const files = await allFiles(dir);
+  const enc = new TextEncoder();
+  for (const secret of secrets) {
+    for (const needle of [secret, secret.slice(-16)]) {
+      assert.ok(!r.stdout.includes(needle), `stdout holds ${needle}`);
+      assert.ok(!r.stderr.includes(needle), `stderr holds ${needle}`);
+      const bytes = enc.encode(needle);
+      for (const f of files) assert.equal(indexOfBytes(f.bytes, bytes), -1, `${f.path} holds it`);
+    }
+  }
+  return files.length;
+}
+
+Deno.test({
+  name: "the API key never appears in stdout, stderr, reports, run.json or error samples",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const key = recognisableKey("secret");
+    const server = await spawnServe([
+      "--api-key",
+      key,
+      "--ttft-ms",
+      "5",
+      "--itl-ms",
+      "1",
+      "--error-rate",
+      "0.1",
+      "--disconnect-rate",
+      "0.1",
+      "--malformed-rate",
+      "0.1",
+    ]);
+    const dir = await Deno.makeTempDir();
+    try {
+      // Once by flag, once from the environment.
+      for (const how of ["flag", "env"]) {
+        const out = join(dir, how);
+        const args = ["--url", server.url, "--quick", "--suite", "throughput", "-o", out];
+        const r = how === "flag"
+          ? await runProgram([...args, "--api-key", key])
+          : await runProgram(args, { OPENAI_API_KEY: key });
+        assert.equal(r.code, 0, r.stderr);
+        const seen = await checkReports(out);
+        const samples = seen.run.suites.flatMap((s) => s.tests)
+          .flatMap((t) => t.metrics.error_samples);
+        assert.ok(samples.length > 0, "faults on, yet no error sample to search");
+        assert.equal(seen.run.suites[0].tests[0].metrics.outcomes.http_4xx, 0, "key refused");
+        const n = await assertNowhere(r, out, [key]);
+        assert.ok(n >= 4, `only ${n} files written`);
+        const run = JSON.parse(await Deno.readTextFile(join(out, "run.json")));
+        assert.equal(run.config.api_key_set, true);
+      }
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a wrong key is rejected (exit 3) and neither key is printed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const key = recognisableKey("right");
+    const wrong = recognisableKey("wrong");
+    const server = await spawnServe(["--api-key", key]);
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await runProgram(["--url", server.url, "--quick", "-o", dir], {
+        OPENAI_API_KEY: wrong,
+      });
+      assert.equal(r.code, 3);
+      assert.match(r.stderr, /rejected the API key \(HTTP 401\)/);
+      await assertNowhere(r, dir, [key, wrong]);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a server that echoes the key in errors and in a broken stream: samples are redacted",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const key = recognisableKey("echo");
+    let n = 0;
+    const mock = mockServer(async (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/health") return new Response("ok");
+      if (path === "/v1/models") return Response.json({ object: "list", data: [{ id: "m" }] });
+      const auth = req.headers.get("authorization") ?? "";
+      const body = await req.json();
+      const i = n++;
+      if (i % 3 === 0) {
+        return Response.json({ error: { message: `upstream refused ${auth}` } }, { status: 500 });
+      }
+      if (i % 3 === 1 || !body.stream) {
+        return new Response(`<html>${auth}</html>`, { status: 502 });
+      }
+      return new Response(tok("hi") + `data: {"oops": "${auth}"\n\n` + "data: [DONE]\n\n", {
+        headers: { "content-type": "text/event-stream" },
+      });
+    });
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await runProgram(
+        ["--url", mock.url, "--quick", "--suite", "throughput", "-o", dir, "--api-key", key],
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const seen = await checkReports(dir);
+      const samples = seen.run.suites.flatMap((s) => s.tests).flatMap((t) =>
+        t.metrics.error_samples
+      );
+      assert.ok(samples.some((s) => s.includes("Bearer ***")), samples.join("\n"));
+      assert.ok(samples.some((s) => s.startsWith("bad_body:")), samples.join("\n"));
+      await assertNowhere(r, dir, [key]);
+    } finally {
+      await mock.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
