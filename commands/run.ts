@@ -16,7 +16,9 @@ import { ExitCode } from "../core/errors.ts";
 import type { RunResult, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import { openTarget, type Target } from "../core/target.ts";
-import { runSuite, SUITES } from "../suites/mod.ts";
+import { SUITES } from "../suites/mod.ts";
+import { runSuiteSharded, runWorkersMerged } from "./workers.ts";
+import { formatShard, waitUntil } from "../core/shard.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
 
@@ -95,8 +97,19 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
         total,
       ) => (cfg.quiet ? { update() {}, finish() {} } : progressBar(label, total)),
       log: (line) => log(cfg, line),
+      shard: cfg.shard ?? undefined,
     };
-    for (const name of cfg.suites) {
+    if (cfg.shard) log(cfg, `shard ${formatShard(cfg.shard)} of every test's load`);
+    if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
+      log(cfg, `waiting until ${new Date(cfg.startAtMs).toISOString()} (--start-at)`);
+      await waitUntil(cfg.startAtMs, stop.signal);
+    }
+    if (cfg.workers > 1) {
+      suites.push(
+        ...await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal),
+      );
+    }
+    for (const name of cfg.workers > 1 ? [] : cfg.suites) {
       if (stop.signal.aborted) break;
       const suite = SUITES[name];
       if (!suite) {
@@ -114,7 +127,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       }
       say(cfg, `\n${bold(`== ${suite.title} ==`)}`);
       suites.push(
-        await runSuite(suite, ctx, {
+        await runSuiteSharded(suite, ctx, {
           beforeTest: (_s, test, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${test.name}`)),
           afterTest: (_s, result) => say(cfg, testTable(result)),
         }),

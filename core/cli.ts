@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 import { SUITE_NAMES, type SuiteName } from "./result.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { parseShard, parseStartAt, type Shard } from "./shard.ts";
 
 /** The tool's version, from `deno.json`. */
 export const VERSION: string = denoJson.version;
@@ -40,6 +41,22 @@ export interface RunArgs {
   quiet: boolean;
   /** Per-request timeout in seconds. */
   timeoutS: number;
+  /** `--shard i/n`: run only this shard's part of each test's load. */
+  shard?: Shard | null;
+  /** `--start-at`: epoch milliseconds to wait for before the first test. */
+  startAtMs?: number | null;
+  /** `--workers N`: shards run in Web Workers of this process (1 = none). */
+  workers?: number;
+}
+
+/** Options of the `merge` command. */
+export interface MergeArgs {
+  /** Shard output folders (or folders holding them). */
+  dirs: string[];
+  /** Output folder; absent = `results/<UTC timestamp>/`. */
+  outputDir: string | null;
+  /** Print only the output path. */
+  quiet: boolean;
 }
 
 /** A parsed command line. */
@@ -47,10 +64,11 @@ export type Command =
   | { kind: "help"; topic: string | null }
   | { kind: "version" }
   | { kind: "run"; args: RunArgs }
-  | { kind: "serve"; argv: string[] };
+  | { kind: "serve"; argv: string[] }
+  | { kind: "merge"; args: MergeArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve"] as const;
+export const COMMANDS = ["run", "serve", "merge"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -121,9 +139,44 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   timeout: { type: "string" },
+  shard: { type: "string" },
+  "start-at": { type: "string" },
+  workers: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
+
+const MERGE_OPTIONS = {
+  "output-dir": { type: "string", short: "o" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseMerge(rest: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: MERGE_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw usageFromParseError(err);
+  }
+  if (parsed.values.help) return { kind: "help", topic: "merge" };
+  if (parsed.positionals.length === 0) {
+    throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
+  }
+  return {
+    kind: "merge",
+    args: {
+      dirs: parsed.positionals,
+      outputDir: parsed.values["output-dir"] ?? null,
+      quiet: parsed.values.quiet === true,
+    },
+  };
+}
 
 /**
  * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
@@ -147,6 +200,7 @@ export function parseCommandLine(
     if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
     return { kind: "serve", argv: rest };
   }
+  if (command === "merge") return parseMerge(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
@@ -180,6 +234,11 @@ export function parseCommandLine(
       timeoutS: v.timeout === undefined
         ? 120
         : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+      shard: v.shard === undefined ? null : parseShard(v.shard),
+      startAtMs: v["start-at"] === undefined ? null : parseStartAt(v["start-at"]),
+      workers: v.workers === undefined
+        ? 1
+        : parseNumber("--workers", v.workers, { integer: true, min: 1, max: 256 }),
     },
   };
 }
@@ -192,6 +251,7 @@ Usage:
   ${PROGRAM} [run] [options]       run the benchmark suites
   ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
   ${PROGRAM} help serve            options of the embedded server
+  ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -207,6 +267,11 @@ Options:
   -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
   --seed N             seed for prompts and the embedded server (default 42)
   --timeout S          per-request timeout in seconds (default 120)
+  --shard i/n          run only shard i (0-based) of n: each test's requests, concurrency
+                       and arrival rate divided by n; merge the outputs with '${PROGRAM} merge'
+  --start-at TIME      wait until TIME (epoch seconds or ISO-8601 with zone) before the
+                       first test, so shards on many machines start together
+  --workers N          run N shards in Web Workers of this process and merge them (default 1)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version
@@ -214,5 +279,17 @@ Options:
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
 130 interrupted (partial reports are still written)
+`;
+}
+
+/** Help text of the `merge` command. */
+export function mergeHelp(): string {
+  return `Usage: ${PROGRAM} merge DIR... [-o OUT] [-q]
+
+Merges the outputs of a run split with --shard i/n (one folder per shard, each with its
+run.json) into one complete report set in OUT (default: results/<UTC timestamp>/). A DIR
+without run.json stands for its sub-folders that have one. Tests are combined by suite and
+name: counts, outcome classes and tokens add up, the window is the union of the shards'
+windows, and percentiles come from the merged HDR histograms (error bound in the report).
 `;
 }

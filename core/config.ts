@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import type { RunArgs } from "./cli.ts";
 import type { SuiteName } from "./result.ts";
+import type { Shard } from "./shard.ts";
 
 /** Everything a run needs to know, resolved. */
 export interface RunConfig {
@@ -34,6 +35,12 @@ export interface RunConfig {
   timeoutMs: number;
   /** Uncounted warm-up requests per test. */
   warmup: number;
+  /** `--shard i/n` (null = the whole load). */
+  shard: Shard | null;
+  /** `--start-at` as epoch milliseconds (null = start at once). */
+  startAtMs: number | null;
+  /** `--workers N`: shards run in Web Workers of this process. */
+  workers: number;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -56,6 +63,9 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     quiet: args.quiet,
     timeoutMs: args.timeoutS * 1000,
     warmup: args.quick ? 3 : 5,
+    shard: args.shard ?? null,
+    startAtMs: args.startAtMs ?? null,
+    workers: args.workers ?? 1,
   };
 }
 
