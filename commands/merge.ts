@@ -11,7 +11,13 @@ import { join, resolve } from "node:path";
 import type { MergeArgs } from "../core/cli.ts";
 import { defaultOutputDir, prepareOutputDir } from "../core/config.ts";
 import { ConfigError, ExitCode } from "../core/errors.ts";
-import type { LoadSpec, RunResult, SuiteResult, TestResult } from "../core/result.ts";
+import {
+  type LoadSpec,
+  type RunResult,
+  SUITE_NAMES,
+  type SuiteResult,
+  type TestResult,
+} from "../core/result.ts";
 import { formatShard, type Shard } from "../core/shard.ts";
 import { mergeMetrics } from "../core/stats.ts";
 import { SUITES } from "../suites/mod.ts";
@@ -114,10 +120,12 @@ export function mergeSuites(parts: readonly SuiteResult[]): SuiteResult {
   };
 }
 
-/** Merge per-shard suite lists into one list, suites in the order they first appear. */
+/** Merge per-shard suite lists into one list, suites in their usual run order. */
 export function mergeSuiteLists(lists: readonly SuiteResult[][]): SuiteResult[] {
   const order: string[] = [];
   for (const l of lists) for (const s of l) if (!order.includes(s.suite)) order.push(s.suite);
+  const rank = (n: string) => (SUITE_NAMES as readonly string[]).indexOf(n);
+  order.sort((a, b) => rank(a) - rank(b));
   return order.map((name) => mergeSuites(lists.flatMap((l) => l.filter((s) => s.suite === name))));
 }
 

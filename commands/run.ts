@@ -17,7 +17,7 @@ import type { RunResult, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import { openTarget, type Target } from "../core/target.ts";
 import { SUITES } from "../suites/mod.ts";
-import { runSuiteSharded, runWorkersMerged } from "./workers.ts";
+import { runSuiteSharded, runWorkersMerged, shardOrder } from "./workers.ts";
 import { formatShard, waitUntil } from "../core/shard.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
@@ -109,7 +109,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
         ...await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal),
       );
     }
-    for (const name of cfg.workers > 1 ? [] : cfg.suites) {
+    for (const name of cfg.workers > 1 ? [] : shardOrder(cfg.suites, cfg.shard)) {
       if (stop.signal.aborted) break;
       const suite = SUITES[name];
       if (!suite) {

@@ -49,6 +49,20 @@ export async function runSuiteSharded(
   };
 }
 
+/**
+ * The order suites run in as a shard of several: shardable suites first, so all shards
+ * load the target together, then the non-shardable ones, which run on shard 0 alone once
+ * the shared load is over (as far as shards can know without talking to each other).
+ */
+export function shardOrder(
+  names: readonly SuiteName[],
+  shard: Shard | null | undefined,
+): SuiteName[] {
+  if (!shard || shard.count <= 1) return [...names];
+  const alone = (n: SuiteName) => SUITES[n]?.shardable === false;
+  return [...names.filter((n) => !alone(n)), ...names.filter(alone)];
+}
+
 /** Run the named suites in order as the context's shard. */
 export async function runSuiteList(
   names: readonly SuiteName[],
@@ -56,7 +70,7 @@ export async function runSuiteList(
   hooks: SuiteHooks = {},
 ): Promise<SuiteResult[]> {
   const out: SuiteResult[] = [];
-  for (const name of names) {
+  for (const name of shardOrder(names, ctx.shard)) {
     if (ctx.stop.aborted) break;
     const suite = SUITES[name];
     if (!suite) {
