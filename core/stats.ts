@@ -159,8 +159,9 @@ export function decodeHistogram(encoded: string): hdr.Histogram {
 /**
  * A growing set of samples (seconds). Keeps raw values up to `rawCap` for exact percentiles,
  * always feeds an HDR histogram (microseconds, 3 significant digits; memory bounded by the
- * range of values, not their number), and keeps exact count, sum, sum of squares, min and
- * max. Beyond the cap, percentiles come from the histogram.
+ * range of values, not their number; raw samples enter it lazily, when it is read, so the
+ * measuring loop pays for it only past the cap), and keeps exact count, sum, sum of squares,
+ * min and max. Beyond the cap, percentiles come from the histogram.
  */
 export class Distribution {
   #raw: number[] = [];
@@ -172,6 +173,8 @@ export class Distribution {
   #max = -Infinity;
   #exact = true;
   #hist: hdr.Histogram = newHistogram();
+  /** Raw samples already in the histogram (raw ones are fed lazily, off the hot path). */
+  #fed = 0;
 
   /** Create an empty distribution that keeps at most `rawCap` raw samples. */
   constructor(rawCap = DEFAULT_RAW_CAP) {
@@ -198,13 +201,21 @@ export class Distribution {
     if (raw.length === summary.count && summary.source === "exact" && raw.length <= rawCap) {
       d.#raw = [...raw];
     } else d.#exact = false;
-    if (histogram) d.#hist = decodeHistogram(histogram);
-    else for (const v of d.#raw) d.#record(v);
+    if (histogram) {
+      d.#hist = decodeHistogram(histogram);
+      d.#fed = d.#raw.length;
+    }
     return d;
   }
 
   #record(value: number): void {
     this.#hist.recordValue(Math.max(0, Math.round(value * HDR_UNITS_PER_SECOND)));
+  }
+
+  /** The histogram of every sample: raw samples not yet in it are added first. */
+  #histogram(): hdr.Histogram {
+    for (; this.#fed < this.#raw.length; this.#fed++) this.#record(this.#raw[this.#fed]);
+    return this.#hist;
   }
 
   /** Add one sample. Non-finite values are ignored. */
@@ -216,8 +227,10 @@ export class Distribution {
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
     if (this.#raw.length < this.#rawCap) this.#raw.push(value);
-    else this.#exact = false;
-    this.#record(value);
+    else {
+      this.#exact = false;
+      this.#record(value);
+    }
   }
 
   /**
@@ -228,14 +241,15 @@ export class Distribution {
   merge(other: Distribution): void {
     if (other.#count === 0) return;
     if (!other.#exact || this.#raw.length + other.#raw.length > this.#rawCap) this.#exact = false;
+    this.#histogram().add(other.#histogram());
     const room = Math.max(0, this.#rawCap - this.#raw.length);
     for (const v of other.#raw.slice(0, room)) this.#raw.push(v);
+    this.#fed = this.#raw.length;
     this.#count += other.#count;
     this.#sum += other.#sum;
     this.#sumSq += other.#sumSq;
     if (other.#min < this.#min) this.#min = other.#min;
     if (other.#max > this.#max) this.#max = other.#max;
-    this.#hist.add(other.#hist);
   }
 
   /** Number of samples added. */
@@ -255,7 +269,7 @@ export class Distribution {
 
   /** The HDR histogram of every sample, in the standard compressed base64 encoding. */
   encodedHistogram(): string {
-    return encodeHistogram(this.#hist);
+    return encodeHistogram(this.#histogram());
   }
 
   /** Summary of the samples: exact while every raw sample is kept, else from the histogram. */
@@ -264,7 +278,7 @@ export class Distribution {
     if (this.exact) return summarizeSorted(this.sorted());
     const mean = this.#sum / this.#count;
     const at = (p: number) => {
-      const v = this.#hist.getValueAtPercentile(p * 100) / HDR_UNITS_PER_SECOND;
+      const v = this.#histogram().getValueAtPercentile(p * 100) / HDR_UNITS_PER_SECOND;
       return Math.min(this.#max, Math.max(this.#min, v));
     };
     return {
