@@ -9,6 +9,7 @@
 import { parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
 import { BenchError, ExitCode } from "./core/errors.ts";
 import { runCommand } from "./commands/run.ts";
+import { inWorker, workerMain } from "./commands/workers.ts";
 
 /** Run the program with `argv`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -16,7 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = parseCommandLine(argv);
     switch (cmd.kind) {
       case "help":
-        if (cmd.topic === "serve") {
+        if (cmd.topic === "merge") {
+          const { mergeHelp } = await import("./core/cli.ts");
+          console.log(mergeHelp());
+        } else if (cmd.topic === "serve") {
           const { serveHelp } = await import("./server/options.ts");
           console.log(serveHelp());
         } else console.log(runHelp());
@@ -31,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await runCommand(cmd.args);
+      case "merge": {
+        const { mergeCommand } = await import("./commands/merge.ts");
+        return await mergeCommand(cmd.args);
+      }
     }
   } catch (err) {
     if (err instanceof BenchError) {
@@ -43,5 +51,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  if (inWorker()) workerMain();
+  else Deno.exit(await main(Deno.args));
 }

@@ -17,10 +17,12 @@ import type { RunResult, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import { openTarget, type Target } from "../core/target.ts";
 import { normalizeBaseUrl } from "../core/client.ts";
-import { runSuite, SUITES } from "../suites/mod.ts";
+import { SUITES } from "../suites/mod.ts";
 import { loadScenario } from "../core/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { SUITE_NAMES } from "../core/result.ts";
+import { runSuiteSharded, runWorkersMerged, shardOrder } from "./workers.ts";
+import { formatShard, waitUntil } from "../core/shard.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
 
@@ -125,8 +127,19 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       log: (line) => log(cfg, line),
       ramp: cfg.ramp,
       maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
+      shard: cfg.shard ?? undefined,
     };
-    for (const name of cfg.suites) {
+    if (cfg.shard) log(cfg, `shard ${formatShard(cfg.shard)} of every test's load`);
+    if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
+      log(cfg, `waiting until ${new Date(cfg.startAtMs).toISOString()} (--start-at)`);
+      await waitUntil(cfg.startAtMs, stop.signal);
+    }
+    if (cfg.workers > 1) {
+      suites.push(
+        ...await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal),
+      );
+    }
+    for (const name of cfg.workers > 1 ? [] : shardOrder(cfg.suites, cfg.shard)) {
       if (stop.signal.aborted) {
         // Represent every suite that was asked for: the interrupt kept this one from starting.
         const now = new Date().toISOString();
@@ -157,7 +170,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       }
       say(cfg, `\n${bold(`== ${suite.title} ==`)}`);
       suites.push(
-        await runSuite(suite, ctx, {
+        await runSuiteSharded(suite, ctx, {
           beforeTest: (_s, test, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${test.name}`)),
           afterTest: (_s, result) => say(cfg, testTable(result)),
         }),

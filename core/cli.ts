@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 import { SUITE_NAMES, type SuiteName } from "./result.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { parseShard, parseStartAt, type Shard } from "./shard.ts";
 
 /** The tool's version, from `deno.json`. */
 export const VERSION: string = denoJson.version;
@@ -46,6 +47,22 @@ export interface RunArgs {
   ramp?: boolean;
   /** Open loop: queue-delay p99 bound (ms) for the schedule check (`--max-queue-delay-ms`). */
   maxQueueDelayMs?: number | null;
+  /** `--shard i/n`: run only this shard's part of each test's load. */
+  shard?: Shard | null;
+  /** `--start-at`: epoch milliseconds to wait for before the first test. */
+  startAtMs?: number | null;
+  /** `--workers N`: shards run in Web Workers of this process (1 = none). */
+  workers?: number;
+}
+
+/** Options of the `merge` command. */
+export interface MergeArgs {
+  /** Shard output folders (or folders holding them). */
+  dirs: string[];
+  /** Output folder; absent = `results/<UTC timestamp>/`. */
+  outputDir: string | null;
+  /** Print only the output path. */
+  quiet: boolean;
 }
 
 /** A parsed command line. */
@@ -53,10 +70,11 @@ export type Command =
   | { kind: "help"; topic: string | null }
   | { kind: "version" }
   | { kind: "run"; args: RunArgs }
-  | { kind: "serve"; argv: string[] };
+  | { kind: "serve"; argv: string[] }
+  | { kind: "merge"; args: MergeArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve"] as const;
+export const COMMANDS = ["run", "serve", "merge"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -130,9 +148,44 @@ const RUN_OPTIONS = {
   config: { type: "string" },
   ramp: { type: "boolean" },
   "max-queue-delay-ms": { type: "string" },
+  shard: { type: "string" },
+  "start-at": { type: "string" },
+  workers: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
+
+const MERGE_OPTIONS = {
+  "output-dir": { type: "string", short: "o" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseMerge(rest: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: MERGE_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw usageFromParseError(err);
+  }
+  if (parsed.values.help) return { kind: "help", topic: "merge" };
+  if (parsed.positionals.length === 0) {
+    throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
+  }
+  return {
+    kind: "merge",
+    args: {
+      dirs: parsed.positionals,
+      outputDir: parsed.values["output-dir"] ?? null,
+      quiet: parsed.values.quiet === true,
+    },
+  };
+}
 
 /**
  * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
@@ -156,6 +209,7 @@ export function parseCommandLine(
     if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
     return { kind: "serve", argv: rest };
   }
+  if (command === "merge") return parseMerge(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
@@ -194,6 +248,11 @@ export function parseCommandLine(
       maxQueueDelayMs: v["max-queue-delay-ms"] === undefined
         ? null
         : parseNumber("--max-queue-delay-ms", v["max-queue-delay-ms"], { exclusiveMin: 0 }),
+      shard: v.shard === undefined ? null : parseShard(v.shard),
+      startAtMs: v["start-at"] === undefined ? null : parseStartAt(v["start-at"]),
+      workers: v.workers === undefined
+        ? 1
+        : parseNumber("--workers", v.workers, { integer: true, min: 1, max: 256 }),
     },
   };
 }
@@ -206,6 +265,7 @@ Usage:
   ${PROGRAM} [run] [options]       run the benchmark suites
   ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
   ${PROGRAM} help serve            options of the embedded server
+  ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -228,6 +288,11 @@ Options:
   --max-queue-delay-ms N
                        open loop: queue-delay p99 above N ms marks a test as not having kept
                        its schedule (default 10)
+  --shard i/n          run only shard i (0-based) of n: each test's requests, concurrency
+                       and arrival rate divided by n; merge the outputs with '${PROGRAM} merge'
+  --start-at TIME      wait until TIME (epoch seconds or ISO-8601 with zone) before the
+                       first test, so shards on many machines start together
+  --workers N          run N shards in Web Workers of this process and merge them (default 1)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version
@@ -235,5 +300,17 @@ Options:
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
 130 interrupted (partial reports are still written)
+`;
+}
+
+/** Help text of the `merge` command. */
+export function mergeHelp(): string {
+  return `Usage: ${PROGRAM} merge DIR... [-o OUT] [-q]
+
+Merges the outputs of a run split with --shard i/n (one folder per shard, each with its
+run.json) into one complete report set in OUT (default: results/<UTC timestamp>/). A DIR
+without run.json stands for its sub-folders that have one. Tests are combined by suite and
+name: counts, outcome classes and tokens add up, the window is the union of the shards'
+windows, and percentiles come from the merged HDR histograms (error bound in the report).
 `;
 }

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import type { RunArgs } from "./cli.ts";
 import type { SuiteName } from "./result.ts";
+import type { Shard } from "./shard.ts";
 
 /** Everything a run needs to know, resolved. */
 export interface RunConfig {
@@ -40,6 +41,12 @@ export interface RunConfig {
   ramp: boolean;
   /** Open loop: queue-delay p99 bound (ms) for the schedule check; null = default. */
   maxQueueDelayMs: number | null;
+  /** `--shard i/n` (null = the whole load). */
+  shard: Shard | null;
+  /** `--start-at` as epoch milliseconds (null = start at once). */
+  startAtMs: number | null;
+  /** `--workers N`: shards run in Web Workers of this process. */
+  workers: number;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -65,6 +72,9 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     config: args.config ? resolve(args.config) : null,
     ramp: args.ramp === true,
     maxQueueDelayMs: args.maxQueueDelayMs ?? null,
+    shard: args.shard ?? null,
+    startAtMs: args.startAtMs ?? null,
+    workers: args.workers ?? 1,
   };
 }
 

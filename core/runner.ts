@@ -10,6 +10,7 @@ import { runClosedLoop, runOpenLoop } from "./load.ts";
 import type { RequestRecord } from "./record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "./result.ts";
 import { RecordAggregator, type TestMetrics } from "./stats.ts";
+import { closedShare, openShare, type Shard } from "./shard.ts";
 
 /** Progress of one test, shown by the console (if at all). */
 export interface Progress {
@@ -56,6 +57,8 @@ export interface SuiteContext {
   maxQueueDelayMs?: number;
   /** Run optional extended tests (the concurrent suite's ramp-up). */
   ramp?: boolean;
+  /** `--shard i/n`: run only this shard's part of each test's load (absent = all of it). */
+  shard?: Shard;
 }
 
 /**
@@ -145,12 +148,13 @@ export interface ClosedTestSpec {
 
 /** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
 export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Promise<TestResult> {
+  if (ctx.shard && ctx.shard.count > 1) spec = shardClosed(spec, ctx.shard);
   const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
   const client = new ChatClient({
     baseUrl: ctx.baseUrl,
     apiKey: ctx.apiKey ?? undefined,
     timeoutMs: ctx.timeoutMs,
-    poolSize: spec.concurrency,
+    poolSize: Math.max(1, spec.concurrency),
   });
   const agg = new RecordAggregator();
   const warmup = spec.warmup ?? ctx.warmup;
@@ -160,8 +164,8 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   try {
     outcome = await runClosedLoop({
       requests: spec.requests,
-      concurrency: spec.concurrency,
-      warmup,
+      concurrency: Math.max(1, spec.concurrency),
+      warmup: spec.requests > 0 ? warmup : 0,
       stop: ctx.stop,
       abort: ctx.abort,
       send: (i, warm, signal) =>
@@ -283,6 +287,7 @@ export function judgeSchedule(
  * carries offered and achieved rates.
  */
 export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promise<TestResult> {
+  if (ctx.shard && ctx.shard.count > 1) spec = shardOpen(spec, ctx.shard);
   const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
   const client = new ChatClient({
     baseUrl: ctx.baseUrl,
@@ -354,4 +359,33 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   result.extra.max_queue_delay_ms = verdict.boundMs;
   if (verdict.note) result.notes.push(verdict.note);
   return result;
+}
+
+/** A closed-loop spec reduced to one shard's part; request indices keep their global numbers. */
+export function shardClosed(spec: ClosedTestSpec, shard: Shard): ClosedTestSpec {
+  const share = closedShare(spec.requests, spec.concurrency, shard);
+  const body = spec.body, onRecord = spec.onRecord;
+  return {
+    ...spec,
+    requests: share.requests,
+    concurrency: share.concurrency,
+    body: body ? (i, m) => body(i + share.offset, m) : undefined,
+    onRecord: onRecord ? (r, i) => onRecord(r, i + share.offset) : undefined,
+  };
+}
+
+/** An open-loop spec reduced to one shard's part: rate / n, count split evenly. */
+export function shardOpen(spec: OpenTestSpec, shard: Shard): OpenTestSpec {
+  const share = openShare(spec.rate, spec.requests ?? null, shard);
+  const body = spec.body, onRecord = spec.onRecord;
+  return {
+    ...spec,
+    rate: share.rate,
+    requests: share.requests,
+    maxInFlight: spec.maxInFlight == null
+      ? spec.maxInFlight
+      : Math.max(1, Math.ceil(spec.maxInFlight / shard.count)),
+    body: body ? (i, m) => body(i + share.offset, m) : undefined,
+    onRecord: onRecord ? (r, i) => onRecord(r, i + share.offset) : undefined,
+  };
 }

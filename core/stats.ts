@@ -8,6 +8,7 @@
  * @module
  */
 
+import * as hdr from "hdr-histogram-js";
 import { ERROR_CLASSES, type Outcome, OUTCOMES, type RequestRecord } from "./record.ts";
 
 /** The percentiles every summary carries, as fractions. */
@@ -115,9 +116,52 @@ export function emptySummary(): Summary {
 /** Default number of raw samples a {@linkcode Distribution} keeps before it stops keeping them. */
 export const DEFAULT_RAW_CAP = 200_000;
 
+/** HDR histogram unit: every histogram counts integer microseconds. */
+export const HDR_UNIT = "microseconds";
+
+/** Histogram units per sample unit (samples are seconds, histograms count microseconds). */
+export const HDR_UNITS_PER_SECOND = 1e6;
+
+/** Significant decimal digits every HDR histogram keeps. */
+export const HDR_SIGNIFICANT_DIGITS = 3;
+
 /**
- * A growing set of samples. Keeps raw values up to `rawCap` for exact percentiles, and always
- * keeps running count, sum, sum of squares, min and max.
+ * Relative error bound of a percentile read from the histograms: 10^-digits. It holds for
+ * values of 1 ms and more; below, values are quantised to 1 µs.
+ */
+export const HDR_RELATIVE_ERROR = 10 ** -HDR_SIGNIFICANT_DIGITS;
+
+/** A new, empty, auto-resizing HDR histogram in the house unit and precision (JS build). */
+export function newHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: "packed",
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
+    autoResize: true,
+    useWebAssembly: false,
+  });
+}
+
+/** A histogram in the standard compressed base64 encoding ("HISTFAAA…"). */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Decode the standard compressed base64 encoding into a histogram. Throws on bad input. */
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  const decoded = hdr.decodeFromCompressedBase64(encoded, "packed", false);
+  const h = newHistogram();
+  h.add(decoded);
+  return h;
+}
+
+/**
+ * A growing set of samples (seconds). Keeps raw values up to `rawCap` for exact percentiles,
+ * always feeds an HDR histogram (microseconds, 3 significant digits; memory bounded by the
+ * range of values, not their number; raw samples enter it lazily, when it is read, so the
+ * measuring loop pays for it only past the cap), and keeps exact count, sum, sum of squares,
+ * min and max. Beyond the cap, percentiles come from the histogram.
  */
 export class Distribution {
   #raw: number[] = [];
@@ -127,10 +171,51 @@ export class Distribution {
   #sumSq = 0;
   #min = Infinity;
   #max = -Infinity;
+  #exact = true;
+  #hist: hdr.Histogram = newHistogram();
+  /** Raw samples already in the histogram (raw ones are fed lazily, off the hot path). */
+  #fed = 0;
 
   /** Create an empty distribution that keeps at most `rawCap` raw samples. */
   constructor(rawCap = DEFAULT_RAW_CAP) {
     this.#rawCap = rawCap;
+  }
+
+  /**
+   * Rebuild a distribution from what a report keeps of it: its summary, its encoded
+   * histogram, and its raw samples when they are complete (otherwise pass none).
+   */
+  static restore(
+    summary: Summary,
+    histogram: string | null,
+    raw: readonly number[] = [],
+    rawCap = DEFAULT_RAW_CAP,
+  ): Distribution {
+    const d = new Distribution(rawCap);
+    if (summary.count === 0) return d;
+    d.#count = summary.count;
+    d.#sum = summary.mean * summary.count;
+    d.#sumSq = summary.count * (summary.stdev ** 2 + summary.mean ** 2);
+    d.#min = summary.min;
+    d.#max = summary.max;
+    if (raw.length === summary.count && summary.source === "exact" && raw.length <= rawCap) {
+      d.#raw = [...raw];
+    } else d.#exact = false;
+    if (histogram) {
+      d.#hist = decodeHistogram(histogram);
+      d.#fed = d.#raw.length;
+    }
+    return d;
+  }
+
+  #record(value: number): void {
+    this.#hist.recordValue(Math.max(0, Math.round(value * HDR_UNITS_PER_SECOND)));
+  }
+
+  /** The histogram of every sample: raw samples not yet in it are added first. */
+  #histogram(): hdr.Histogram {
+    for (; this.#fed < this.#raw.length; this.#fed++) this.#record(this.#raw[this.#fed]);
+    return this.#hist;
   }
 
   /** Add one sample. Non-finite values are ignored. */
@@ -142,11 +227,29 @@ export class Distribution {
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
     if (this.#raw.length < this.#rawCap) this.#raw.push(value);
+    else {
+      this.#exact = false;
+      this.#record(value);
+    }
   }
 
-  /** Add every sample of another distribution. */
+  /**
+   * Add every sample of another distribution: counts, moments, extremes and histogram
+   * exactly; raw samples while they fit under the cap (the result stays exact only when
+   * both were exact and everything fits).
+   */
   merge(other: Distribution): void {
-    for (const v of other.#raw) this.add(v);
+    if (other.#count === 0) return;
+    if (!other.#exact || this.#raw.length + other.#raw.length > this.#rawCap) this.#exact = false;
+    this.#histogram().add(other.#histogram());
+    const room = Math.max(0, this.#rawCap - this.#raw.length);
+    for (const v of other.#raw.slice(0, room)) this.#raw.push(v);
+    this.#fed = this.#raw.length;
+    this.#count += other.#count;
+    this.#sum += other.#sum;
+    this.#sumSq += other.#sumSq;
+    if (other.#min < this.#min) this.#min = other.#min;
+    if (other.#max > this.#max) this.#max = other.#max;
   }
 
   /** Number of samples added. */
@@ -156,7 +259,7 @@ export class Distribution {
 
   /** True when every added sample is still kept raw. */
   get exact(): boolean {
-    return this.#raw.length === this.#count;
+    return this.#exact;
   }
 
   /** Raw samples kept, ascending. */
@@ -164,21 +267,33 @@ export class Distribution {
     return [...this.#raw].sort((a, b) => a - b);
   }
 
-  /** Summary of the samples. */
+  /** The HDR histogram of every sample, in the standard compressed base64 encoding. */
+  encodedHistogram(): string {
+    return encodeHistogram(this.#histogram());
+  }
+
+  /** Summary of the samples: exact while every raw sample is kept, else from the histogram. */
   summary(): Summary {
     if (this.#count === 0) return emptySummary();
-    const s = summarizeSorted(this.sorted());
-    if (this.exact) return s;
+    if (this.exact) return summarizeSorted(this.sorted());
     const mean = this.#sum / this.#count;
+    const at = (p: number) => {
+      const v = this.#histogram().getValueAtPercentile(p * 100) / HDR_UNITS_PER_SECOND;
+      return Math.min(this.#max, Math.max(this.#min, v));
+    };
     return {
-      ...s,
       count: this.#count,
       mean,
       min: this.#min,
       max: this.#max,
       stdev: Math.sqrt(Math.max(0, this.#sumSq / this.#count - mean * mean)),
+      p50: at(0.5),
+      p90: at(0.9),
+      p95: at(0.95),
+      p99: at(0.99),
+      p999: at(0.999),
       source: "histogram",
-      relative_error: 0,
+      relative_error: HDR_RELATIVE_ERROR,
     };
   }
 }
@@ -229,6 +344,42 @@ export interface TestMetrics {
   latencies: number[];
   /** Up to 10 distinct error descriptions. */
   error_samples: string[];
+  /**
+   * Window start as epoch seconds (`performance.timeOrigin` + the monotonic clock), so
+   * shards run on other machines or workers line up; null when no request was counted.
+   */
+  window_start_epoch_s: number | null;
+  /** Window end as epoch seconds; null when no request was counted. */
+  window_end_epoch_s: number | null;
+  /** HDR histograms of every distribution, for exact-enough merging of runs. */
+  histograms: MetricHistograms;
+}
+
+/**
+ * The HDR histograms of a test's distributions, each in the standard compressed base64
+ * encoding, counting integer microseconds with 3 significant digits.
+ */
+export interface MetricHistograms {
+  /** Always {@linkcode HDR_UNIT}. */
+  unit: typeof HDR_UNIT;
+  /** Always {@linkcode HDR_SIGNIFICANT_DIGITS}. */
+  significant_digits: number;
+  /** End-to-end latency. */
+  latency: string;
+  /** Time to first token. */
+  ttft: string;
+  /** Time to first chunk. */
+  ttfc: string;
+  /** Time per output token. */
+  tpot: string;
+  /** Inter-token latency. */
+  itl: string;
+  /** Open loop: corrected latency (null for closed loop). */
+  latency_corrected: string | null;
+  /** Open loop: corrected TTFT (null when absent). */
+  ttft_corrected: string | null;
+  /** Open loop: queue delay (null for closed loop). */
+  queue_delay: string | null;
 }
 
 /** How many error samples a test keeps. */
@@ -304,6 +455,34 @@ export class RecordAggregator {
     else this.#inputTokens += r.inputTokens;
   }
 
+  /**
+   * Add everything another aggregator of the same process has seen (same monotonic clock):
+   * counts, outcome classes, token totals, window union and every distribution.
+   */
+  merge(other: RecordAggregator): void {
+    for (const o of OUTCOMES) this.#outcomes[o] += other.#outcomes[o];
+    this.#start = Math.min(this.#start, other.#start);
+    this.#end = Math.max(this.#end, other.#end);
+    this.#inputTokens += other.#inputTokens;
+    this.#outputTokens += other.#outputTokens;
+    this.#estimated ||= other.#estimated;
+    this.#inputMissing ||= other.#inputMissing;
+    this.#openLoop ||= other.#openLoop;
+    for (const e of other.#errors) {
+      if (this.#errors.length < MAX_ERROR_SAMPLES && !this.#errors.includes(e)) {
+        this.#errors.push(e);
+      }
+    }
+    this.#latency.merge(other.#latency);
+    this.#ttft.merge(other.#ttft);
+    this.#ttfc.merge(other.#ttfc);
+    this.#tpot.merge(other.#tpot);
+    this.#itl.merge(other.#itl);
+    this.#latencyCorrected.merge(other.#latencyCorrected);
+    this.#ttftCorrected.merge(other.#ttftCorrected);
+    this.#queueDelay.merge(other.#queueDelay);
+  }
+
   /** Number of records added so far. */
   get count(): number {
     let n = 0;
@@ -349,8 +528,136 @@ export class RecordAggregator {
       queue_delay: this.#openLoop ? this.#queueDelay.summary() : null,
       latencies: this.#latency.sorted(),
       error_samples: [...this.#errors],
+      window_start_epoch_s: total > 0 ? toEpochS(this.#start) : null,
+      window_end_epoch_s: total > 0 ? toEpochS(this.#end) : null,
+      histograms: {
+        unit: HDR_UNIT,
+        significant_digits: HDR_SIGNIFICANT_DIGITS,
+        latency: this.#latency.encodedHistogram(),
+        ttft: this.#ttft.encodedHistogram(),
+        ttfc: this.#ttfc.encodedHistogram(),
+        tpot: this.#tpot.encodedHistogram(),
+        itl: this.#itl.encodedHistogram(),
+        latency_corrected: this.#openLoop ? this.#latencyCorrected.encodedHistogram() : null,
+        ttft_corrected: this.#openLoop && this.#ttftCorrected.count > 0
+          ? this.#ttftCorrected.encodedHistogram()
+          : null,
+        queue_delay: this.#openLoop ? this.#queueDelay.encodedHistogram() : null,
+      },
     };
   }
+}
+
+/** A time on this process's monotonic clock (s) as epoch seconds. */
+export function toEpochS(monotonicS: number): number {
+  return (performance.timeOrigin + monotonicS * 1000) / 1000;
+}
+
+type DistName = "latency" | "ttft" | "ttfc" | "tpot" | "itl";
+type OptionalDistName = "latency_corrected" | "ttft_corrected" | "queue_delay";
+
+function restoreDist(m: TestMetrics, name: DistName): Distribution {
+  return Distribution.restore(
+    m[name],
+    m.histograms?.[name] ?? null,
+    name === "latency" ? m.latencies : [],
+  );
+}
+
+/**
+ * Merge the metrics of the same test run as several shards (other processes, workers or
+ * machines): counts, outcome classes and token totals add up; the window is the union
+ * (earliest start, latest end, by epoch time); rates are recomputed over it; distributions
+ * merge exactly in count, mean, stdev, min and max, and through their HDR histograms for
+ * percentiles (exact when every shard kept its raw latencies).
+ */
+export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
+  if (parts.length === 0) throw new RangeError("mergeMetrics needs at least one part");
+  if (parts.length === 1) return structuredClone(parts[0]);
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  let inputTokens = 0, outputTokens = 0, total = 0;
+  let start = Infinity, end = -Infinity;
+  const errors: string[] = [];
+  for (const p of parts) {
+    for (const o of OUTCOMES) outcomes[o] += p.outcomes[o] ?? 0;
+    total += p.total_requests;
+    inputTokens += p.total_input_tokens;
+    outputTokens += p.total_output_tokens;
+    if (p.window_start_epoch_s !== null && p.window_end_epoch_s !== null) {
+      start = Math.min(start, p.window_start_epoch_s);
+      end = Math.max(end, p.window_end_epoch_s);
+    }
+    for (const e of p.error_samples) {
+      if (errors.length < MAX_ERROR_SAMPLES && !errors.includes(e)) errors.push(e);
+    }
+  }
+  const window = end > start ? end - start : 0;
+  const per = (x: number) => (window > 0 ? x / window : 0);
+  const merged = (name: DistName): Distribution => {
+    const d = restoreDist(parts[0], name);
+    for (const p of parts.slice(1)) d.merge(restoreDist(p, name));
+    return d;
+  };
+  const mergedOptional = (name: OptionalDistName): Distribution | null => {
+    const present = parts.filter((p) => p[name] !== null);
+    if (present.length === 0) return null;
+    const d = new Distribution();
+    for (const p of present) {
+      d.merge(Distribution.restore(p[name]!, p.histograms?.[name] ?? null));
+    }
+    return d;
+  };
+  const dists = {
+    latency: merged("latency"),
+    ttft: merged("ttft"),
+    ttfc: merged("ttfc"),
+    tpot: merged("tpot"),
+    itl: merged("itl"),
+  };
+  const opt = {
+    latency_corrected: mergedOptional("latency_corrected"),
+    ttft_corrected: mergedOptional("ttft_corrected"),
+    queue_delay: mergedOptional("queue_delay"),
+  };
+  const ok = outcomes.ok;
+  return {
+    total_requests: total,
+    successful_requests: ok,
+    failed_requests: total - ok,
+    outcomes,
+    window_s: window,
+    requests_per_second: per(ok),
+    output_tokens_per_second: per(outputTokens),
+    total_tokens_per_second: per(outputTokens + inputTokens),
+    total_input_tokens: inputTokens,
+    total_output_tokens: outputTokens,
+    output_tokens_estimated: parts.some((p) => p.output_tokens_estimated),
+    input_tokens_missing: parts.some((p) => p.input_tokens_missing),
+    latency: dists.latency.summary(),
+    ttft: dists.ttft.summary(),
+    ttfc: dists.ttfc.summary(),
+    tpot: dists.tpot.summary(),
+    itl: dists.itl.summary(),
+    latency_corrected: opt.latency_corrected?.summary() ?? null,
+    ttft_corrected: opt.ttft_corrected?.summary() ?? null,
+    queue_delay: opt.queue_delay?.summary() ?? null,
+    latencies: dists.latency.sorted(),
+    error_samples: errors,
+    window_start_epoch_s: Number.isFinite(start) ? start : null,
+    window_end_epoch_s: Number.isFinite(end) ? end : null,
+    histograms: {
+      unit: HDR_UNIT,
+      significant_digits: HDR_SIGNIFICANT_DIGITS,
+      latency: dists.latency.encodedHistogram(),
+      ttft: dists.ttft.encodedHistogram(),
+      ttfc: dists.ttfc.encodedHistogram(),
+      tpot: dists.tpot.encodedHistogram(),
+      itl: dists.itl.encodedHistogram(),
+      latency_corrected: opt.latency_corrected?.encodedHistogram() ?? null,
+      ttft_corrected: opt.ttft_corrected?.encodedHistogram() ?? null,
+      queue_delay: opt.queue_delay?.encodedHistogram() ?? null,
+    },
+  };
 }
 
 /** Result of an ordinary least-squares fit y = intercept + slope·x. */

@@ -26,14 +26,16 @@ export interface Target {
 
 /**
  * The command that re-runs this program: under `deno run` it is `deno run --allow-all
- * <entry>`, once compiled it is the executable itself. `entry` defaults to the main module.
+ * <entry>`, once compiled it is the executable itself. `entry` defaults to the main module,
+ * `exec` to this process's executable.
  */
 export function selfCommand(
   args: string[],
   entry: string = Deno.mainModule,
+  exec: string = Deno.execPath(),
 ): { cmd: string; args: string[] } {
-  const exec = Deno.execPath();
-  if (!/^deno(\.exe)?$/i.test(basename(exec))) return { cmd: exec, args };
+  const name = exec.split(/[\\/]/).pop() ?? basename(exec);
+  if (!/^deno(\.exe)?$/i.test(name)) return { cmd: exec, args };
   const path = entry.startsWith("file:") ? fileURLToPath(entry) : entry;
   const pre = ["run", "--allow-all", "--no-prompt"];
   const config = findConfig(dirname(path));

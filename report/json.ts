@@ -38,6 +38,9 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     queue_delay: m.queue_delay,
     notes: t.notes,
     units: "seconds",
+    window_start_epoch_s: m.window_start_epoch_s,
+    window_end_epoch_s: m.window_end_epoch_s,
+    histograms: m.histograms,
   };
 }
 

@@ -54,6 +54,9 @@ function latencyLines(label: string, s: Summary): string[] {
     `- P90: ${ms(s.p90)}`,
     `- P95: ${ms(s.p95)}`,
     `- P99: ${ms(s.p99)}`,
+    ...(s.source === "histogram"
+      ? [`- Percentiles from an HDR histogram (relative error ≤ ${s.relative_error * 100}%)`]
+      : []),
     "",
   ];
 }

@@ -709,6 +709,9 @@ export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite 
   return {
     name: "kv-cache",
     title: "KV CACHE BENCHMARKS",
+    // One stream of requests against one cache: splitting it over shards would change what
+    // the cache sees, so it runs whole on shard 0.
+    shardable: false,
     tests: (ctx) => kvCacheTests(ctx.quick, o),
   };
 }

@@ -31,6 +31,13 @@ export interface Suite {
   tests(ctx: SuiteContext): TestDef[];
   /** How a scenario file's test runs in this suite (default: a plain closed or open test). */
   custom?(test: ScenarioTest): TestDef;
+  /**
+   * False for suites whose load is inherently one stream (cache experiments, memory over
+   * time): under `--shard`/`--workers` they run whole on shard 0 only. Default true.
+   */
+  shardable?: boolean;
+  /** Combine the `extra` fields of one test run as shards (default: see commands/merge.ts). */
+  mergeExtra?(extras: Record<string, unknown>[]): Record<string, unknown>;
 }
 
 /** Every suite this build has, by name. */

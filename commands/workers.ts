@@ -1,0 +1,267 @@
+/**
+ * Sharded execution inside one process: a suite run as one shard (non-shardable suites run
+ * whole on shard 0 only), and `--workers N`, which runs N shards in Deno Web Workers against
+ * the same target and hands their suite results to the merge.
+ *
+ * A worker runs the program's own entry module (so a bundle or a compiled binary needs no
+ * extra file); `main.ts` calls {@linkcode workerMain} when it finds itself in a worker.
+ *
+ * @module
+ */
+
+import type { SuiteName, SuiteResult } from "../core/result.ts";
+import type { SuiteContext } from "../core/runner.ts";
+import type { Shard } from "../core/shard.ts";
+import { runSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
+import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
+import type { RunConfig } from "../core/config.ts";
+import { bold, dim, testTable } from "../report/console.ts";
+
+/** True when this code runs inside a Web Worker. */
+export function inWorker(): boolean {
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+    "undefined";
+}
+
+/**
+ * Run a suite as the context's shard: shardable suites run their share of every test's
+ * load; the others run whole on shard 0 and are marked skipped on every other shard.
+ */
+export async function runSuiteSharded(
+  suite: Suite,
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+): Promise<SuiteResult> {
+  const shard = ctx.shard;
+  if (!shard || shard.count <= 1 || suite.shardable !== false) {
+    return await runSuite(suite, ctx, hooks);
+  }
+  if (shard.index === 0) return await runSuite(suite, { ...ctx, shard: undefined }, hooks);
+  const now = new Date().toISOString();
+  return {
+    suite: suite.name,
+    tests: [],
+    started_at: now,
+    finished_at: now,
+    skipped: SHARD_ZERO_ONLY,
+    error: null,
+    interrupted: false,
+  };
+}
+
+/**
+ * The order suites run in as a shard of several: shardable suites first, so all shards
+ * load the target together, then the non-shardable ones, which run on shard 0 alone once
+ * the shared load is over (as far as shards can know without talking to each other).
+ */
+export function shardOrder(
+  names: readonly SuiteName[],
+  shard: Shard | null | undefined,
+): SuiteName[] {
+  if (!shard || shard.count <= 1) return [...names];
+  const alone = (n: SuiteName) => SUITES[n]?.shardable === false;
+  return [...names.filter((n) => !alone(n)), ...names.filter(alone)];
+}
+
+/** Run the named suites in order as the context's shard. */
+export async function runSuiteList(
+  names: readonly SuiteName[],
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+): Promise<SuiteResult[]> {
+  const out: SuiteResult[] = [];
+  for (const name of shardOrder(names, ctx.shard)) {
+    if (ctx.stop.aborted) break;
+    const suite = SUITES[name];
+    if (!suite) {
+      const now = new Date().toISOString();
+      out.push({
+        suite: name,
+        tests: [],
+        started_at: now,
+        finished_at: now,
+        skipped: "not available in this build",
+        error: null,
+        interrupted: false,
+      });
+      continue;
+    }
+    out.push(await runSuiteSharded(suite, ctx, hooks));
+  }
+  return out;
+}
+
+/** The shard worker `w` of `workers` runs, inside the process's own shard (if any). */
+export function workerShard(outer: Shard | null, w: number, workers: number): Shard {
+  const o = outer ?? { index: 0, count: 1 };
+  return { index: o.index * workers + w, count: o.count * workers };
+}
+
+/** What a worker needs to run its shard (structured-clone safe). */
+export interface WorkerJob {
+  /** Suites to run, in order. */
+  suites: SuiteName[];
+  /** This worker's shard. */
+  shard: Shard;
+  /** Context fields shared by every worker. */
+  ctx: Pick<
+    SuiteContext,
+    | "baseUrl"
+    | "apiKey"
+    | "timeoutMs"
+    | "models"
+    | "modelOverride"
+    | "quick"
+    | "seed"
+    | "warmup"
+    | "embedded"
+    | "serverPid"
+  >;
+}
+
+type ToWorker = { kind: "start"; job: WorkerJob } | { kind: "stop" } | { kind: "abort" };
+type FromWorker =
+  | { kind: "log"; line: string }
+  | { kind: "done"; suites: SuiteResult[] }
+  | { kind: "error"; message: string };
+
+/** Options of {@linkcode runInWorkers}. */
+export interface WorkersOptions {
+  /** Number of workers. */
+  workers: number;
+  /** The shard of this process (null = whole load). */
+  outer: Shard | null;
+  /** Job fields common to all workers. */
+  suites: SuiteName[];
+  /** Context fields common to all workers. */
+  ctx: WorkerJob["ctx"];
+  /** Module the workers run: the program's entry. */
+  entry: string;
+  /** No new requests once aborted. */
+  stop: AbortSignal;
+  /** In-flight requests cancelled once aborted. */
+  abort: AbortSignal;
+  /** A line from worker `w`. */
+  log(w: number, line: string): void;
+}
+
+/** Run one shard per worker; resolves to each worker's suite results, in worker order. */
+export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][]> {
+  const runs = [...Array(opts.workers).keys()].map((w) =>
+    new Promise<SuiteResult[]>((resolve, reject) => {
+      const worker = new Worker(opts.entry, { type: "module", name: `fakeai-bench-worker-${w}` });
+      const send = (m: ToWorker) => worker.postMessage(m);
+      const onStop = () => send({ kind: "stop" });
+      const onAbort = () => send({ kind: "abort" });
+      opts.stop.addEventListener("abort", onStop, { once: true });
+      opts.abort.addEventListener("abort", onAbort, { once: true });
+      const end = () => {
+        opts.stop.removeEventListener("abort", onStop);
+        opts.abort.removeEventListener("abort", onAbort);
+        worker.terminate();
+      };
+      worker.onmessage = (e: MessageEvent<FromWorker>) => {
+        const m = e.data;
+        if (m.kind === "log") opts.log(w, m.line);
+        else if (m.kind === "done") {
+          end();
+          resolve(m.suites);
+        } else {
+          end();
+          reject(new Error(`worker ${w}: ${m.message}`));
+        }
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        end();
+        reject(new Error(`worker ${w}: ${e.message}`));
+      };
+      send({
+        kind: "start",
+        job: {
+          suites: opts.suites,
+          shard: workerShard(opts.outer, w, opts.workers),
+          ctx: opts.ctx,
+        },
+      });
+    })
+  );
+  return await Promise.all(runs);
+}
+
+/** Entry of a worker: wait for its job, run it, post the suite results back. */
+export function workerMain(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+    postMessage(m: FromWorker): void;
+  };
+  const stop = new AbortController();
+  const abort = new AbortController();
+  scope.onmessage = async (e) => {
+    const m = e.data;
+    if (m.kind === "stop") return stop.abort();
+    if (m.kind === "abort") return abort.abort();
+    const log = (line: string) => scope.postMessage({ kind: "log", line });
+    const ctx: SuiteContext = {
+      ...m.job.ctx,
+      stop: stop.signal,
+      abort: abort.signal,
+      shard: m.job.shard,
+      progress: () => ({ update() {}, finish() {} }),
+      log,
+    };
+    try {
+      const suites = await runSuiteList(m.job.suites, ctx, {
+        beforeTest: (_s, test, i, n) => log(`[${i + 1}/${n}] ${test.name}`),
+      });
+      scope.postMessage({ kind: "done", suites });
+    } catch (err) {
+      scope.postMessage({
+        kind: "error",
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  };
+}
+
+/**
+ * `--workers N`: run the configured suites as N shards in Web Workers against the target of
+ * `ctx`, merge their results with the shard merge, and print the merged tables.
+ */
+export async function runWorkersMerged(
+  cfg: RunConfig,
+  ctx: SuiteContext,
+  entry: string,
+  abort: AbortSignal,
+): Promise<SuiteResult[]> {
+  const lists = await runInWorkers({
+    workers: cfg.workers,
+    outer: cfg.shard,
+    suites: cfg.suites,
+    ctx: {
+      baseUrl: ctx.baseUrl,
+      apiKey: ctx.apiKey,
+      timeoutMs: ctx.timeoutMs,
+      models: ctx.models,
+      modelOverride: ctx.modelOverride,
+      quick: ctx.quick,
+      seed: ctx.seed,
+      warmup: ctx.warmup,
+      embedded: ctx.embedded,
+      serverPid: ctx.serverPid,
+    },
+    entry,
+    stop: ctx.stop,
+    abort,
+    log: (w, line) => ctx.log(dim(`[worker ${w}] ${line}`)),
+  });
+  const merged = mergeSuiteLists(lists);
+  if (!cfg.quiet) {
+    for (const s of merged) {
+      const suite = SUITES[s.suite];
+      if (suite && s.skipped === null) console.log(`\n${bold(`== ${suite.title} ==`)}`);
+      for (const t of s.tests) console.log(testTable(t));
+    }
+  }
+  return merged;
+}
