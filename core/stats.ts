@@ -229,6 +229,32 @@ export interface TestMetrics {
   latencies: number[];
   /** Up to 10 distinct error descriptions. */
   error_samples: string[];
+  /**
+   * TTFT samples for distribution charts (s), ascending, at most {@linkcode SAMPLE_POINTS}:
+   * every kept sample when there are few, else evenly spaced order statistics of them.
+   */
+  ttft_samples?: number[];
+  /** ITL samples for distribution charts (s), ascending, bounded like `ttft_samples`. */
+  itl_samples?: number[];
+  /** TPOT samples (s), ascending, bounded like `ttft_samples`. */
+  tpot_samples?: number[];
+}
+
+/** Most values a chart sample array (`ttft_samples`, `itl_samples`) holds. */
+export const SAMPLE_POINTS = 1000;
+
+/**
+ * At most `points` values that stand for an ascending array: the array itself when it is
+ * short enough, else its evenly spaced order statistics (first and last included), so the
+ * empirical CDF of the result follows the input's within 1/(points − 1).
+ */
+export function quantileSample(sorted: readonly number[], points = SAMPLE_POINTS): number[] {
+  const n = sorted.length;
+  if (n <= points) return [...sorted];
+  if (points <= 1) return points === 1 ? [sorted[n - 1]] : [];
+  const out: number[] = new Array(points);
+  for (let j = 0; j < points; j++) out[j] = sorted[Math.round((j * (n - 1)) / (points - 1))];
+  return out;
 }
 
 /** How many error samples a test keeps. */
@@ -349,6 +375,9 @@ export class RecordAggregator {
       queue_delay: this.#openLoop ? this.#queueDelay.summary() : null,
       latencies: this.#latency.sorted(),
       error_samples: [...this.#errors],
+      ttft_samples: quantileSample(this.#ttft.sorted()),
+      itl_samples: quantileSample(this.#itl.sorted()),
+      tpot_samples: quantileSample(this.#tpot.sorted()),
     };
   }
 }

@@ -36,6 +36,9 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     latency_corrected: m.latency_corrected,
     ttft_corrected: m.ttft_corrected,
     queue_delay: m.queue_delay,
+    ttft_samples: t.streaming ? m.ttft_samples ?? null : null,
+    itl_samples: t.streaming ? m.itl_samples ?? null : null,
+    tpot_samples: t.streaming ? m.tpot_samples ?? null : null,
     notes: t.notes,
     units: "seconds",
   };
