@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
+import { compareHelp, parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
 import { BenchError, ExitCode } from "./core/errors.ts";
 import { runCommand } from "./commands/run.ts";
 
@@ -19,7 +19,11 @@ export async function main(argv: string[]): Promise<number> {
         if (cmd.topic === "serve") {
           const { serveHelp } = await import("./server/options.ts");
           console.log(serveHelp());
-        } else console.log(runHelp());
+        } else if (cmd.topic === "metrics") {
+          const { metricsHelp } = await import("./report/metrics.ts");
+          console.log(metricsHelp());
+        } else if (cmd.topic === "compare") console.log(compareHelp());
+        else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
         console.log(`${PROGRAM} ${VERSION}`);
@@ -31,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await runCommand(cmd.args);
+      case "compare": {
+        const { compareCommand } = await import("./commands/compare.ts");
+        return await compareCommand(cmd.args);
+      }
     }
   } catch (err) {
     if (err instanceof BenchError) {

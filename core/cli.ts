@@ -40,6 +40,20 @@ export interface RunArgs {
   quiet: boolean;
   /** Per-request timeout in seconds. */
   timeoutS: number;
+  /** `--fail-if` expressions, as given (checked against the metric catalogue by the run). */
+  failIf: string[];
+}
+
+/** Options of the `compare` command. */
+export interface CompareArgs {
+  /** Folder of the base (old) run. */
+  base: string;
+  /** Folder of the new run. */
+  next: string;
+  /** `--threshold metric=percent` overrides, as given. */
+  thresholds: string[];
+  /** Where `comparison.md` goes; null = into the new run's folder. */
+  output: string | null;
 }
 
 /** A parsed command line. */
@@ -47,10 +61,11 @@ export type Command =
   | { kind: "help"; topic: string | null }
   | { kind: "version" }
   | { kind: "run"; args: RunArgs }
-  | { kind: "serve"; argv: string[] };
+  | { kind: "serve"; argv: string[] }
+  | { kind: "compare"; args: CompareArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve"] as const;
+export const COMMANDS = ["run", "serve", "compare"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -121,6 +136,7 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   timeout: { type: "string" },
+  "fail-if": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -147,6 +163,7 @@ export function parseCommandLine(
     if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
     return { kind: "serve", argv: rest };
   }
+  if (command === "compare") return parseCompare(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
@@ -180,8 +197,66 @@ export function parseCommandLine(
       timeoutS: v.timeout === undefined
         ? 120
         : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+      failIf: v["fail-if"] ?? [],
     },
   };
+}
+
+const COMPARE_OPTIONS = {
+  threshold: { type: "string", multiple: true },
+  output: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseCompare(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: COMPARE_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw usageFromParseError(err);
+  }
+  if (parsed.values.help) return { kind: "help", topic: "compare" };
+  const pos = parsed.positionals;
+  if (pos.length !== 2) {
+    throw new UsageError(
+      `compare needs two run folders, BASE and NEW (got ${pos.length}); ` +
+        `run '${PROGRAM} compare --help' for usage`,
+    );
+  }
+  return {
+    kind: "compare",
+    args: {
+      base: pos[0],
+      next: pos[1],
+      thresholds: parsed.values.threshold ?? [],
+      output: parsed.values.output ?? null,
+    },
+  };
+}
+
+/** Help text of the `compare` command. */
+export function compareHelp(): string {
+  return `Usage: ${PROGRAM} compare BASE NEW [--threshold METRIC=PERCENT]... [--output FILE]
+
+Compares two run folders (their run.json, or the per-suite JSON files) metric by metric and
+writes comparison.md (into NEW's folder unless --output is given): old value, new value,
+change, better or worse. Changes worse than a metric's threshold are regressions, listed
+first; any regression exits 4. Appends the comparison to $GITHUB_STEP_SUMMARY when set.
+
+Options:
+  --threshold M=P      regression threshold for metric M (suite.metric, or a bare metric
+                       name for every suite): percent of the old value for latencies and
+                       rates, percentage points for error_rate, hit_rate and other shares
+                       (repeatable). Defaults: latency +10%, throughput -10%, error rate
+                       +1 point
+  -o, --output FILE    where to write the comparison (default NEW/comparison.md)
+  -h, --help           this help
+`;
 }
 
 /** Help text of the `run` command (also the top-level help). */
@@ -191,6 +266,8 @@ export function runHelp(): string {
 Usage:
   ${PROGRAM} [run] [options]       run the benchmark suites
   ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
+  ${PROGRAM} compare BASE NEW      compare two runs; exit 4 on a regression
+  ${PROGRAM} help metrics          metric names for --fail-if and compare --threshold
   ${PROGRAM} help serve            options of the embedded server
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
@@ -207,6 +284,9 @@ Options:
   -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
   --seed N             seed for prompts and the embedded server (default 42)
   --timeout S          per-request timeout in seconds (default 120)
+  --fail-if EXPR       exit 4 after writing the reports when EXPR holds, e.g.
+                       throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01
+                       (repeatable; OP is one of > >= < <= == !=; names: help metrics)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version

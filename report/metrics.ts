@@ -525,7 +525,7 @@ export function lookupMetric(name: string): MetricRef {
     throw new UsageError(
       `unknown metric '${name}'${dot > 0 ? "" : " (write suite.metric)"}; did you mean ${
         near.join(", ")
-      }? (see '--help' for the catalogue)`,
+      }? (all names: 'fakeai-bench help metrics')`,
     );
   }
   return { suite, def, qualified: `${suiteKey(suite)}.${def.name}` };
@@ -580,4 +580,25 @@ export function formatMetric(def: Pick<MetricDef, "unit">, v: number | null): st
     default:
       return `${v.toFixed(2)} ${def.unit}`;
   }
+}
+
+/** The catalogue as help text: one line per metric, grouped by suite. */
+export function metricsHelp(): string {
+  const out = [
+    "Metric names for --fail-if (suite.metric OP number) and compare --threshold:",
+    "",
+  ];
+  for (const s of SUITE_NAMES) {
+    out.push(`${s}:`);
+    for (const m of suiteMetrics(s)) {
+      const name = `${suiteKey(s)}.${m.name}`.padEnd(36);
+      out.push(`  ${name} ${m.unit.padEnd(11)} ${m.better} is better; ${m.description}`);
+    }
+    out.push("");
+  }
+  out.push(
+    "Suite-level latencies pool every request of the suite (request-weighted); error_rate is",
+    "a fraction (0.01 = 1%); hit_rate and other % metrics are percentages (0-100).",
+  );
+  return out.join("\n");
 }
