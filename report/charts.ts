@@ -25,7 +25,6 @@ import {
   el,
   emptyNote,
   frame,
-  legend,
   type LegendItem,
   plotArea,
   svgDoc,
@@ -119,8 +118,7 @@ export function cdfChart(
       color: color(i),
     });
   });
-  body.push(legend(f, items));
-  return svgDoc(f, title, body.join(""), subtitle);
+  return svgDoc(f, title, body.join(""), subtitle, items);
 }
 
 /** Histogram of samples (x in ms) with p50 and p99 marked. */
@@ -169,11 +167,11 @@ export function histogramChart(
     const px = x(ms(v));
     body.push(el("line", { x1: px, x2: px, y1: y1, y2: y0, stroke: c, "stroke-width": 2 }));
   }
-  body.push(legend(
-    f,
-    marks.map(([label, v, c]) => ({ label: `${label} ${ms(v).toFixed(2)} ms`, color: c })),
-  ));
-  return svgDoc(f, title, body.join(""), subtitle);
+  const items = marks.map(([label, v, c]) => ({
+    label: `${label} ${ms(v).toFixed(2)} ms`,
+    color: c,
+  }));
+  return svgDoc(f, title, body.join(""), subtitle, items);
 }
 
 /** A series of points for a line chart. */
@@ -184,6 +182,8 @@ export interface PointSeries {
   points: readonly [number, number][];
   /** Dashed line. */
   dashed?: boolean;
+  /** Palette index (default: the series' position). */
+  colorIndex?: number;
 }
 
 /** Lines with dots. */
@@ -203,29 +203,29 @@ export function lineChart(
     x0,
     x1,
   ]);
-  const y = scaleLinear().domain([Math.min(0, ...ys), Math.max(...ys) || 1]).nice().range([
-    y0,
-    y1,
-  ]);
+  const top = Math.max(...ys) * 1.08 || 1; // headroom above the highest point
+  const y = scaleLinear().domain([Math.min(0, ...ys), top]).nice().range([y0, y1]);
   const path = line<readonly [number, number]>().x((d) => x(d[0])).y((d) => y(d[1]));
   const body: string[] = [axisBottom(f, x, xLabel), axisLeft(f, y, yLabel)];
   series.forEach((s, i) => {
     body.push(el("path", {
       d: path(s.points) ?? "",
       fill: "none",
-      stroke: color(i),
+      stroke: color(s.colorIndex ?? i),
       "stroke-width": 2,
       "stroke-dasharray": s.dashed ? "6 4" : null,
       class: "series",
     }));
     for (const [px, py] of s.points) {
-      body.push(el("circle", { cx: x(px), cy: y(py), r: 3.5, fill: color(i) }));
+      body.push(el("circle", { cx: x(px), cy: y(py), r: 3.5, fill: color(s.colorIndex ?? i) }));
     }
   });
-  body.push(
-    legend(f, series.map((s, i) => ({ label: s.label, color: color(i), dashed: s.dashed }))),
-  );
-  return svgDoc(f, title, body.join(""), subtitle);
+  const items = series.map((s, i) => ({
+    label: s.label,
+    color: color(s.colorIndex ?? i),
+    dashed: s.dashed,
+  }));
+  return svgDoc(f, title, body.join(""), subtitle, items);
 }
 
 /** Vertical bars with their values on top. */
@@ -342,8 +342,8 @@ export function memoryChart(t: TestResult): string {
     items.push({ label: "fitted: intercept + slope × requests", color: color(1), dashed: true });
   }
   for (const ph of phases) items.push({ label: ph, color: PHASE_FILL[ph], box: true });
-  body.push(legend(f, items.map((i) => i.box ? { ...i, color: darker(i.color) } : i)));
-  return svgDoc(f, title, body.join(""), subtitle);
+  const legendItems = items.map((i) => i.box ? { ...i, color: darker(i.color) } : i);
+  return svgDoc(f, title, body.join(""), subtitle, legendItems);
 }
 
 function darker(fill: string): string {
@@ -476,16 +476,18 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
   const groups = concurrencyGroups(suite.tests);
   if (groups.length) {
     const lat: PointSeries[] = [];
-    groups.forEach(([g, ts]) => {
+    groups.forEach(([g, ts], i) => {
       lat.push(
         {
           label: `${g} p50`,
           points: ts.map((t) => [concurrencyOf(t)!, ms(t.metrics.latency.p50)]),
+          colorIndex: i,
         },
         {
           label: `${g} p99`,
           points: ts.map((t) => [concurrencyOf(t)!, ms(t.metrics.latency.p99)]),
           dashed: true,
+          colorIndex: i,
         },
       );
     });

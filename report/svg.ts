@@ -73,7 +73,7 @@ export interface Frame {
 
 /** The default frame: 640 × 360. */
 export function frame(width = 640, height = 360): Frame {
-  return { width, height, margin: { top: 50, right: 20, bottom: 48, left: 64 } };
+  return { width, height, margin: { top: 50, right: 28, bottom: 48, left: 64 } };
 }
 
 /** Left edge, right edge, top and bottom of the plotting area. */
@@ -92,24 +92,32 @@ const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sa
  * A whole SVG document: white background, title, optional subtitle, and the body. It has a
  * view box and no fixed size, so CSS can scale it.
  */
-export function svgDoc(f: Frame, title: string, body: string, subtitle = ""): string {
+export function svgDoc(
+  f: Frame,
+  title: string,
+  body: string,
+  subtitle = "",
+  items: readonly LegendItem[] = [],
+): string {
+  const height = f.height + legendHeight(f, items);
   return el(
     "svg",
     {
       xmlns: "http://www.w3.org/2000/svg",
-      viewBox: `0 0 ${f.width} ${f.height}`,
+      viewBox: `0 0 ${f.width} ${height}`,
       width: f.width,
-      height: f.height,
+      height,
       role: "img",
       "font-family": FONT,
       "font-size": 12,
       class: "chart",
     },
     el("title", {}, esc(title)),
-    el("rect", { x: 0, y: 0, width: f.width, height: f.height, fill: "#ffffff" }),
+    el("rect", { x: 0, y: 0, width: f.width, height, fill: "#ffffff" }),
     text(f.margin.left, 18, title, { "font-size": 14, "font-weight": 600, fill: "#111" }),
     subtitle ? text(f.margin.left, 35, subtitle, { "font-size": 11, fill: "#555" }) : "",
     body,
+    legend(f, items),
   );
 }
 
@@ -188,41 +196,49 @@ export interface LegendItem {
   box?: boolean;
 }
 
-/** A legend in the top-right corner of the plotting area, one entry per line. */
+/** Legend rows needed for `items` in a frame (entries flow left to right, then wrap). */
+function legendLayout(f: Frame, items: readonly LegendItem[]): { x: number; row: number }[] {
+  const { x0, x1 } = plotArea(f);
+  let x = x0, row = 0;
+  return items.map((it) => {
+    const w = 28 + it.label.length * 6.4;
+    if (x > x0 && x + w > x1) {
+      x = x0;
+      row++;
+    }
+    const at = { x, row };
+    x += w + 12;
+    return at;
+  });
+}
+
+/** Height a legend of `items` adds below the chart. */
+export function legendHeight(f: Frame, items: readonly LegendItem[]): number {
+  if (items.length === 0) return 0;
+  return (legendLayout(f, items).at(-1)!.row + 1) * 16 + 6;
+}
+
+/** A legend below the x-axis label, entries flowing left to right (never over the data). */
 export function legend(f: Frame, items: readonly LegendItem[]): string {
   if (items.length === 0) return "";
-  const { x1, y1 } = plotArea(f);
-  const w = Math.min(260, 24 + Math.max(...items.map((i) => i.label.length)) * 6.5);
-  const x = x1 - w - 4, y = y1 + 4;
-  const rows = items.map((it, i) => {
-    const cy = y + 12 + i * 16;
+  const top = f.height + 4;
+  const rows = legendLayout(f, items).map(({ x, row }, i) => {
+    const it = items[i];
+    const cy = top + 8 + row * 16;
     const sample = it.box
-      ? el("rect", { x: x + 6, y: cy - 5, width: 14, height: 10, fill: it.color, opacity: 0.35 })
+      ? el("rect", { x, y: cy - 5, width: 14, height: 10, fill: it.color, opacity: 0.35 })
       : el("line", {
-        x1: x + 6,
-        x2: x + 20,
+        x1: x,
+        x2: x + 16,
         y1: cy,
         y2: cy,
         stroke: it.color,
         "stroke-width": 2,
         "stroke-dasharray": it.dashed ? "5 3" : null,
       });
-    return sample + text(x + 24, cy + 4, it.label, { fill: "#111" });
+    return sample + text(x + 20, cy + 4, it.label, { fill: "#111" });
   });
-  return el(
-    "g",
-    { class: "legend" },
-    el("rect", {
-      x,
-      y,
-      width: w,
-      height: 8 + items.length * 16,
-      fill: "#ffffff",
-      "fill-opacity": 0.85,
-      stroke: "#ccc",
-    }),
-    ...rows,
-  );
+  return el("g", { class: "legend" }, ...rows);
 }
 
 /** A message in the middle of an empty plotting area. */
