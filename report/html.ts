@@ -113,6 +113,11 @@ export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | 
   return { html: `<div class="tiles">${tiles.join("")}</div>`, mark };
 }
 
+/** A report's Markdown without its `## Charts` section (the page draws the charts inline). */
+export function withoutChartLinks(md: string): string {
+  return md.replace(/^## Charts\n\n(?:!\[.*\n)+\n?/m, "");
+}
+
 /** The whole `report.html` of a run. */
 export function reportHtml(
   run: RunResult,
@@ -163,7 +168,9 @@ export function reportHtml(
     const src = sources[s.suite];
     if (!src) continue;
     tables.push(
-      `<section class="suite-report">${markdownToHtml(src.markdown(s, run), 2)}</section>`,
+      `<section class="suite-report">${
+        markdownToHtml(withoutChartLinks(src.markdown(s, run)), 2)
+      }</section>`,
     );
   }
   const server = run.server;

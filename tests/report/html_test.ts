@@ -73,3 +73,10 @@ Deno.test("the memory chart draws the fitted line from intercept and slope per r
   const last = (d: string) => d.split(/[ML]/).filter(Boolean).at(-1);
   assert.equal(last(fitEnd!), last(seriesEnd));
 });
+
+Deno.test("the HTML drops the Markdown chart links (charts are inline) but keeps the tables", () => {
+  const html = reportHtml(fullFakeRun(), REPORTERS);
+  assert.ok(!html.includes("](charts/"), "no Markdown image syntax left");
+  assert.ok(!/<h4>Charts<\/h4>/.test(html), "no empty Charts heading in the reports");
+  assert.match(html, /<th>P90 Latency<\/th>/);
+});
