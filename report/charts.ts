@@ -535,7 +535,7 @@ function sampleNote(count: number, kept: number, what: string): string {
 export function chartLinks(suite: SuiteResult): string {
   const charts = suiteCharts(suite);
   if (charts.length === 0) return "";
-  return ["## Charts", "", ...charts.map((c) => `![${mdAlt(c.title)}](charts/${c.file})`), ""]
+  return ["## Charts", "", ...charts.map((c) => `![${mdAlt(c.title)}](charts/${c.file})\n`)]
     .join("\n");
 }
 

@@ -115,7 +115,7 @@ export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | 
 
 /** A report's Markdown without its `## Charts` section (the page draws the charts inline). */
 export function withoutChartLinks(md: string): string {
-  return md.replace(/^## Charts\n\n(?:!\[.*\n)+\n?/m, "");
+  return md.replace(/^## Charts\n\n(?:!\[.*\n\n?)+/m, "");
 }
 
 /** The whole `report.html` of a run. */
