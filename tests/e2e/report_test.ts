@@ -70,7 +70,8 @@ Deno.test({
       const md = await Deno.readTextFile(join(slow, "comparison.md"));
       assert.match(md, /## ❌ Regressions[\s\S]*throughput\.ttft_p50_ms[\s\S]*## All metrics/);
       assert.equal(await Deno.readTextFile(summary), md + "\n");
-      // Raising the TTFT thresholds past +100% lets it through (latency grows too: raise it).
+      // Raising the thresholds past +100% lets it through (latency grows with TTFT, and ITL
+      // p99 of 20 short streams is noisy on a shared machine: raise them all).
       assert.equal(
         await main([
           "compare",
@@ -78,8 +79,16 @@ Deno.test({
           slow,
           "-o",
           join(root, "loose.md"),
-          ...["ttft_p50_ms", "ttft_p99_ms", "latency_p50_ms", "latency_p99_ms", "rps", "output_tps"]
-            .flatMap((m) => ["--threshold", `${m}=150`]),
+          ...[
+            "ttft_p50_ms",
+            "ttft_p99_ms",
+            "latency_p50_ms",
+            "latency_p99_ms",
+            "rps",
+            "output_tps",
+            "tpot_p50_ms",
+            "itl_p99_ms",
+          ].flatMap((m) => ["--threshold", `${m}=150`]),
         ]),
         0,
       );
