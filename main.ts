@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
+import { compareHelp, mergeHelp, parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
 import { BenchError, ExitCode } from "./core/errors.ts";
 import { runCommand } from "./commands/run.ts";
 import { inWorker, workerMain } from "./commands/workers.ts";
@@ -17,13 +17,15 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = parseCommandLine(argv);
     switch (cmd.kind) {
       case "help":
-        if (cmd.topic === "merge") {
-          const { mergeHelp } = await import("./core/cli.ts");
-          console.log(mergeHelp());
-        } else if (cmd.topic === "serve") {
+        if (cmd.topic === "merge") console.log(mergeHelp());
+        else if (cmd.topic === "serve") {
           const { serveHelp } = await import("./server/options.ts");
           console.log(serveHelp());
-        } else console.log(runHelp());
+        } else if (cmd.topic === "metrics") {
+          const { metricsHelp } = await import("./report/metrics.ts");
+          console.log(metricsHelp());
+        } else if (cmd.topic === "compare") console.log(compareHelp());
+        else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
         console.log(`${PROGRAM} ${VERSION}`);
@@ -38,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
       case "merge": {
         const { mergeCommand } = await import("./commands/merge.ts");
         return await mergeCommand(cmd.args);
+      }
+      case "compare": {
+        const { compareCommand } = await import("./commands/compare.ts");
+        return await compareCommand(cmd.args);
       }
     }
   } catch (err) {

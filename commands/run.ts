@@ -25,6 +25,8 @@ import { runSuiteSharded, runWorkersMerged, shardOrder } from "./workers.ts";
 import { formatShard, waitUntil } from "../core/shard.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
+import { evaluateGates, parseGates } from "../report/gates.ts";
+import { GateError } from "../core/errors.ts";
 
 /** How long in-flight requests may finish after an interrupt before they are cancelled. */
 export const INTERRUPT_GRACE_MS = 3000;
@@ -55,6 +57,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   }
   // Bad input fails before anything is created or sent.
   if (cfg.url !== null) normalizeBaseUrl(cfg.url);
+  const gates = parseGates(args.failIf ?? [], cfg.suites); // before any request
   await prepareOutputDir(cfg.outputDir);
   const stop = new AbortController();
   const abort = new AbortController();
@@ -219,7 +222,17 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   for (const s of failed) console.error(`error: the ${s.suite} suite failed: ${s.error}`);
   const missing = suites.filter((s) => s.skipped !== null && cfg.suitesExplicit);
   for (const s of missing) console.error(`error: the ${s.suite} suite did not run: ${s.skipped}`);
-  return failed.length || missing.length ? ExitCode.Suite : ExitCode.Ok;
+  if (failed.length || missing.length) return ExitCode.Suite;
+  const gateResults = evaluateGates(gates, suites);
+  for (const g of gateResults) log(cfg, `--fail-if ${g.gate.expr}: ${g.message}`);
+  const tripped = gateResults.filter((g) => g.failed);
+  if (tripped.length) {
+    throw new GateError(
+      `--fail-if: ${tripped.length} of ${gates.length} gates failed: ` +
+        tripped.map((g) => g.message).join("; "),
+    );
+  }
+  return ExitCode.Ok;
 }
 
 function log(cfg: RunConfig, line: string): void {

@@ -53,6 +53,8 @@ export interface RunArgs {
   startAtMs?: number | null;
   /** `--workers N`: shards run in Web Workers of this process (1 = none). */
   workers?: number;
+  /** `--fail-if` expressions, as given (checked against the metric catalogue by the run). */
+  failIf: string[];
 }
 
 /** Options of the `merge` command. */
@@ -65,16 +67,29 @@ export interface MergeArgs {
   quiet: boolean;
 }
 
+/** Options of the `compare` command. */
+export interface CompareArgs {
+  /** Folder of the base (old) run. */
+  base: string;
+  /** Folder of the new run. */
+  next: string;
+  /** `--threshold metric=percent` overrides, as given. */
+  thresholds: string[];
+  /** Where `comparison.md` goes; null = into the new run's folder. */
+  output: string | null;
+}
+
 /** A parsed command line. */
 export type Command =
   | { kind: "help"; topic: string | null }
   | { kind: "version" }
   | { kind: "run"; args: RunArgs }
   | { kind: "serve"; argv: string[] }
-  | { kind: "merge"; args: MergeArgs };
+  | { kind: "merge"; args: MergeArgs }
+  | { kind: "compare"; args: CompareArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve", "merge"] as const;
+export const COMMANDS = ["run", "serve", "merge", "compare"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -151,6 +166,7 @@ const RUN_OPTIONS = {
   shard: { type: "string" },
   "start-at": { type: "string" },
   workers: { type: "string" },
+  "fail-if": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -210,6 +226,7 @@ export function parseCommandLine(
     return { kind: "serve", argv: rest };
   }
   if (command === "merge") return parseMerge(rest);
+  if (command === "compare") return parseCompare(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
@@ -253,8 +270,66 @@ export function parseCommandLine(
       workers: v.workers === undefined
         ? 1
         : parseNumber("--workers", v.workers, { integer: true, min: 1, max: 256 }),
+      failIf: v["fail-if"] ?? [],
     },
   };
+}
+
+const COMPARE_OPTIONS = {
+  threshold: { type: "string", multiple: true },
+  output: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseCompare(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: COMPARE_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw usageFromParseError(err);
+  }
+  if (parsed.values.help) return { kind: "help", topic: "compare" };
+  const pos = parsed.positionals;
+  if (pos.length !== 2) {
+    throw new UsageError(
+      `compare needs two run folders, BASE and NEW (got ${pos.length}); ` +
+        `run '${PROGRAM} compare --help' for usage`,
+    );
+  }
+  return {
+    kind: "compare",
+    args: {
+      base: pos[0],
+      next: pos[1],
+      thresholds: parsed.values.threshold ?? [],
+      output: parsed.values.output ?? null,
+    },
+  };
+}
+
+/** Help text of the `compare` command. */
+export function compareHelp(): string {
+  return `Usage: ${PROGRAM} compare BASE NEW [--threshold METRIC=PERCENT]... [--output FILE]
+
+Compares two run folders (their run.json, or the per-suite JSON files) metric by metric and
+writes comparison.md (into NEW's folder unless --output is given): old value, new value,
+change, better or worse. Changes worse than a metric's threshold are regressions, listed
+first; any regression exits 4. Appends the comparison to $GITHUB_STEP_SUMMARY when set.
+
+Options:
+  --threshold M=P      regression threshold for metric M (suite.metric, or a bare metric
+                       name for every suite): percent of the old value for latencies and
+                       rates, percentage points for error_rate, hit_rate and other shares
+                       (repeatable). Defaults: latency +10%, throughput -10%, error rate
+                       +1 point
+  -o, --output FILE    where to write the comparison (default NEW/comparison.md)
+  -h, --help           this help
+`;
 }
 
 /** Help text of the `run` command (also the top-level help). */
@@ -264,6 +339,8 @@ export function runHelp(): string {
 Usage:
   ${PROGRAM} [run] [options]       run the benchmark suites
   ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
+  ${PROGRAM} compare BASE NEW      compare two runs; exit 4 on a regression
+  ${PROGRAM} help metrics          metric names for --fail-if and compare --threshold
   ${PROGRAM} help serve            options of the embedded server
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
 
@@ -293,6 +370,9 @@ Options:
   --start-at TIME      wait until TIME (epoch seconds or ISO-8601 with zone) before the
                        first test, so shards on many machines start together
   --workers N          run N shards in Web Workers of this process and merge them (default 1)
+  --fail-if EXPR       exit 4 after writing the reports when EXPR holds, e.g.
+                       throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01
+                       (repeatable; OP is one of > >= < <= == !=; names: help metrics)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version

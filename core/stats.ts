@@ -353,6 +353,15 @@ export interface TestMetrics {
   window_end_epoch_s: number | null;
   /** HDR histograms of every distribution, for exact-enough merging of runs. */
   histograms: MetricHistograms;
+  /**
+   * TTFT samples for distribution charts (s), ascending, at most {@linkcode SAMPLE_POINTS}:
+   * every kept sample when there are few, else evenly spaced order statistics of them.
+   */
+  ttft_samples?: number[];
+  /** ITL samples for distribution charts (s), ascending, bounded like `ttft_samples`. */
+  itl_samples?: number[];
+  /** TPOT samples (s), ascending, bounded like `ttft_samples`. */
+  tpot_samples?: number[];
 }
 
 /**
@@ -380,6 +389,23 @@ export interface MetricHistograms {
   ttft_corrected: string | null;
   /** Open loop: queue delay (null for closed loop). */
   queue_delay: string | null;
+}
+
+/** Most values a chart sample array (`ttft_samples`, `itl_samples`) holds. */
+export const SAMPLE_POINTS = 1000;
+
+/**
+ * At most `points` values that stand for an ascending array: the array itself when it is
+ * short enough, else its evenly spaced order statistics (first and last included), so the
+ * empirical CDF of the result follows the input's within 1/(points − 1).
+ */
+export function quantileSample(sorted: readonly number[], points = SAMPLE_POINTS): number[] {
+  const n = sorted.length;
+  if (n <= points) return [...sorted];
+  if (points <= 1) return points === 1 ? [sorted[n - 1]] : [];
+  const out: number[] = new Array(points);
+  for (let j = 0; j < points; j++) out[j] = sorted[Math.round((j * (n - 1)) / (points - 1))];
+  return out;
 }
 
 /** How many error samples a test keeps. */
@@ -544,6 +570,9 @@ export class RecordAggregator {
           : null,
         queue_delay: this.#openLoop ? this.#queueDelay.encodedHistogram() : null,
       },
+      ttft_samples: quantileSample(this.#ttft.sorted()),
+      itl_samples: quantileSample(this.#itl.sorted()),
+      tpot_samples: quantileSample(this.#tpot.sorted()),
     };
   }
 }
@@ -643,6 +672,9 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
     queue_delay: opt.queue_delay?.summary() ?? null,
     latencies: dists.latency.sorted(),
     error_samples: errors,
+    ttft_samples: mergedSamples(parts, "ttft_samples"),
+    itl_samples: mergedSamples(parts, "itl_samples"),
+    tpot_samples: mergedSamples(parts, "tpot_samples"),
     window_start_epoch_s: Number.isFinite(start) ? start : null,
     window_end_epoch_s: Number.isFinite(end) ? end : null,
     histograms: {
@@ -657,6 +689,31 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
       ttft_corrected: opt.ttft_corrected?.encodedHistogram() ?? null,
       queue_delay: opt.queue_delay?.encodedHistogram() ?? null,
     },
+  };
+}
+
+/** The chart samples of several parts pooled, re-sampled to at most {@linkcode SAMPLE_POINTS}. */
+function mergedSamples(
+  parts: readonly TestMetrics[],
+  name: "ttft_samples" | "itl_samples" | "tpot_samples",
+): number[] {
+  return quantileSample(parts.flatMap((p) => p[name] ?? []).sort((a, b) => a - b));
+}
+
+/** Histograms of a test that measured nothing (for results read back without them). */
+export function emptyHistograms(): MetricHistograms {
+  const empty = new Distribution().encodedHistogram();
+  return {
+    unit: HDR_UNIT,
+    significant_digits: HDR_SIGNIFICANT_DIGITS,
+    latency: empty,
+    ttft: empty,
+    ttfc: empty,
+    tpot: empty,
+    itl: empty,
+    latency_corrected: null,
+    ttft_corrected: null,
+    queue_delay: null,
   };
 }
 

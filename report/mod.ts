@@ -1,7 +1,7 @@
 /**
  * Writes a run's report set into its output folder: per-suite Markdown and JSON with the
- * original file names, `BENCHMARK_SUMMARY.md` and `run.json`. Every file is written
- * atomically.
+ * original file names, `BENCHMARK_SUMMARY.md`, `charts/*.svg`, `report.html` and `run.json`.
+ * Every file is written atomically.
  *
  * @module
  */
@@ -14,6 +14,8 @@ import { summaryMarkdown } from "./summary.ts";
 import { concurrentJson, concurrentMarkdown, concurrentSummary } from "./concurrent.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
+import { type Chart, suiteCharts } from "./charts.ts";
+import { reportHtml } from "./html.ts";
 
 /** How one suite's results become files. */
 export interface SuiteReporter {
@@ -86,6 +88,13 @@ export async function writeReports(run: RunResult, dir: string): Promise<string[
     await put(`${rep.file}.json`, JSON.stringify(rep.json(suite, run), null, 2) + "\n");
   }
   await put("BENCHMARK_SUMMARY.md", summaryMarkdown(run, REPORTERS));
+  const charts = new Map<SuiteName, Chart[]>();
+  for (const suite of run.suites) {
+    if (suite.skipped !== null) continue;
+    charts.set(suite.suite, suiteCharts(suite));
+    for (const c of charts.get(suite.suite)!) await put(join("charts", c.file), c.svg + "\n");
+  }
+  await put("report.html", reportHtml(run, REPORTERS, new Date(), charts));
   const runPath = join(dir, "run.json");
   await writeJsonAtomic(runPath, runJson(run));
   written.push(runPath);

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { runInProcess } from "./_run.ts";
+import { Browser, findChromium } from "../_cdp.ts";
+import { decodePng, inkStats } from "../_png.ts";
+
+const chromium = findChromium();
+if (!chromium) {
+  console.warn(
+    "browser test skipped: Chromium is not installed (.ci/run installs it with apt-get; " +
+      "set CHROMIUM=/path/to/chrome to use another build)",
+  );
+}
+
+Deno.test({
+  name: "report.html of a quick run in headless Chromium: headline numbers, charts, no errors" +
+    (chromium ? "" : " (skipped: Chromium not installed)"),
+  ignore: !chromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    let browser: Browser | null = null;
+    try {
+      const code = await runInProcess(
+        ["--quick", "--suite", "throughput", "--output-dir", dir],
+        ["--ttft-ms", "40", "--itl-ms", "5", "--prefill-ms-per-token", "0"],
+      );
+      assert.equal(code, 0);
+      browser = await Browser.launch(chromium!);
+      await browser.viewport(1280, 1600);
+      await browser.open(`file://${join(dir, "report.html")}`);
+      const page = await browser.evaluate<{
+        h1: string;
+        tiles: number;
+        marks: number;
+        rps: string;
+        charts: number;
+        chartSeries: number;
+        sections: string[];
+      }>(`({
+        h1: document.querySelector("h1").textContent,
+        tiles: document.querySelectorAll("#headline .tile").length,
+        marks: document.querySelectorAll("#headline .tile .mark").length,
+        rps: [...document.querySelectorAll("#headline .tile")]
+          .find((t) => t.textContent.includes("throughput.rps")).querySelector(".value").textContent,
+        charts: document.querySelectorAll("#charts figure svg.chart").length,
+        chartSeries: document.querySelectorAll("#charts svg path.series, #charts svg rect.bar").length,
+        sections: [...document.querySelectorAll("h2")].map((h) => h.textContent),
+      })`);
+      assert.match(page.h1, /Benchmark Report/);
+      assert.ok(page.tiles >= 8, `${page.tiles} headline tiles`);
+      assert.ok(page.marks >= 2, "RPS and P99 carry marks");
+      assert.match(page.rps, /^\d+\.\d\d req\/s/);
+      // Quick throughput: 2 latency CDFs + TTFT and ITL histograms of the streaming test.
+      assert.equal(page.charts, 4);
+      assert.ok(page.chartSeries >= 4, "charts have drawn data");
+      assert.deepEqual(page.sections, ["Headline numbers", "Charts", "Reports"]);
+      const png = await browser.screenshot();
+      await Deno.writeFile(join(dir, "screenshot.png"), png);
+      const keep = Deno.env.get("BROWSER_TEST_KEEP");
+      if (keep) await Deno.copyFile(join(dir, "screenshot.png"), join(keep, "report-desktop.png"));
+      const img = decodePng(png);
+      assert.equal(img.width, 1280);
+      const ink = inkStats(img);
+      assert.ok(ink.ink > 0.03, `screenshot nearly blank: ${(ink.ink * 100).toFixed(2)}% ink`);
+      assert.ok(ink.colours >= 6, `only ${ink.colours} colours`);
+      // Phone: nothing wider than the screen.
+      await browser.viewport(390, 844, true);
+      const overflow = await browser.evaluate<number>(
+        "document.documentElement.scrollWidth - window.innerWidth",
+      );
+      assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
+      if (keep) await Deno.writeFile(join(keep, "report-phone.png"), await browser.screenshot());
+      const pdf = await browser.pdf();
+      assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
+      assert.deepEqual(browser.errors, []);
+      const external = browser.requests.filter((u) => !/^(file|data|about):/.test(u));
+      assert.deepEqual(external, [], "the report loads nothing from the network");
+    } finally {
+      await browser?.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
