@@ -40,6 +40,29 @@ export interface RunArgs {
   quiet: boolean;
   /** Per-request timeout in seconds. */
   timeoutS: number;
+  /** `--server-pid`: the server process whose memory the memory suite reads. */
+  serverPid: number | null;
+  /** `--metrics-url`: Prometheus endpoint with `process_resident_memory_bytes`. */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb`: memory slope (KB per request) above which growth may be a leak. */
+  leakThresholdKb: number;
+}
+
+/** Default of `--leak-threshold-kb`. */
+export const DEFAULT_LEAK_THRESHOLD_KB = 1;
+
+/** Check `--metrics-url`: an absolute http(s) URL. */
+function parseMetricsUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
+  }
+  return u.href;
 }
 
 /** A parsed command line. */
@@ -121,6 +144,9 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   timeout: { type: "string" },
+  "server-pid": { type: "string" },
+  "metrics-url": { type: "string" },
+  "leak-threshold-kb": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -180,6 +206,13 @@ export function parseCommandLine(
       timeoutS: v.timeout === undefined
         ? 120
         : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+      serverPid: v["server-pid"] === undefined
+        ? null
+        : parseNumber("--server-pid", v["server-pid"], { integer: true, min: 1 }),
+      metricsUrl: v["metrics-url"] === undefined ? null : parseMetricsUrl(v["metrics-url"]),
+      leakThresholdKb: v["leak-threshold-kb"] === undefined
+        ? DEFAULT_LEAK_THRESHOLD_KB
+        : parseNumber("--leak-threshold-kb", v["leak-threshold-kb"], { min: 0 }),
     },
   };
 }
@@ -208,6 +241,12 @@ Options:
   --seed N             seed for prompts and the embedded server (default 42)
   --timeout S          per-request timeout in seconds (default 120)
   -q, --quiet          print only the output folder
+  --server-pid PID     memory suite: read this process's memory from /proc (Linux)
+  --metrics-url URL    memory suite: scrape process_resident_memory_bytes from this
+                       Prometheus endpoint when no local process can be read
+  --leak-threshold-kb N
+                       memory suite: slope (KB per request) above which growth may be a
+                       leak (default ${DEFAULT_LEAK_THRESHOLD_KB})
   -h, --help           this help
   -V, --version        print the version
 

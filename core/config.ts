@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import type { RunArgs } from "./cli.ts";
 import type { SuiteName } from "./result.ts";
+import { publicUrl } from "./memory.ts";
 
 /** Everything a run needs to know, resolved. */
 export interface RunConfig {
@@ -34,6 +35,12 @@ export interface RunConfig {
   timeoutMs: number;
   /** Uncounted warm-up requests per test. */
   warmup: number;
+  /** `--server-pid` (memory suite). */
+  serverPid: number | null;
+  /** `--metrics-url` (memory suite). */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb` (memory suite). */
+  leakThresholdKb: number;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -56,6 +63,9 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     quiet: args.quiet,
     timeoutMs: args.timeoutS * 1000,
     warmup: args.quick ? 3 : 5,
+    serverPid: args.serverPid,
+    metricsUrl: args.metricsUrl,
+    leakThresholdKb: args.leakThresholdKb,
   };
 }
 
@@ -78,5 +88,6 @@ export async function prepareOutputDir(dir: string): Promise<void> {
 /** The configuration as `run.json` records it: no secrets. */
 export function publicConfig(cfg: RunConfig): Record<string, unknown> {
   const { apiKey, ...rest } = cfg;
+  if (rest.metricsUrl) rest.metricsUrl = publicUrl(rest.metricsUrl);
   return { ...rest, api_key_set: apiKey !== null };
 }

@@ -45,10 +45,22 @@ export interface SuiteContext {
   embedded: boolean;
   /** PID of the server when known. */
   serverPid: number | null;
+  /** Options of the memory suite (`--server-pid`, `--metrics-url`, thresholds). */
+  memory?: MemoryOptions;
   /** Start showing progress of a test. */
   progress(label: string, total: number): Progress;
   /** An informational line for the user (stderr). */
   log(line: string): void;
+}
+
+/** Options of the memory suite, from the command line. */
+export interface MemoryOptions {
+  /** `--server-pid`: the PID whose memory to read. */
+  serverPid: number | null;
+  /** `--metrics-url`: a Prometheus endpoint with `process_resident_memory_bytes`. */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak. */
+  leakThresholdKb: number;
 }
 
 /** A payload: what one request of a test sends. */

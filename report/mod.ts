@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { RunResult, SuiteName, SuiteResult } from "../core/result.ts";
 import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
 import { summaryMarkdown } from "./summary.ts";
+import { memoryJson, memoryMarkdown, memorySummary } from "./memory.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
 
@@ -35,6 +36,13 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     markdown: (s) => throughputMarkdown(s),
     json: (s) => throughputJson(s),
     summary: (s) => throughputSummary(s),
+  },
+  memory: {
+    file: "memory_results",
+    title: "Memory Usage",
+    markdown: (s) => memoryMarkdown(s),
+    json: (s) => memoryJson(s),
+    summary: (s) => memorySummary(s),
   },
 };
 

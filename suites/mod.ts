@@ -7,6 +7,7 @@
 import type { SuiteContext } from "../core/runner.ts";
 import type { SuiteName, SuiteResult, TestResult } from "../core/result.ts";
 import { throughputSuite } from "./throughput.ts";
+import { memorySuite } from "./memory.ts";
 
 /** One test of a suite. */
 export interface TestDef {
@@ -24,11 +25,14 @@ export interface Suite {
   title: string;
   /** The tests to run, for the context's mode. */
   tests(ctx: SuiteContext): TestDef[];
+  /** Runs before the tests; a string is the reason the suite cannot run (it is skipped). */
+  prepare?(ctx: SuiteContext): Promise<string | null>;
 }
 
 /** Every suite this build has, by name. */
 export const SUITES: Partial<Record<SuiteName, Suite>> = {
   throughput: throughputSuite,
+  memory: memorySuite,
 };
 
 /** Hooks around the tests of a suite (the console uses them). */
@@ -49,6 +53,24 @@ export async function runSuite(
   hooks: SuiteHooks = {},
 ): Promise<SuiteResult> {
   const started = new Date().toISOString();
+  let skipped: string | null = null;
+  let prepError: string | null = null;
+  try {
+    skipped = suite.prepare ? await suite.prepare(ctx) : null;
+  } catch (err) {
+    prepError = `preparing: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (skipped !== null || prepError !== null) {
+    return {
+      suite: suite.name,
+      tests: [],
+      started_at: started,
+      finished_at: new Date().toISOString(),
+      skipped,
+      error: prepError,
+      interrupted: false,
+    };
+  }
   const tests: TestResult[] = [];
   let error: string | null = null;
   const defs = suite.tests(ctx);
