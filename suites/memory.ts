@@ -61,6 +61,10 @@ export interface MemoryTestSpec {
   body?: (i: number, model: string) => ChatBody;
   /** Phase timing (default {@linkcode SUITE_TIMING}). */
   timing?: Partial<MemoryTiming>;
+  /** Uncounted warm-up requests before the baseline (default: the context's). */
+  warmup?: number;
+  /** Warm-up requests in flight at once (default 1). */
+  warmupConcurrency?: number;
   /** Leak threshold in KB per request (default: the context's, else 1). */
   thresholdKbPerRequest?: number;
 }
@@ -114,22 +118,34 @@ export function memoryProbeOf(ctx: SuiteContext): MemoryProbe | undefined {
   return probes.get(ctx);
 }
 
-async function warmUp(ctx: SuiteContext, payload: Payload, model: string): Promise<number> {
-  if (ctx.warmup <= 0) return 0;
+/** Send `count` uncounted warm-up requests, `concurrency` at a time; returns how many went. */
+async function warmUp(
+  ctx: SuiteContext,
+  payload: Payload,
+  model: string,
+  count: number,
+  concurrency: number,
+): Promise<number> {
+  if (count <= 0) return 0;
   const client = new ChatClient({
     baseUrl: ctx.baseUrl,
     apiKey: ctx.apiKey ?? undefined,
     timeoutMs: ctx.timeoutMs,
+    poolSize: concurrency,
   });
-  let n = 0;
+  let next = 0;
   try {
-    for (; n < ctx.warmup && !ctx.stop.aborted; n++) {
-      await client.chat(warmupBody(payload, model, n, ctx.seed), { signal: ctx.abort });
-    }
+    const worker = async () => {
+      while (next < count && !ctx.stop.aborted) {
+        const i = next++;
+        await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   } finally {
     client.close();
   }
-  return n;
+  return next;
 }
 
 /**
@@ -146,7 +162,13 @@ export async function runMemoryTest(
   const threshold = spec.thresholdKbPerRequest ?? ctx.memory?.leakThresholdKb ??
     DEFAULT_LEAK_THRESHOLD_KB;
   const { model } = resolveModel(ctx, spec.payload.model);
-  const warmed = await warmUp(ctx, spec.payload, model);
+  const warmed = await warmUp(
+    ctx,
+    spec.payload,
+    model,
+    spec.warmup ?? ctx.warmup,
+    spec.warmupConcurrency ?? 1,
+  );
   let completed = 0;
   const sampler = new MemorySampler(probe, {
     intervalMs: timing.intervalMs,
