@@ -535,7 +535,8 @@ export function analyzeMemory(
     reason = `${interval} lies at or below ${kb(threshold)} per request`;
   } else {
     verdict = "inconclusive";
-    reason = `${interval} straddles the threshold of ${kb(threshold)} per request`;
+    reason = `${interval} straddles the threshold of ${kb(threshold)} per request ` +
+      "(more requests narrow it)";
   }
   return {
     verdict,

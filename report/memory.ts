@@ -171,8 +171,9 @@ function testSection(t: TestResult): string[] {
     `- **Verdict:** ${e.verdict} — ${mdCell(String(t.extra.verdict_reason ?? ""))}`,
     `- **Slope:** ${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
       `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
-    `- **Fitted Line:** value = ${fixed(e.intercept_mb)} MB + ` +
-      `${fixed(e.slope_kb_per_request)} KB × requests`,
+    `- **Fitted Line:** value = ${fixed(e.intercept_mb)} MB ` +
+      `${e.slope_kb_per_request < 0 ? "−" : "+"} ${fixed(Math.abs(e.slope_kb_per_request))} KB ` +
+      "× requests (after warm-up)",
     `- **Memory Fitted:** ${kindLabel(e.memory_kind)}`,
     `- **Memory Source:** ${sourceLabel(e.memory_source)}`,
     "",
