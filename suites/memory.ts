@@ -209,6 +209,12 @@ export async function runMemoryTest(
     thresholdKbPerRequest: threshold,
     warmupFraction: timing.warmupFraction,
   });
+  ctx.log(
+    `memory: ${a.verdict} — ${a.slope_kb_per_request.toFixed(2)} KB/request ` +
+      `(95% [${a.ci_low_kb_per_request.toFixed(2)}, ${a.ci_high_kb_per_request.toFixed(2)}]), ` +
+      `baseline ${a.baseline_mb.toFixed(2)} MB, peak ${a.peak_mb.toFixed(2)} MB, ` +
+      `drain ${a.drain_mb.toFixed(2)} MB`,
+  );
   if (sampler.errors > 0) {
     result.notes.push(`${sampler.errors} memory reads failed (last: ${sampler.lastError})`);
   }
