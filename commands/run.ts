@@ -123,6 +123,11 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       abort: abort.signal,
       embedded: target.embedded,
       serverPid: target.pid,
+      memory: {
+        serverPid: cfg.serverPid,
+        metricsUrl: cfg.metricsUrl,
+        leakThresholdKb: cfg.leakThresholdKb,
+      },
       progress: (
         label,
         total,

@@ -55,6 +55,12 @@ export interface RunArgs {
   workers?: number;
   /** `--fail-if` expressions, as given (checked against the metric catalogue by the run). */
   failIf: string[];
+  /** `--server-pid`: the server process whose memory the memory suite reads. */
+  serverPid: number | null;
+  /** `--metrics-url`: Prometheus endpoint with `process_resident_memory_bytes`. */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb`: memory slope (KB per request) above which growth may be a leak. */
+  leakThresholdKb: number;
 }
 
 /** Options of the `merge` command. */
@@ -77,6 +83,23 @@ export interface CompareArgs {
   thresholds: string[];
   /** Where `comparison.md` goes; null = into the new run's folder. */
   output: string | null;
+}
+
+/** Default of `--leak-threshold-kb`. */
+export const DEFAULT_LEAK_THRESHOLD_KB = 1;
+
+/** Check `--metrics-url`: an absolute http(s) URL. */
+function parseMetricsUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
+  }
+  return u.href;
 }
 
 /** A parsed command line. */
@@ -167,6 +190,9 @@ const RUN_OPTIONS = {
   "start-at": { type: "string" },
   workers: { type: "string" },
   "fail-if": { type: "string", multiple: true },
+  "server-pid": { type: "string" },
+  "metrics-url": { type: "string" },
+  "leak-threshold-kb": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -271,6 +297,13 @@ export function parseCommandLine(
         ? 1
         : parseNumber("--workers", v.workers, { integer: true, min: 1, max: 256 }),
       failIf: v["fail-if"] ?? [],
+      serverPid: v["server-pid"] === undefined
+        ? null
+        : parseNumber("--server-pid", v["server-pid"], { integer: true, min: 1 }),
+      metricsUrl: v["metrics-url"] === undefined ? null : parseMetricsUrl(v["metrics-url"]),
+      leakThresholdKb: v["leak-threshold-kb"] === undefined
+        ? DEFAULT_LEAK_THRESHOLD_KB
+        : parseNumber("--leak-threshold-kb", v["leak-threshold-kb"], { min: 0 }),
     },
   };
 }
@@ -374,6 +407,12 @@ Options:
                        throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01
                        (repeatable; OP is one of > >= < <= == !=; names: help metrics)
   -q, --quiet          print only the output folder
+  --server-pid PID     memory suite: read this process's memory from /proc (Linux)
+  --metrics-url URL    memory suite: scrape process_resident_memory_bytes from this
+                       Prometheus endpoint when no local process can be read
+  --leak-threshold-kb N
+                       memory suite: slope (KB per request) above which growth may be a
+                       leak (default ${DEFAULT_LEAK_THRESHOLD_KB})
   -h, --help           this help
   -V, --version        print the version
 

@@ -10,6 +10,7 @@ import { ConfigError } from "./errors.ts";
 import type { RunArgs } from "./cli.ts";
 import type { SuiteName } from "./result.ts";
 import type { Shard } from "./shard.ts";
+import { publicUrl } from "./memory.ts";
 
 /** Everything a run needs to know, resolved. */
 export interface RunConfig {
@@ -47,6 +48,12 @@ export interface RunConfig {
   startAtMs: number | null;
   /** `--workers N`: shards run in Web Workers of this process. */
   workers: number;
+  /** `--server-pid` (memory suite). */
+  serverPid: number | null;
+  /** `--metrics-url` (memory suite). */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb` (memory suite). */
+  leakThresholdKb: number;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -75,6 +82,9 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     shard: args.shard ?? null,
     startAtMs: args.startAtMs ?? null,
     workers: args.workers ?? 1,
+    serverPid: args.serverPid,
+    metricsUrl: args.metricsUrl,
+    leakThresholdKb: args.leakThresholdKb,
   };
 }
 
@@ -97,5 +107,6 @@ export async function prepareOutputDir(dir: string): Promise<void> {
 /** The configuration as `run.json` records it: no secrets. */
 export function publicConfig(cfg: RunConfig): Record<string, unknown> {
   const { apiKey, ...rest } = cfg;
+  if (rest.metricsUrl) rest.metricsUrl = publicUrl(rest.metricsUrl);
   return { ...rest, api_key_set: apiKey !== null };
 }

@@ -46,6 +46,8 @@ export interface SuiteContext {
   embedded: boolean;
   /** PID of the server when known. */
   serverPid: number | null;
+  /** Options of the memory suite (`--server-pid`, `--metrics-url`, thresholds). */
+  memory?: MemoryOptions;
   /** Start showing progress of a test. */
   progress(label: string, total: number): Progress;
   /** An informational line for the user (stderr). */
@@ -67,6 +69,15 @@ export interface SuiteContext {
  * measured and below one inter-arrival gap up to 100 requests/s.
  */
 export const DEFAULT_MAX_QUEUE_DELAY_MS = 10;
+/** Options of the memory suite, from the command line. */
+export interface MemoryOptions {
+  /** `--server-pid`: the PID whose memory to read. */
+  serverPid: number | null;
+  /** `--metrics-url`: a Prometheus endpoint with `process_resident_memory_bytes`. */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak. */
+  leakThresholdKb: number;
+}
 
 /** A payload: what one request of a test sends. */
 export interface Payload {

@@ -533,7 +533,11 @@ function sampleNote(count: number, kept: number, what: string): string {
  * reports), as a `## Charts` section; empty when the suite has no chart.
  */
 export function chartLinks(suite: SuiteResult): string {
-  const charts = suiteCharts(suite);
+  return chartLinksOf(suiteCharts(suite));
+}
+
+/** Markdown image links to already drawn charts, as a `## Charts` section (empty for none). */
+export function chartLinksOf(charts: readonly Chart[]): string {
   if (charts.length === 0) return "";
   return ["## Charts", "", ...charts.map((c) => `![${mdAlt(c.title)}](charts/${c.file})\n`)]
     .join("\n");

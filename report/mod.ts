@@ -12,9 +12,10 @@ import { throughputJson, throughputMarkdown, throughputSummary } from "./through
 import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
 import { summaryMarkdown } from "./summary.ts";
 import { concurrentJson, concurrentMarkdown, concurrentSummary } from "./concurrent.ts";
+import { memoryJson, memoryMarkdown, memorySummary } from "./memory.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
-import { type Chart, suiteCharts } from "./charts.ts";
+import { type Chart, chartLinksOf, suiteCharts } from "./charts.ts";
 import { reportHtml } from "./html.ts";
 
 /** How one suite's results become files. */
@@ -54,6 +55,13 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     json: (s) => concurrentJson(s),
     summary: (s) => concurrentSummary(s),
   },
+  memory: {
+    file: "memory_results",
+    title: "Memory Usage",
+    markdown: (s) => memoryMarkdown(s),
+    json: (s) => memoryJson(s),
+    summary: (s) => memorySummary(s),
+  },
 };
 
 /** The Markdown report of a suite that an interrupt kept from starting. */
@@ -75,6 +83,7 @@ export async function writeReports(run: RunResult, dir: string): Promise<string[
     await writeFileAtomic(path, data);
     written.push(path);
   };
+  const charts = new Map<SuiteName, Chart[]>();
   for (const suite of run.suites) {
     const rep = REPORTERS[suite.suite];
     if (rep && suite.skipped !== null && suite.interrupted) {
@@ -83,17 +92,17 @@ export async function writeReports(run: RunResult, dir: string): Promise<string[
       await put(`${rep.file}.json`, "[]\n");
       continue;
     }
-    if (!rep || suite.skipped !== null) continue;
-    await put(`${rep.file}.md`, rep.markdown(suite, run));
+    if (suite.skipped !== null) continue;
+    const drawn = suiteCharts(suite);
+    charts.set(suite.suite, drawn);
+    for (const c of drawn) await put(join("charts", c.file), c.svg + "\n");
+    if (!rep) continue;
+    // Every suite's Markdown ends with links to its charts, so they show on GitHub too.
+    const links = chartLinksOf(drawn);
+    await put(`${rep.file}.md`, rep.markdown(suite, run) + (links ? `\n${links}` : ""));
     await put(`${rep.file}.json`, JSON.stringify(rep.json(suite, run), null, 2) + "\n");
   }
   await put("BENCHMARK_SUMMARY.md", summaryMarkdown(run, REPORTERS));
-  const charts = new Map<SuiteName, Chart[]>();
-  for (const suite of run.suites) {
-    if (suite.skipped !== null) continue;
-    charts.set(suite.suite, suiteCharts(suite));
-    for (const c of charts.get(suite.suite)!) await put(join("charts", c.file), c.svg + "\n");
-  }
   await put("report.html", reportHtml(run, REPORTERS, new Date(), charts));
   const runPath = join(dir, "run.json");
   await writeJsonAtomic(runPath, runJson(run));

@@ -10,7 +10,6 @@ import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { Summary } from "../core/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
-import { chartLinks } from "./charts.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -182,8 +181,6 @@ export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): 
       "",
     );
   }
-  const charts = chartLinks(suite);
-  if (charts) out.push(charts);
   return out.join("\n");
 }
 

@@ -10,6 +10,7 @@ import type { ScenarioTest } from "../core/scenario.ts";
 import { throughputSuite } from "./throughput.ts";
 import { kvCacheSuite } from "./kv_cache.ts";
 import { concurrentSuite } from "./concurrent.ts";
+import { memorySuite } from "./memory.ts";
 
 /** One test of a suite. */
 export interface TestDef {
@@ -38,6 +39,8 @@ export interface Suite {
   shardable?: boolean;
   /** Combine the `extra` fields of one test run as shards (default: see commands/merge.ts). */
   mergeExtra?(extras: Record<string, unknown>[]): Record<string, unknown>;
+  /** Runs before the tests; a string is the reason the suite cannot run (it is skipped). */
+  prepare?(ctx: SuiteContext): Promise<string | null>;
 }
 
 /** Every suite this build has, by name. */
@@ -45,6 +48,7 @@ export const SUITES: Partial<Record<SuiteName, Suite>> = {
   throughput: throughputSuite,
   "kv-cache": kvCacheSuite,
   concurrent: concurrentSuite,
+  memory: memorySuite,
 };
 
 /** Hooks around the tests of a suite (the console uses them). */
@@ -65,6 +69,24 @@ export async function runSuite(
   hooks: SuiteHooks = {},
 ): Promise<SuiteResult> {
   const started = new Date().toISOString();
+  let skipped: string | null = null;
+  let prepError: string | null = null;
+  try {
+    skipped = suite.prepare ? await suite.prepare(ctx) : null;
+  } catch (err) {
+    prepError = `preparing: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (skipped !== null || prepError !== null) {
+    return {
+      suite: suite.name,
+      tests: [],
+      started_at: started,
+      finished_at: new Date().toISOString(),
+      skipped,
+      error: prepError,
+      interrupted: false,
+    };
+  }
   const tests: TestResult[] = [];
   let error: string | null = null;
   const defs = suite.tests(ctx);

@@ -1,0 +1,341 @@
+/**
+ * `memory_results.md` / `.json`: the original layout (Summary, Detailed Results with the
+ * Memory Timeline, Overall Assessment) plus the leak verdict, the slope's interval, the
+ * memory kind fitted and where memory was read from (PID and command, or metrics URL).
+ *
+ * @module
+ */
+
+import type { SuiteResult, TestResult } from "../core/result.ts";
+import type { MemoryKind, MemorySnapshot, MemorySource } from "../core/memory.ts";
+import { fixed, mdCell, mdTable, signed, timestamp } from "./format.ts";
+import { commonTestJson } from "./json.ts";
+
+/** The memory fields a memory test carries in `extra`. */
+export interface MemoryExtra {
+  /** Where memory was read. */
+  memory_source: MemorySource;
+  /** Quantity fitted. */
+  memory_kind: MemoryKind;
+  /** Samples. */
+  snapshots: MemorySnapshot[];
+  /** Verdict. */
+  verdict: "leak" | "no leak" | "inconclusive";
+  /** Why. */
+  verdict_reason: string;
+  /** Theil–Sen slope, KB per request. */
+  slope_kb_per_request: number;
+  /** Interval lower bound. */
+  ci_low_kb_per_request: number;
+  /** Interval upper bound. */
+  ci_high_kb_per_request: number;
+  /** Fitted value at 0 requests. */
+  intercept_mb: number;
+  /** Slope in MB per minute. */
+  slope_mb_per_min: number;
+  /** Baseline median. */
+  baseline_mb: number;
+  /** Late-drain median. */
+  drain_mb: number;
+  /** Highest value. */
+  peak_mb: number;
+  /** Threshold used. */
+  threshold_kb_per_request: number;
+  /** Load phase start (s since test start). */
+  load_start_s?: number;
+  /** Load phase end. */
+  load_end_s?: number;
+  /** Requests completed (any outcome). */
+  completed_requests?: number;
+}
+
+/** The memory fields of a test, or null when it has none. */
+export function memoryExtra(t: TestResult): MemoryExtra | null {
+  const e = t.extra as Partial<MemoryExtra>;
+  return e.memory_source && Array.isArray(e.snapshots) ? e as MemoryExtra : null;
+}
+
+/** Human name of a memory kind. */
+export function kindLabel(kind: MemoryKind): string {
+  return kind === "rss_anon_swap" ? "RssAnon + VmSwap (anonymous memory, swap included)" : "RSS";
+}
+
+/** `PID 123 (cmd) — how`, or `URL — how`. */
+export function sourceLabel(s: MemorySource): string {
+  const what = s.kind === "proc"
+    ? `PID ${s.pid}${s.command ? ` (\`${s.command.replaceAll("`", "'")}\`)` : ""}`
+    : `${s.url ?? "?"}`;
+  return `${what} — ${s.how}`;
+}
+
+function finalMb(e: MemoryExtra): number {
+  if (Number.isFinite(e.drain_mb)) return e.drain_mb;
+  const last = e.snapshots[e.snapshots.length - 1];
+  return last ? last.value_mb : NaN;
+}
+
+function durationS(t: TestResult, e: MemoryExtra): number {
+  if (e.load_start_s !== undefined && e.load_end_s !== undefined) {
+    return e.load_end_s - e.load_start_s;
+  }
+  return t.metrics.window_s;
+}
+
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** One test as a `memory_results.json` object (original fields first). */
+export function memoryTestJson(t: TestResult): Record<string, unknown> {
+  const e = memoryExtra(t);
+  if (!e) return { test_name: t.name, ...commonTestJson(t) };
+  const initial = e.baseline_mb, final = finalMb(e);
+  const growth = final - initial;
+  const completed = e.completed_requests ?? t.metrics.total_requests;
+  return {
+    test_name: t.name,
+    duration: durationS(t, e),
+    total_requests: t.metrics.total_requests,
+    initial_memory_mb: num(initial),
+    final_memory_mb: num(final),
+    peak_memory_mb: num(e.peak_mb),
+    memory_growth_mb: num(growth),
+    memory_growth_percent: num(initial > 0 ? (growth / initial) * 100 : NaN),
+    avg_memory_per_request_kb: num(completed > 0 ? (growth * 1024) / completed : NaN),
+    leak_detected: e.verdict === "leak",
+    leak_rate_mb_per_min: num(e.slope_mb_per_min),
+    snapshots: e.snapshots.map((s) => ({ ...s, timestamp: s.t_s, request_count: s.requests })),
+    successful_requests: t.metrics.successful_requests,
+    failed_requests: t.metrics.failed_requests,
+    ...Object.fromEntries(
+      Object.entries(t.extra).filter(([k]) => k !== "snapshots").map((
+        [k, v],
+      ) => [k, typeof v === "number" && !Number.isFinite(v) ? null : v]),
+    ),
+    ...commonTestJson(t),
+  };
+}
+
+/** The suite's JSON document: an array of per-test objects. */
+export function memoryJson(suite: SuiteResult): Record<string, unknown>[] {
+  return suite.tests.map(memoryTestJson);
+}
+
+const mb = (x: number) => `${fixed(x)} MB`;
+const kbPerReq = (x: number) => `${fixed(x)} KB/request`;
+
+/** `YES` / `NO` / `INCONCLUSIVE`. */
+function leakCell(e: MemoryExtra): string {
+  return e.verdict === "leak" ? "YES" : e.verdict === "no leak" ? "NO" : "INCONCLUSIVE";
+}
+
+function interval(e: MemoryExtra): string {
+  return `[${fixed(e.ci_low_kb_per_request)}, ${fixed(e.ci_high_kb_per_request)}]`;
+}
+
+/** At most `max` rows of the timeline, evenly spaced, keeping phase boundaries. */
+export function thinTimeline(snaps: readonly MemorySnapshot[], max = 40): MemorySnapshot[] {
+  if (snaps.length <= max) return [...snaps];
+  const step = Math.ceil(snaps.length / max);
+  return snaps.filter((s, i) =>
+    i % step === 0 || i === snaps.length - 1 || snaps[i - 1]?.phase !== s.phase ||
+    snaps[i + 1]?.phase !== s.phase
+  );
+}
+
+function testSection(t: TestResult): string[] {
+  const e = memoryExtra(t);
+  const out = [`### ${t.name}`, ""];
+  if (!e) {
+    out.push("No memory samples.", "");
+    return out;
+  }
+  const m = t.metrics;
+  const initial = e.baseline_mb, final = finalMb(e), growth = final - initial;
+  const completed = e.completed_requests ?? m.total_requests;
+  const load = t.load.kind === "open" ? t.load : null;
+  out.push(
+    `- **Duration:** ${fixed(durationS(t, e))}s under load` +
+      (load ? ` (${fixed(load.rate)} RPS offered, open loop)` : ""),
+    `- **Total Requests:** ${m.total_requests} (${m.successful_requests} ok, ` +
+      `${m.failed_requests} failed)`,
+    `- **Initial Memory:** ${mb(initial)} (median of the idle baseline)`,
+    `- **Final Memory:** ${mb(final)} (median of the late idle drain)`,
+    `- **Peak Memory:** ${mb(e.peak_mb)}`,
+    `- **Memory Growth:** ${signed(growth)} MB (${
+      initial > 0 ? signed((growth / initial) * 100) : "n/a"
+    }%)`,
+    `- **Avg per Request:** ${
+      completed > 0 ? fixed((growth * 1024) / completed) : "n/a"
+    } KB (growth after the drain ÷ ${completed} completed requests)`,
+    `- **Leak Detected:** ${leakCell(e)}`,
+    `- **Growth Rate:** ${signed(e.slope_mb_per_min)} MB/min`,
+    `- **Verdict:** ${e.verdict} — ${mdCell(String(t.extra.verdict_reason ?? ""))}`,
+    `- **Slope:** ${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
+      `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
+    `- **Fitted Line:** value = ${fixed(e.intercept_mb)} MB ` +
+      `${e.slope_kb_per_request < 0 ? "−" : "+"} ${fixed(Math.abs(e.slope_kb_per_request))} KB ` +
+      "× requests (after warm-up)",
+    `- **Memory Fitted:** ${kindLabel(e.memory_kind)}`,
+    `- **Memory Source:** ${sourceLabel(e.memory_source)}`,
+    "",
+  );
+  for (const n of t.notes) out.push(`> ${n}`, "");
+  const shown = thinTimeline(e.snapshots);
+  const fittedHeader = e.memory_kind === "rss_anon_swap" ? "Anon+Swap (MB)" : "RSS fitted (MB)";
+  out.push(
+    "**Memory Timeline:**",
+    "",
+    mdTable(
+      ["Time (s)", "Phase", "Requests", "RSS (MB)", fittedHeader, "Change (MB)"],
+      shown.map((s) => [
+        fixed(s.t_s, 1),
+        s.phase,
+        String(s.requests),
+        fixed(s.rss_mb),
+        fixed(s.value_mb),
+        signed(s.value_mb - initial),
+      ]),
+    ),
+    "",
+  );
+  if (shown.length < e.snapshots.length) {
+    out.push(
+      `${shown.length} of ${e.snapshots.length} samples shown; all are in the JSON.`,
+      "",
+    );
+  }
+  out.push(`Change = fitted value − initial memory.`, "");
+  return out;
+}
+
+/** `memory_results.md`. */
+export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  const out: string[] = ["# Memory Benchmark Results", "", `**Timestamp:** ${timestamp(now)}`, ""];
+  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+  const tests = suite.tests.map((t) => [t, memoryExtra(t)] as const);
+  const sources = [
+    ...new Set(tests.flatMap(([, e]) => (e ? [sourceLabel(e.memory_source)] : []))),
+  ];
+  const kinds = [...new Set(tests.flatMap(([, e]) => (e ? [kindLabel(e.memory_kind)] : [])))];
+  if (sources.length) out.push(`**Memory Source:** ${sources.join("; ")}  `);
+  if (kinds.length) out.push(`**Memory Fitted:** ${kinds.join("; ")}`);
+  out.push(
+    "",
+    "Memory is sampled on a timer through an idle baseline, the open-loop load and an idle " +
+      "drain. The leak fit is a Theil–Sen slope of memory against completed requests over the " +
+      "load after its warm-up, with Sen's rank-based 95% interval. A leak is an interval above " +
+      "the threshold with memory that stays up during the drain; an interval that straddles " +
+      "the threshold is inconclusive.",
+    "",
+    "## Summary",
+    "",
+    mdTable(
+      [
+        "Test",
+        "Requests",
+        "Initial",
+        "Final",
+        "Growth",
+        "Leak?",
+        "Rate (MB/min)",
+        "Slope (KB/request)",
+        "95% Interval (KB/request)",
+      ],
+      tests.map(([t, e]) =>
+        e
+          ? [
+            t.name,
+            String(t.metrics.total_requests),
+            mb(e.baseline_mb),
+            mb(finalMb(e)),
+            `${signed(finalMb(e) - e.baseline_mb)} MB`,
+            leakCell(e),
+            signed(e.slope_mb_per_min),
+            fixed(e.slope_kb_per_request),
+            interval(e),
+          ]
+          : [t.name, String(t.metrics.total_requests), "—", "—", "—", "—", "—", "—", "—"]
+      ),
+    ),
+    "",
+    "## Detailed Results",
+    "",
+  );
+  for (const [t] of tests) out.push(...testSection(t));
+  out.push("## Overall Assessment", "");
+  const withE = tests.filter(([, e]) => e !== null) as [TestResult, MemoryExtra][];
+  const leaks = withE.filter(([, e]) => e.verdict === "leak");
+  const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
+  if (leaks.length) {
+    out.push(
+      "### Memory Leaks Detected",
+      "",
+      ...leaks.map(([t, e]) =>
+        `- **${t.name}**: ${signed(e.slope_mb_per_min)} MB/min, ` +
+        `${kbPerReq(e.slope_kb_per_request)} (95% interval ${interval(e)})`
+      ),
+      "",
+    );
+  } else {
+    out.push(
+      "### No Memory Leaks Detected",
+      "",
+      unsure.length
+        ? "No test showed a leak, but some could not decide (below)."
+        : "No test showed memory growth per request above the threshold that stayed up " +
+          "while idle.",
+      "",
+    );
+  }
+  if (unsure.length) {
+    out.push(
+      "### Inconclusive",
+      "",
+      ...unsure.map(([t]) => `- **${t.name}**: ${mdCell(String(t.extra.verdict_reason ?? ""))}`),
+      "",
+    );
+  }
+  const perReq = withE.map(([t, e]) => {
+    const c = e.completed_requests ?? t.metrics.total_requests;
+    return c > 0 ? ((finalMb(e) - e.baseline_mb) * 1024) / c : NaN;
+  }).filter(Number.isFinite);
+  out.push(
+    `**Average Memory per Request:** ${
+      perReq.length ? fixed(perReq.reduce((a, b) => a + b, 0) / perReq.length) : "n/a"
+    } KB (unweighted mean over tests of growth after the drain ÷ completed requests)`,
+    "",
+  );
+  return out.join("\n");
+}
+
+/** The Memory section of `BENCHMARK_SUMMARY.md`. */
+export function memorySummary(suite: SuiteResult): string {
+  const withE = suite.tests.flatMap((t) => {
+    const e = memoryExtra(t);
+    return e ? [[t, e] as const] : [];
+  });
+  if (withE.length === 0) return "No test completed.";
+  const leaks = withE.filter(([, e]) => e.verdict === "leak");
+  const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
+  const growth = withE.map(([, e]) => finalMb(e) - e.baseline_mb).filter(Number.isFinite);
+  const perReq = withE.map(([t, e]) => {
+    const c = e.completed_requests ?? t.metrics.total_requests;
+    return c > 0 ? ((finalMb(e) - e.baseline_mb) * 1024) / c : NaN;
+  }).filter(Number.isFinite);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const lines = [
+    `- **Memory Leaks Detected:** ${leaks.length ? "Yes" : "No"}` +
+    (leaks.length ? ` (${leaks.map(([t]) => t.name).join(", ")})` : "") +
+    (unsure.length ? `; inconclusive: ${unsure.map(([t]) => t.name).join(", ")}` : ""),
+    `- **Average Memory Growth:** ${signed(mean(growth))} MB`,
+    `- **Average Memory per Request:** ${fixed(mean(perReq))} KB`,
+    `- **Memory Source:** ${sourceLabel(withE[0][1].memory_source)}`,
+    `- **Memory Fitted:** ${kindLabel(withE[0][1].memory_kind)}`,
+  ];
+  for (const [t, e] of withE) {
+    lines.push(
+      `- ${t.name}: ${e.verdict}, ${kbPerReq(e.slope_kb_per_request)} (95% interval ` +
+        `${interval(e)})`,
+    );
+  }
+  return lines.join("\n");
+}

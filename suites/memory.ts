@@ -1,0 +1,302 @@
+/**
+ * Memory suite: how the server's memory grows under open-loop load, per request, and whether
+ * it leaks. Each test samples the server's memory on a timer through an idle baseline, the
+ * load, and an idle drain, then fits memory against completed requests (see core/memory.ts).
+ *
+ * @module
+ */
+
+import { DEFAULT_LEAK_THRESHOLD_KB } from "../core/cli.ts";
+import { type ChatBody, ChatClient } from "../core/client.ts";
+import { sleepUntil } from "../core/load.ts";
+import {
+  analyzeMemory,
+  type MemoryProbe,
+  MemorySampler,
+  resolveMemorySource,
+} from "../core/memory.ts";
+import type { TestResult } from "../core/result.ts";
+import {
+  type Payload,
+  resolveModel,
+  runOpenTest,
+  type SuiteContext,
+  warmupBody,
+} from "../core/runner.ts";
+import type { Suite, TestDef } from "./mod.ts";
+
+/** Timing of a memory test's phases; the suite uses {@linkcode SUITE_TIMING}. */
+export interface MemoryTiming {
+  /** Idle seconds sampled before the load (the suite: 5). */
+  baselineS: number;
+  /** Idle seconds sampled after the load (the suite: 10). */
+  drainS: number;
+  /** Sampling period in milliseconds (the suite: 1000). */
+  intervalMs: number;
+  /** Share of the load phase left out of the fit as warm-up (the suite: 0.2). */
+  warmupFraction: number;
+}
+
+/** The suite's timing: 5 s baseline, 10 s drain, one sample per second, 20% warm-up. */
+export const SUITE_TIMING: Readonly<MemoryTiming> = Object.freeze({
+  baselineS: 5,
+  drainS: 10,
+  intervalMs: 1000,
+  warmupFraction: 0.2,
+});
+
+/** One memory test. */
+export interface MemoryTestSpec {
+  /** Test name. */
+  name: string;
+  /** Payload. */
+  payload: Payload;
+  /** Offered arrivals per second. */
+  rate: number;
+  /** Load length in seconds (or null with `requests`). */
+  durationS: number | null;
+  /** Number of arrivals (or null with `durationS`). */
+  requests?: number | null;
+  /** Body of request i (default: the payload's). */
+  body?: (i: number, model: string) => ChatBody;
+  /** Phase timing (default {@linkcode SUITE_TIMING}). */
+  timing?: Partial<MemoryTiming>;
+  /** Uncounted warm-up requests before the baseline (default: the context's). */
+  warmup?: number;
+  /** Warm-up requests in flight at once (default 1). */
+  warmupConcurrency?: number;
+  /** Leak threshold in KB per request (default: the context's, else 1). */
+  thresholdKbPerRequest?: number;
+}
+
+/** The original's payload for the load tests. */
+export const LOAD_PAYLOAD: Payload = {
+  label: "hello",
+  model: "meta-llama/Llama-3.1-8B-Instruct",
+  messages: [{ role: "user", content: "Hello, how are you?" }],
+  max_tokens: 50,
+  stream: false,
+};
+
+/** Quick mode's payload. */
+export const QUICK_PAYLOAD: Payload = {
+  ...LOAD_PAYLOAD,
+  label: "hello-quick",
+  messages: [{ role: "user", content: "Hello" }],
+};
+
+/** The cache-overhead test's three system prefixes (the original's, long enough to cache). */
+export const CACHE_PREFIXES: readonly string[] = [
+  "You are a helpful assistant.",
+  "You are an expert programmer.",
+  "You are a creative writer.",
+].map((p, i) =>
+  `${p} ` +
+  Array.from(
+    { length: 40 },
+    (_, k) => `Guideline ${k + 1} of persona ${i + 1}: answer with care and precision.`,
+  ).join(" ")
+);
+
+/** Body of request i of the cache-overhead test: 10 iterations × 3 prefixes. */
+export function cacheOverheadBody(i: number, model: string): ChatBody {
+  return {
+    model,
+    messages: [
+      { role: "system", content: CACHE_PREFIXES[i % 3] },
+      { role: "user", content: `Query ${Math.floor(i / 3)}` },
+    ],
+    max_tokens: 100,
+    stream: false,
+  };
+}
+
+const probes = new WeakMap<SuiteContext, MemoryProbe>();
+
+/** The probe {@linkcode memorySuite}'s `prepare` chose for a context, if any. */
+export function memoryProbeOf(ctx: SuiteContext): MemoryProbe | undefined {
+  return probes.get(ctx);
+}
+
+/** Send `count` uncounted warm-up requests, `concurrency` at a time; returns how many went. */
+async function warmUp(
+  ctx: SuiteContext,
+  payload: Payload,
+  model: string,
+  count: number,
+  concurrency: number,
+): Promise<number> {
+  if (count <= 0) return 0;
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    poolSize: concurrency,
+  });
+  let next = 0;
+  try {
+    const worker = async () => {
+      while (next < count && !ctx.stop.aborted) {
+        const i = next++;
+        await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  } finally {
+    client.close();
+  }
+  return next;
+}
+
+/**
+ * Run one memory test against a probe: warm-up (not sampled), idle baseline, open-loop load,
+ * idle drain, with samples on a timer throughout; then the leak analysis. Suite-specific
+ * fields go into `extra` (`memory_source`, `memory_kind`, `snapshots`, `verdict`, …).
+ */
+export async function runMemoryTest(
+  ctx: SuiteContext,
+  probe: MemoryProbe,
+  spec: MemoryTestSpec,
+): Promise<TestResult> {
+  const timing = { ...SUITE_TIMING, ...(spec.timing ?? {}) };
+  const threshold = spec.thresholdKbPerRequest ?? ctx.memory?.leakThresholdKb ??
+    DEFAULT_LEAK_THRESHOLD_KB;
+  const { model } = resolveModel(ctx, spec.payload.model);
+  const warmed = await warmUp(
+    ctx,
+    spec.payload,
+    model,
+    spec.warmup ?? ctx.warmup,
+    spec.warmupConcurrency ?? 1,
+  );
+  let completed = 0;
+  const sampler = new MemorySampler(probe, {
+    intervalMs: timing.intervalMs,
+    requests: () => completed,
+  });
+  const t0 = performance.now();
+  sampler.start();
+  let result: TestResult;
+  let loadStartS = 0, loadEndS = 0;
+  try {
+    await sleepUntil(t0 + timing.baselineS * 1000, ctx.stop);
+    await sampler.sampleNow();
+    sampler.phase = "load";
+    loadStartS = sampler.elapsedS();
+    result = await runOpenTest(ctx, {
+      suite: "memory",
+      name: spec.name,
+      payload: spec.payload,
+      rate: spec.rate,
+      durationS: spec.durationS,
+      requests: spec.requests ?? null,
+      warmup: 0,
+      body: spec.body,
+      onRecord: () => completed++,
+    });
+    loadEndS = sampler.elapsedS();
+    await sampler.sampleNow();
+    sampler.phase = "drain";
+    const drainStart = performance.now();
+    await sleepUntil(drainStart + timing.drainS * 1000, ctx.stop);
+    await sampler.sampleNow();
+  } finally {
+    await sampler.stop();
+  }
+  if (result.load.kind === "open") result.load = { ...result.load, warmup: warmed };
+  const snapshots = sampler.snapshots;
+  const a = analyzeMemory(snapshots, {
+    thresholdKbPerRequest: threshold,
+    warmupFraction: timing.warmupFraction,
+  });
+  ctx.log(
+    `memory: ${a.verdict} — ${a.slope_kb_per_request.toFixed(2)} KB/request ` +
+      `(95% [${a.ci_low_kb_per_request.toFixed(2)}, ${a.ci_high_kb_per_request.toFixed(2)}]), ` +
+      `baseline ${a.baseline_mb.toFixed(2)} MB, peak ${a.peak_mb.toFixed(2)} MB, ` +
+      `drain ${a.drain_mb.toFixed(2)} MB`,
+  );
+  if (sampler.errors > 0) {
+    result.notes.push(`${sampler.errors} memory reads failed (last: ${sampler.lastError})`);
+  }
+  if (ctx.stop.aborted) result.notes.push("interrupted: the drain phase may be cut short");
+  result.interrupted ||= ctx.stop.aborted;
+  Object.assign(result.extra, {
+    memory_source: probe.source,
+    memory_kind: probe.kind,
+    snapshots,
+    ...a,
+    baseline_s: timing.baselineS,
+    drain_s: timing.drainS,
+    sample_interval_s: timing.intervalMs / 1000,
+    load_start_s: loadStartS,
+    load_end_s: loadEndS,
+    completed_requests: completed,
+  });
+  return result;
+}
+
+function memoryTest(spec: MemoryTestSpec): TestDef {
+  return {
+    name: spec.name,
+    run: (ctx) => {
+      const probe = probes.get(ctx);
+      if (!probe) throw new Error("no memory source (prepare did not run)");
+      return runMemoryTest(ctx, probe, spec);
+    },
+  };
+}
+
+/** The full suite's tests: the original's four, on open-loop load. */
+export const FULL_TESTS: readonly MemoryTestSpec[] = [
+  { name: "Low Load (5 RPS)", payload: LOAD_PAYLOAD, rate: 5, durationS: 60 },
+  { name: "Medium Load (20 RPS)", payload: LOAD_PAYLOAD, rate: 20, durationS: 60 },
+  {
+    name: "KV Cache Memory Overhead",
+    payload: { ...LOAD_PAYLOAD, label: "kv-prefixes", model: "openai/gpt-oss-120b" },
+    rate: 2,
+    durationS: null,
+    requests: 30,
+    body: cacheOverheadBody,
+  },
+  { name: "Long-Running Leak Test (10 RPS)", payload: LOAD_PAYLOAD, rate: 10, durationS: 120 },
+];
+
+/** Quick mode: 5 RPS for 30 s. */
+export const QUICK_TESTS: readonly MemoryTestSpec[] = [
+  { name: "Quick Memory Test", payload: QUICK_PAYLOAD, rate: 5, durationS: 30 },
+];
+
+/** Choose the memory source for a context; a string is why there is none. */
+export async function prepareMemory(ctx: SuiteContext): Promise<string | null> {
+  const found = await resolveMemorySource({
+    embedded: ctx.embedded,
+    embeddedPid: ctx.embedded ? ctx.serverPid : null,
+    serverPid: ctx.memory?.serverPid ?? null,
+    baseUrl: ctx.baseUrl,
+    metricsUrl: ctx.memory?.metricsUrl ?? null,
+    secrets: [ctx.apiKey],
+  });
+  if (!found.ok) {
+    ctx.log(`memory suite skipped: ${found.reason}`);
+    return found.reason;
+  }
+  probes.set(ctx, found.probe);
+  const s = found.probe.source;
+  for (const n of found.notes) ctx.log(`memory: ${n}`);
+  ctx.log(
+    `memory source: ${s.how}` +
+      (s.pid !== null ? ` — PID ${s.pid}${s.command ? ` (${s.command})` : ""}` : "") +
+      (s.url ? ` — ${s.url}` : "") + ` · fitting ${found.probe.kind}`,
+  );
+  return null;
+}
+
+/** The memory suite. */
+export const memorySuite: Suite = {
+  name: "memory",
+  title: "MEMORY BENCHMARKS",
+  // Memory over time of one server under one schedule: it runs whole on shard 0.
+  shardable: false,
+  prepare: prepareMemory,
+  tests: (ctx) => (ctx.quick ? QUICK_TESTS : FULL_TESTS).map(memoryTest),
+};
