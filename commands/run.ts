@@ -21,7 +21,7 @@ import { SUITES } from "../suites/mod.ts";
 import { loadScenario } from "../core/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { SUITE_NAMES } from "../core/result.ts";
-import { runSuiteSharded, runWorkersMerged, shardOrder } from "./workers.ts";
+import { runSuiteList, runWorkersMerged } from "./workers.ts";
 import { formatShard, waitUntil } from "../core/shard.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
@@ -146,42 +146,18 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       suites.push(
         ...await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal),
       );
-    }
-    for (const name of cfg.workers > 1 ? [] : shardOrder(cfg.suites, cfg.shard)) {
-      if (stop.signal.aborted) {
-        // Represent every suite that was asked for: the interrupt kept this one from starting.
-        const now = new Date().toISOString();
-        suites.push({
-          suite: name,
-          tests: [],
-          started_at: now,
-          finished_at: now,
-          skipped: "not started: the run was interrupted",
-          error: null,
-          interrupted: true,
-        });
-        continue;
-      }
-      const suite = withScenario(name, SUITES[name], scenario);
-      if (!suite) {
-        const now = new Date().toISOString();
-        suites.push({
-          suite: name,
-          tests: [],
-          started_at: now,
-          finished_at: now,
-          skipped: "not available in this build",
-          error: null,
-          interrupted: false,
-        });
-        continue;
-      }
-      say(cfg, `\n${bold(`== ${suite.title} ==`)}`);
+    } else {
       suites.push(
-        await runSuiteSharded(suite, ctx, {
-          beforeTest: (_s, test, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${test.name}`)),
-          afterTest: (_s, result) => say(cfg, testTable(result)),
-        }),
+        ...await runSuiteList(
+          cfg.suites,
+          ctx,
+          {
+            beforeSuite: (suite) => say(cfg, `\n${bold(`== ${suite.title} ==`)}`),
+            beforeTest: (_s, test, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${test.name}`)),
+            afterTest: (_s, result) => say(cfg, testTable(result)),
+          },
+          (name) => withScenario(name, SUITES[name], scenario),
+        ),
       );
     }
   } catch (err) {

@@ -12,7 +12,9 @@
 import type { SuiteName, SuiteResult } from "../core/result.ts";
 import type { SuiteContext } from "../core/runner.ts";
 import type { Shard } from "../core/shard.ts";
-import { runSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
+import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
+import { loadScenario } from "../core/scenario.ts";
+import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunConfig } from "../core/config.ts";
 import { bold, dim, testTable } from "../report/console.ts";
@@ -37,16 +39,7 @@ export async function runSuiteSharded(
     return await runSuite(suite, ctx, hooks);
   }
   if (shard.index === 0) return await runSuite(suite, { ...ctx, shard: undefined }, hooks);
-  const now = new Date().toISOString();
-  return {
-    suite: suite.name,
-    tests: [],
-    started_at: now,
-    finished_at: now,
-    skipped: SHARD_ZERO_ONLY,
-    error: null,
-    interrupted: false,
-  };
+  return skippedSuite(suite.name, SHARD_ZERO_ONLY);
 }
 
 /**
@@ -63,29 +56,32 @@ export function shardOrder(
   return [...names.filter((n) => !alone(n)), ...names.filter(alone)];
 }
 
-/** Run the named suites in order as the context's shard. */
+/** Reason recorded for the suites an interrupt kept from starting. */
+export const NOT_STARTED = "not started: the run was interrupted";
+
+/**
+ * Run the named suites in order as the context's shard. `suiteOf` finds a suite by name (by
+ * default the registry; a scenario file wraps it). Every named suite is represented in the
+ * result: the ones an interrupt kept from starting are marked so.
+ */
 export async function runSuiteList(
   names: readonly SuiteName[],
   ctx: SuiteContext,
   hooks: SuiteHooks = {},
+  suiteOf: (name: SuiteName) => Suite | undefined = (n) => SUITES[n],
 ): Promise<SuiteResult[]> {
   const out: SuiteResult[] = [];
   for (const name of shardOrder(names, ctx.shard)) {
-    if (ctx.stop.aborted) break;
-    const suite = SUITES[name];
-    if (!suite) {
-      const now = new Date().toISOString();
-      out.push({
-        suite: name,
-        tests: [],
-        started_at: now,
-        finished_at: now,
-        skipped: "not available in this build",
-        error: null,
-        interrupted: false,
-      });
+    if (ctx.stop.aborted) {
+      out.push(skippedSuite(name, NOT_STARTED, true));
       continue;
     }
+    const suite = suiteOf(name);
+    if (!suite) {
+      out.push(skippedSuite(name, "not available in this build"));
+      continue;
+    }
+    hooks.beforeSuite?.(suite);
     out.push(await runSuiteSharded(suite, ctx, hooks));
   }
   return out;
@@ -103,6 +99,8 @@ export interface WorkerJob {
   suites: SuiteName[];
   /** This worker's shard. */
   shard: Shard;
+  /** Scenario file to load (validated by the parent already), or null. */
+  config: string | null;
   /** Context fields shared by every worker. */
   ctx: Pick<
     SuiteContext,
@@ -116,6 +114,9 @@ export interface WorkerJob {
     | "warmup"
     | "embedded"
     | "serverPid"
+    | "ramp"
+    | "maxQueueDelayMs"
+    | "memory"
   >;
 }
 
@@ -133,6 +134,8 @@ export interface WorkersOptions {
   outer: Shard | null;
   /** Job fields common to all workers. */
   suites: SuiteName[];
+  /** Scenario file, or null. */
+  config: string | null;
   /** Context fields common to all workers. */
   ctx: WorkerJob["ctx"];
   /** Module the workers run: the program's entry. */
@@ -181,6 +184,7 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
         job: {
           suites: opts.suites,
           shard: workerShard(opts.outer, w, opts.workers),
+          config: opts.config,
           ctx: opts.ctx,
         },
       });
@@ -211,9 +215,13 @@ export function workerMain(): void {
       log,
     };
     try {
-      const suites = await runSuiteList(m.job.suites, ctx, {
-        beforeTest: (_s, test, i, n) => log(`[${i + 1}/${n}] ${test.name}`),
-      });
+      const scenario = m.job.config ? await loadScenario(m.job.config) : null;
+      const suites = await runSuiteList(
+        m.job.suites,
+        ctx,
+        { beforeTest: (_s, test, i, n) => log(`[${i + 1}/${n}] ${test.name}`) },
+        (name) => withScenario(name, SUITES[name], scenario),
+      );
       scope.postMessage({ kind: "done", suites });
     } catch (err) {
       scope.postMessage({
@@ -238,6 +246,7 @@ export async function runWorkersMerged(
     workers: cfg.workers,
     outer: cfg.shard,
     suites: cfg.suites,
+    config: cfg.config,
     ctx: {
       baseUrl: ctx.baseUrl,
       apiKey: ctx.apiKey,
@@ -249,6 +258,9 @@ export async function runWorkersMerged(
       warmup: ctx.warmup,
       embedded: ctx.embedded,
       serverPid: ctx.serverPid,
+      ramp: ctx.ramp,
+      maxQueueDelayMs: ctx.maxQueueDelayMs,
+      memory: ctx.memory,
     },
     entry,
     stop: ctx.stop,

@@ -11,7 +11,7 @@
 import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { Summary } from "../core/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
-import { commonTestJson } from "./json.ts";
+import { commonTestJson, originalTimingJson } from "./json.ts";
 
 /** One test as a `concurrent_results.json` object (original fields first). */
 export function concurrentTestJson(t: TestResult): Record<string, unknown> {
@@ -22,17 +22,7 @@ export function concurrentTestJson(t: TestResult): Record<string, unknown> {
     concurrent_connections: concurrency(t),
     successful_requests: m.successful_requests,
     failed_requests: m.failed_requests,
-    total_time: m.window_s,
-    requests_per_second: m.requests_per_second,
-    avg_latency: m.latency.mean,
-    min_latency: m.latency.min,
-    max_latency: m.latency.max,
-    p50_latency: m.latency.p50,
-    p90_latency: m.latency.p90,
-    p95_latency: m.latency.p95,
-    p99_latency: m.latency.p99,
-    total_tokens: m.total_input_tokens + m.total_output_tokens,
-    tokens_per_second: m.total_tokens_per_second,
+    ...originalTimingJson(m),
     latencies: m.latencies,
     error_messages: m.error_samples,
     ...commonTestJson(t),
@@ -40,7 +30,6 @@ export function concurrentTestJson(t: TestResult): Record<string, unknown> {
     success_rate: successPct(t),
     error_rate: 100 - successPct(t),
     error_classes: errorClasses(t),
-    p999_latency: m.latency.p999,
   };
 }
 

@@ -5,10 +5,31 @@
  */
 
 import type { TestResult } from "../core/result.ts";
-import type { Summary } from "../core/stats.ts";
+import type { Summary, TestMetrics } from "../core/stats.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */
 export const SCHEMA_VERSION = "1.0.0";
+
+/**
+ * The original suite's timing and throughput fields of a test, in its order: window, rate,
+ * latency statistics (seconds, successes only) and tokens (input + output, from usage).
+ */
+export function originalTimingJson(m: TestMetrics): Record<string, number> {
+  return {
+    total_time: m.window_s,
+    requests_per_second: m.requests_per_second,
+    avg_latency: m.latency.mean,
+    min_latency: m.latency.min,
+    max_latency: m.latency.max,
+    p50_latency: m.latency.p50,
+    p90_latency: m.latency.p90,
+    p95_latency: m.latency.p95,
+    p99_latency: m.latency.p99,
+    p999_latency: m.latency.p999,
+    total_tokens: m.total_input_tokens + m.total_output_tokens,
+    tokens_per_second: m.total_tokens_per_second,
+  };
+}
 
 /** The fields every per-test JSON object carries besides the suite's original fields. */
 export function commonTestJson(t: TestResult): Record<string, unknown> {

@@ -9,7 +9,7 @@
 import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { Summary } from "../core/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
-import { commonTestJson } from "./json.ts";
+import { commonTestJson, originalTimingJson } from "./json.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -19,22 +19,11 @@ export function throughputTestJson(t: TestResult): Record<string, unknown> {
     total_requests: m.total_requests,
     successful_requests: m.successful_requests,
     failed_requests: m.failed_requests,
-    total_time: m.window_s,
-    requests_per_second: m.requests_per_second,
-    avg_latency: m.latency.mean,
-    min_latency: m.latency.min,
-    max_latency: m.latency.max,
-    p50_latency: m.latency.p50,
-    p90_latency: m.latency.p90,
-    p99_latency: m.latency.p99,
-    total_tokens: m.total_input_tokens + m.total_output_tokens,
-    tokens_per_second: m.total_tokens_per_second,
+    ...originalTimingJson(m),
     payload_size: t.payload,
     streaming: t.streaming,
     latencies: m.latencies,
     concurrent_limit: t.load.kind === "closed" ? t.load.concurrency : null,
-    p95_latency: m.latency.p95,
-    p999_latency: m.latency.p999,
     ...commonTestJson(t),
   };
 }

@@ -53,10 +53,26 @@ export const SUITES: Partial<Record<SuiteName, Suite>> = {
 
 /** Hooks around the tests of a suite (the console uses them). */
 export interface SuiteHooks {
+  /** Before a suite's first test (not called for suites that are skipped). */
+  beforeSuite?(suite: Suite): void;
   /** Before a test starts. */
   beforeTest?(suite: Suite, test: TestDef, index: number, count: number): void;
   /** After a test finished. */
   afterTest?(suite: Suite, result: TestResult): void;
+}
+
+/** The result of a suite that did not run, with the reason. */
+export function skippedSuite(name: SuiteName, reason: string, interrupted = false): SuiteResult {
+  const now = new Date().toISOString();
+  return {
+    suite: name,
+    tests: [],
+    started_at: now,
+    finished_at: now,
+    skipped: reason,
+    error: null,
+    interrupted,
+  };
 }
 
 /**
