@@ -59,20 +59,56 @@ export function summaryMarkdown(
   return out.join("\n");
 }
 
-function recommendations(run: RunResult): string[] {
+/** The recommendations of a run: failures, leaks, missed schedules, low cache hit rates. */
+export function recommendations(run: RunResult): string[] {
   const recs: string[] = [];
   for (const suite of run.suites) {
     for (const t of suite.tests) {
       const m = t.metrics;
+      const name = mdCell(t.name);
       if (m.total_requests > 0 && m.failed_requests / m.total_requests > 0.01) {
         recs.push(
-          `- ⚠️ ${t.name}: ${((m.failed_requests / m.total_requests) * 100).toFixed(1)}% of ` +
+          `- ⚠️ ${name}: ${((m.failed_requests / m.total_requests) * 100).toFixed(1)}% of ` +
             `requests failed; see the error classes in the suite report.`,
+        );
+      }
+      if (t.extra.schedule_kept === false) {
+        recs.push(
+          `- ⚠️ ${name}: the client did not keep the arrival schedule; read the corrected ` +
+            `latency, and check the client's health or the cap on requests in flight.`,
+        );
+      }
+      if (t.extra.verdict === "leak") {
+        recs.push(
+          `- ❌ ${name}: memory leak detected (${fixedKb(t.extra.slope_kb_per_request)} ` +
+            `KB per request); review memory management in the server.`,
+        );
+      }
+    }
+    if (suite.suite === "kv-cache") {
+      let hits = 0, known = 0;
+      for (const t of suite.tests) {
+        if (typeof t.extra.cache_hits === "number" && typeof t.extra.cache_misses === "number") {
+          hits += t.extra.cache_hits;
+          known += t.extra.cache_hits + t.extra.cache_misses;
+        }
+      }
+      if (known > 0 && hits / known < 0.5) {
+        recs.push(
+          `- ⚠️ Cache hit rate is ${((hits / known) * 100).toFixed(1)}% over ${known} ` +
+            `requests; check that the server's prefix cache is on and that its block size ` +
+            `fits the shared prefixes.`,
         );
       }
     }
     if (suite.error) recs.push(`- ❌ The ${suite.suite} suite failed: ${mdCell(suite.error)}`);
   }
-  if (recs.length === 0) recs.push("- ✅ No failed requests and no suite errors.");
+  if (recs.length === 0) {
+    recs.push("- ✅ No failed requests, leaks, missed schedules or suite errors.");
+  }
   return recs;
+}
+
+function fixedKb(v: unknown): string {
+  return typeof v === "number" ? v.toFixed(1) : "?";
 }
