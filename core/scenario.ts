@@ -397,6 +397,14 @@ export function validateScenario(
           ? c.fail([...path, "load"], "is required: concurrency + requests, or rate + duration_s")
           : checkLoads(c, o.load, [...path, "load"]);
         if (!suite || !name || !payload || !loads) continue;
+        if (suite === "memory" && loads.some((l) => l.kind === "closed")) {
+          // Memory is judged against a schedule of arrivals, sampled over time.
+          c.fail(
+            [...path, "load"],
+            "the memory suite needs an open-loop load: rate with duration_s or requests",
+          );
+          continue;
+        }
         for (const load of loads) {
           const full = expandName(name, load, loads.length > 1);
           const key = `${suite}\u0000${full}`;

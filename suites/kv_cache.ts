@@ -27,6 +27,8 @@ import type { TestResult } from "../core/result.ts";
 import { type Payload, resolveModel, type SuiteContext, warmupBody } from "../core/runner.ts";
 import { jainIndex, linearFit, RecordAggregator, summarize, type Summary } from "../core/stats.ts";
 import type { Suite, TestDef } from "./mod.ts";
+import type { ScenarioTest } from "../core/scenario.ts";
+import { runScenarioTest } from "./scenario.ts";
 
 /** The model the original suite asked for. */
 export const KV_MODEL = "openai/gpt-oss-120b";
@@ -704,6 +706,25 @@ export function kvCacheTests(quick: boolean, o: KvCacheOptions = DEFAULT_KV_OPTI
   return [cacheHitRateTest(o), prefixSharingTest(o), smartRouterTest(o), coldWarmTest(o)];
 }
 
+/**
+ * A scenario's kv-cache test: its own load, with the server's metrics read around it and the
+ * suite's cache statistics. No warm-up unless the file asks, so the deltas are the test's own.
+ */
+export function scenarioKvTest(t: ScenarioTest): TestDef {
+  return {
+    name: t.name,
+    run: async (ctx) => {
+      const before = await fetchKvMetrics(ctx.baseUrl, ctx.apiKey);
+      const samples: CacheSample[] = [];
+      const result = await runScenarioTest(ctx, t, (rec) => samples.push({ group: 0, rec }), 0);
+      const after = before ? await fetchKvMetrics(ctx.baseUrl, ctx.apiKey) : null;
+      const delta = before && after ? kvMetricsDelta(before, after) : null;
+      applyCacheStats({ samples, result, resetOk: false, delta }, "cache");
+      return result;
+    },
+  };
+}
+
 /** A kv-cache suite with the given sizes (tests use small ones). */
 export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite {
   return {
@@ -713,6 +734,7 @@ export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite 
     // the cache sees, so it runs whole on shard 0.
     shardable: false,
     tests: (ctx) => kvCacheTests(ctx.quick, o),
+    custom: scenarioKvTest,
   };
 }
 

@@ -298,5 +298,17 @@ export const memorySuite: Suite = {
   // Memory over time of one server under one schedule: it runs whole on shard 0.
   shardable: false,
   prepare: prepareMemory,
+  // A scenario's memory test gets the suite's baseline, sampling, drain and verdict.
+  custom: (t) => {
+    if (t.load.kind !== "open") throw new RangeError(`${t.source}: memory needs an open loop`);
+    return memoryTest({
+      name: t.name,
+      payload: t.payload,
+      rate: t.load.rate,
+      durationS: t.load.duration_s,
+      requests: t.load.requests,
+      warmup: t.load.warmup ?? undefined,
+    });
+  },
   tests: (ctx) => (ctx.quick ? QUICK_TESTS : FULL_TESTS).map(memoryTest),
 };

@@ -5,40 +5,52 @@
  */
 
 import { runClosedTest, runOpenTest, type SuiteContext } from "../core/runner.ts";
-import type { SuiteName } from "../core/result.ts";
+import type { SuiteName, TestResult } from "../core/result.ts";
+import type { RequestRecord } from "../core/record.ts";
 import type { Scenario, ScenarioTest } from "../core/scenario.ts";
 import type { Suite, TestDef } from "./mod.ts";
 
+/**
+ * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted
+ * request, `warmup` overrides the default warm-up when the file gives none.
+ */
+export async function runScenarioTest(
+  ctx: SuiteContext,
+  t: ScenarioTest,
+  onRecord?: (rec: RequestRecord) => void,
+  warmup?: number,
+): Promise<TestResult> {
+  const warm = t.load.warmup ?? warmup;
+  const r = t.load.kind === "closed"
+    ? await runClosedTest(ctx, {
+      suite: t.suite,
+      name: t.name,
+      payload: t.payload,
+      requests: t.load.requests,
+      concurrency: t.load.concurrency,
+      warmup: warm,
+      onRecord,
+    })
+    : await runOpenTest(ctx, {
+      suite: t.suite,
+      name: t.name,
+      payload: t.payload,
+      rate: t.load.rate,
+      durationS: t.load.duration_s,
+      requests: t.load.requests,
+      arrival: t.load.arrival,
+      maxInFlight: t.load.max_in_flight,
+      warmup: warm,
+      maxQueueDelayMs: t.load.max_queue_delay_ms ?? undefined,
+      onRecord,
+    });
+  r.extra.scenario = t.source;
+  return r;
+}
+
 /** A scenario test as a plain closed-loop or open-loop test. */
 export function plainScenarioTest(t: ScenarioTest): TestDef {
-  return {
-    name: t.name,
-    run: async (ctx: SuiteContext) => {
-      const r = t.load.kind === "closed"
-        ? await runClosedTest(ctx, {
-          suite: t.suite,
-          name: t.name,
-          payload: t.payload,
-          requests: t.load.requests,
-          concurrency: t.load.concurrency,
-          warmup: t.load.warmup ?? undefined,
-        })
-        : await runOpenTest(ctx, {
-          suite: t.suite,
-          name: t.name,
-          payload: t.payload,
-          rate: t.load.rate,
-          durationS: t.load.duration_s,
-          requests: t.load.requests,
-          arrival: t.load.arrival,
-          maxInFlight: t.load.max_in_flight,
-          warmup: t.load.warmup ?? undefined,
-          maxQueueDelayMs: t.load.max_queue_delay_ms ?? undefined,
-        });
-      r.extra.scenario = t.source;
-      return r;
-    },
-  };
+  return { name: t.name, run: (ctx: SuiteContext) => runScenarioTest(ctx, t) };
 }
 
 /**
@@ -67,9 +79,9 @@ export function withScenario(
     };
   };
   return {
+    ...base,
     name,
     title: base?.title ?? `${name.toUpperCase()} BENCHMARKS`,
     tests: (ctx) => [...(replace || !base ? [] : base.tests(ctx)), ...mine.map(toDef)],
-    custom: base?.custom,
   };
 }
