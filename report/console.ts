@@ -56,7 +56,12 @@ export function progressBar(label: string, total: number): Progress {
 /** The per-test summary table printed on stdout. */
 export function testTable(t: TestResult): string {
   const m = t.metrics;
-  const table = new Table({ head: ["Metric", "Value"], style: { head: [], border: [] } });
+  const table = new Table({
+    head: [],
+    style: { head: [], border: [] },
+    // No rule between rows: one line per metric.
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  });
   const fail = m.failed_requests > 0 ? red(String(m.failed_requests)) : "0";
   table.push(
     ["Requests (ok / failed)", `${m.successful_requests} / ${fail}`],
