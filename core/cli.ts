@@ -137,7 +137,13 @@ function usageFromParseError(err: unknown): UsageError {
     );
   }
   const positional = msg.match(/Unexpected argument '([^']+)'/);
-  if (positional) return new UsageError(`unexpected argument '${positional[1]}'; ${HINT}`);
+  if (positional) {
+    // The stray word is not echoed: after `--api-key= sk-...` it would be the key itself.
+    return new UsageError(
+      `unexpected argument (a word that belongs to no option); write values as --name VALUE ` +
+        `or --name=VALUE; ${HINT}`,
+    );
+  }
   return new UsageError(`${msg.split("\n")[0]}; ${HINT}`);
 }
 

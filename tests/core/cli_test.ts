@@ -43,6 +43,10 @@ Deno.test("usage errors are one line and say how to get help", () => {
     [["--timeout", "0"], /--timeout must be greater than 0/],
     [["frobnicate"], /unknown command 'frobnicate'/],
     [["--url"], /--url needs a value/],
+    [
+      ["--api-key=", "sk-stray-secret"],
+      /^unexpected argument \(a word that belongs to no option\)/,
+    ],
     [["--skip-memory", "--suite", "memory"], /no suite left/],
   ];
   for (const [argv, re] of cases) {
@@ -51,6 +55,7 @@ Deno.test("usage errors are one line and say how to get help", () => {
       assert.equal(err.exitCode, 2);
       assert.match(err.message, re);
       assert.ok(!err.message.includes("\n"), "one line");
+      assert.ok(!err.message.includes("sk-stray-secret"), "stray words are not echoed");
       return true;
     });
   }
