@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
+import { parseCommandLine, PROGRAM, runHelp, selftestHelp, VERSION } from "./core/cli.ts";
 import { BenchError, ExitCode } from "./core/errors.ts";
 import { runCommand } from "./commands/run.ts";
 
@@ -19,7 +19,8 @@ export async function main(argv: string[]): Promise<number> {
         if (cmd.topic === "serve") {
           const { serveHelp } = await import("./server/options.ts");
           console.log(serveHelp());
-        } else console.log(runHelp());
+        } else if (cmd.topic === "selftest") console.log(selftestHelp());
+        else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
         console.log(`${PROGRAM} ${VERSION}`);
@@ -31,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await runCommand(cmd.args);
+      case "selftest": {
+        const { selftestCommand } = await import("./commands/selftest.ts");
+        return await selftestCommand(cmd.args);
+      }
     }
   } catch (err) {
     if (err instanceof BenchError) {

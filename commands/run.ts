@@ -19,6 +19,7 @@ import { openTarget, type Target } from "../core/target.ts";
 import { runSuite, SUITES } from "../suites/mod.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { writeReports } from "../report/mod.ts";
+import { setDefaultHttpClient } from "../core/client.ts";
 
 /** How long in-flight requests may finish after an interrupt before they are cancelled. */
 export const INTERRUPT_GRACE_MS = 3000;
@@ -33,6 +34,7 @@ export interface RunHooks {
 
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
+  setDefaultHttpClient(args.httpClient ?? "native");
   const cfg = resolveRunConfig(args);
   await prepareOutputDir(cfg.outputDir);
   const stop = new AbortController();

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
 import { SUITE_NAMES, type SuiteName } from "./result.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { HTTP_CLIENTS, type HttpClientKind } from "./client.ts";
 
 /** The tool's version, from `deno.json`. */
 export const VERSION: string = denoJson.version;
@@ -40,6 +41,16 @@ export interface RunArgs {
   quiet: boolean;
   /** Per-request timeout in seconds. */
   timeoutS: number;
+  /** HTTP client implementation (`--http-client`); absent = native. */
+  httpClient?: HttpClientKind;
+}
+
+/** Options of the `selftest` command. */
+export interface SelftestArgs {
+  /** HTTP client implementation to test. */
+  httpClient: HttpClientKind;
+  /** Seconds per measurement. */
+  seconds: number;
 }
 
 /** A parsed command line. */
@@ -47,10 +58,11 @@ export type Command =
   | { kind: "help"; topic: string | null }
   | { kind: "version" }
   | { kind: "run"; args: RunArgs }
-  | { kind: "serve"; argv: string[] };
+  | { kind: "serve"; argv: string[] }
+  | { kind: "selftest"; args: SelftestArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve"] as const;
+export const COMMANDS = ["run", "serve", "selftest"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -121,9 +133,26 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   timeout: { type: "string" },
+  "http-client": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
+
+const SELFTEST_OPTIONS = {
+  "http-client": { type: "string" },
+  seconds: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parse `--http-client`: `native` or `fetch`. */
+export function parseHttpClient(raw: string | undefined): HttpClientKind {
+  if (raw === undefined) return "native";
+  const k = raw.trim().toLowerCase();
+  if (!(HTTP_CLIENTS as readonly string[]).includes(k)) {
+    throw new UsageError(`--http-client must be one of ${HTTP_CLIENTS.join(", ")}, got '${raw}'`);
+  }
+  return k as HttpClientKind;
+}
 
 /**
  * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
@@ -146,6 +175,24 @@ export function parseCommandLine(
   if (command === "serve") {
     if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
     return { kind: "serve", argv: rest };
+  }
+  if (command === "selftest") {
+    let st;
+    try {
+      st = parseArgs({ args: rest, options: SELFTEST_OPTIONS, strict: true });
+    } catch (err) {
+      throw usageFromParseError(err);
+    }
+    if (st.values.help) return { kind: "help", topic: "selftest" };
+    return {
+      kind: "selftest",
+      args: {
+        httpClient: parseHttpClient(st.values["http-client"]),
+        seconds: st.values.seconds === undefined
+          ? 3
+          : parseNumber("--seconds", st.values.seconds, { exclusiveMin: 0, max: 60 }),
+      },
+    };
   }
   let parsed;
   try {
@@ -180,6 +227,7 @@ export function parseCommandLine(
       timeoutS: v.timeout === undefined
         ? 120
         : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
+      httpClient: parseHttpClient(v["http-client"]),
     },
   };
 }
@@ -192,6 +240,7 @@ Usage:
   ${PROGRAM} [run] [options]       run the benchmark suites
   ${PROGRAM} serve [options]       run the embedded FakeAI-compatible server
   ${PROGRAM} help serve            options of the embedded server
+  ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -207,6 +256,7 @@ Options:
   -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
   --seed N             seed for prompts and the embedded server (default 42)
   --timeout S          per-request timeout in seconds (default 120)
+  --http-client KIND   native (lean HTTP/1.1, default) or fetch (Deno fetch; HTTP/2 on https)
   -q, --quiet          print only the output folder
   -h, --help           this help
   -V, --version        print the version
@@ -214,5 +264,21 @@ Options:
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
 130 interrupted (partial reports are still written)
+`;
+}
+
+/** Help text of the `selftest` command. */
+export function selftestHelp(): string {
+  return `Usage: ${PROGRAM} selftest [options]
+
+Measures this host's client against the embedded server: the client's request capacity
+(non-streaming, 50 connections, zero simulated latency), its streaming timestamp error (client
+inter-token gaps against the server's chunk send stamps, 200 streams, 10 ms ITL) and SSE parsing
+speed on one core. Run it before trusting sub-millisecond differences.
+
+Options:
+  --http-client KIND   native (default) or fetch
+  --seconds S          seconds per measurement (default 3, at most 60)
+  -h, --help           this help
 `;
 }

@@ -10,6 +10,7 @@ import { runClosedLoop, runOpenLoop } from "./load.ts";
 import type { RequestRecord } from "./record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "./result.ts";
 import { RecordAggregator } from "./stats.ts";
+import { startHealthProbe } from "./health.ts";
 
 /** Progress of one test, shown by the console (if at all). */
 export interface Progress {
@@ -142,6 +143,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   const warmup = spec.warmup ?? ctx.warmup;
   const progress = ctx.progress(spec.name, spec.requests);
   const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  const health = startHealthProbe();
   let outcome;
   try {
     outcome = await runClosedLoop({
@@ -164,12 +166,14 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
     progress.finish();
     client.close();
   }
-  return testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+  const result = testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
     warmup,
   });
+  result.extra.client_health = health.stop();
+  return result;
 }
 
 function testResult(
@@ -243,6 +247,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
   const arrival = spec.arrival ?? "constant";
   let firstSend = Infinity, lastSend = -Infinity;
+  const health = startHealthProbe();
   let outcome;
   try {
     outcome = await runOpenLoop({
@@ -287,5 +292,6 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
     ? (sent - 1) / (lastSend - firstSend)
     : 0;
   result.extra.scheduled_requests = outcome.scheduled;
+  result.extra.client_health = health.stop();
   return result;
 }

@@ -37,6 +37,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     ttft_corrected: m.ttft_corrected,
     queue_delay: m.queue_delay,
     notes: t.notes,
+    client_health: t.extra.client_health ?? null,
     units: "seconds",
   };
 }
