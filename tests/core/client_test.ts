@@ -5,6 +5,32 @@ import { ev, mockServer, timedStream, tok } from "../_mock.ts";
 
 const body = { model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 3 };
 
+// ChatClient sends no per-call headers: a proxy in front of the mock adds the mode header.
+async function chatWithMode(http: HttpClientKind, url: string, mode: string, stream: boolean) {
+  const proxy = mockServer(async (req) => {
+    const headers = new Headers(req.headers);
+    headers.set("x-mode", mode);
+    const res = await fetch(`${url}${new URL(req.url).pathname}`, {
+      method: req.method,
+      headers,
+      body: await req.text(),
+    });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  });
+  const client = new ChatClient({
+    http,
+    baseUrl: proxy.url,
+    timeoutMs: 500,
+    apiKey: "sk-secret-123",
+  });
+  try {
+    return await client.chat({ ...body, stream });
+  } finally {
+    client.close();
+    await proxy.close();
+  }
+}
+
 for (const http of HTTP_CLIENTS) {
   Deno.test(`[${http}] streaming: TTFT at the first token, not at the role chunk; ITL and TPOT per event`, async () => {
     let sentBody: Record<string, unknown> = {};
@@ -125,32 +151,6 @@ for (const http of HTTP_CLIENTS) {
       await mock.close();
     }
   });
-
-  // ChatClient sends no per-call headers: a proxy in front of the mock adds the mode header.
-  async function chatWithMode(http: HttpClientKind, url: string, mode: string, stream: boolean) {
-    const proxy = mockServer(async (req) => {
-      const headers = new Headers(req.headers);
-      headers.set("x-mode", mode);
-      const res = await fetch(`${url}${new URL(req.url).pathname}`, {
-        method: req.method,
-        headers,
-        body: await req.text(),
-      });
-      return new Response(res.body, { status: res.status, headers: res.headers });
-    });
-    const client = new ChatClient({
-      http,
-      baseUrl: proxy.url,
-      timeoutMs: 500,
-      apiKey: "sk-secret-123",
-    });
-    try {
-      return await client.chat({ ...body, stream });
-    } finally {
-      client.close();
-      await proxy.close();
-    }
-  }
 
   Deno.test(`[${http}] connection refused is \`connect\``, async () => {
     const client = new ChatClient({ http, baseUrl: "http://127.0.0.1:9", timeoutMs: 2000 });
