@@ -35,6 +35,7 @@ export interface ProbeSpec {
 }
 
 const rss = () => Deno.memoryUsage().rss / 2 ** 20;
+const heap = () => Deno.memoryUsage().heapUsed / 2 ** 20;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function memStreams(spec: ProbeSpec) {
@@ -102,6 +103,7 @@ async function memGrowth(spec: ProbeSpec) {
   gc?.();
   const agg = new RecordAggregator(); // as every test uses it: bounded raw samples
   const start = rss();
+  const heapStart = heap();
   let done = 0;
   const xs: number[] = [], ys: number[] = [];
   const sampler = setInterval(() => {
@@ -127,6 +129,7 @@ async function memGrowth(spec: ProbeSpec) {
   const m = agg.metrics(); // the report step, as at the end of every test
   gc?.();
   const end = rss();
+  const heapEnd = heap();
   // Slope over the second half of the samples (after the raw-sample buffers have grown).
   const half = Math.floor(xs.length / 2);
   const fit = linearFit(xs.slice(half), ys.slice(half));
@@ -136,8 +139,13 @@ async function memGrowth(spec: ProbeSpec) {
     rss_start_mb: start,
     rss_end_mb: end,
     growth_mb: end - start,
+    heap_start_mb: heapStart,
+    heap_end_mb: heapEnd,
+    heap_growth_mb: heapEnd - heapStart,
+    external_mb: Deno.memoryUsage().external / 2 ** 20,
     slope_mb_per_million: fit.slope * 1e6,
     gc_exposed: gc !== undefined,
+    samples: xs.map((x, i) => [x, Math.round(ys[i] * 10) / 10]),
   };
 }
 

@@ -17,6 +17,8 @@ const SERVER_CORE = "1";
 const CLIENT_CORE = "0";
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 5);
 const GROWTH_SECONDS = Number(Deno.env.get("PERF_GROWTH_SECONDS") ?? 40);
+const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
+const CAPACITY_SECONDS = Math.max(1, Math.round(SECONDS * 0.6));
 const BODY = JSON.stringify({
   model: "openai/gpt-oss-120b",
   messages: [{ role: "user", content: "hi" }],
@@ -119,6 +121,7 @@ const embeddedServer = (flags: string[]) =>
   ]);
 
 /** Run one client-side measurement in its own pinned process. */
+// deno-lint-ignore no-explicit-any
 async function probe(spec: Record<string, unknown>, v8Flags: string[] = []): Promise<any> {
   const [cmd, args] = pinned(CLIENT_CORE, Deno.execPath(), [
     "run",
@@ -339,25 +342,40 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
   const srv = await trivialServer(0);
   const fig: Record<string, unknown> = {};
   try {
-    const native = await probe({ mode: "load", url: srv.url, http: "native", seconds: SECONDS });
-    const fetchR = await probe({ mode: "load", url: srv.url, http: "fetch", seconds: SECONDS });
-    fig.fakeai_native = native;
-    fig.fakeai_fetch = fetchR;
-    const runners: [string, typeof wrk][] = [
+    // Capacity runs alternate (ours, then each peer) for ROUNDS rounds and keep each tool's
+    // best round: on a shared machine, noise only ever lowers a capacity figure.
+    const runners: [string, (u: string, c: number, s: number) => Promise<PeerRun>][] = [
+      [
+        "fakeai_native",
+        (u, c, s) => probe({ mode: "load", url: u, http: "native", concurrency: c, seconds: s }),
+      ],
+      [
+        "fakeai_fetch",
+        (u, c, s) => probe({ mode: "load", url: u, http: "fetch", concurrency: c, seconds: s }),
+      ],
       ["wrk", wrk],
       ["autocannon", autocannon],
       ["hey", hey],
       ["h2load", h2load],
       ["ab", ab],
     ];
-    for (const [name, run] of runners) {
-      if (!peers[name]) continue;
-      try {
-        fig[name] = await run(srv.url, 50, SECONDS);
-      } catch (err) {
-        log(`${name} failed: ${err instanceof Error ? err.message : err}`);
+    const rounds: Record<string, PeerRun[]> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, run] of runners) {
+        if (!name.startsWith("fakeai") && !peers[name]) continue;
+        try {
+          (rounds[name] ??= []).push(await run(srv.url, 50, CAPACITY_SECONDS));
+        } catch (err) {
+          log(`${name} failed: ${err instanceof Error ? err.message : err}`);
+        }
       }
     }
+    for (const [name, runs] of Object.entries(rounds)) {
+      const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
+      fig[name] = { ...best, rounds_rps: runs.map((r) => Math.round(r.rps)) };
+    }
+    const native = fig.fakeai_native as PeerRun & { cpu_us_per_request: number };
+    const fetchR = fig.fakeai_fetch as PeerRun;
     const nat = native.rps as number;
     rows.push({
       figure: "1 client capacity",
@@ -378,6 +396,7 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
       met: "—",
     });
     for (const name of ["autocannon", "wrk", "hey", "h2load", "ab"]) {
+      if (!peers[name]) continue;
       const p = fig[name] as PeerRun | undefined;
       if (!p) continue;
       const ratio = nat / p.rps;
@@ -424,7 +443,7 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
           fakeai: f2(ours.p50_ms),
           peer: `wrk ${f2(w.p50_ms)}`,
           ratio: `Δ ${d50 >= 0 ? "+" : ""}${f2(d50)} ms`,
-          target: "|Δ| ≤ 0.5 ms",
+          target: "Δ within ±0.5 ms",
           met: mark(Math.abs(d50) <= 0.5),
         });
         rows.push({
@@ -433,7 +452,7 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
           fakeai: f2(ours.p99_ms),
           peer: `wrk ${f2(w.p99_ms)}`,
           ratio: `Δ ${d99 >= 0 ? "+" : ""}${f2(d99)} ms`,
-          target: "|Δ| ≤ 2 ms",
+          target: "Δ within ±2 ms",
           met: mark(Math.abs(d99) <= 2),
         });
       }
@@ -464,10 +483,12 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
     const s = r.stamps;
     rows.push({
       figure: "3 timestamp error",
-      measure: "|client ITL − server gap| p99 ms",
+      measure: "ITL error p99 ms (abs)",
       fakeai: f2(s.abs_p99_ms),
       peer: "server stamps",
-      ratio: `p50 ${f2(s.abs_p50_ms)} ms, ${f0(s.samples)} gaps`,
+      ratio: `p50 ${f2(s.abs_p50_ms)} ms, ${f0(s.samples)} gaps, client lag p99 ${
+        f2(r.health.event_loop_lag_p99_ms)
+      } ms`,
       target: "≤ 1 ms",
       met: mark(s.abs_p99_ms <= 1),
     });
@@ -555,9 +576,18 @@ if (peers.wrk) {
       measure: full ? "RSS growth MB over 1M req" : "RSS growth MB per 1M req (extrap.)",
       fakeai: f2(extrapolated),
       peer: "—",
-      ratio: `${f2(r.growth_mb)} MB over ${f0(r.requests)} req`,
+      ratio: `over ${f0(r.requests)} req; JS heap +${f2(r.heap_growth_mb)} MB`,
       target: "≤ 20 MB",
       met: mark(extrapolated <= 20),
+    });
+    rows.push({
+      figure: "6 client memory",
+      measure: "RSS slope MB per 1M req, 2nd half",
+      fakeai: f2(r.slope_mb_per_million),
+      peer: "—",
+      ratio: "steady state (bounded stats)",
+      target: "",
+      met: "—",
     });
   } finally {
     await triv.stop();

@@ -27,7 +27,7 @@ export class Http1Error extends Error {
 
 const CR = 13;
 const LF = 10;
-const INITIAL_BUFFER = 16 * 1024;
+const INITIAL_BUFFER = 4 * 1024;
 const MAX_HEAD = 64 * 1024;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,6 +36,8 @@ const dec = new TextDecoder();
 class Conn {
   readonly tcp: Deno.Conn;
   buf = new Uint8Array(INITIAL_BUFFER);
+  /** Request bytes are rendered here. */
+  wbuf = new Uint8Array(1024);
   r = 0;
   w = 0;
   /** Arrival time (ms) of the last read. */
@@ -99,8 +101,8 @@ export interface Http1Request {
   path: string;
   /** Extra headers (names as written). */
   headers: Record<string, string>;
-  /** Body bytes, if any. */
-  body?: Uint8Array;
+  /** Body: bytes, or text sent as UTF-8. */
+  body?: Uint8Array | string;
 }
 
 /**
@@ -133,6 +135,11 @@ export class Http1Pool {
   readonly #maxIdle: number;
   readonly #idle: Conn[] = [];
   readonly #busy = new Set<Conn>();
+  /** Encoded request-line-and-headers prefixes, per header object (callers reuse theirs). */
+  readonly #prefixes = new WeakMap<
+    Record<string, string>,
+    { method: string; path: string; bytes: Uint8Array }
+  >();
   #closed = false;
 
   /** Create a pool for the origin of `baseUrl`. */
@@ -169,7 +176,6 @@ export class Http1Pool {
     req: Http1Request,
     onCancel?: (cancel: () => void) => void,
   ): Promise<Http1Response> {
-    const bytes = this.#render(req);
     for (let attempt = 0;; attempt++) {
       const reused = this.#idle.length > 0;
       const conn = reused ? this.#idle.pop()! : await this.#connect(onCancel);
@@ -180,8 +186,12 @@ export class Http1Pool {
         this.#drop(conn);
       });
       try {
-        await conn.writeAll(bytes);
+        // Read while the write completes: a small request is written at once, and waiting
+        // for the write first would cost one more turn of the event loop.
+        const wrote = conn.writeAll(this.#render(req, conn));
+        wrote.catch(() => {});
         const head = await readHead(conn);
+        if (head !== null) await wrote;
         if (head === null) {
           this.#drop(conn);
           if (reused && attempt === 0 && !cancelled) continue;
@@ -198,16 +208,35 @@ export class Http1Pool {
     }
   }
 
-  #render(req: Http1Request): Uint8Array {
-    const body = req.body;
-    let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\n`;
-    for (const name in req.headers) head += `${name}: ${req.headers[name]}\r\n`;
-    head += `content-length: ${body ? body.length : 0}\r\n\r\n`;
-    if (!body || body.length === 0) return enc.encode(head);
-    const out = new Uint8Array(head.length * 3 + body.length);
-    const { written } = enc.encodeInto(head, out);
-    out.set(body, written);
-    return out.subarray(0, written + body.length);
+  #render(req: Http1Request, conn: Conn): Uint8Array {
+    let prefix = this.#prefixes.get(req.headers);
+    if (prefix === undefined || prefix.method !== req.method || prefix.path !== req.path) {
+      let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\n`;
+      for (const name in req.headers) head += `${name}: ${req.headers[name]}\r\n`;
+      prefix = { method: req.method, path: req.path, bytes: enc.encode(head) };
+      this.#prefixes.set(req.headers, prefix);
+    }
+    const p = prefix.bytes;
+    const body = req.body ?? "";
+    // Layout: [prefix][content-length line][body]. The body is encoded in place first (its
+    // byte length is known only then); the length line and prefix go right before it.
+    const gap = p.length + 40;
+    const need = gap + (typeof body === "string" ? body.length * 3 : body.length);
+    // The connection's own write buffer: one request at a time per connection, and the write
+    // has completed before the response is handed over.
+    if (conn.wbuf.length < need) conn.wbuf = new Uint8Array(Math.max(need, conn.wbuf.length * 2));
+    const out = conn.wbuf;
+    let length: number;
+    if (typeof body === "string") length = enc.encodeInto(body, out.subarray(gap)).written;
+    else {
+      out.set(body, gap);
+      length = body.length;
+    }
+    const line = enc.encode(`content-length: ${length}\r\n\r\n`);
+    const start = gap - line.length - p.length;
+    out.set(p, start);
+    out.set(line, gap - line.length);
+    return out.subarray(start, gap + length);
   }
 
   async #connect(onCancel?: (cancel: () => void) => void): Promise<Conn> {
@@ -262,6 +291,41 @@ export class Http1Pool {
     if (noBody) length = 0;
     if (!chunked && length < 0) keepAlive = false; // body runs to the end of the connection
     let used = false;
+    // Fast path: the whole body came with the head (small responses): take it now and give
+    // the connection back before the caller even asks for the body.
+    if (!chunked && length >= 0 && conn.w - conn.r >= length) {
+      const bytes = conn.buf.subarray(conn.r, conn.r + length);
+      conn.r += length;
+      let text: string | null = dec.decode(bytes);
+      this.#release(conn, keepAlive);
+      const take = () => {
+        if (text === null) throw new Http1Error("protocol", "body already read");
+        const t = text;
+        text = null;
+        return t;
+      };
+      const arrived = conn.t;
+      return {
+        status: head.status,
+        header: (name) => head.headers.get(name) ?? null,
+        text: () => {
+          try {
+            return Promise.resolve(take());
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        },
+        stream: (onData) => {
+          try {
+            onData(enc.encode(take()), arrived);
+            return Promise.resolve();
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        },
+        cancel: () => {},
+      };
+    }
     const wrap = async (fn: () => Promise<void>): Promise<void> => {
       if (used) throw new Http1Error("protocol", "body already read");
       used = true;
