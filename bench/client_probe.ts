@@ -48,9 +48,16 @@ async function memStreams(spec: ProbeSpec) {
   });
   const agg = new RecordAggregator();
   let peak = base;
+  let heapAtPeak = 0, heapTotalAtPeak = 0;
   let inFlight = 0, maxInFlight = 0;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, rss());
+    const now = rss();
+    if (now > peak) {
+      peak = now;
+      const m = Deno.memoryUsage();
+      heapAtPeak = m.heapUsed / 2 ** 20;
+      heapTotalAtPeak = m.heapTotal / 2 ** 20;
+    }
   }, 50);
   const body = smallBody(true, spec.maxTokens ?? 100);
   try {
@@ -77,6 +84,8 @@ async function memStreams(spec: ProbeSpec) {
   return {
     rss_base_mb: base,
     rss_peak_mb: peak,
+    heap_used_at_peak_mb: heapAtPeak,
+    heap_total_at_peak_mb: heapTotalAtPeak,
     max_in_flight: maxInFlight,
     requests: m.total_requests,
     failed: m.failed_requests,

@@ -552,7 +552,9 @@ if (peers.wrk) {
       measure: "peak RSS MB, 1000 streams",
       fakeai: f2(r.rss_peak_mb),
       peer: "—",
-      ratio: `${r.max_in_flight} in flight, base ${f2(r.rss_base_mb)} MB`,
+      ratio: `${r.max_in_flight} in flight, base ${f2(r.rss_base_mb)} MB, JS heap ${
+        f2(r.heap_total_at_peak_mb)
+      } MB`,
       target: "≤ 150 MB",
       met: mark(r.rss_peak_mb <= 150 && r.max_in_flight >= 1000),
     });
