@@ -6,7 +6,15 @@
  * @module
  */
 
-import { compareHelp, mergeHelp, parseCommandLine, PROGRAM, runHelp, VERSION } from "./core/cli.ts";
+import {
+  compareHelp,
+  mergeHelp,
+  parseCommandLine,
+  PROGRAM,
+  runHelp,
+  selftestHelp,
+  VERSION,
+} from "./core/cli.ts";
 import { BenchError, ExitCode } from "./core/errors.ts";
 import { runCommand } from "./commands/run.ts";
 import { inWorker, workerMain } from "./commands/workers.ts";
@@ -25,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
           const { metricsHelp } = await import("./report/metrics.ts");
           console.log(metricsHelp());
         } else if (cmd.topic === "compare") console.log(compareHelp());
+        else if (cmd.topic === "selftest") console.log(selftestHelp());
         else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
@@ -44,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       case "compare": {
         const { compareCommand } = await import("./commands/compare.ts");
         return await compareCommand(cmd.args);
+      }
+      case "selftest": {
+        const { selftestCommand } = await import("./commands/selftest.ts");
+        return await selftestCommand(cmd.args);
       }
     }
   } catch (err) {

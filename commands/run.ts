@@ -27,6 +27,7 @@ import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts"
 import { writeReports } from "../report/mod.ts";
 import { evaluateGates, parseGates } from "../report/gates.ts";
 import { GateError } from "../core/errors.ts";
+import { setDefaultHttpClient } from "../core/client.ts";
 
 /** How long in-flight requests may finish after an interrupt before they are cancelled. */
 export const INTERRUPT_GRACE_MS = 3000;
@@ -42,6 +43,7 @@ export interface RunHooks {
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
   const cfg = resolveRunConfig(args);
+  setDefaultHttpClient(cfg.httpClient);
   // A scenario file is read and validated completely before anything else happens.
   const scenario = cfg.config ? await loadScenario(args.config!) : null;
   if (scenario && !cfg.suitesExplicit) {

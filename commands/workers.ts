@@ -14,6 +14,7 @@ import type { SuiteContext } from "../core/runner.ts";
 import type { Shard } from "../core/shard.ts";
 import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
 import { loadScenario } from "../core/scenario.ts";
+import { type HttpClientKind, setDefaultHttpClient } from "../core/client.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -101,6 +102,8 @@ export interface WorkerJob {
   shard: Shard;
   /** Scenario file to load (validated by the parent already), or null. */
   config: string | null;
+  /** HTTP client implementation. */
+  httpClient: HttpClientKind;
   /** Context fields shared by every worker. */
   ctx: Pick<
     SuiteContext,
@@ -136,6 +139,8 @@ export interface WorkersOptions {
   suites: SuiteName[];
   /** Scenario file, or null. */
   config: string | null;
+  /** HTTP client implementation. */
+  httpClient: HttpClientKind;
   /** Context fields common to all workers. */
   ctx: WorkerJob["ctx"];
   /** Module the workers run: the program's entry. */
@@ -185,6 +190,7 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
           suites: opts.suites,
           shard: workerShard(opts.outer, w, opts.workers),
           config: opts.config,
+          httpClient: opts.httpClient,
           ctx: opts.ctx,
         },
       });
@@ -215,6 +221,7 @@ export function workerMain(): void {
       log,
     };
     try {
+      setDefaultHttpClient(m.job.httpClient);
       const scenario = m.job.config ? await loadScenario(m.job.config) : null;
       const suites = await runSuiteList(
         m.job.suites,
@@ -247,6 +254,7 @@ export async function runWorkersMerged(
     outer: cfg.shard,
     suites: cfg.suites,
     config: cfg.config,
+    httpClient: cfg.httpClient,
     ctx: {
       baseUrl: ctx.baseUrl,
       apiKey: ctx.apiKey,

@@ -10,6 +10,7 @@ import { UsageError } from "./errors.ts";
 import { SUITE_NAMES, type SuiteName } from "./result.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { parseShard, parseStartAt, type Shard } from "./shard.ts";
+import { HTTP_CLIENTS, type HttpClientKind } from "./client.ts";
 
 /** The tool's version, from `deno.json`. */
 export const VERSION: string = denoJson.version;
@@ -61,6 +62,16 @@ export interface RunArgs {
   metricsUrl: string | null;
   /** `--leak-threshold-kb`: memory slope (KB per request) above which growth may be a leak. */
   leakThresholdKb: number;
+  /** HTTP client implementation (`--http-client`); absent = native. */
+  httpClient?: HttpClientKind;
+}
+
+/** Options of the `selftest` command. */
+export interface SelftestArgs {
+  /** HTTP client implementation to test. */
+  httpClient: HttpClientKind;
+  /** Seconds per measurement. */
+  seconds: number;
 }
 
 /** Options of the `merge` command. */
@@ -114,10 +125,11 @@ export type Command =
   | { kind: "run"; args: RunArgs }
   | { kind: "serve"; argv: string[] }
   | { kind: "merge"; args: MergeArgs }
-  | { kind: "compare"; args: CompareArgs };
+  | { kind: "compare"; args: CompareArgs }
+  | { kind: "selftest"; args: SelftestArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve", "merge", "compare"] as const;
+export const COMMANDS = ["run", "serve", "merge", "compare", "selftest"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -204,6 +216,7 @@ const RUN_OPTIONS = {
   "server-pid": { type: "string" },
   "metrics-url": { type: "string" },
   "leak-threshold-kb": { type: "string" },
+  "http-client": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -240,6 +253,22 @@ function parseMerge(rest: string[]): Command {
   };
 }
 
+const SELFTEST_OPTIONS = {
+  "http-client": { type: "string" },
+  seconds: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parse `--http-client`: `native` or `fetch`. */
+export function parseHttpClient(raw: string | undefined): HttpClientKind {
+  if (raw === undefined) return "native";
+  const k = raw.trim().toLowerCase();
+  if (!(HTTP_CLIENTS as readonly string[]).includes(k)) {
+    throw new UsageError(`--http-client must be one of ${HTTP_CLIENTS.join(", ")}, got '${raw}'`);
+  }
+  return k as HttpClientKind;
+}
+
 /**
  * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
  * Throws {@linkcode UsageError}.
@@ -264,6 +293,24 @@ export function parseCommandLine(
   }
   if (command === "merge") return parseMerge(rest);
   if (command === "compare") return parseCompare(rest);
+  if (command === "selftest") {
+    let st;
+    try {
+      st = parseArgs({ args: rest, options: SELFTEST_OPTIONS, strict: true });
+    } catch (err) {
+      throw usageFromParseError(err);
+    }
+    if (st.values.help) return { kind: "help", topic: "selftest" };
+    return {
+      kind: "selftest",
+      args: {
+        httpClient: parseHttpClient(st.values["http-client"]),
+        seconds: st.values.seconds === undefined
+          ? 3
+          : parseNumber("--seconds", st.values.seconds, { exclusiveMin: 0, max: 60 }),
+      },
+    };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
@@ -315,6 +362,7 @@ export function parseCommandLine(
       leakThresholdKb: v["leak-threshold-kb"] === undefined
         ? DEFAULT_LEAK_THRESHOLD_KB
         : parseNumber("--leak-threshold-kb", v["leak-threshold-kb"], { min: 0 }),
+      httpClient: parseHttpClient(v["http-client"]),
     },
   };
 }
@@ -387,6 +435,7 @@ Usage:
   ${PROGRAM} help metrics          metric names for --fail-if and compare --threshold
   ${PROGRAM} help serve            options of the embedded server
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
+  ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -417,6 +466,7 @@ Options:
   --fail-if EXPR       exit 4 after writing the reports when EXPR holds, e.g.
                        throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01
                        (repeatable; OP is one of > >= < <= == !=; names: help metrics)
+  --http-client KIND   native (lean HTTP/1.1, default) or fetch (Deno fetch; HTTP/2 on https)
   -q, --quiet          print only the output folder
   --server-pid PID     memory suite: read this process's memory from /proc (Linux)
   --metrics-url URL    memory suite: scrape process_resident_memory_bytes from this
@@ -442,5 +492,21 @@ run.json) into one complete report set in OUT (default: results/<UTC timestamp>/
 without run.json stands for its sub-folders that have one. Tests are combined by suite and
 name: counts, outcome classes and tokens add up, the window is the union of the shards'
 windows, and percentiles come from the merged HDR histograms (error bound in the report).
+`;
+}
+
+/** Help text of the `selftest` command. */
+export function selftestHelp(): string {
+  return `Usage: ${PROGRAM} selftest [options]
+
+Measures this host's client against the embedded server: the client's request capacity
+(non-streaming, 50 connections, zero simulated latency), its streaming timestamp error (client
+inter-token gaps against the server's chunk send stamps, 200 streams, 10 ms ITL) and SSE parsing
+speed on one core. Run it before trusting sub-millisecond differences.
+
+Options:
+  --http-client KIND   native (default) or fetch
+  --seconds S          seconds per measurement (default 3, at most 60)
+  -h, --help           this help
 `;
 }

@@ -1,5 +1,5 @@
 /**
- * OpenAI-compatible client on `fetch`: target probe, and chat completions, non-streaming and
+ * OpenAI-compatible client (lean HTTP/1.1 by default, `fetch` on request): target probe, and chat completions, non-streaming and
  * streaming, each measured into a {@linkcode RequestRecord}.
  *
  * @module
@@ -8,6 +8,7 @@
 import { TargetError, UsageError } from "./errors.ts";
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "./record.ts";
 import { SseParser } from "./sse.ts";
+import { Http1Pool, type Http1Response } from "./http1.ts";
 
 /**
  * Budget of the first probe call (`GET /health`): a host that does not answer within it is
@@ -194,6 +195,27 @@ export interface ChatBody {
   [extra: string]: unknown;
 }
 
+/** The HTTP client implementations a {@linkcode ChatClient} can use. */
+export const HTTP_CLIENTS = ["native", "fetch"] as const;
+
+/**
+ * `native`: the lean HTTP/1.1 client of `core/http1.ts` (default; several times cheaper per
+ * request); `fetch`: Deno's `fetch` with its own connection pool (HTTP/2 via ALPN on https).
+ */
+export type HttpClientKind = typeof HTTP_CLIENTS[number];
+
+let defaultHttpClient: HttpClientKind = "native";
+
+/** Set the implementation used by clients created without an explicit `http` option. */
+export function setDefaultHttpClient(kind: HttpClientKind): void {
+  defaultHttpClient = kind;
+}
+
+/** The implementation used by clients created without an explicit `http` option. */
+export function getDefaultHttpClient(): HttpClientKind {
+  return defaultHttpClient;
+}
+
 /** Options of {@linkcode ChatClient}. */
 export interface ChatClientOptions {
   /** Normalised base URL. */
@@ -204,6 +226,8 @@ export interface ChatClientOptions {
   timeoutMs: number;
   /** Idle connections kept per host (the pool size); defaults to 1024. */
   poolSize?: number;
+  /** HTTP implementation; defaults to {@linkcode getDefaultHttpClient}. */
+  http?: HttpClientKind;
 }
 
 /** Options of one call. */
@@ -219,30 +243,46 @@ export interface CallOptions {
 /** Chat completions over one shared connection pool. Close it when done. */
 export class ChatClient {
   readonly #url: string;
+  readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
-  readonly #http: Deno.HttpClient;
+  readonly #http: Deno.HttpClient | null;
+  readonly #pool: Http1Pool | null;
   readonly #apiKey?: string;
+  readonly #deadlines: Deadlines;
+  /** The HTTP implementation in use. */
+  readonly kind: HttpClientKind;
 
   /** Create a client with its own connection pool. */
   constructor(opts: ChatClientOptions) {
     this.#url = `${opts.baseUrl}/v1/chat/completions`;
+    this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}/v1/chat/completions`;
     this.#apiKey = opts.apiKey;
     this.#headers = { "content-type": "application/json", ...authHeaders(opts.apiKey) };
     this.#timeoutMs = opts.timeoutMs;
-    this.#http = Deno.createHttpClient({ poolMaxIdlePerHost: opts.poolSize ?? 1024 });
+    this.#deadlines = new Deadlines(opts.timeoutMs);
+    this.kind = opts.http ?? defaultHttpClient;
+    if (this.kind === "fetch") {
+      this.#http = Deno.createHttpClient({ poolMaxIdlePerHost: opts.poolSize ?? 1024 });
+      this.#pool = null;
+    } else {
+      this.#http = null;
+      this.#pool = new Http1Pool(opts.baseUrl, { maxIdle: opts.poolSize ?? 1024 });
+    }
   }
 
   /** Close the connection pool. */
   close(): void {
-    this.#http.close();
+    this.#deadlines.close();
+    this.#http?.close();
+    this.#pool?.close();
   }
 
   /**
    * Send one chat completion and measure it. Streaming requests ask for
    * `stream_options.include_usage`. Never throws: every failure becomes an outcome.
    */
-  async chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
+  chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
     const streaming = body.stream === true;
     const payload = streaming
       ? {
@@ -251,6 +291,94 @@ export class ChatClient {
       }
       : body;
     const json = JSON.stringify(payload);
+    return this.#pool
+      ? this.#chatNative(this.#pool, json, streaming, opts)
+      : this.#chatFetch(json, streaming, opts);
+  }
+
+  async #chatNative(
+    pool: Http1Pool,
+    json: string,
+    streaming: boolean,
+    opts: CallOptions,
+  ): Promise<RequestRecord> {
+    const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
+    const t0 = performance.now();
+    const rec = emptyRecord(t0 / 1000, tIntended);
+    // Timeout and abort close the connection, which ends any pending read.
+    let reason: "timeout" | "aborted" | null = null;
+    let cancel: (() => void) | null = null;
+    let finished = false;
+    const fire = (why: "timeout" | "aborted") => {
+      if (finished || reason !== null) return;
+      reason = why;
+      cancel?.();
+    };
+    const deadline = { at: t0 + this.#timeoutMs, fire: () => fire("timeout") };
+    this.#deadlines.add(deadline);
+    const outer = opts.signal;
+    const onAbort = () => fire("aborted");
+    if (outer) {
+      if (outer.aborted) reason = "aborted";
+      else outer.addEventListener("abort", onAbort, { once: true });
+    }
+    try {
+      let res: Http1Response;
+      try {
+        res = await pool.request(
+          { method: "POST", path: this.#path, headers: this.#headers, body: json },
+          (c) => {
+            cancel = c;
+            if (reason !== null) c();
+          },
+        );
+      } catch (err) {
+        return this.#fail(rec, reason ?? "connect", reason ? this.#why(reason) : err);
+      }
+      rec.status = res.status;
+      rec.worker = res.header("x-fakeai-worker");
+      if (res.status < 200 || res.status >= 300) {
+        let detail = "";
+        try {
+          detail = errorDetail(await res.text());
+        } catch {
+          // the body is only for the error sample
+        }
+        return this.#fail(rec, statusOutcome(res.status), httpError(res.status, detail));
+      }
+      if (!streaming) {
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (err) {
+          return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
+        }
+        return this.#finishJson(rec, text, t0, performance.now());
+      }
+      const st = new StreamState(rec, t0, opts.keepStamps === true);
+      try {
+        await res.stream((b, t) => st.parser.push(b, t));
+      } catch (err) {
+        rec.tEnd = performance.now() / 1000;
+        rec.e2e = rec.tEnd - rec.tSend;
+        return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
+      }
+      st.parser.end(performance.now());
+      return this.#finishStream(rec, st, t0, performance.now());
+    } finally {
+      finished = true;
+      this.#deadlines.delete(deadline);
+      outer?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #why(reason: "timeout" | "aborted"): string {
+    return reason === "timeout"
+      ? `no complete response within ${this.#timeoutMs / 1000} s`
+      : "request aborted";
+  }
+
+  async #chatFetch(json: string, streaming: boolean, opts: CallOptions): Promise<RequestRecord> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
@@ -262,7 +390,7 @@ export class ChatClient {
         method: "POST",
         headers: this.#headers,
         body: json,
-        client: this.#http,
+        client: this.#http!,
         signal,
       });
     } catch (err) {
@@ -271,37 +399,49 @@ export class ChatClient {
     rec.status = res.status;
     rec.worker = res.headers.get("x-fakeai-worker");
     if (!res.ok) {
-      const outcome: Outcome = res.status === 429
-        ? "http_429"
-        : res.status >= 500
-        ? "http_5xx"
-        : "http_4xx";
       let detail = "";
       try {
         detail = errorDetail(await res.text());
       } catch {
         // the body is only for the error sample
       }
-      return this.#fail(rec, outcome, `HTTP ${res.status}${detail ? `: ${detail}` : ""}`);
+      return this.#fail(rec, statusOutcome(res.status), httpError(res.status, detail));
     }
-    return streaming
-      ? await this.#readStream(res, rec, t0, signal, opts)
-      : await this.#readJson(res, rec, t0, opts.signal);
+    if (!streaming) {
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        return this.#fail(rec, this.#classify(err, opts.signal, "stream_cut"), err);
+      }
+      return this.#finishJson(rec, text, t0, performance.now());
+    }
+    if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
+    const st = new StreamState(rec, t0, opts.keepStamps === true);
+    const reader = res.body.getReader();
+    try {
+      while (true) {
+        const { done: eof, value } = await reader.read();
+        const t = performance.now();
+        if (eof) {
+          st.parser.end(t);
+          break;
+        }
+        st.parser.push(value, t);
+      }
+    } catch (err) {
+      rec.tEnd = performance.now() / 1000;
+      rec.e2e = rec.tEnd - rec.tSend;
+      const outcome = this.#classify(err, opts.signal, "stream_cut");
+      if (outcome === "timeout" && !signal.aborted) return this.#fail(rec, "stream_cut", err);
+      return this.#fail(rec, outcome, err);
+    } finally {
+      reader.releaseLock();
+    }
+    return this.#finishStream(rec, st, t0, performance.now());
   }
 
-  async #readJson(
-    res: Response,
-    rec: RequestRecord,
-    t0: number,
-    outer?: AbortSignal,
-  ): Promise<RequestRecord> {
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (err) {
-      return this.#fail(rec, this.#classify(err, outer, "stream_cut"), err);
-    }
-    const tEnd = performance.now();
+  #finishJson(rec: RequestRecord, text: string, t0: number, tEnd: number): RequestRecord {
     rec.tEnd = tEnd / 1000;
     rec.e2e = (tEnd - t0) / 1000;
     let body: ChatCompletionJson;
@@ -334,99 +474,27 @@ export class ChatClient {
     return rec;
   }
 
-  async #readStream(
-    res: Response,
-    rec: RequestRecord,
-    t0: number,
-    signal: AbortSignal,
-    opts: CallOptions,
-  ): Promise<RequestRecord> {
-    if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
-    let first = -1;
-    let last = -1;
-    let events = 0;
-    let tokenEvents = 0;
-    let done = false;
-    let badJson: string | null = null;
-    const stamps: number[] | null = opts.keepStamps ? [] : null;
-    const times: number[] | null = opts.keepStamps ? [] : null;
-    const parser = new SseParser((ev) => {
-      if (done) return;
-      events++;
-      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
-      if (ev.data === "[DONE]") {
-        done = true;
-        return;
-      }
-      let chunk: ChatChunkJson;
-      try {
-        chunk = JSON.parse(ev.data);
-      } catch {
-        if (badJson === null) badJson = ev.data.slice(0, RAW_ERROR_CHARS);
-        return;
-      }
-      if (!chunk || typeof chunk !== "object") return;
-      if (chunk.usage) readUsage(chunk.usage, rec);
-      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-      const delta = choice?.delta;
-      if (!delta) return;
-      if (
-        (typeof delta.content === "string" && delta.content.length > 0) ||
-        (typeof delta.reasoning_content === "string" && delta.reasoning_content.length > 0) ||
-        (typeof delta.reasoning === "string" && delta.reasoning.length > 0) ||
-        (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
-      ) {
-        tokenEvents++;
-        if (first < 0) first = ev.t;
-        else rec.itl.push((ev.t - last) / 1000);
-        last = ev.t;
-        if (stamps && times && typeof chunk.x_sent_ms === "number") {
-          stamps.push(chunk.x_sent_ms);
-          times.push(ev.t);
-        }
-      }
-    });
-    const reader = res.body.getReader();
-    try {
-      while (true) {
-        const { done: eof, value } = await reader.read();
-        const t = performance.now();
-        if (eof) {
-          parser.end(t);
-          break;
-        }
-        parser.push(value, t);
-      }
-    } catch (err) {
-      rec.tEnd = performance.now() / 1000;
-      rec.e2e = rec.tEnd - rec.tSend;
-      const outcome = this.#classify(err, opts.signal, "stream_cut");
-      if (outcome === "timeout" && !signal.aborted) return this.#fail(rec, "stream_cut", err);
-      return this.#fail(rec, outcome, err);
-    } finally {
-      reader.releaseLock();
-    }
-    const tEnd = performance.now();
+  #finishStream(rec: RequestRecord, st: StreamState, t0: number, tEnd: number): RequestRecord {
     rec.tEnd = tEnd / 1000;
-    if (badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${badJson}`);
-    if (!done) {
+    if (st.badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${st.badJson}`);
+    if (!st.done) {
       rec.e2e = (tEnd - t0) / 1000;
-      return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${events} events`);
+      return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${st.events} events`);
     }
-    if (tokenEvents === 0) {
+    if (st.tokenEvents === 0) {
       rec.e2e = (tEnd - t0) / 1000;
       return this.#fail(rec, "no_tokens", "stream carried no generated token");
     }
-    rec.ttft = (first - t0) / 1000;
-    rec.e2e = (last - t0) / 1000;
+    rec.ttft = (st.first - t0) / 1000;
+    rec.e2e = (st.last - t0) / 1000;
     if (rec.outputTokens === 0) {
-      rec.outputTokens = tokenEvents;
+      rec.outputTokens = st.tokenEvents;
       rec.outputTokensEstimated = true;
     }
     rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
-    if (stamps && times && stamps.length > 0) {
-      rec.serverStamps = stamps;
-      rec.tokenTimes = times.map((t) => t / 1000);
+    if (st.stamps && st.times && st.stamps.length > 0) {
+      rec.serverStamps = st.stamps;
+      rec.tokenTimes = st.times.map((t) => t / 1000);
     }
     rec.outcome = "ok";
     return rec;
@@ -450,6 +518,113 @@ export class ChatClient {
     rec.error = redact(msg.split("\n")[0], [this.#apiKey]).slice(0, MAX_ERROR_CHARS);
     rec.itl = [];
     return rec;
+  }
+}
+
+/**
+ * Request deadlines checked by one sweeping timer instead of a timer per request (a timer per
+ * request costs more than the rest of a small request's client work). A deadline fires at
+ * most a sweep period late: a tenth of the timeout, at most 50 ms.
+ */
+class Deadlines {
+  readonly #items = new Set<{ at: number; fire: () => void }>();
+  readonly #period: number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(timeoutMs: number) {
+    this.#period = Math.max(1, Math.min(50, timeoutMs / 10));
+  }
+
+  add(item: { at: number; fire: () => void }): void {
+    this.#items.add(item);
+    if (this.#timer === null) this.#timer = setInterval(() => this.#sweep(), this.#period);
+  }
+
+  delete(item: { at: number; fire: () => void }): void {
+    this.#items.delete(item);
+  }
+
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#items.clear();
+  }
+
+  #sweep(): void {
+    if (this.#items.size === 0) {
+      clearInterval(this.#timer!);
+      this.#timer = null;
+      return;
+    }
+    const now = performance.now();
+    for (const item of this.#items) {
+      if (item.at <= now) {
+        this.#items.delete(item);
+        item.fire();
+      }
+    }
+  }
+}
+
+function statusOutcome(status: number): Outcome {
+  return status === 429 ? "http_429" : status >= 500 ? "http_5xx" : "http_4xx";
+}
+
+function httpError(status: number, detail: string): string {
+  return `HTTP ${status}${detail ? `: ${detail}` : ""}`;
+}
+
+/** What a stream has delivered so far: SSE events turned into token times. */
+class StreamState {
+  first = -1;
+  last = -1;
+  events = 0;
+  tokenEvents = 0;
+  done = false;
+  badJson: string | null = null;
+  readonly stamps: number[] | null;
+  readonly times: number[] | null;
+  readonly parser: SseParser;
+
+  constructor(rec: RequestRecord, t0: number, keepStamps: boolean) {
+    this.stamps = keepStamps ? [] : null;
+    this.times = keepStamps ? [] : null;
+    this.parser = new SseParser((ev) => {
+      if (this.done) return;
+      this.events++;
+      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
+      if (ev.data === "[DONE]") {
+        this.done = true;
+        return;
+      }
+      let chunk: ChatChunkJson;
+      try {
+        chunk = JSON.parse(ev.data);
+      } catch {
+        if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
+        return;
+      }
+      if (!chunk || typeof chunk !== "object") return;
+      if (chunk.usage) readUsage(chunk.usage, rec);
+      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+      const delta = choice?.delta;
+      if (!delta) return;
+      if (
+        (typeof delta.content === "string" && delta.content.length > 0) ||
+        (typeof delta.reasoning_content === "string" && delta.reasoning_content.length > 0) ||
+        (typeof delta.reasoning === "string" && delta.reasoning.length > 0) ||
+        (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
+      ) {
+        this.tokenEvents++;
+        if (this.first < 0) this.first = ev.t;
+        else rec.itl.push((ev.t - this.last) / 1000);
+        this.last = ev.t;
+        if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
+          this.stamps.push(chunk.x_sent_ms);
+          this.times.push(ev.t);
+        }
+      }
+    });
   }
 }
 

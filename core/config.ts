@@ -11,6 +11,7 @@ import type { RunArgs } from "./cli.ts";
 import type { SuiteName } from "./result.ts";
 import type { Shard } from "./shard.ts";
 import { publicUrl } from "./memory.ts";
+import type { HttpClientKind } from "./client.ts";
 
 /** Everything a run needs to know, resolved. */
 export interface RunConfig {
@@ -54,6 +55,8 @@ export interface RunConfig {
   metricsUrl: string | null;
   /** `--leak-threshold-kb` (memory suite). */
   leakThresholdKb: number;
+  /** `--http-client`: the HTTP client implementation every request goes through. */
+  httpClient: HttpClientKind;
 }
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
@@ -85,6 +88,7 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
     serverPid: args.serverPid,
     metricsUrl: args.metricsUrl,
     leakThresholdKb: args.leakThresholdKb,
+    httpClient: args.httpClient ?? "native",
   };
 }
 

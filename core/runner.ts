@@ -11,6 +11,7 @@ import type { RequestRecord } from "./record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "./result.ts";
 import { RecordAggregator, type TestMetrics } from "./stats.ts";
 import { closedShare, openShare, type Shard } from "./shard.ts";
+import { startHealthProbe } from "./health.ts";
 
 /** Progress of one test, shown by the console (if at all). */
 export interface Progress {
@@ -171,6 +172,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   const warmup = spec.warmup ?? ctx.warmup;
   const progress = ctx.progress(spec.name, spec.requests);
   const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  const health = startHealthProbe();
   let outcome;
   try {
     outcome = await runClosedLoop({
@@ -193,12 +195,14 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
     progress.finish();
     client.close();
   }
-  return testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+  const result = testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
     warmup,
   });
+  result.extra.client_health = health.stop();
+  return result;
 }
 
 function testResult(
@@ -312,6 +316,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
   const arrival = spec.arrival ?? "constant";
   let firstSend = Infinity, lastSend = -Infinity;
+  const health = startHealthProbe();
   let outcome;
   try {
     outcome = await runOpenLoop({
@@ -369,6 +374,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   result.extra.schedule_kept = verdict.kept;
   result.extra.max_queue_delay_ms = verdict.boundMs;
   if (verdict.note) result.notes.push(verdict.note);
+  result.extra.client_health = health.stop();
   return result;
 }
 

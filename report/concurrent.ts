@@ -12,6 +12,7 @@ import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { Summary } from "../core/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
+import { clientHealthLines } from "./health.ts";
 
 /** One test as a `concurrent_results.json` object (original fields first). */
 export function concurrentTestJson(t: TestResult): Record<string, unknown> {
@@ -129,6 +130,7 @@ function detail(t: TestResult): string[] {
     `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
     `- **Tokens/sec:** ${fixed(m.total_tokens_per_second)}`,
     `- **Output Tokens/sec:** ${fixed(m.output_tokens_per_second)}`,
+    ...clientHealthLines(t),
     "",
     ...percentileLines(
       t.load.kind === "open" ? "Latency Percentiles (from actual send)" : "Latency Percentiles",

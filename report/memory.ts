@@ -10,6 +10,7 @@ import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { MemoryKind, MemorySnapshot, MemorySource } from "../core/memory.ts";
 import { fixed, mdCell, mdTable, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
+import { clientHealthLines } from "./health.ts";
 
 /** The memory fields a memory test carries in `extra`. */
 export interface MemoryExtra {
@@ -169,6 +170,7 @@ function testSection(t: TestResult): string[] {
     `- **Leak Detected:** ${leakCell(e)}`,
     `- **Growth Rate:** ${signed(e.slope_mb_per_min)} MB/min`,
     `- **Verdict:** ${e.verdict} — ${mdCell(String(t.extra.verdict_reason ?? ""))}`,
+    ...clientHealthLines(t),
     `- **Slope:** ${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
       `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
     `- **Fitted Line:** value = ${fixed(e.intercept_mb)} MB ` +

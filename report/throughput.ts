@@ -10,6 +10,7 @@ import type { SuiteResult, TestResult } from "../core/result.ts";
 import type { Summary } from "../core/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
+import { clientHealthLines } from "./health.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -126,6 +127,7 @@ export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): 
       `- **Tokens/sec:** ${fixed(m.total_tokens_per_second)}`,
       `- **Output Tokens/sec:** ${fixed(m.output_tokens_per_second)}` +
         (m.output_tokens_estimated ? " (some counts estimated by the client)" : ""),
+      ...clientHealthLines(t),
       "",
       ...latencyLines("Latency Statistics", m.latency),
     );
