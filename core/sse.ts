@@ -28,6 +28,19 @@ const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Incremental parser: feed it byte chunks with their arrival time, it calls back per event. */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
@@ -35,7 +48,7 @@ export class SseParser {
   // that starts any line's value; the stream's leading mark is removed in push().
   readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #atStart = true;
-  #pending: Uint8Array | null = null;
+  #pending: Uint8Array[] = [];
   #skipLf = false;
   #data: string[] = [];
   #hasData = false;
@@ -49,19 +62,25 @@ export class SseParser {
 
   /** Feed one chunk of bytes that arrived at time `t` (ms). */
   push(chunk: Uint8Array, t: number): void {
+    // A piece of a line that is still not finished is only queued: the pieces are joined once,
+    // when its end arrives, so a long line split into many small reads costs linear time.
+    if (
+      this.#pending.length > 0 && !this.#atStart && !this.#skipLf &&
+      chunk.indexOf(LF) < 0 && chunk.indexOf(CR) < 0
+    ) {
+      this.#pending.push(chunk.slice());
+      return;
+    }
     let buf = chunk;
-    if (this.#pending !== null) {
-      const joined = new Uint8Array(this.#pending.length + chunk.length);
-      joined.set(this.#pending, 0);
-      joined.set(chunk, this.#pending.length);
-      buf = joined;
-      this.#pending = null;
+    if (this.#pending.length > 0) {
+      buf = concat([...this.#pending, chunk]);
+      this.#pending = [];
     }
     let start = 0;
     const n = buf.length;
     if (this.#atStart && n > 0) {
       if (n < 3 && buf[0] === 0xef && (n < 2 || buf[1] === 0xbb)) {
-        this.#pending = buf.slice(); // maybe the start of a byte-order mark: wait for more
+        this.#pending = [buf.slice()]; // maybe the start of a byte-order mark: wait for more
         return;
       }
       this.#atStart = false;
@@ -89,14 +108,14 @@ export class SseParser {
       i++;
       start = i;
     }
-    if (start < n) this.#pending = buf.slice(start);
+    if (start < n) this.#pending = [buf.slice(start)];
   }
 
   /** Signal the end of the stream at time `t`: a pending line and event are dispatched. */
   end(t: number): void {
-    if (this.#pending !== null) {
-      const p = this.#pending;
-      this.#pending = null;
+    if (this.#pending.length > 0) {
+      const p = concat(this.#pending);
+      this.#pending = [];
       this.#line(p, 0, p.length, t);
     }
     this.#dispatch(t);
