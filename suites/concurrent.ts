@@ -13,6 +13,7 @@ import type { TestResult } from "../core/result.ts";
 import { type Payload, runClosedTest, runOpenTest, type SuiteContext } from "../core/runner.ts";
 import type { ScenarioTest } from "../core/scenario.ts";
 import type { Suite, TestDef } from "./mod.ts";
+import { runScenarioTest } from "./scenario.ts";
 
 /** The original suite's payload for every test. */
 export const CONCURRENT_PAYLOAD: Payload = {
@@ -179,32 +180,9 @@ export function concurrentCustomTest(t: ScenarioTest): TestDef {
   return {
     name: t.name,
     run: async (ctx: SuiteContext) => {
-      if (t.load.kind === "closed") {
-        const r = await runClosedTest(ctx, {
-          suite: "concurrent",
-          name: t.name,
-          payload: t.payload,
-          requests: t.load.requests,
-          concurrency: t.load.concurrency,
-          warmup: t.load.warmup ?? undefined,
-        });
-        return withConcurrentFields(r, "custom");
-      }
       const peak = new PeakTracker();
-      const r = await runOpenTest(ctx, {
-        suite: "concurrent",
-        name: t.name,
-        payload: t.payload,
-        rate: t.load.rate,
-        durationS: t.load.duration_s,
-        requests: t.load.requests,
-        arrival: t.load.arrival,
-        maxInFlight: t.load.max_in_flight,
-        warmup: t.load.warmup ?? undefined,
-        maxQueueDelayMs: t.load.max_queue_delay_ms ?? undefined,
-        onRecord: (rec) => peak.add(rec),
-      });
-      return withConcurrentFields(r, "custom", peak.peak());
+      const r = await runScenarioTest(ctx, t, (rec) => peak.add(rec));
+      return withConcurrentFields(r, "custom", t.load.kind === "open" ? peak.peak() : undefined);
     },
   };
 }
