@@ -166,10 +166,16 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
 }
 
 function connectReason(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  // fetch says only "fetch failed"; what happened is in the cause chain.
+  let msg = "";
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 4; depth++) {
+    msg += `${e instanceof Error ? e.message : String(e)}\n`;
+    e = e instanceof Error ? e.cause : undefined;
+  }
   if (/refused/i.test(msg)) return "connection refused";
   if (/dns|resolve|lookup|name or service/i.test(msg)) return "host name not found";
   if (/reset/i.test(msg)) return "connection reset";
+  if (/blocked/i.test(msg)) return "the port is blocked by the runtime (a well-known unsafe port)";
   return msg.split("\n")[0].slice(0, MAX_ERROR_CHARS);
 }
 
