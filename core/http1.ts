@@ -64,7 +64,8 @@ class Conn {
         this.buf = bigger;
       }
     }
-    const n = await this.tcp.read(this.buf.subarray(this.w));
+    // An empty buffer is read into whole, without a new view of it.
+    const n = await this.tcp.read(this.w === 0 ? this.buf : this.buf.subarray(this.w));
     this.t = performance.now();
     if (n === null) return false;
     this.w += n;
@@ -457,61 +458,66 @@ async function readToEnd(
   }
 }
 
-/** Decode a chunked body, handing each piece of chunk data over as soon as it is buffered. */
+/**
+ * Decode a chunked body, handing each piece of chunk data over as soon as it is buffered.
+ * Everything already buffered is decoded synchronously: the only await is the read of more
+ * bytes, so a streamed event costs one read and no extra async calls.
+ */
 async function readChunked(
   conn: Conn,
   onData: (bytes: Uint8Array, t: number) => void,
 ): Promise<void> {
   let left = 0; // data bytes left in the current chunk
+  let afterData = false; // the CRLF that ends a chunk's data is due
+  let trailers = false; // the last chunk came: trailer lines until a blank one
   while (true) {
     if (left > 0) {
-      if (conn.r === conn.w && !(await conn.fill())) {
-        throw new Http1Error("closed", "connection closed inside a chunk");
+      if (conn.r < conn.w) {
+        const n = Math.min(left, conn.w - conn.r);
+        onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+        conn.r += n;
+        left -= n;
+        afterData = left === 0;
+        continue;
       }
-      const n = Math.min(left, conn.w - conn.r);
-      onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
-      conn.r += n;
-      left -= n;
-      if (left > 0) continue;
-      await expectCrlf(conn);
-    }
-    const line = await readLine(conn);
-    const semi = line.indexOf(";");
-    const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
-    if (!Number.isFinite(size) || size < 0) {
-      throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
-    }
-    if (size === 0) {
-      while ((await readLine(conn)) !== "") {
-        // trailers are ignored
-      }
-      return;
-    }
-    left = size;
-  }
-}
-
-async function expectCrlf(conn: Conn): Promise<void> {
-  if ((await readLine(conn)) !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
-}
-
-async function readLine(conn: Conn): Promise<string> {
-  let i = conn.r;
-  while (true) {
-    for (; i < conn.w; i++) {
-      if (conn.buf[i] === LF) {
-        const endText = i > conn.r && conn.buf[i - 1] === CR ? i - 1 : i;
-        let s = "";
-        for (let j = conn.r; j < endText; j++) s += String.fromCharCode(conn.buf[j]);
-        conn.r = i + 1;
-        return s;
+    } else {
+      const line = takeLine(conn);
+      if (line !== null) {
+        if (afterData) {
+          if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
+          afterData = false;
+        } else if (trailers) {
+          if (line === "") return; // trailers are ignored
+        } else {
+          const semi = line.indexOf(";");
+          const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
+          if (!Number.isFinite(size) || size < 0) {
+            throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
+          }
+          if (size === 0) trailers = true;
+          else left = size;
+        }
+        continue;
       }
     }
-    if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
-    const offset = i - conn.r;
     if (!(await conn.fill())) throw new Http1Error("closed", "connection closed inside a chunk");
-    i = conn.r + offset;
   }
+}
+
+/** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */
+function takeLine(conn: Conn): string | null {
+  const buf = conn.buf;
+  for (let i = conn.r; i < conn.w; i++) {
+    if (buf[i] === LF) {
+      const endText = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
+      let s = "";
+      for (let j = conn.r; j < endText; j++) s += String.fromCharCode(buf[j]);
+      conn.r = i + 1;
+      return s;
+    }
+  }
+  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
+  return null;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -50,8 +50,10 @@ export class SseParser {
   #atStart = true;
   #pending: Uint8Array[] = [];
   #skipLf = false;
-  #data: string[] = [];
-  #hasData = false;
+  /** The first `data` line of the pending event, or null. */
+  #data: string | null = null;
+  /** Further `data` lines of the pending event (rare; allocated only when they occur). */
+  #more: string[] | null = null;
   #event: string | null = null;
   #id: string | null = null;
 
@@ -150,8 +152,8 @@ export class SseParser {
     }
     switch (field) {
       case "data":
-        this.#data.push(value);
-        this.#hasData = true;
+        if (this.#data === null) this.#data = value;
+        else (this.#more ??= []).push(value);
         break;
       case "event":
         this.#event = value;
@@ -165,14 +167,14 @@ export class SseParser {
   }
 
   #dispatch(t: number): void {
-    if (!this.#hasData) {
+    if (this.#data === null) {
       this.#event = null;
       return;
     }
-    const data = this.#data.length === 1 ? this.#data[0] : this.#data.join("\n");
+    const data = this.#more === null ? this.#data : [this.#data, ...this.#more].join("\n");
     const event: SseEvent = { data, event: this.#event, id: this.#id, t };
-    this.#data = [];
-    this.#hasData = false;
+    this.#data = null;
+    this.#more = null;
     this.#event = null;
     this.#onEvent(event);
   }
