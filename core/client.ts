@@ -344,13 +344,7 @@ export class ChatClient {
       rec.status = res.status;
       rec.worker = res.header("x-fakeai-worker");
       if (res.status < 200 || res.status >= 300) {
-        let detail = "";
-        try {
-          detail = errorDetail(await res.text());
-        } catch {
-          // the body is only for the error sample
-        }
-        return this.#fail(rec, statusOutcome(res.status), httpError(res.status, detail));
+        return this.#failStatus(rec, res.status, () => res.text());
       }
       if (!streaming) {
         let text: string;
@@ -376,6 +370,21 @@ export class ChatClient {
       this.#deadlines.delete(deadline);
       outer?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** A non-2xx answer: its class, with the error text of its body when it can be read. */
+  async #failStatus(
+    rec: RequestRecord,
+    status: number,
+    body: () => Promise<string>,
+  ): Promise<RequestRecord> {
+    let detail = "";
+    try {
+      detail = errorDetail(await body());
+    } catch {
+      // the body is only for the error sample
+    }
+    return this.#fail(rec, statusOutcome(status), httpError(status, detail));
   }
 
   #why(reason: "timeout" | "aborted"): string {
@@ -404,15 +413,7 @@ export class ChatClient {
     }
     rec.status = res.status;
     rec.worker = res.headers.get("x-fakeai-worker");
-    if (!res.ok) {
-      let detail = "";
-      try {
-        detail = errorDetail(await res.text());
-      } catch {
-        // the body is only for the error sample
-      }
-      return this.#fail(rec, statusOutcome(res.status), httpError(res.status, detail));
-    }
+    if (!res.ok) return this.#failStatus(rec, res.status, () => res.text());
     if (!streaming) {
       let text: string;
       try {

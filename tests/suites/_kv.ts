@@ -6,6 +6,7 @@
  */
 
 import type { SuiteContext } from "../../core/runner.ts";
+import { testContext as quietContext } from "../e2e/_ctx.ts";
 import type { SuiteResult } from "../../core/result.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions, startServer } from "../../server/mod.ts";
 import type { RunningServer } from "../../server/mod.ts";
@@ -30,23 +31,7 @@ export function embedded(over: Partial<ServerOptions> = {}): Promise<RunningServ
 
 /** A suite context for `url` (no progress, no log, one warm-up request). */
 export function testContext(url: string, over: Partial<SuiteContext> = {}): SuiteContext {
-  return {
-    baseUrl: url,
-    apiKey: null,
-    timeoutMs: 10_000,
-    models: [],
-    modelOverride: null,
-    quick: false,
-    seed: 42,
-    warmup: 1,
-    stop: new AbortController().signal,
-    abort: new AbortController().signal,
-    embedded: false,
-    serverPid: null,
-    progress: () => ({ update() {}, finish() {} }),
-    log: () => {},
-    ...over,
-  };
+  return quietContext(url, { quick: false, seed: 42, warmup: 1, embedded: false, ...over });
 }
 
 /** Run the kv-cache suite with `sizes` against `url`. */

@@ -8,6 +8,7 @@ import { LOAD_PAYLOAD } from "../../suites/memory.ts";
 import { writeReports } from "../../report/mod.ts";
 import { mockServer } from "../_mock.ts";
 import { ENTRY, runInProcess } from "../e2e/_run.ts";
+import { testContext } from "../e2e/_ctx.ts";
 
 // The leak threshold of these short runs. 300 requests cannot bound a slope below ~1 KB per
 // request against the noise of a garbage-collected heap on a busy machine, while 8 KB still
@@ -15,23 +16,11 @@ import { ENTRY, runInProcess } from "../e2e/_run.ts";
 const THRESHOLD_KB = 8;
 
 function context(baseUrl: string, embedded: boolean, serverPid: number | null): SuiteContext {
-  return {
-    baseUrl,
-    apiKey: null,
-    timeoutMs: 10_000,
-    models: [],
-    modelOverride: null,
-    quick: true,
-    seed: 1,
-    warmup: 0,
-    stop: new AbortController().signal,
-    abort: new AbortController().signal,
+  return testContext(baseUrl, {
     embedded,
     serverPid,
     memory: { serverPid: null, metricsUrl: null, leakThresholdKb: THRESHOLD_KB },
-    progress: () => ({ update() {}, finish() {} }),
-    log: () => {},
-  };
+  });
 }
 
 // Short runs: 50 requests/s for 6 s, a sample every 250 ms, 1 s baseline and 2 s drain.
