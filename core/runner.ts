@@ -161,48 +161,90 @@ export interface ClosedTestSpec {
 /** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
 export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Promise<TestResult> {
   if (ctx.shard && ctx.shard.count > 1) spec = shardClosed(spec, ctx.shard);
-  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
-  const client = new ChatClient({
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-    poolSize: Math.max(1, spec.concurrency),
-  });
-  const agg = new RecordAggregator();
-  const warmup = spec.warmup ?? ctx.warmup;
-  const progress = ctx.progress(spec.name, spec.requests);
-  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
-  const health = startHealthProbe();
+  const rig = testRig(ctx, spec, spec.requests, Math.max(1, spec.concurrency));
   let outcome;
   try {
     outcome = await runClosedLoop({
       requests: spec.requests,
       concurrency: Math.max(1, spec.concurrency),
-      warmup: spec.requests > 0 ? warmup : 0,
+      warmup: spec.requests > 0 ? rig.warmup : 0,
       stop: ctx.stop,
       abort: ctx.abort,
-      send: (i, warm, signal) =>
-        client.chat(warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model), {
-          signal,
-        }),
+      send: (i, warm, signal) => rig.client.chat(rig.bodyFor(i, warm), { signal }),
       onRecord: (rec, i) => {
-        agg.add(rec);
+        rig.agg.add(rec);
         spec.onRecord?.(rec, i);
       },
-      onProgress: (done) => progress.update(done),
+      onProgress: (done) => rig.progress.update(done),
     });
   } finally {
-    progress.finish();
-    client.close();
+    rig.close();
   }
-  const result = testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+  return rig.result(outcome.interrupted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
-    warmup,
+    warmup: rig.warmup,
   });
-  result.extra.client_health = health.stop();
-  return result;
+}
+
+/** What a closed or open test sets up around its load, and how it ends. */
+interface TestRig {
+  /** One connection pool for the test. */
+  client: ChatClient;
+  /** Aggregates the counted records. */
+  agg: RecordAggregator;
+  /** Uncounted warm-up requests. */
+  warmup: number;
+  /** Progress of the test. */
+  progress: Progress;
+  /** Body of request i (a warm-up body during warm-up). */
+  bodyFor(i: number, warm: boolean): ChatBody;
+  /** End the progress and close the pool. */
+  close(): void;
+  /** The test's result, with the client's health over the test. */
+  result(interrupted: boolean, load: LoadSpec): TestResult;
+}
+
+function testRig(
+  ctx: SuiteContext,
+  spec: {
+    suite: SuiteName;
+    name: string;
+    payload: Payload;
+    warmup?: number;
+    body?: (i: number, model: string) => ChatBody;
+  },
+  total: number,
+  poolSize?: number,
+): TestRig {
+  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    poolSize,
+  });
+  const agg = new RecordAggregator();
+  const progress = ctx.progress(spec.name, total);
+  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  const health = startHealthProbe();
+  return {
+    client,
+    agg,
+    warmup: spec.warmup ?? ctx.warmup,
+    progress,
+    bodyFor: (i, warm) => warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model),
+    close() {
+      progress.finish();
+      client.close();
+    },
+    result(interrupted, load) {
+      const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
+      r.extra.client_health = health.stop();
+      return r;
+    },
+  };
 }
 
 function testResult(
@@ -303,20 +345,10 @@ export function judgeSchedule(
  */
 export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promise<TestResult> {
   if (ctx.shard && ctx.shard.count > 1) spec = shardOpen(spec, ctx.shard);
-  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
-  const client = new ChatClient({
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-  });
-  const agg = new RecordAggregator();
-  const warmup = spec.warmup ?? ctx.warmup;
   const expected = spec.requests ?? Math.round((spec.durationS ?? 0) * spec.rate);
-  const progress = ctx.progress(spec.name, expected);
-  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  const rig = testRig(ctx, spec, expected);
   const arrival = spec.arrival ?? "constant";
   let firstSend = Infinity, lastSend = -Infinity;
-  const health = startHealthProbe();
   let outcome;
   try {
     outcome = await runOpenLoop({
@@ -325,34 +357,33 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
       requests: spec.requests ?? null,
       arrival,
       maxInFlight: spec.maxInFlight ?? null,
-      warmup,
+      warmup: rig.warmup,
       stop: ctx.stop,
       abort: ctx.abort,
       send: (i, warm, signal, tIntendedMs) =>
-        client.chat(warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model), {
+        rig.client.chat(rig.bodyFor(i, warm), {
           signal,
           tIntendedMs: warm ? undefined : tIntendedMs,
         }),
       onRecord: (rec, i) => {
-        agg.add(rec);
+        rig.agg.add(rec);
         firstSend = Math.min(firstSend, rec.tSend);
         lastSend = Math.max(lastSend, rec.tSend);
         spec.onRecord?.(rec, i);
       },
-      onProgress: (done) => progress.update(done),
+      onProgress: (done) => rig.progress.update(done),
     });
   } finally {
-    progress.finish();
-    client.close();
+    rig.close();
   }
-  const result = testResult(spec, model, substitutedFor, agg, outcome.interrupted, {
+  const result = rig.result(outcome.interrupted, {
     kind: "open",
     rate: spec.rate,
     duration_s: spec.durationS,
     requests: spec.requests ?? null,
     arrival,
     max_in_flight: spec.maxInFlight ?? null,
-    warmup,
+    warmup: rig.warmup,
   });
   // Rates over the send span: n sends cover n − 1 gaps.
   const sent = result.metrics.total_requests;
@@ -374,7 +405,6 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   result.extra.schedule_kept = verdict.kept;
   result.extra.max_queue_delay_ms = verdict.boundMs;
   if (verdict.note) result.notes.push(verdict.note);
-  result.extra.client_health = health.stop();
   return result;
 }
 
