@@ -156,29 +156,7 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
   m.cachedTokens += cachedTokens;
   const id = "chatcmpl-" + new Prng(combine32(opts.seed ^ 0x1d, seq)).hex(32);
   const headers = { "x-fakeai-worker": `worker-${worker}` };
-  if (chat.stream) {
-    m.streamingRequests++;
-    m.activeStreams++;
-    state.kv.recordSpeedup(
-      ttftBase + opts.prefillMsPerToken * promptTokens,
-      ttft,
-      promptTokens > 0 ? cachedTokens / promptTokens : 0,
-    );
-    return await streamResponse(
-      state,
-      chat,
-      id,
-      worker,
-      promptTokens,
-      cachedTokens,
-      textSeed,
-      timing,
-      faults,
-      headers,
-    );
-  }
-  return await jsonCompletion(
-    state,
+  const answer: Answer = {
     chat,
     id,
     worker,
@@ -188,7 +166,40 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
     timing,
     faults,
     headers,
-  );
+  };
+  if (chat.stream) {
+    m.streamingRequests++;
+    m.activeStreams++;
+    state.kv.recordSpeedup(
+      ttftBase + opts.prefillMsPerToken * promptTokens,
+      ttft,
+      promptTokens > 0 ? cachedTokens / promptTokens : 0,
+    );
+    return await streamResponse(state, answer);
+  }
+  return await jsonCompletion(state, answer);
+}
+
+/** Everything one answer is made from, decided before the first byte is sent. */
+interface Answer {
+  /** The validated request. */
+  chat: ChatRequest;
+  /** `chatcmpl-…` id. */
+  id: string;
+  /** Worker the router chose. */
+  worker: number;
+  /** Prompt tokens. */
+  promptTokens: number;
+  /** Prompt tokens served from the prefix cache. */
+  cachedTokens: number;
+  /** Seed of the generated text. */
+  textSeed: number;
+  /** When each token is due. */
+  timing: TimingPlan;
+  /** Faults drawn for this request. */
+  faults: FaultPlan;
+  /** Response headers (the worker). */
+  headers: Record<string, string>;
 }
 
 function tokenDeadline(
@@ -222,18 +233,9 @@ function retain(state: ServerState): void {
   }
 }
 
-async function jsonCompletion(
-  state: ServerState,
-  chat: ChatRequest,
-  id: string,
-  worker: number,
-  promptTokens: number,
-  cachedTokens: number,
-  textSeed: number,
-  timing: TimingPlan,
-  faults: FaultPlan,
-  headers: Record<string, string>,
-): Promise<Response> {
+async function jsonCompletion(state: ServerState, answer: Answer): Promise<Response> {
+  const { chat, id, worker, promptTokens, cachedTokens, textSeed, timing, faults, headers } =
+    answer;
   const { clock, metrics } = state;
   const n = chat.maxTokens;
   const last = clock.adjust(tokenDeadline(state, timing, n - 1, faults, timing.first));
@@ -280,18 +282,9 @@ async function jsonCompletion(
   return new Response(body, { status: 200, headers: h });
 }
 
-async function streamResponse(
-  state: ServerState,
-  chat: ChatRequest,
-  id: string,
-  worker: number,
-  promptTokens: number,
-  cachedTokens: number,
-  textSeed: number,
-  timing: TimingPlan,
-  faults: FaultPlan,
-  headers: Record<string, string>,
-): Promise<Response> {
+async function streamResponse(state: ServerState, answer: Answer): Promise<Response> {
+  const { chat, id, worker, promptTokens, cachedTokens, textSeed, timing, faults, headers } =
+    answer;
   const { clock, metrics, opts } = state;
   const n = chat.maxTokens;
   let sent = 0;
