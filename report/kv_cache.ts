@@ -10,7 +10,7 @@
 
 import type { SuiteResult, TestResult } from "../core/result.ts";
 import { summarize, type Summary } from "../core/stats.ts";
-import type { KvMetricsDelta } from "../core/kv_metrics.ts";
+import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { outcomeLine } from "./throughput.ts";
@@ -18,67 +18,23 @@ import { outcomeLine } from "./throughput.ts";
 /** What a report shows when the server gave no cache signal. */
 export const NOT_REPORTED = "not reported by server";
 
-/** The kv-cache fields of a test's `extra`, typed (absent fields read as null). */
-export interface KvExtra {
-  /** `cache`, `router` or `cold_warm`. */
-  test_kind: string | null;
-  /** Whether the server reported cached tokens. */
-  cache_reported: boolean;
-  /** Where hits came from. */
-  hit_rate_source: string | null;
-  /** Hit rate (%). */
-  hit_rate: number | null;
-  /** Hits. */
-  cache_hits: number | null;
-  /** Misses. */
-  cache_misses: number | null;
-  /** Σ prompt tokens. */
-  total_prompt_tokens: number | null;
-  /** Σ cached tokens. */
-  cached_tokens_reused: number | null;
-  /** Token reuse (%). */
-  token_reuse_rate: number | null;
-  /** Mean cached tokens per hit. */
-  avg_prefix_length: number | null;
-  /** TTFT of hits. */
-  ttft_hit_s: Summary | null;
-  /** TTFT of misses. */
-  ttft_miss_s: Summary | null;
-  /** TTFT improvement (%). */
-  latency_improvement: number | null;
-  /** End-to-end latencies of hits (s). */
-  latencies_with_cache: number[];
-  /** End-to-end latencies of misses (s). */
-  latencies_without_cache: number[];
-  /** Server metric deltas. */
-  server_metrics_delta: KvMetricsDelta | null;
-  /** Requests per worker. */
-  worker_distribution: Record<string, number> | null;
-  /** Where the distribution came from. */
-  worker_distribution_source: string | null;
-  /** Jain × 100. */
-  load_balance_score: number | null;
-  /** Cache affinity (%). */
-  cache_affinity: number | null;
-  /** Requests per worker per prefix. */
-  workers_by_prefix: Record<string, Record<string, number>> | null;
-  /** Cold TTFTs (s). */
-  cold_ttft_s: (number | null)[] | null;
-  /** Warm TTFTs (s). */
-  warm_ttft_s: (number | null)[] | null;
-  /** Cached tokens of the cold requests. */
-  cold_cached_tokens: (number | null)[] | null;
-  /** Cached tokens of the warm requests. */
-  warm_cached_tokens: (number | null)[] | null;
-  /** Fitted saving (ms per 1000 cached tokens). */
-  ms_saved_per_1k_cached_tokens: number | null;
-  /** r² of the fit. */
-  fit_r2: number | null;
-  /** Requests in the fit. */
-  fit_n: number | null;
-  /** Whether the cache was reset before the cold pass. */
-  cache_reset: boolean | null;
-}
+/** Every field of `T` may also be null (absent from a test of another kind). */
+type OrNull<T> = { [K in keyof T]: T[K] | null };
+
+/**
+ * The kv-cache fields of a test's `extra`, typed: the suite's own statistics types, with the
+ * fields a test of another kind (or a result read back from JSON) lacks reading as null.
+ */
+export type KvExtra =
+  & CacheStats
+  & OrNull<RouterStats>
+  & OrNull<ColdWarmStats>
+  & {
+    /** `cache`, `router` or `cold_warm`. */
+    test_kind: string | null;
+    /** Whether the cache was reset before the cold pass. */
+    cache_reset: boolean | null;
+  };
 
 /** Read a test's kv-cache fields. */
 export function kvExtra(t: TestResult): KvExtra {
@@ -88,6 +44,7 @@ export function kvExtra(t: TestResult): KvExtra {
     test_kind: get("test_kind", null),
     cache_reported: get("cache_reported", false),
     hit_rate_source: get("hit_rate_source", null),
+    reported_requests: get("reported_requests", 0),
     hit_rate: get("hit_rate", null),
     cache_hits: get("cache_hits", null),
     cache_misses: get("cache_misses", null),
