@@ -9,6 +9,8 @@
  * @module
  */
 
+import { concatBytes } from "./sse.ts";
+
 /** Why an exchange failed below HTTP. */
 export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled";
 
@@ -366,7 +368,7 @@ export class Http1Pool {
         }
         const parts: Uint8Array[] = [];
         await stream((b) => parts.push(b.slice()));
-        return dec.decode(concat(parts));
+        return dec.decode(concatBytes(parts));
       },
       cancel: () => {
         if (!used) this.#drop(conn);
@@ -518,19 +520,6 @@ function takeLine(conn: Conn): string | null {
   }
   if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
   return null;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 function errMessage(err: unknown): string {

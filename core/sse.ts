@@ -28,7 +28,8 @@ const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** The bytes of several arrays, one after another (a single array is returned as it is). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let n = 0;
   for (const p of parts) n += p.length;
@@ -75,7 +76,7 @@ export class SseParser {
     }
     let buf = chunk;
     if (this.#pending.length > 0) {
-      buf = concat([...this.#pending, chunk]);
+      buf = concatBytes([...this.#pending, chunk]);
       this.#pending = [];
     }
     let start = 0;
@@ -116,7 +117,7 @@ export class SseParser {
   /** Signal the end of the stream at time `t`: a pending line and event are dispatched. */
   end(t: number): void {
     if (this.#pending.length > 0) {
-      const p = concat(this.#pending);
+      const p = concatBytes(this.#pending);
       this.#pending = [];
       this.#line(p, 0, p.length, t);
     }
