@@ -11,6 +11,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZERO_LATENCY_SERVE_FLAGS } from "../core/selfmeasure.ts";
+import { V8_FLAGS, V8_FLAGS_ARG } from "../core/target.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -110,6 +111,7 @@ const embeddedServer = (flags: string[]) =>
   startServer([
     "run",
     "--allow-all",
+    V8_FLAGS_ARG,
     "--config",
     join(ROOT, "deno.json"),
     join(ROOT, "main.ts"),
@@ -127,7 +129,7 @@ async function probe(spec: Record<string, unknown>, v8Flags: string[] = []): Pro
   const [cmd, args] = pinned(CLIENT_CORE, Deno.execPath(), [
     "run",
     "--allow-all",
-    ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []),
+    `--v8-flags=${[...V8_FLAGS, ...v8Flags].join(",")}`,
     join(HERE, "client_probe.ts"),
     JSON.stringify(spec),
   ]);

@@ -19,6 +19,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { V8_FLAGS_ARG } from "../core/target.ts";
 
 /** Targets `deno compile` supports, by their Rust triple. */
 export const TARGETS = [
@@ -45,6 +46,7 @@ export function compileArgs(entry: string, out: string, target: string): string[
   return [
     "compile",
     "--allow-all",
+    V8_FLAGS_ARG,
     "--no-prompt",
     "--target",
     target,

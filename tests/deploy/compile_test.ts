@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { V8_FLAGS_ARG } from "../../core/target.ts";
 import {
   compileArgs,
   denortUrl,
@@ -27,6 +28,7 @@ Deno.test("compile bakes in --allow-all and names outputs per target", () => {
   const args = compileArgs("/src/main.ts", "/src/dist/fakeai-bench", HOST);
   assert.equal(args[0], "compile");
   assert.ok(args.includes("--allow-all"));
+  assert.ok(args.includes(V8_FLAGS_ARG), "the program's V8 flags are baked in");
   assert.equal(args[args.indexOf("--target") + 1], HOST);
   assert.equal(args.at(-1), "/src/main.ts");
   assert.equal(outputPath("dist", HOST, HOST), "dist/fakeai-bench");
