@@ -500,6 +500,37 @@ if (!taskset) log("taskset is not installed: server and client are not pinned to
   }
 }
 
+// 3b. The same measurement against a raw-socket server that stamps each chunk just before its
+// socket write: no HTTP stack between stamp and wire, so what remains is the client's error.
+{
+  log("figure 3b: streaming timestamp error against a raw-socket stamping server");
+  const srv = await startServer(["run", "--allow-net", join(HERE, "stamp_server.ts"), "10"]);
+  try {
+    const r = await probe({
+      mode: "load",
+      url: srv.url,
+      concurrency: 200,
+      seconds: SECONDS,
+      stream: true,
+      maxTokens: 50,
+      keepStamps: true,
+    });
+    figures.timestamp_error_raw = r;
+    const s = r.stamps;
+    rows.push({
+      figure: "3 timestamp error",
+      measure: "ITL error p99 ms, raw-socket server",
+      fakeai: f2(s.abs_p99_ms),
+      peer: "stamp at write",
+      ratio: `p50 ${f2(s.abs_p50_ms)} ms, client lag p99 ${f2(r.health.event_loop_lag_p99_ms)} ms`,
+      target: "(diagnostic)",
+      met: "—",
+    });
+  } finally {
+    await srv.stop();
+  }
+}
+
 // 4. SSE parsing.
 {
   log("figure 4: SSE parsing (in-memory stream, one core)");
