@@ -252,6 +252,9 @@ export class ChatClient {
   readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
+  #lastBody: ChatBody | null = null;
+  #lastJson = "";
+  #lastBytes: Uint8Array | null = null;
   readonly #http: Deno.HttpClient | null;
   readonly #pool: Http1Pool | null;
   readonly #apiKey?: string;
@@ -287,24 +290,33 @@ export class ChatClient {
   /**
    * Send one chat completion and measure it. Streaming requests ask for
    * `stream_options.include_usage`. Never throws: every failure becomes an outcome.
+   * A body object is serialised when first sent and must not be changed afterwards.
    */
   chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
     const streaming = body.stream === true;
-    const payload = streaming
-      ? {
-        ...body,
-        stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
-      }
-      : body;
-    const json = JSON.stringify(payload);
-    return this.#pool
-      ? this.#chatNative(this.#pool, json, streaming, opts)
-      : this.#chatFetch(json, streaming, opts);
+    // A test sends the same body object again and again: it is serialised once. Bodies are
+    // treated as immutable once sent.
+    if (body !== this.#lastBody) {
+      const payload = streaming
+        ? {
+          ...body,
+          stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
+        }
+        : body;
+      this.#lastJson = JSON.stringify(payload);
+      this.#lastBytes = null;
+      this.#lastBody = body;
+    }
+    if (this.#pool) {
+      this.#lastBytes ??= new TextEncoder().encode(this.#lastJson);
+      return this.#chatNative(this.#pool, this.#lastBytes, streaming, opts);
+    }
+    return this.#chatFetch(this.#lastJson, streaming, opts);
   }
 
   async #chatNative(
     pool: Http1Pool,
-    json: string,
+    json: Uint8Array,
     streaming: boolean,
     opts: CallOptions,
   ): Promise<RequestRecord> {

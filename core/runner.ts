@@ -227,7 +227,9 @@ function testRig(
   });
   const agg = new RecordAggregator();
   const progress = ctx.progress(spec.name, total);
-  const body = spec.body ?? ((_i: number, m: string) => bodyOf(spec.payload, m));
+  // Without a body per request, every request sends one body object, built once.
+  const fixed = bodyOf(spec.payload, model);
+  const body = spec.body ?? (() => fixed);
   const health = startHealthProbe();
   return {
     client,
