@@ -40,38 +40,39 @@ export async function runSelftest(
   args: SelftestArgs,
   hooks: SelftestHooks = {},
 ): Promise<SelftestResult> {
-  let server = await startEmbeddedServer({
-    serveArgs: [...ZERO_LATENCY_SERVE_FLAGS],
-    entry: hooks.entry,
-  });
-  let capacity: ClientLoadResult;
-  try {
-    capacity = await measureClientLoad({
-      url: server.url,
+  // Each measurement gets its own embedded server, stopped when it is done.
+  const against = async (
+    serveArgs: readonly string[],
+    measure: (url: string) => Promise<ClientLoadResult>,
+  ): Promise<ClientLoadResult> => {
+    const server = await startEmbeddedServer({ serveArgs: [...serveArgs], entry: hooks.entry });
+    try {
+      return await measure(server.url);
+    } finally {
+      await server.stop();
+    }
+  };
+  const capacity = await against(ZERO_LATENCY_SERVE_FLAGS, (url) =>
+    measureClientLoad({
+      url,
       http: args.httpClient,
       concurrency: 50,
       seconds: args.seconds,
       body: smallBody(false, 4),
-    });
-  } finally {
-    await server.stop();
-  }
-  const stamped = ["--ttft-ms", "0", "--itl-ms", "10", "--stamp-chunks"];
-  server = await startEmbeddedServer({ serveArgs: stamped, entry: hooks.entry });
-  let streaming: ClientLoadResult;
-  try {
-    streaming = await measureClientLoad({
-      url: server.url,
-      http: args.httpClient,
-      concurrency: 200,
-      seconds: args.seconds,
-      warmupS: 0.3,
-      body: smallBody(true, 50),
-      keepStamps: true,
-    });
-  } finally {
-    await server.stop();
-  }
+    }));
+  const streaming = await against(
+    ["--ttft-ms", "0", "--itl-ms", "10", "--stamp-chunks"],
+    (url) =>
+      measureClientLoad({
+        url,
+        http: args.httpClient,
+        concurrency: 200,
+        seconds: args.seconds,
+        warmupS: 0.3,
+        body: smallBody(true, 50),
+        keepStamps: true,
+      }),
+  );
   const sse = measureSseParse(Math.min(args.seconds, 2));
   return { capacity, streaming, sse };
 }
