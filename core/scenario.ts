@@ -25,36 +25,19 @@
 
 import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "./errors.ts";
-import { SUITE_NAMES, type SuiteName } from "./result.ts";
+import { type LoadSpec, SUITE_NAMES, type SuiteName } from "./result.ts";
 import type { Payload } from "./runner.ts";
 
-/** The load of one scenario test, after expansion of lists. */
+/** A load as a report records it, with its warm-up left to the run's default (null). */
+type WithDefaultWarmup<T> = Omit<T, "warmup"> & {
+  /** Warm-up requests (null = the run's default). */
+  warmup: number | null;
+};
+
+/** The load of one scenario test, after expansion of lists: a {@linkcode LoadSpec} to be. */
 export type ScenarioLoad =
-  | {
-    /** Closed loop. */
-    kind: "closed";
-    /** Requests in flight at once. */
-    concurrency: number;
-    /** Counted requests. */
-    requests: number;
-    /** Warm-up requests (null = the run's default). */
-    warmup: number | null;
-  }
-  | {
-    /** Open loop. */
-    kind: "open";
-    /** Offered arrivals per second. */
-    rate: number;
-    /** Schedule length (s), or null when bounded by `requests`. */
-    duration_s: number | null;
-    /** Number of arrivals, or null when bounded by `duration_s`. */
-    requests: number | null;
-    /** Arrival process. */
-    arrival: "constant" | "poisson";
-    /** Cap on requests in flight (null = none). */
-    max_in_flight: number | null;
-    /** Warm-up requests (null = the run's default). */
-    warmup: number | null;
+  | WithDefaultWarmup<Extract<LoadSpec, { kind: "closed" }>>
+  | WithDefaultWarmup<Extract<LoadSpec, { kind: "open" }>> & {
     /** Queue-delay p99 bound (ms) for the schedule check (null = the run's). */
     max_queue_delay_ms: number | null;
   };
