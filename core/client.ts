@@ -359,13 +359,16 @@ export class ChatClient {
         return this.#failStatus(rec, res.status, () => res.text());
       }
       if (!streaming) {
-        let text: string;
+        // The common case: the body came with the head, and its arrival is the end time.
+        const text = res.takeText();
+        if (text !== null) return this.#finishJson(rec, text, t0, res.bodyArrivedAt);
+        let rest: string;
         try {
-          text = await res.text();
+          rest = await res.text();
         } catch (err) {
           return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
         }
-        return this.#finishJson(rec, text, t0, performance.now());
+        return this.#finishJson(rec, rest, t0, performance.now());
       }
       const st = new StreamState(rec, t0, opts.keepStamps === true);
       try {

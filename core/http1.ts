@@ -50,8 +50,8 @@ class Conn {
     this.tcp = tcp;
   }
 
-  /** Read more bytes into the buffer (compacting or growing it). Returns false at EOF. */
-  async fill(): Promise<boolean> {
+  /** Make room after the unread bytes (compacting or growing) and return the free view. */
+  room(): Uint8Array {
     if (this.r === this.w) {
       this.r = 0;
       this.w = 0;
@@ -67,11 +67,51 @@ class Conn {
       }
     }
     // An empty buffer is read into whole, without a new view of it.
-    const n = await this.tcp.read(this.w === 0 ? this.buf : this.buf.subarray(this.w));
+    return this.w === 0 ? this.buf : this.buf.subarray(this.w);
+  }
+
+  /** Read more bytes into the buffer. Returns false at EOF. */
+  async fill(): Promise<boolean> {
+    const n = await this.tcp.read(this.room());
     this.t = performance.now();
     if (n === null) return false;
     this.w += n;
     return true;
+  }
+
+  /** Bytes the pending write took (-1 while it runs), or the error it failed with. */
+  #written = -1;
+  #writeError: unknown = null;
+  #writing: Promise<void> | null = null;
+  readonly #wrote = (n: number) => {
+    this.#written = n;
+  };
+  readonly #writeFailed = (err: unknown) => {
+    this.#writeError = err;
+    this.#written = 0;
+  };
+
+  /** Start writing `bytes` without waiting (one write call; see {@linkcode finishWrite}). */
+  startWrite(bytes: Uint8Array): void {
+    this.#written = -1;
+    this.#writeError = null;
+    this.#writing = this.tcp.write(bytes).then(this.#wrote, this.#writeFailed);
+  }
+
+  /**
+   * Whether the write {@linkcode startWrite} began has written all of `bytes`; throws its
+   * error if it failed. When not, {@linkcode finishWrite} waits for it and writes the rest.
+   */
+  writeDone(bytes: Uint8Array): boolean {
+    if (this.#writeError !== null) throw this.#writeError;
+    return this.#written === bytes.length;
+  }
+
+  /** Wait for the write {@linkcode startWrite} began and write what it left. */
+  async finishWrite(bytes: Uint8Array): Promise<void> {
+    if (this.#written < 0) await this.#writing;
+    if (this.#writeError !== null) throw this.#writeError;
+    if (this.#written < bytes.length) await this.writeAll(bytes.subarray(this.#written));
   }
 
   async writeAll(bytes: Uint8Array): Promise<void> {
@@ -104,7 +144,10 @@ export interface Http1Request {
   path: string;
   /** Extra headers (names as written). */
   headers: Record<string, string>;
-  /** Body: bytes, or text sent as UTF-8. */
+  /**
+   * Body: bytes, or text sent as UTF-8. Bytes must not change once sent: the request sent
+   * last is rendered once and reused while the same body and headers come again.
+   */
   body?: Uint8Array | string;
 }
 
@@ -116,6 +159,17 @@ export interface Http1Request {
 export interface Http1Response {
   /** HTTP status. */
   readonly status: number;
+  /**
+   * Take the whole body without waiting, when it arrived with the head (the connection is then
+   * already released); the body then counts as read. Null otherwise: read it with
+   * `text()` or `stream()`.
+   */
+  takeText(): string | null;
+  /**
+   * When {@linkcode Http1Response.takeText} gave the body: the arrival time (ms,
+   * `performance.now()`) of the read that completed it. NaN otherwise.
+   */
+  readonly bodyArrivedAt: number;
   /** A header value (name in lower case), or null. Repeated headers are joined with `, `. */
   header(name: string): string | null;
   /** The whole body as text. */
@@ -143,6 +197,8 @@ export class Http1Pool {
     Record<string, string>,
     { method: string; path: string; bytes: Uint8Array }
   >();
+  /** The last request rendered from a byte body, and its bytes. */
+  #lastRendered: (Http1Request & { bytes: Uint8Array }) | null = null;
   #closed = false;
 
   /** Create a pool for the origin of `baseUrl`. */
@@ -174,6 +230,9 @@ export class Http1Pool {
    * the server had already closed is retried once on a new connection. `onConn` receives a
    * canceller as soon as a connection is assigned (for timeouts and aborts).
    * Throws {@linkcode Http1Error}.
+   *
+   * This is the client's hot path: the head is read and parsed here without further async
+   * calls, since every await of a pending promise costs a turn through the microtask queue.
    */
   async request(
     req: Http1Request,
@@ -189,17 +248,37 @@ export class Http1Pool {
         this.#drop(conn);
       });
       try {
+        const bytes = this.#render(req, conn);
         // Read while the write completes: a small request is written at once, and waiting
         // for the write first would cost one more turn of the event loop.
-        const wrote = conn.writeAll(this.#render(req, conn));
-        wrote.catch(() => {});
-        const head = await readHead(conn);
-        if (head !== null) await wrote;
-        if (head === null) {
-          this.#drop(conn);
-          if (reused && attempt === 0 && !cancelled) continue;
-          throw new Http1Error("closed", "connection closed before a response arrived");
+        conn.startWrite(bytes);
+        let head: Head | null = null;
+        let scan = conn.r; // where the search for the end of the head resumes
+        while (head === null) {
+          const end = headEnd(conn.buf, Math.max(scan, conn.r + 3), conn.w);
+          if (end >= 0) {
+            head = parseHead(conn, end); // null for a 1xx head, which is skipped
+            scan = conn.r;
+            continue;
+          }
+          const had = conn.w - conn.r;
+          if (had > MAX_HEAD) throw new Http1Error("protocol", "response head too large");
+          const view = conn.room();
+          scan = conn.w; // everything buffered has been searched (room() may have moved it)
+          const n = await conn.tcp.read(view);
+          conn.t = performance.now();
+          if (n === null) {
+            if (had > 0) {
+              throw new Http1Error("closed", "connection closed inside the response head");
+            }
+            this.#drop(conn);
+            if (reused && attempt === 0 && !cancelled) break;
+            throw new Http1Error("closed", "connection closed before a response arrived");
+          }
+          conn.w += n;
         }
+        if (head === null) continue; // closed before any byte: retried on a new connection
+        if (!conn.writeDone(bytes)) await conn.finishWrite(bytes);
         return this.#response(conn, head, () => cancelled);
       } catch (err) {
         this.#drop(conn);
@@ -212,6 +291,13 @@ export class Http1Pool {
   }
 
   #render(req: Http1Request, conn: Conn): Uint8Array {
+    // A load sends the same request again and again: its bytes are rendered once and shared
+    // (they are never written to after rendering).
+    const last = this.#lastRendered;
+    if (
+      last !== null && last.body === req.body && last.headers === req.headers &&
+      last.method === req.method && last.path === req.path
+    ) return last.bytes;
     let prefix = this.#prefixes.get(req.headers);
     if (prefix === undefined || prefix.method !== req.method || prefix.path !== req.path) {
       let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\n`;
@@ -239,6 +325,11 @@ export class Http1Pool {
     const start = gap - line.length - p.length;
     out.set(p, start);
     out.set(line, gap - line.length);
+    if (body instanceof Uint8Array) {
+      const bytes = out.slice(start, gap + length);
+      this.#lastRendered = { ...req, bytes };
+      return bytes;
+    }
     return out.subarray(start, gap + length);
   }
 
@@ -293,42 +384,15 @@ export class Http1Pool {
     const noBody = head.status === 204 || head.status === 304;
     if (noBody) length = 0;
     if (!chunked && length < 0) keepAlive = false; // body runs to the end of the connection
-    let used = false;
     // Fast path: the whole body came with the head (small responses): take it now and give
     // the connection back before the caller even asks for the body.
     if (!chunked && length >= 0 && conn.w - conn.r >= length) {
-      const bytes = conn.buf.subarray(conn.r, conn.r + length);
+      const text = dec.decode(conn.buf.subarray(conn.r, conn.r + length));
       conn.r += length;
-      let text: string | null = dec.decode(bytes);
       this.#release(conn, keepAlive);
-      const take = () => {
-        if (text === null) throw new Http1Error("protocol", "body already read");
-        const t = text;
-        text = null;
-        return t;
-      };
-      const arrived = conn.t;
-      return {
-        status: head.status,
-        header: (name) => head.headers.get(name) ?? null,
-        text: () => {
-          try {
-            return Promise.resolve(take());
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        },
-        stream: (onData) => {
-          try {
-            onData(enc.encode(take()), arrived);
-            return Promise.resolve();
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        },
-        cancel: () => {},
-      };
+      return new BufferedResponse(head, text, conn.t);
     }
+    let used = false;
     const wrap = async (fn: () => Promise<void>): Promise<void> => {
       if (used) throw new Http1Error("protocol", "body already read");
       used = true;
@@ -352,6 +416,8 @@ export class Http1Pool {
       );
     return {
       status: head.status,
+      takeText: () => null,
+      bodyArrivedAt: NaN,
       header: (name) => head.headers.get(name) ?? null,
       stream,
       async text() {
@@ -377,57 +443,163 @@ export class Http1Pool {
   }
 }
 
+/** A response whose whole body came with its head (the common case for small answers). */
+class BufferedResponse implements Http1Response {
+  readonly status: number;
+  readonly #headers: HeadFields;
+  #text: string | null;
+  readonly bodyArrivedAt: number;
+
+  constructor(head: Head, text: string, arrived: number) {
+    this.status = head.status;
+    this.#headers = head.headers;
+    this.#text = text;
+    this.bodyArrivedAt = arrived;
+  }
+
+  takeText(): string | null {
+    const t = this.#text;
+    this.#text = null;
+    return t;
+  }
+
+  header(name: string): string | null {
+    return this.#headers.get(name) ?? null;
+  }
+
+  #take(): string {
+    if (this.#text === null) throw new Http1Error("protocol", "body already read");
+    const t = this.#text;
+    this.#text = null;
+    return t;
+  }
+
+  text(): Promise<string> {
+    try {
+      return Promise.resolve(this.#take());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void> {
+    try {
+      onData(enc.encode(this.#take()), this.bodyArrivedAt);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  cancel(): void {}
+}
+
 interface Head {
   status: number;
   http11: boolean;
-  headers: Map<string, string>;
+  headers: HeadFields;
 }
 
-/** Read a response head (skipping 1xx heads); null when the connection ended before any byte. */
-async function readHead(conn: Conn): Promise<Head | null> {
-  while (true) {
-    let scan = conn.r;
-    let end = -1;
-    while (end < 0) {
-      for (let i = Math.max(scan, conn.r + 3); i < conn.w; i++) {
-        if (
-          conn.buf[i] === LF && conn.buf[i - 1] === CR && conn.buf[i - 2] === LF &&
-          conn.buf[i - 3] === CR
-        ) {
-          end = i + 1;
-          break;
-        }
-      }
-      if (end >= 0) break;
-      scan = conn.w;
-      if (conn.w - conn.r > MAX_HEAD) throw new Http1Error("protocol", "response head too large");
-      const start = conn.r;
-      const had = conn.w - conn.r;
-      if (!(await conn.fill())) {
-        if (had === 0) return null;
-        throw new Http1Error("closed", "connection closed inside the response head");
-      }
-      scan -= start - conn.r; // the buffer may have been compacted
-    }
-    const text = dec.decode(conn.buf.subarray(conn.r, end - 4));
-    conn.r = end;
-    const lines = text.split("\r\n");
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-    if (!m) throw new Http1Error("protocol", `bad status line: ${lines[0].slice(0, 60)}`);
-    const status = Number(m[2]);
-    if (status >= 100 && status < 200) continue;
-    const headers = new Map<string, string>();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const prev = headers.get(name);
-      headers.set(name, prev === undefined ? value : `${prev}, ${value}`);
-    }
-    return { status, http11: m[1] === "1", headers };
+/**
+ * Index just past the blank line that ends a head in `buf[from-3..to)`, or -1. `from` is the
+ * first index the head's final LF may have (at least the head's start + 3).
+ */
+function headEnd(buf: Uint8Array, from: number, to: number): number {
+  // Line ends are found with the built-in search: a handful per head instead of a JS loop
+  // over every byte.
+  for (let i = from; i < to; i++) {
+    i = buf.indexOf(LF, i);
+    if (i < 0 || i >= to) return -1;
+    if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
   }
+  return -1;
+}
+
+/**
+ * Parse the head in `conn.buf[conn.r..end)` and consume it. Returns null for an informational
+ * (1xx) head, which the caller skips; throws on a malformed status line.
+ */
+function parseHead(conn: Conn, end: number): Head | null {
+  const text = dec.decode(conn.buf.subarray(conn.r, end - 4));
+  conn.r = end;
+  let eol = text.indexOf("\r\n");
+  if (eol < 0) eol = text.length;
+  const status = statusOf(text, eol);
+  if (status < 0) throw new Http1Error("protocol", `bad status line: ${text.slice(0, 60)}`);
+  if (status >= 100 && status < 200) return null;
+  return { status, http11: text.charCodeAt(7) === 49, headers: new HeadFields(text) };
+}
+
+/**
+ * The header fields of a head, looked up by lower-case name. A response is read for a few
+ * fields only, so they are searched for in the head's text rather than parsed into a map
+ * (which would cost more than the rest of the head's handling).
+ */
+class HeadFields {
+  readonly #text: string;
+  /** The text in lower case; null when lower-casing changed its length (non-ASCII). */
+  readonly #lower: string | null;
+  #map: Map<string, string> | null = null;
+
+  constructor(text: string) {
+    this.#text = text;
+    const lower = text.toLowerCase();
+    this.#lower = lower.length === text.length ? lower : null;
+  }
+
+  /** The value of a field (lower-case name); repeated fields are joined with `, `. */
+  get(name: string): string | undefined {
+    const lower = this.#lower;
+    if (lower === null) return this.#parsed().get(name);
+    const text = this.#text;
+    // Every field line follows a line end (the status line comes first).
+    const key = `\n${name}:`;
+    let value: string | undefined;
+    for (let i = lower.indexOf(key); i >= 0; i = lower.indexOf(key, i + key.length)) {
+      let stop = text.indexOf("\r\n", i + key.length);
+      if (stop < 0) stop = text.length;
+      const v = text.slice(i + key.length, stop).trim();
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
+    return value;
+  }
+
+  /** Every field in a map (for heads that are not plain ASCII). */
+  #parsed(): Map<string, string> {
+    if (this.#map !== null) return this.#map;
+    const text = this.#text;
+    const map = new Map<string, string>();
+    let start = text.indexOf("\r\n");
+    while (start >= 0 && start < text.length) {
+      start += 2;
+      let stop = text.indexOf("\r\n", start);
+      if (stop < 0) stop = text.length;
+      const colon = text.indexOf(":", start);
+      if (colon > start && colon < stop) {
+        const name = text.slice(start, colon).trim().toLowerCase();
+        const value = text.slice(colon + 1, stop).trim();
+        const prev = map.get(name);
+        map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+      }
+      start = stop;
+    }
+    this.#map = map;
+    return map;
+  }
+}
+
+/** The status code of a status line `HTTP/1.x NNN …` ending at `eol`, or -1 if malformed. */
+function statusOf(text: string, eol: number): number {
+  if (eol < 12 || !text.startsWith("HTTP/1.") || text.charCodeAt(8) !== 32) return -1;
+  const minor = text.charCodeAt(7);
+  if (minor !== 48 && minor !== 49) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  return status;
 }
 
 async function readLength(

@@ -239,3 +239,97 @@ Deno.test("http1: ChatClient over a raw server reads status, worker header and u
     srv.close();
   }
 });
+
+Deno.test("http1: header lookup ignores case, joins repeats, skips 1xx heads, survives non-ASCII", async () => {
+  const heads = [
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-Worker: w-1\r\nVia: a\r\n" +
+    "content-type: text/plain\r\nVIA:  b \r\ncontent-length: 2\r\n\r\nok",
+    // A field value that lower-casing lengthens ("İ" becomes two code units).
+    "HTTP/1.1 200 OK\r\nx-name: İstanbul\r\nX-Worker: w-2\r\ncontent-length: 2\r\n\r\nok",
+  ];
+  const srv = rawServer((n) => ({ pieces: [[0, heads[n]]] }));
+  const pool = new Http1Pool(srv.url);
+  try {
+    const a = await pool.request(post);
+    assert.equal(a.status, 201);
+    assert.equal(a.header("x-worker"), "w-1");
+    assert.equal(a.header("via"), "a, b");
+    assert.equal(a.header("content-type"), "text/plain");
+    assert.equal(a.header("x-missing"), null);
+    assert.equal(a.takeText(), "ok");
+    const b = await pool.request(post);
+    assert.equal(b.header("x-name"), "İstanbul");
+    assert.equal(b.header("x-worker"), "w-2");
+    assert.equal(await b.text(), "ok");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: a body that came with the head is taken at once, with its arrival time", async () => {
+  const srv = rawServer(() => ({ pieces: [[0, json('{"a":1}')]] }));
+  const pool = new Http1Pool(srv.url);
+  try {
+    const before = performance.now();
+    const res = await pool.request(post);
+    const after = performance.now();
+    assert.ok(res.bodyArrivedAt >= before && res.bodyArrivedAt <= after);
+    assert.equal(res.takeText(), '{"a":1}');
+    assert.equal(res.takeText(), null); // read once
+    await assert.rejects(() => res.text(), Http1Error);
+    // A body still on its way is not taken without waiting.
+    const slow = rawServer(() => ({
+      pieces: [[0, "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab"], [30, "cd"]],
+    }));
+    const pool2 = new Http1Pool(slow.url);
+    try {
+      const r = await pool2.request(post);
+      assert.equal(r.takeText(), null);
+      assert.ok(Number.isNaN(r.bodyArrivedAt));
+      assert.equal(await r.text(), "abcd");
+    } finally {
+      pool2.close();
+      slow.close();
+    }
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: a repeated request reuses its bytes; a new body or header set is rendered anew", async () => {
+  const seen: string[] = [];
+  const srv = rawServer((_n, req) => {
+    seen.push(req);
+    return { pieces: [[0, json("{}")]] };
+  });
+  const pool = new Http1Pool(srv.url);
+  const headers = { "x-h": "1" };
+  const one = enc.encode('{"n":1}');
+  const two = enc.encode('{"n":22}');
+  try {
+    for (const body of [one, one, two, one]) {
+      (await pool.request({ method: "POST", path: "/x", headers, body })).takeText();
+    }
+    (await pool.request({ method: "POST", path: "/x", headers: { "x-h": "2" }, body: one }))
+      .takeText();
+    (await pool.request({ method: "PUT", path: "/y", headers, body: one })).takeText();
+    assert.equal(seen.length, 6);
+    assert.deepEqual(seen.map((r) => r.slice(r.indexOf("\r\n\r\n") + 4)), [
+      '{"n":1}',
+      '{"n":1}',
+      '{"n":22}',
+      '{"n":1}',
+      '{"n":1}',
+      '{"n":1}',
+    ]);
+    assert.match(seen[2], /content-length: 8\r\n/);
+    assert.match(seen[3], /content-length: 7\r\n/);
+    assert.match(seen[4], /x-h: 2\r\n/);
+    assert.match(seen[5], /^PUT \/y HTTP\/1\.1\r\n/);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
