@@ -1,15 +1,19 @@
 /**
  * `deno bench bench/stats_bench.ts`: recording statistics, the per-request hot path
- * (RecordAggregator.add, Distribution.add) and merging distributions.
- *
- * `core/stats.ts` has no histogram type yet (HDR histograms are being added on another
- * branch); until then the merge bench measures `Distribution.merge`.
+ * (RecordAggregator.add, Distribution.add), HDR histogram recording in the two count layouts,
+ * and merging distributions and histograms.
  *
  * @module
  */
 
+import * as hdr from "hdr-histogram-js";
 import { emptyRecord, type RequestRecord } from "../core/record.ts";
-import { Distribution, RecordAggregator } from "../core/stats.ts";
+import {
+  Distribution,
+  HDR_SIGNIFICANT_DIGITS,
+  newHistogram,
+  RecordAggregator,
+} from "../core/stats.ts";
 
 const N = 10_000;
 const values = Float64Array.from({ length: N }, (_, i) => 0.05 + ((i * 7919) % 1000) / 1e4);
@@ -43,7 +47,7 @@ Deno.bench({
   },
 });
 Deno.bench({
-  name: "Distribution.add ×10k beyond the raw cap (counters only)",
+  name: "Distribution.add ×10k beyond the raw cap (into the histogram)",
   group: "add",
   fn: () => {
     const d = new Distribution(0);
@@ -65,6 +69,49 @@ Deno.bench({
   fn: () => {
     const a = new RecordAggregator();
     for (const r of streamed) a.add(r);
+  },
+});
+
+const micros = Int32Array.from(values, (v) => Math.round(v * 1e6));
+Deno.bench({
+  name: "HDR recordValue ×10k, 32-bit counts (the house layout)",
+  group: "histogram",
+  baseline: true,
+  fn: () => {
+    const h = newHistogram();
+    for (let i = 0; i < N; i++) h.recordValue(micros[i]);
+  },
+});
+Deno.bench({
+  name: "HDR recordValue ×10k, packed counts",
+  group: "histogram",
+  fn: () => {
+    const h = hdr.build({
+      bitBucketSize: "packed",
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 2,
+      numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
+      autoResize: true,
+      useWebAssembly: false,
+    });
+    for (let i = 0; i < N; i++) h.recordValue(micros[i]);
+  },
+});
+
+const histParts = Array.from({ length: 16 }, (_, k) => {
+  const h = newHistogram();
+  for (let i = k; i < N; i += 16) h.recordValue(micros[i]);
+  return h;
+});
+Deno.bench({
+  name: "HDR histogram merge of 16 parts + p99",
+  group: "merge",
+  fn: () => {
+    const all = newHistogram();
+    for (const p of histParts) all.add(p);
+    if (all.totalCount !== N || !(all.getValueAtPercentile(99) > 0)) {
+      throw new Error("lost samples");
+    }
   },
 });
 

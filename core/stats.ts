@@ -131,10 +131,14 @@ export const HDR_SIGNIFICANT_DIGITS = 3;
  */
 export const HDR_RELATIVE_ERROR = 10 ** -HDR_SIGNIFICANT_DIGITS;
 
-/** A new, empty, auto-resizing HDR histogram in the house unit and precision (JS build). */
+/**
+ * A new, empty, auto-resizing HDR histogram in the house unit and precision (JS build). Its
+ * counts are 32-bit: recording costs about 30 ns against about 230 ns for the packed layout
+ * (`deno task bench:micro`), for at most about 95 KB per histogram from 1 µs to an hour.
+ */
 export function newHistogram(): hdr.Histogram {
   return hdr.build({
-    bitBucketSize: "packed",
+    bitBucketSize: 32,
     lowestDiscernibleValue: 1,
     highestTrackableValue: 2,
     numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
@@ -150,7 +154,7 @@ export function encodeHistogram(h: hdr.Histogram): string {
 
 /** Decode the standard compressed base64 encoding into a histogram. Throws on bad input. */
 export function decodeHistogram(encoded: string): hdr.Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(encoded, "packed", false);
+  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
   const h = newHistogram();
   h.add(decoded);
   return h;
