@@ -10,6 +10,7 @@
 
 import * as hdr from "hdr-histogram-js";
 import { ERROR_CLASSES, type Outcome, OUTCOMES, type RequestRecord } from "./record.ts";
+import { SampleList } from "./samples.ts";
 
 /** The percentiles every summary carries, as fractions. */
 export const PERCENTILES = [0.5, 0.9, 0.95, 0.99, 0.999] as const;
@@ -168,7 +169,7 @@ export function decodeHistogram(encoded: string): hdr.Histogram {
  * min and max. Beyond the cap, percentiles come from the histogram.
  */
 export class Distribution {
-  #raw: number[] = [];
+  #raw = new SampleList();
   #rawCap: number;
   #count = 0;
   #sum = 0;
@@ -203,7 +204,7 @@ export class Distribution {
     d.#min = summary.min;
     d.#max = summary.max;
     if (raw.length === summary.count && summary.source === "exact" && raw.length <= rawCap) {
-      d.#raw = [...raw];
+      d.#raw = SampleList.from(raw);
     } else d.#exact = false;
     if (histogram) {
       d.#hist = decodeHistogram(histogram);
@@ -218,7 +219,7 @@ export class Distribution {
 
   /** The histogram of every sample: raw samples not yet in it are added first. */
   #histogram(): hdr.Histogram {
-    for (; this.#fed < this.#raw.length; this.#fed++) this.#record(this.#raw[this.#fed]);
+    for (; this.#fed < this.#raw.length; this.#fed++) this.#record(this.#raw.at(this.#fed));
     return this.#hist;
   }
 
@@ -247,7 +248,8 @@ export class Distribution {
     if (!other.#exact || this.#raw.length + other.#raw.length > this.#rawCap) this.#exact = false;
     this.#histogram().add(other.#histogram());
     const room = Math.max(0, this.#rawCap - this.#raw.length);
-    for (const v of other.#raw.slice(0, room)) this.#raw.push(v);
+    const take = Math.min(room, other.#raw.length);
+    for (let i = 0; i < take; i++) this.#raw.push(other.#raw.at(i));
     this.#fed = this.#raw.length;
     this.#count += other.#count;
     this.#sum += other.#sum;
@@ -268,7 +270,7 @@ export class Distribution {
 
   /** Raw samples kept, ascending. */
   sorted(): number[] {
-    return [...this.#raw].sort((a, b) => a - b);
+    return Array.from(this.#raw.toFloat64Array().sort());
   }
 
   /** The HDR histogram of every sample, in the standard compressed base64 encoding. */
@@ -279,7 +281,7 @@ export class Distribution {
   /** Summary of the samples: exact while every raw sample is kept, else from the histogram. */
   summary(): Summary {
     if (this.#count === 0) return emptySummary();
-    if (this.exact) return summarizeSorted(this.sorted());
+    if (this.exact) return summarizeSorted(this.#raw.toFloat64Array().sort());
     const mean = this.#sum / this.#count;
     const at = (p: number) => {
       const v = this.#histogram().getValueAtPercentile(p * 100) / HDR_UNITS_PER_SECOND;
