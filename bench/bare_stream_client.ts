@@ -13,6 +13,7 @@
  */
 
 import process from "node:process";
+import { SampleList } from "../core/samples.ts";
 import { timestampError } from "../core/selfmeasure.ts";
 
 /** The JSON argument. */
@@ -44,8 +45,8 @@ export async function runBare(spec: BareSpec): Promise<unknown> {
     `POST /v1/chat/completions HTTP/1.1\r\nhost: ${url.host}\r\n` +
       `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   );
-  const errors: number[] = [];
-  const delivery: number[] = [];
+  const errors = new SampleList();
+  const delivery = new SampleList();
   const origin = performance.timeOrigin;
   let counting = false;
   let stop = false;
@@ -98,7 +99,7 @@ export async function runBare(spec: BareSpec): Promise<unknown> {
   return {
     requests,
     cpu_us_per_request: requests > 0 ? (cpu.user + cpu.system) / requests : 0,
-    stamps: timestampError(errors, delivery),
+    stamps: timestampError(errors.toFloat64Array(), delivery.toFloat64Array()),
   };
 }
 

@@ -10,6 +10,7 @@ import { type ChatBody, ChatClient, type HttpClientKind } from "./client.ts";
 import { type ClientHealth, cpuTimeMs, startHealthProbe } from "./health.ts";
 import { runClosedLoop } from "./load.ts";
 import { SseParser } from "./sse.ts";
+import { SampleList } from "./samples.ts";
 import { percentileSorted, RecordAggregator } from "./stats.ts";
 
 /**
@@ -129,8 +130,10 @@ export async function measureClientLoad(opts: ClientLoadOptions): Promise<Client
       });
     }
     const agg = new RecordAggregator();
-    const errs: number[] = [];
-    const delivery: number[] = [];
+    // Typed blocks, not plain arrays: growing a plain array of 100,000 numbers lengthens
+    // the garbage collector's pauses, which is the very error this measures.
+    const errs = new SampleList();
+    const delivery = new SampleList();
     const origin = performance.timeOrigin;
     const health = startHealthProbe();
     const cpu0 = cpuTimeMs();
@@ -162,7 +165,7 @@ export async function measureClientLoad(opts: ClientLoadOptions): Promise<Client
       mean_ms: m.latency.mean * 1000,
       cpu_us_per_request: m.total_requests > 0 ? (cpu * 1000) / m.total_requests : 0,
       health: h,
-      stamps: keepStamps ? timestampError(errs, delivery) : null,
+      stamps: keepStamps ? timestampError(errs.toFloat64Array(), delivery.toFloat64Array()) : null,
       errors: m.error_samples,
     };
   } finally {
@@ -171,11 +174,14 @@ export async function measureClientLoad(opts: ClientLoadOptions): Promise<Client
 }
 
 /** Summarise signed gap errors and delivery delays (ms). */
-export function timestampError(errors: number[], delivery: number[]): TimestampError {
+export function timestampError(
+  errors: ArrayLike<number>,
+  delivery: ArrayLike<number>,
+): TimestampError {
   const abs = Float64Array.from(errors, Math.abs).sort();
   const del = Float64Array.from(delivery).sort();
   let sum = 0;
-  for (const e of errors) sum += e;
+  for (let i = 0; i < errors.length; i++) sum += errors[i];
   return {
     samples: errors.length,
     abs_p50_ms: percentileSorted(abs, 0.5),
