@@ -516,7 +516,7 @@ export class ChatClient {
     rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
     if (st.stamps && st.times && st.stamps.length > 0) {
       rec.serverStamps = st.stamps;
-      rec.tokenTimes = st.times.map((t) => t / 1000);
+      rec.tokenTimes = st.times;
     }
     rec.outcome = "ok";
     return rec;
@@ -643,7 +643,7 @@ class StreamState {
         this.last = ev.t;
         if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
           this.stamps.push(chunk.x_sent_ms);
-          this.times.push(ev.t);
+          this.times.push(ev.t / 1000);
         }
       }
     });

@@ -25,6 +25,10 @@ export interface SseEvent {
 
 const LF = 10;
 const CR = 13;
+// ignoreBOM: each line is decoded on its own, and a default decoder would drop a U+FEFF that
+// starts any line's value; the stream's leading mark is removed in push(). Decoding whole
+// lines keeps no state in the decoder, so every parser shares this one.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const COLON = 58;
 const SPACE = 32;
 
@@ -45,9 +49,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 /** Incremental parser: feed it byte chunks with their arrival time, it calls back per event. */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
-  // ignoreBOM: each line is decoded on its own, and a default decoder would drop a U+FEFF
-  // that starts any line's value; the stream's leading mark is removed in push().
-  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   #atStart = true;
   #pending: Uint8Array[] = [];
   #skipLf = false;
@@ -140,16 +141,16 @@ export class SseParser {
     let field: string;
     let value: string;
     if (colon < 0) {
-      field = this.#decoder.decode(buf.subarray(from, to));
+      field = decoder.decode(buf.subarray(from, to));
       value = "";
     } else {
       field = colon - from === 4 && buf[from] === 100 && buf[from + 1] === 97 &&
           buf[from + 2] === 116 && buf[from + 3] === 97
         ? "data"
-        : this.#decoder.decode(buf.subarray(from, colon));
+        : decoder.decode(buf.subarray(from, colon));
       let v = colon + 1;
       if (v < to && buf[v] === SPACE) v++;
-      value = this.#decoder.decode(buf.subarray(v, to));
+      value = decoder.decode(buf.subarray(v, to));
     }
     switch (field) {
       case "data":
