@@ -4,14 +4,17 @@
  *
  * With a delay, the server also times each request itself, from the call of its handler to
  * the hand-over of the response: the delay as the server's timers really gave it. `GET
- * /_server_time` answers that time's median and 99th percentile (ms) over the requests since
- * the previous call, so a load generator's latency can be set against what the server spent.
+ * /_server_time` answers that time's median and 99th percentile (ms, interpolated like every
+ * percentile of this project) over the requests since the previous call, so a load
+ * generator's latency can be set against what the server spent.
  *
  * Usage: `deno run --allow-net bench/trivial_server.ts [delayMs]`; prints
  * `Listening on http://127.0.0.1:PORT` once bound.
  *
  * @module
  */
+
+import { percentileSorted } from "../core/stats.ts";
 
 /** The fixed completion every request receives. */
 export const FIXED_BODY: string = JSON.stringify({
@@ -33,11 +36,6 @@ export interface ServerTime {
   p99_ms: number | null;
 }
 
-/** The percentile `q` of ascending `xs` (nearest rank), or null when empty. */
-function rank(xs: Float64Array, q: number): number | null {
-  return xs.length === 0 ? null : xs[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
-}
-
 /** Serve the fixed completion on 127.0.0.1 at a free port, after `delayMs` per request. */
 export function serveTrivial(delayMs = 0): Deno.HttpServer<Deno.NetAddr> {
   const bytes = new TextEncoder().encode(FIXED_BODY);
@@ -49,8 +47,8 @@ export function serveTrivial(delayMs = 0): Deno.HttpServer<Deno.NetAddr> {
     times = [];
     const body: ServerTime = {
       requests: sorted.length,
-      p50_ms: rank(sorted, 0.5),
-      p99_ms: rank(sorted, 0.99),
+      p50_ms: sorted.length ? percentileSorted(sorted, 0.5) : null,
+      p99_ms: sorted.length ? percentileSorted(sorted, 0.99) : null,
     };
     return Response.json(body);
   };

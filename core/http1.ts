@@ -468,9 +468,8 @@ class BufferedResponse implements Http1Response {
   }
 
   #take(): string {
-    if (this.#text === null) throw new Http1Error("protocol", "body already read");
-    const t = this.#text;
-    this.#text = null;
+    const t = this.takeText();
+    if (t === null) throw new Http1Error("protocol", "body already read");
     return t;
   }
 

@@ -9,8 +9,8 @@
 import { type ChatBody, ChatClient, type HttpClientKind } from "./client.ts";
 import { type ClientHealth, cpuTimeMs, startHealthProbe } from "./health.ts";
 import { runClosedLoop } from "./load.ts";
-import { SseParser } from "./sse.ts";
 import { SampleList } from "./samples.ts";
+import { SseParser } from "./sse.ts";
 import { percentileSorted, RecordAggregator } from "./stats.ts";
 
 /**
