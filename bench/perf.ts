@@ -11,6 +11,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZERO_LATENCY_SERVE_FLAGS } from "../core/selfmeasure.ts";
+import { percentile } from "../core/stats.ts";
 import { V8_FLAGS, V8_FLAGS_ARG } from "../core/target.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -123,18 +124,25 @@ const embeddedServer = (flags: string[]) =>
     ...flags,
   ]);
 
-/** Run one client-side measurement in its own pinned process. */
-// deno-lint-ignore no-explicit-any
-async function probe(spec: Record<string, unknown>, v8Flags: string[] = []): Promise<any> {
+/**
+ * Run one client-side measurement in its own pinned process: `script` (default the client
+ * probe) with one JSON argument, its last stdout line parsed as JSON.
+ */
+async function probe(
+  spec: Record<string, unknown>,
+  v8Flags: string[] = [],
+  script = "client_probe.ts",
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
   const [cmd, args] = pinned(CLIENT_CORE, Deno.execPath(), [
     "run",
     "--allow-all",
     `--v8-flags=${[...V8_FLAGS, ...v8Flags].join(",")}`,
-    join(HERE, "client_probe.ts"),
+    join(HERE, script),
     JSON.stringify(spec),
   ]);
   const r = await sh(cmd, args, 180_000);
-  if (r.code !== 0) throw new Error(`client probe failed: ${r.stderr.slice(-500)}`);
+  if (r.code !== 0) throw new Error(`${script} failed: ${r.stderr.slice(-500)}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
@@ -517,22 +525,9 @@ const STREAMS = { concurrency: 200, seconds: SECONDS, maxTokens: 50 };
 const oursStreams = (url: string): Promise<any> =>
   probe({ mode: "load", url, stream: true, keepStamps: true, ...STREAMS });
 // deno-lint-ignore no-explicit-any
-async function bareStreams(url: string): Promise<any> {
-  const [cmd, args] = pinned(CLIENT_CORE, Deno.execPath(), [
-    "run",
-    "--allow-all",
-    V8_FLAGS_ARG,
-    join(HERE, "bare_stream_client.ts"),
-    JSON.stringify({ url, ...STREAMS }),
-  ]);
-  const r = await sh(cmd, args, 180_000);
-  if (r.code !== 0) throw new Error(`bare client failed: ${r.stderr.slice(-500)}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop()!);
-}
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const bareStreams = (url: string): Promise<any> =>
+  probe({ url, ...STREAMS }, [], "bare_stream_client.ts");
+const median = (xs: number[]) => percentile(xs, 0.5);
 {
   log("figure 3: streaming timestamp error (200 streams, 10 ms ITL, stamped chunks)");
   const emb = await embeddedServer(["--ttft-ms", "0", "--itl-ms", "10", "--stamp-chunks"]);
