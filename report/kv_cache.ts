@@ -194,14 +194,21 @@ function serverLines(k: KvExtra): string[] {
   return lines;
 }
 
+/** The lines every test's detail starts with: its name, request count and failures. */
+function detailHead(t: TestResult): string[] {
+  return [
+    `#### ${t.name}`,
+    "",
+    `- **Total Requests:** ${t.metrics.total_requests}`,
+    `- **Failed:** ${t.metrics.failed_requests} (${outcomeLine(t)})`,
+  ];
+}
+
 function detailCache(t: TestResult): string[] {
   const k = kvExtra(t);
   const m = t.metrics;
   const out = [
-    `#### ${t.name}`,
-    "",
-    `- **Total Requests:** ${m.total_requests}`,
-    `- **Failed:** ${m.failed_requests} (${outcomeLine(t)})`,
+    ...detailHead(t),
     `- **Cache Hits:** ${k.cache_reported ? k.cache_hits : NOT_REPORTED}`,
     `- **Cache Misses:** ${k.cache_reported ? k.cache_misses : NOT_REPORTED}`,
     `- **Hit Rate:** ${hitRateText(k)}`,
@@ -243,10 +250,7 @@ function detailRouter(t: TestResult): string[] {
   const k = kvExtra(t);
   const m = t.metrics;
   const out = [
-    `#### ${t.name}`,
-    "",
-    `- **Total Requests:** ${m.total_requests}`,
-    `- **Failed:** ${m.failed_requests} (${outcomeLine(t)})`,
+    ...detailHead(t),
     `- **Load Balance Score:** ${
       k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
     } (Jain's fairness index × 100 over ${
