@@ -14,10 +14,10 @@ import {
   runHelp,
   selftestHelp,
   VERSION,
-} from "./core/cli.ts";
-import { BenchError, ExitCode } from "./core/errors.ts";
+} from "./cli/args.ts";
+import { BenchError, ExitCode } from "./util/errors.ts";
 import { runCommand } from "./commands/run.ts";
-import { inWorker, workerMain } from "./commands/workers.ts";
+import { inWorker, workerMain } from "./engine/workers.ts";
 
 /** Run the program with `argv`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {

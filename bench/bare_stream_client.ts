@@ -7,14 +7,14 @@
  * per-read cost leaves; the difference to the real client is the client's.
  *
  * Takes one JSON argument (`url`, `concurrency`, `seconds`, `maxTokens`), prints one JSON
- * line (`stamps` as in `core/selfmeasure.ts`, `cpu_us_per_request`, `requests`).
+ * line (`stamps` as in `engine/selftest.ts`, `cpu_us_per_request`, `requests`).
  *
  * @module
  */
 
 import process from "node:process";
-import { SampleList } from "../core/samples.ts";
-import { timestampError } from "../core/selfmeasure.ts";
+import { SampleList } from "../measure/samples.ts";
+import { timestampError } from "../engine/selftest.ts";
 
 /** The JSON argument. */
 export interface BareSpec {

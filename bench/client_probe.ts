@@ -9,10 +9,10 @@
  * @module
  */
 
-import { ChatClient, type HttpClientKind } from "../core/client.ts";
-import { runClosedLoop } from "../core/load.ts";
-import { measureClientLoad, measureSseParse, smallBody } from "../core/selfmeasure.ts";
-import { linearFit, RecordAggregator } from "../core/stats.ts";
+import { ChatClient, type HttpClientKind } from "../net/client.ts";
+import { runClosedLoop } from "../load/loops.ts";
+import { measureClientLoad, measureSseParse, smallBody } from "../engine/selftest.ts";
+import { linearFit, RecordAggregator } from "../measure/stats.ts";
 
 /** The JSON argument. */
 export interface ProbeSpec {

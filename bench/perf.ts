@@ -1,6 +1,6 @@
 /**
  * `deno task perf`: the performance of the tool itself, measured side by side with peer load
- * generators in one run on this machine (DESIGN §10). Server and client run in separate
+ * generators in one run on this machine (docs/ARCHITECTURE.md, "Performance"). Server and client run in separate
  * processes pinned to separate cores with `taskset` when it exists; loads go to 127.0.0.1 only.
  *
  * Prints one table of figures and ratios and writes `bench/results.json`.
@@ -10,9 +10,9 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ZERO_LATENCY_SERVE_FLAGS } from "../core/selfmeasure.ts";
-import { percentile } from "../core/stats.ts";
-import { V8_FLAGS, V8_FLAGS_ARG } from "../core/target.ts";
+import { ZERO_LATENCY_SERVE_FLAGS } from "../engine/selftest.ts";
+import { percentile } from "../measure/stats.ts";
+import { V8_FLAGS, V8_FLAGS_ARG } from "../engine/target.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);

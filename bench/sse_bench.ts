@@ -4,8 +4,8 @@
  * @module
  */
 
-import { SseParser } from "../core/sse.ts";
-import { sseFixture } from "../core/selfmeasure.ts";
+import { SseParser } from "../net/sse.ts";
+import { sseFixture } from "../engine/selftest.ts";
 
 const EVENTS = 10_000;
 const big = sseFixture(EVENTS, 4096);

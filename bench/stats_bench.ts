@@ -7,13 +7,13 @@
  */
 
 import * as hdr from "hdr-histogram-js";
-import { emptyRecord, type RequestRecord } from "../core/record.ts";
+import { emptyRecord, type RequestRecord } from "../measure/record.ts";
 import {
   Distribution,
   HDR_SIGNIFICANT_DIGITS,
   newHistogram,
   RecordAggregator,
-} from "../core/stats.ts";
+} from "../measure/stats.ts";
 
 const N = 10_000;
 const values = Float64Array.from({ length: N }, (_, i) => 0.05 + ((i * 7919) % 1000) / 1e4);

@@ -7,8 +7,8 @@
  */
 
 import { join, resolve } from "node:path";
-import type { CompareArgs } from "../core/cli.ts";
-import { ExitCode, GateError } from "../core/errors.ts";
+import type { CompareArgs } from "../cli/args.ts";
+import { ExitCode, GateError } from "../util/errors.ts";
 import { compareRuns, comparisonMarkdown, loadRun, parseThresholds } from "../report/compare.ts";
 import { formatMetric } from "../report/metrics.ts";
 import { writeFileAtomic } from "../report/write.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { SelftestArgs } from "../core/cli.ts";
-import { ExitCode } from "../core/errors.ts";
+import type { SelftestArgs } from "../cli/args.ts";
+import { ExitCode } from "../util/errors.ts";
 import {
   type ClientLoadResult,
   measureClientLoad,
@@ -14,8 +14,8 @@ import {
   smallBody,
   type SseParseResult,
   ZERO_LATENCY_SERVE_FLAGS,
-} from "../core/selfmeasure.ts";
-import { startEmbeddedServer } from "../core/target.ts";
+} from "../engine/selftest.ts";
+import { startEmbeddedServer } from "../engine/target.ts";
 
 /** Everything selftest measured. */
 export interface SelftestResult {

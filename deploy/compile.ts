@@ -19,7 +19,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { V8_FLAGS_ARG } from "../core/target.ts";
+import { V8_FLAGS_ARG } from "../engine/target.ts";
 
 /** Targets `deno compile` supports, by their Rust triple. */
 export const TARGETS = [

@@ -15,8 +15,8 @@
 import { scaleBand, scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { curveStepAfter, line } from "d3-shape";
-import type { SuiteResult, TestResult } from "../core/result.ts";
-import { percentileSorted, quantileSample } from "../core/stats.ts";
+import type { SuiteResult, TestResult } from "../measure/result.ts";
+import { jainIndex, percentileSorted, quantileSample } from "../measure/stats.ts";
 import { memoryGrowth, numberArray, snapshotsOf, suiteKey, workerCounts } from "./metrics.ts";
 import {
   axisBottom,
@@ -456,8 +456,7 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
     if (workers.length > 0) {
       const title = `Worker distribution: ${t.name}`;
       const total = workers.reduce((s, [, c]) => s + c, 0);
-      const sq = workers.reduce((s, [, c]) => s + c * c, 0);
-      const jain = sq ? (total * total) / (workers.length * sq) : 0;
+      const jain = jainIndex(workers.map(([, c]) => c));
       charts.push({
         file: file(`workers-${slug}`),
         title,
@@ -526,14 +525,6 @@ function sampleNote(count: number, kept: number, what: string): string {
   return count > kept
     ? `${count} ${what}, drawn from ${kept} evenly spaced order statistics`
     : `${count} ${what}`;
-}
-
-/**
- * Markdown image links to a suite's charts (files under `charts/`, written beside the
- * reports), as a `## Charts` section; empty when the suite has no chart.
- */
-export function chartLinks(suite: SuiteResult): string {
-  return chartLinksOf(suiteCharts(suite));
 }
 
 /** Markdown image links to already drawn charts, as a `## Charts` section (empty for none). */

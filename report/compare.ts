@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { ConfigError, UsageError } from "../core/errors.ts";
+import { ConfigError, UsageError } from "../util/errors.ts";
 import {
   type LoadSpec,
   type RunResult,
@@ -15,8 +15,8 @@ import {
   type SuiteName,
   type SuiteResult,
   type TestResult,
-} from "../core/result.ts";
-import { emptyHistograms, emptySummary, type Summary, type TestMetrics } from "../core/stats.ts";
+} from "../measure/result.ts";
+import { emptyHistograms, emptySummary, type Summary, type TestMetrics } from "../measure/stats.ts";
 import { mdCell, mdTable } from "./format.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import {

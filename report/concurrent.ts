@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../core/result.ts";
-import type { Summary } from "../core/stats.ts";
+import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { Summary } from "../measure/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthLines } from "./health.ts";

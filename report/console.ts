@@ -6,8 +6,8 @@
  */
 
 import Table from "cli-table3";
-import type { Progress } from "../core/runner.ts";
-import type { TestResult } from "../core/result.ts";
+import type { Progress } from "../runner/runner.ts";
+import type { TestResult } from "../measure/result.ts";
 import { fixed, ms, pct } from "./format.ts";
 
 /** True when colour may be used on stdout. */
@@ -21,8 +21,6 @@ function paint(code: number, text: string): string {
 
 /** Bold text. */
 export const bold = (t: string): string => paint(1, t);
-/** Green text. */
-export const green = (t: string): string => paint(32, t);
 /** Yellow text. */
 export const yellow = (t: string): string => paint(33, t);
 /** Red text. */

@@ -12,11 +12,6 @@ export function ms(seconds: number): string {
   return `${(seconds * 1000).toFixed(2)}ms`;
 }
 
-/** Seconds → `123.45` (milliseconds, no unit). */
-export function msNum(seconds: number): string {
-  return (seconds * 1000).toFixed(2);
-}
-
 /** A number with `digits` decimals. */
 export function fixed(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : "n/a";

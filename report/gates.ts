@@ -7,8 +7,8 @@
  * @module
  */
 
-import { UsageError } from "../core/errors.ts";
-import type { SuiteName, SuiteResult } from "../core/result.ts";
+import { UsageError } from "../util/errors.ts";
+import type { SuiteName, SuiteResult } from "../measure/result.ts";
 import { formatMetric, lookupMetric, type MetricRef, runMetricValues } from "./metrics.ts";
 
 /** Comparison operators a gate may use. */

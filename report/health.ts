@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { ClientHealth } from "../core/health.ts";
-import type { TestResult } from "../core/result.ts";
+import type { ClientHealth } from "../load/health.ts";
+import type { TestResult } from "../measure/result.ts";
 
 /** The test's client health, when it was measured. */
 export function clientHealthOf(t: TestResult): ClientHealth | null {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RunResult, SuiteName, SuiteResult } from "../core/result.ts";
+import type { RunResult, SuiteName, SuiteResult } from "../measure/result.ts";
 import { BANDS, type Mark, markOf, worstMark } from "./bands.ts";
 import { type Chart, suiteCharts } from "./charts.ts";
 import { markdownToHtml } from "./mdhtml.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { TestResult } from "../core/result.ts";
-import type { Summary, TestMetrics } from "../core/stats.ts";
+import type { TestResult } from "../measure/result.ts";
+import type { Summary, TestMetrics } from "../measure/stats.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */
 export const SCHEMA_VERSION = "1.0.0";
@@ -69,17 +69,3 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
   };
 }
 
-/** A summary converted to milliseconds, for display. */
-export function summaryMs(s: Summary): Record<string, number> {
-  return {
-    count: s.count,
-    mean: s.mean * 1000,
-    min: s.min * 1000,
-    max: s.max * 1000,
-    p50: s.p50 * 1000,
-    p90: s.p90 * 1000,
-    p95: s.p95 * 1000,
-    p99: s.p99 * 1000,
-    p999: s.p999 * 1000,
-  };
-}

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../core/result.ts";
-import { summarize, type Summary } from "../core/stats.ts";
+import type { SuiteResult, TestResult } from "../measure/result.ts";
+import { summarize, type Summary } from "../measure/stats.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";

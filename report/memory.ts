@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../core/result.ts";
-import type { MemoryKind, MemorySnapshot, MemorySource } from "../core/memory.ts";
+import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.ts";
 import { fixed, mdCell, mdTable, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthLines } from "./health.ts";

@@ -11,9 +11,14 @@
  * @module
  */
 
-import { UsageError } from "../core/errors.ts";
-import { SUITE_NAMES, type SuiteName, type SuiteResult, type TestResult } from "../core/result.ts";
-import { percentileSorted, type Summary } from "../core/stats.ts";
+import { UsageError } from "../util/errors.ts";
+import {
+  SUITE_NAMES,
+  type SuiteName,
+  type SuiteResult,
+  type TestResult,
+} from "../measure/result.ts";
+import { jainIndex, percentileSorted, type Summary } from "../measure/stats.ts";
 
 /** Which way a metric is better. */
 export type Better = "lower" | "higher";
@@ -344,9 +349,8 @@ export const SUITE_METRICS: Record<SuiteName, readonly MetricDef[]> = {
         for (const t of s.tests) {
           const counts = workerCounts(t);
           if (counts.length) {
-            const sum = counts.reduce((a, [, c]) => a + c, 0);
-            const sq = counts.reduce((a, [, c]) => a + c * c, 0);
-            return sq === 0 ? null : (sum * sum) / (counts.length * sq);
+            // All-idle workers have no distribution to rate.
+            return counts.some(([, c]) => c > 0) ? jainIndex(counts.map(([, c]) => c)) : null;
           }
         }
         return null;

@@ -7,30 +7,18 @@
  */
 
 import { join } from "node:path";
-import type { RunResult, SuiteName, SuiteResult } from "../core/result.ts";
+import type { RunResult, SuiteName } from "../measure/result.ts";
 import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
 import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
-import { summaryMarkdown } from "./summary.ts";
+import { type SuiteReporter, summaryMarkdown } from "./summary.ts";
+
+export type { SuiteReporter };
 import { concurrentJson, concurrentMarkdown, concurrentSummary } from "./concurrent.ts";
 import { memoryJson, memoryMarkdown, memorySummary } from "./memory.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
 import { type Chart, chartLinksOf, suiteCharts } from "./charts.ts";
 import { reportHtml } from "./html.ts";
-
-/** How one suite's results become files. */
-export interface SuiteReporter {
-  /** File base name, e.g. `throughput_results`. */
-  file: string;
-  /** Section title in the summary. */
-  title: string;
-  /** The suite's Markdown report. */
-  markdown(suite: SuiteResult, run: RunResult): string;
-  /** The suite's JSON document (an array of per-test objects). */
-  json(suite: SuiteResult, run: RunResult): unknown[];
-  /** The suite's section body in `BENCHMARK_SUMMARY.md`. */
-  summary(suite: SuiteResult, run: RunResult): string;
-}
 
 /** Reporters by suite. */
 export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {

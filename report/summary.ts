@@ -5,9 +5,22 @@
  * @module
  */
 
-import type { RunResult, SuiteName } from "../core/result.ts";
+import type { RunResult, SuiteName, SuiteResult } from "../measure/result.ts";
 import { mdCell, timestamp } from "./format.ts";
-import type { SuiteReporter } from "./mod.ts";
+
+/** How one suite's results become files. */
+export interface SuiteReporter {
+  /** File base name, e.g. `throughput_results`. */
+  file: string;
+  /** Section title in the summary. */
+  title: string;
+  /** The suite's Markdown report. */
+  markdown(suite: SuiteResult, run: RunResult): string;
+  /** The suite's JSON document (an array of per-test objects). */
+  json(suite: SuiteResult, run: RunResult): unknown[];
+  /** The suite's section body in `BENCHMARK_SUMMARY.md`. */
+  summary(suite: SuiteResult, run: RunResult): string;
+}
 
 /** `BENCHMARK_SUMMARY.md` for a run. */
 export function summaryMarkdown(

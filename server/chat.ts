@@ -11,7 +11,7 @@
  */
 
 import { HttpError, readBody, TOO_LARGE } from "./http.ts";
-import { combine32, Prng } from "./prng.ts";
+import { combine32, Prng } from "../util/prng.ts";
 import type { ServerState } from "./state.ts";
 import { generatePieces, pieceJson, piecesToText, tokenIds } from "./tokenizer.ts";
 import { type ChatRequest, validateChat } from "./validate.ts";

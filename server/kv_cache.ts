@@ -16,7 +16,7 @@
  * @module
  */
 
-import { combine32, mix32 } from "./prng.ts";
+import { combine32, mix32 } from "../util/prng.ts";
 
 /** Settings of the cache and router. */
 export interface KvConfig {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError } from "../util/errors.ts";
 import { createHandler } from "./app.ts";
 import { errorResponse, HttpError } from "./http.ts";
 import type { ServerOptions } from "./options.ts";

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
 export type FaultStatus = 429 | 500 | 503;

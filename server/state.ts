@@ -7,7 +7,7 @@
 import { KvCacheRouter } from "./kv_cache.ts";
 import { ServerMetrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "../util/prng.ts";
 import { Clock } from "./timing.ts";
 
 /** Everything one server instance owns; nothing is shared between instances. */

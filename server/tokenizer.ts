@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Prng } from "./prng.ts";
+import type { Prng } from "../util/prng.ts";
 
 /** Size of the token id space. */
 export const VOCAB_SIZE = 50000;

@@ -7,12 +7,13 @@
  * @module
  */
 
-import { sleepUntil } from "../core/load.ts";
-import type { RequestRecord } from "../core/record.ts";
-import type { TestResult } from "../core/result.ts";
-import { type Payload, runClosedTest, runOpenTest, type SuiteContext } from "../core/runner.ts";
-import type { ScenarioTest } from "../core/scenario.ts";
-import type { Suite, TestDef } from "./mod.ts";
+import { sleepUntil } from "../load/loops.ts";
+import type { RequestRecord } from "../measure/record.ts";
+import type { TestResult } from "../measure/result.ts";
+import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
+import type { Payload } from "../workload/payload.ts";
+import type { ScenarioTest } from "../cli/scenario.ts";
+import type { Suite, TestDef } from "./suite.ts";
 import { runScenarioTest } from "./scenario.ts";
 
 /** The original suite's payload for every test. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ChatClient, type ChatMessage } from "../core/client.ts";
+import { ChatClient, type ChatMessage } from "../net/client.ts";
 import {
   fetchKvMetrics,
   type KvMetricsDelta,
@@ -21,14 +21,22 @@ import {
   type KvSnapshot,
   resetKvCache,
   workerOrder,
-} from "../core/kv_metrics.ts";
-import type { RequestRecord } from "../core/record.ts";
-import type { TestResult } from "../core/result.ts";
-import { type Payload, resolveModel, type SuiteContext, warmupBody } from "../core/runner.ts";
-import { jainIndex, linearFit, RecordAggregator, summarize, type Summary } from "../core/stats.ts";
-import type { Suite, TestDef } from "./mod.ts";
-import type { ScenarioTest } from "../core/scenario.ts";
+} from "../probes/kv_metrics.ts";
+import type { RequestRecord } from "../measure/record.ts";
+import type { TestResult } from "../measure/result.ts";
+import type { SuiteContext } from "../runner/runner.ts";
+import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
+import {
+  jainIndex,
+  linearFit,
+  RecordAggregator,
+  summarize,
+  type Summary,
+} from "../measure/stats.ts";
+import type { Suite, TestDef } from "./suite.ts";
+import type { ScenarioTest } from "../cli/scenario.ts";
 import { runScenarioTest } from "./scenario.ts";
+import { fnv1a, Prng } from "../util/prng.ts";
 
 /** The model the original suite asked for. */
 export const KV_MODEL = "openai/gpt-oss-120b";
@@ -111,38 +119,17 @@ const WORDS = (
   "with from into over under about between through before after during within without"
 ).split(" ");
 
-/** FNV-1a hash of a string (32 bits). */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Deterministic filler text of `words` words in sentences, the same for the same seed and tag.
  */
 export function longText(seed: number, tag: string, words: number): string {
-  const next = mulberry32(hashString(`${seed}\u0000${tag}`));
+  const prng = new Prng(fnv1a(`${seed}\u0000${tag}`));
   const out: string[] = [];
   let left = words;
   while (left > 0) {
-    const len = Math.min(left, 8 + Math.floor(next() * 8));
+    const len = Math.min(left, 8 + prng.int(8));
     const sentence: string[] = [];
-    for (let i = 0; i < len; i++) sentence.push(WORDS[Math.floor(next() * WORDS.length)]);
+    for (let i = 0; i < len; i++) sentence.push(WORDS[prng.int(WORDS.length)]);
     sentence[0] = sentence[0][0].toUpperCase() + sentence[0].slice(1);
     out.push(sentence.join(" ") + ".");
     left -= len;
@@ -160,7 +147,7 @@ export function longSystemPrompt(
   opening: string,
   words: number,
 ): string {
-  const id = hashString(`${seed}|${tag}`).toString(16).padStart(8, "0");
+  const id = fnv1a(`${seed}|${tag}`).toString(16).padStart(8, "0");
   return `${id} ${opening} ${longText(seed, tag, words)}`;
 }
 
@@ -448,6 +435,7 @@ async function runSequential(
     baseUrl: ctx.baseUrl,
     apiKey: ctx.apiKey ?? undefined,
     timeoutMs: ctx.timeoutMs,
+    http: ctx.http,
     poolSize: 1,
   });
   const agg = new RecordAggregator();

@@ -1,29 +1,24 @@
 /**
  * Memory suite: how the server's memory grows under open-loop load, per request, and whether
  * it leaks. Each test samples the server's memory on a timer through an idle baseline, the
- * load, and an idle drain, then fits memory against completed requests (see core/memory.ts).
+ * load, and an idle drain, then fits memory against completed requests (see probes/memory.ts).
  *
  * @module
  */
 
-import { DEFAULT_LEAK_THRESHOLD_KB } from "../core/cli.ts";
-import { type ChatBody, ChatClient } from "../core/client.ts";
-import { sleepUntil } from "../core/load.ts";
+import { DEFAULT_LEAK_THRESHOLD_KB } from "../cli/args.ts";
+import { type ChatBody, ChatClient } from "../net/client.ts";
+import { sleepUntil } from "../load/loops.ts";
 import {
   analyzeMemory,
   type MemoryProbe,
   MemorySampler,
   resolveMemorySource,
-} from "../core/memory.ts";
-import type { TestResult } from "../core/result.ts";
-import {
-  type Payload,
-  resolveModel,
-  runOpenTest,
-  type SuiteContext,
-  warmupBody,
-} from "../core/runner.ts";
-import type { Suite, TestDef } from "./mod.ts";
+} from "../probes/memory.ts";
+import type { TestResult } from "../measure/result.ts";
+import { runOpenTest, type SuiteContext } from "../runner/runner.ts";
+import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
+import type { Suite, TestDef } from "./suite.ts";
 
 /** Timing of a memory test's phases; the suite uses {@linkcode SUITE_TIMING}. */
 export interface MemoryTiming {
@@ -131,6 +126,7 @@ async function warmUp(
     baseUrl: ctx.baseUrl,
     apiKey: ctx.apiKey ?? undefined,
     timeoutMs: ctx.timeoutMs,
+    http: ctx.http,
     poolSize: concurrency,
   });
   let next = 0;

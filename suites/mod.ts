@@ -1,47 +1,18 @@
 /**
- * The suite registry, and the loop that runs a suite's tests in order.
+ * The suite registry: every suite this build has, by name.
  *
  * @module
  */
 
-import type { SuiteContext } from "../core/runner.ts";
-import type { SuiteName, SuiteResult, TestResult } from "../core/result.ts";
-import type { ScenarioTest } from "../core/scenario.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { Suite } from "./suite.ts";
 import { throughputSuite } from "./throughput.ts";
 import { kvCacheSuite } from "./kv_cache.ts";
 import { concurrentSuite } from "./concurrent.ts";
 import { memorySuite } from "./memory.ts";
 
-/** One test of a suite. */
-export interface TestDef {
-  /** Test name. */
-  name: string;
-  /** Run it. */
-  run(ctx: SuiteContext): Promise<TestResult>;
-  /** Checked just before the test would start: true skips it (e.g. a ramp that stopped). */
-  skip?(): boolean;
-}
-
-/** A suite: a named list of tests. */
-export interface Suite {
-  /** Suite name. */
-  name: SuiteName;
-  /** Title for console banners. */
-  title: string;
-  /** The tests to run, for the context's mode. */
-  tests(ctx: SuiteContext): TestDef[];
-  /** How a scenario file's test runs in this suite (default: a plain closed or open test). */
-  custom?(test: ScenarioTest): TestDef;
-  /**
-   * False for suites whose load is inherently one stream (cache experiments, memory over
-   * time): under `--shard`/`--workers` they run whole on shard 0 only. Default true.
-   */
-  shardable?: boolean;
-  /** Combine the `extra` fields of one test run as shards (default: see commands/merge.ts). */
-  mergeExtra?(extras: Record<string, unknown>[]): Record<string, unknown>;
-  /** Runs before the tests; a string is the reason the suite cannot run (it is skipped). */
-  prepare?(ctx: SuiteContext): Promise<string | null>;
-}
+export { runSuite, skippedSuite } from "./suite.ts";
+export type { Suite, SuiteHooks, TestDef } from "./suite.ts";
 
 /** Every suite this build has, by name. */
 export const SUITES: Partial<Record<SuiteName, Suite>> = {
@@ -50,82 +21,3 @@ export const SUITES: Partial<Record<SuiteName, Suite>> = {
   concurrent: concurrentSuite,
   memory: memorySuite,
 };
-
-/** Hooks around the tests of a suite (the console uses them). */
-export interface SuiteHooks {
-  /** Before a suite's first test (not called for suites that are skipped). */
-  beforeSuite?(suite: Suite): void;
-  /** Before a test starts. */
-  beforeTest?(suite: Suite, test: TestDef, index: number, count: number): void;
-  /** After a test finished. */
-  afterTest?(suite: Suite, result: TestResult): void;
-}
-
-/** The result of a suite that did not run, with the reason. */
-export function skippedSuite(name: SuiteName, reason: string, interrupted = false): SuiteResult {
-  const now = new Date().toISOString();
-  return {
-    suite: name,
-    tests: [],
-    started_at: now,
-    finished_at: now,
-    skipped: reason,
-    error: null,
-    interrupted,
-  };
-}
-
-/**
- * Run every test of a suite in order; stop starting tests once the context's stop signal
- * fires. A test that throws ends the suite with its error; the tests before it are kept.
- */
-export async function runSuite(
-  suite: Suite,
-  ctx: SuiteContext,
-  hooks: SuiteHooks = {},
-): Promise<SuiteResult> {
-  const started = new Date().toISOString();
-  let skipped: string | null = null;
-  let prepError: string | null = null;
-  try {
-    skipped = suite.prepare ? await suite.prepare(ctx) : null;
-  } catch (err) {
-    prepError = `preparing: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  if (skipped !== null || prepError !== null) {
-    return {
-      suite: suite.name,
-      tests: [],
-      started_at: started,
-      finished_at: new Date().toISOString(),
-      skipped,
-      error: prepError,
-      interrupted: false,
-    };
-  }
-  const tests: TestResult[] = [];
-  let error: string | null = null;
-  const defs = suite.tests(ctx);
-  for (const [i, def] of defs.entries()) {
-    if (ctx.stop.aborted) break;
-    if (def.skip?.()) continue;
-    hooks.beforeTest?.(suite, def, i, defs.length);
-    try {
-      const result = await def.run(ctx);
-      tests.push(result);
-      hooks.afterTest?.(suite, result);
-    } catch (err) {
-      error = `${def.name}: ${err instanceof Error ? err.message : String(err)}`;
-      break;
-    }
-  }
-  return {
-    suite: suite.name,
-    tests,
-    started_at: started,
-    finished_at: new Date().toISOString(),
-    skipped: null,
-    error,
-    interrupted: ctx.stop.aborted,
-  };
-}

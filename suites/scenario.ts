@@ -4,11 +4,11 @@
  * @module
  */
 
-import { runClosedTest, runOpenTest, type SuiteContext } from "../core/runner.ts";
-import type { SuiteName, TestResult } from "../core/result.ts";
-import type { RequestRecord } from "../core/record.ts";
-import type { Scenario, ScenarioTest } from "../core/scenario.ts";
-import type { Suite, TestDef } from "./mod.ts";
+import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
+import type { SuiteName, TestResult } from "../measure/result.ts";
+import type { RequestRecord } from "../measure/record.ts";
+import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
+import type { Suite, TestDef } from "./suite.ts";
 
 /**
  * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { type Payload, runClosedTest, type SuiteContext } from "../core/runner.ts";
-import type { Suite, TestDef } from "./mod.ts";
+import { runClosedTest, type SuiteContext } from "../runner/runner.ts";
+import type { Payload } from "../workload/payload.ts";
+import type { Suite, TestDef } from "./suite.ts";
 
 /** The original suite's three payloads (non-streaming form). */
 export const PAYLOADS: Record<"small" | "medium" | "large", Payload> = {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { parseCommandLine } from "../../core/cli.ts";
-import { UsageError } from "../../core/errors.ts";
+import { parseCommandLine } from "../../cli/args.ts";
+import { UsageError } from "../../util/errors.ts";
 import { selftestCommand } from "../../commands/selftest.ts";
 
 const entry = fileURLToPath(new URL("../../main.ts", import.meta.url));

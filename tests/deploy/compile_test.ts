@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { V8_FLAGS_ARG } from "../../core/target.ts";
+import { V8_FLAGS_ARG } from "../../engine/target.ts";
 import {
   compileArgs,
   denortUrl,

@@ -1,11 +1,11 @@
 /**
- * A {@linkcode SuiteContext} for tests that drive core/runner directly against a server
+ * A {@linkcode SuiteContext} for tests that drive runner/runner.ts directly against a server
  * started in this process.
  *
  * @module
  */
 
-import type { SuiteContext } from "../../core/runner.ts";
+import type { SuiteContext } from "../../runner/runner.ts";
 
 /** A quiet context for `baseUrl` with no warm-up. */
 export function testContext(baseUrl: string, over: Partial<SuiteContext> = {}): SuiteContext {
@@ -13,6 +13,7 @@ export function testContext(baseUrl: string, over: Partial<SuiteContext> = {}): 
     baseUrl,
     apiKey: null,
     timeoutMs: 10_000,
+    http: "native",
     models: [],
     modelOverride: null,
     quick: true,

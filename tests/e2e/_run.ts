@@ -6,7 +6,7 @@
  */
 
 import { runCommand } from "../../commands/run.ts";
-import { parseCommandLine } from "../../core/cli.ts";
+import { parseCommandLine } from "../../cli/args.ts";
 
 /** The program's entry module. */
 export const ENTRY = new URL("../../main.ts", import.meta.url).href;

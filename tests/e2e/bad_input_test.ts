@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseCommandLine, runHelp } from "../../core/cli.ts";
-import { UsageError } from "../../core/errors.ts";
+import { parseCommandLine, runHelp } from "../../cli/args.ts";
+import { UsageError } from "../../util/errors.ts";
 import { type Mock, mockServer } from "../_mock.ts";
 import { checkReports } from "./_reports.ts";
 import { runProgram, spawnProgram, spawnServe } from "./_run.ts";

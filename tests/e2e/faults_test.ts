@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCommand } from "../../commands/run.ts";
-import { parseCommandLine } from "../../core/cli.ts";
+import { parseCommandLine } from "../../cli/args.ts";
 import { mockServer } from "../_mock.ts";
 import { checkReports } from "./_reports.ts";
 import { runInProcess } from "./_run.ts";

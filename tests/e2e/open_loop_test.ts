@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runOpenTest } from "../../core/runner.ts";
+import { runOpenTest } from "../../runner/runner.ts";
 import { DEFAULT_SERVER_OPTIONS, startServer } from "../../server/mod.ts";
 import { CONCURRENT_PAYLOAD } from "../../suites/concurrent.ts";
 import { testContext } from "./_ctx.ts";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { runInProcess, runProgram } from "./_run.ts";
 import { main } from "../../main.ts";
 import { compareCommand } from "../../commands/compare.ts";
-import { GateError } from "../../core/errors.ts";
+import { GateError } from "../../util/errors.ts";
 import { validateRunFolder } from "../_jsonschema.ts";
 
 const SERVE = ["--itl-ms", "5", "--prefill-ms-per-token", "0"];

@@ -4,14 +4,20 @@
  * @module
  */
 
-import type { LoadSpec, RunResult, SuiteName, SuiteResult, TestResult } from "../../core/result.ts";
+import type {
+  LoadSpec,
+  RunResult,
+  SuiteName,
+  SuiteResult,
+  TestResult,
+} from "../../measure/result.ts";
 import {
   emptyHistograms,
   emptySummary,
   quantileSample,
   summarize,
   type TestMetrics,
-} from "../../core/stats.ts";
+} from "../../measure/stats.ts";
 
 /** Options of a synthetic test. */
 export interface FakeTest {

@@ -8,8 +8,8 @@ import {
   parseThresholds,
 } from "../../report/compare.ts";
 import { throughputJson } from "../../report/throughput.ts";
-import { UsageError } from "../../core/errors.ts";
-import type { RunResult } from "../../core/result.ts";
+import { UsageError } from "../../util/errors.ts";
+import type { RunResult } from "../../measure/result.ts";
 import { fakeRun, fakeSuite, fakeTest, spread } from "./_fixtures.ts";
 
 function loaded(run: RunResult): LoadedRun {

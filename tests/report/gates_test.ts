@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { evaluateGates, parseGate, parseGates } from "../../report/gates.ts";
-import { UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../util/errors.ts";
 import { fakeSuite, fakeTest, spread } from "./_fixtures.ts";
 
 Deno.test("--fail-if expressions parse, and bad ones are usage errors", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { clientHealthLines } from "../../report/health.ts";
-import type { TestResult } from "../../core/result.ts";
+import type { TestResult } from "../../measure/result.ts";
 
 const test = (extra: Record<string, unknown>) => ({ extra } as unknown as TestResult);
 

@@ -4,7 +4,7 @@ import { runJson } from "../../report/mod.ts";
 import { throughputJson } from "../../report/throughput.ts";
 import { commonTestJson } from "../../report/json.ts";
 import { fullFakeRun } from "./_fixtures.ts";
-import type { TestResult } from "../../core/result.ts";
+import type { TestResult } from "../../measure/result.ts";
 
 const set = new SchemaSet();
 

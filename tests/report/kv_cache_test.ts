@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { SuiteResult, TestResult } from "../../core/result.ts";
-import { emptySummary, RecordAggregator, summarize } from "../../core/stats.ts";
+import type { SuiteResult, TestResult } from "../../measure/result.ts";
+import { emptySummary, RecordAggregator, summarize } from "../../measure/stats.ts";
 import { SCHEMA_VERSION } from "../../report/json.ts";
 import {
   kvCacheJson,

@@ -8,8 +8,8 @@ import {
   pooledPercentile,
   runMetricValues,
 } from "../../report/metrics.ts";
-import { percentile } from "../../core/stats.ts";
-import { UsageError } from "../../core/errors.ts";
+import { percentile } from "../../measure/stats.ts";
+import { UsageError } from "../../util/errors.ts";
 import { fakeSuite, fakeTest, fullFakeRun, spread } from "./_fixtures.ts";
 
 Deno.test("pooled percentiles of complete groups equal the percentile of all samples", () => {

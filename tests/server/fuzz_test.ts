@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Prng } from "../../server/prng.ts";
+import { Prng } from "../../util/prng.ts";
 import { chatBody, withServer } from "./_helpers.ts";
 
 function randomString(rng: Prng, max: number): string {

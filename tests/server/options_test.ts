@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../../core/errors.ts";
+import { UsageError } from "../../util/errors.ts";
 import { DEFAULT_SERVER_OPTIONS, parseServeArgs, serveHelp } from "../../server/options.ts";
 
 const ALL_FLAGS = [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Prng } from "../../server/prng.ts";
+import { Prng } from "../../util/prng.ts";
 import { Clock } from "../../server/timing.ts";
 
 Deno.test("Clock: waits resolve in deadline order and never before their deadline", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fnv1a, Prng } from "../../server/prng.ts";
+import { fnv1a, Prng } from "../../util/prng.ts";
 import {
   countTokens,
   generatePieces,

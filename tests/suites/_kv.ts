@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { SuiteContext } from "../../core/runner.ts";
+import type { SuiteContext } from "../../runner/runner.ts";
 import { testContext as quietContext } from "../e2e/_ctx.ts";
-import type { SuiteResult } from "../../core/result.ts";
+import type { SuiteResult } from "../../measure/result.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions, startServer } from "../../server/mod.ts";
 import type { RunningServer } from "../../server/mod.ts";
 import { type KvCacheOptions, makeKvCacheSuite } from "../../suites/kv_cache.ts";

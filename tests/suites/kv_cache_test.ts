@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { kvMetricsDelta, parseKvMetrics } from "../../core/kv_metrics.ts";
-import { emptyRecord, type RequestRecord } from "../../core/record.ts";
-import type { TestResult } from "../../core/result.ts";
+import { kvMetricsDelta, parseKvMetrics } from "../../probes/kv_metrics.ts";
+import { emptyRecord, type RequestRecord } from "../../measure/record.ts";
+import type { TestResult } from "../../measure/result.ts";
 import { cacheStats, coldWarmStats, longSystemPrompt, routerStats } from "../../suites/kv_cache.ts";
 import { embedded, noCacheServer, runKv, SMALL_KV } from "./_kv.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startEmbeddedServer } from "../../core/target.ts";
-import type { SuiteContext } from "../../core/runner.ts";
-import type { RunResult, SuiteResult } from "../../core/result.ts";
+import { startEmbeddedServer } from "../../engine/target.ts";
+import type { SuiteContext } from "../../runner/runner.ts";
+import type { RunResult, SuiteResult } from "../../measure/result.ts";
 import { memoryProbeOf, prepareMemory, runMemoryTest } from "../../suites/memory.ts";
 import { LOAD_PAYLOAD } from "../../suites/memory.ts";
 import { writeReports } from "../../report/mod.ts";

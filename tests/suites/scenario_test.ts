@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConfigError } from "../../core/errors.ts";
-import { parseScenario } from "../../core/scenario.ts";
+import { ConfigError } from "../../util/errors.ts";
+import { parseScenario } from "../../cli/scenario.ts";
 import { runSuite } from "../../suites/mod.ts";
 import { kvCacheSuite, longText } from "../../suites/kv_cache.ts";
 import { memorySuite } from "../../suites/memory.ts";

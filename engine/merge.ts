@@ -1,0 +1,238 @@
+/**
+ * The shard merge: shard outputs (each shard's `run.json`, which holds its full suite
+ * results) combined at the test level by suite and name, so the same reporters write them as
+ * a normal run. `--workers` merges its workers through {@linkcode mergeSuiteLists} too.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { ConfigError } from "../util/errors.ts";
+import {
+  type LoadSpec,
+  type RunResult,
+  SUITE_NAMES,
+  type SuiteResult,
+  type TestResult,
+} from "../measure/result.ts";
+import { formatShard, type Shard } from "../load/shard.ts";
+import { mergeMetrics } from "../measure/stats.ts";
+import { SUITES } from "../suites/mod.ts";
+
+/** `skipped` reason of a suite that is not shardable, on every shard but shard 0. */
+export const SHARD_ZERO_ONLY = "not shardable: runs whole on shard 0 only";
+
+/** `extra` fields that add up over shards (rates and counts of open-loop schedules). */
+export const ADDITIVE_EXTRA: readonly string[] = [
+  "offered_rate",
+  "achieved_rate",
+  "scheduled_requests",
+];
+
+/** Combine the load specs of one test run as shards: requests, concurrency, rates add up. */
+export function mergeLoad(loads: readonly LoadSpec[]): LoadSpec {
+  const first = loads[0];
+  const sum = (f: (l: LoadSpec) => number | null): number | null => {
+    let t = 0;
+    for (const l of loads) {
+      const v = f(l);
+      if (v === null) return null;
+      t += v;
+    }
+    return t;
+  };
+  switch (first.kind) {
+    case "closed":
+      return {
+        kind: "closed",
+        requests: sum((l) => l.kind === "closed" ? l.requests : 0)!,
+        concurrency: sum((l) => l.kind === "closed" ? l.concurrency : 0)!,
+        warmup: sum((l) => l.warmup)!,
+      };
+    case "open":
+      return {
+        ...first,
+        rate: sum((l) => l.kind === "open" ? l.rate : 0)!,
+        requests: sum((l) => l.kind === "open" ? l.requests : null),
+        max_in_flight: sum((l) => l.kind === "open" ? l.max_in_flight : null),
+        warmup: sum((l) => l.warmup)!,
+      };
+    case "sequential":
+      return {
+        kind: "sequential",
+        requests: sum((l) => l.kind === "sequential" ? l.requests : 0)!,
+        warmup: sum((l) => l.warmup)!,
+      };
+  }
+}
+
+/** Default merge of `extra`: {@linkcode ADDITIVE_EXTRA} numbers add up, the rest is shard 0's. */
+export function mergeExtraDefault(extras: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...extras[0] };
+  for (const key of ADDITIVE_EXTRA) {
+    if (extras.every((e) => typeof e[key] === "number")) {
+      out[key] = extras.reduce((a, e) => a + (e[key] as number), 0);
+    }
+  }
+  return out;
+}
+
+/** Merge the results of one test run as shards (same suite and name). */
+export function mergeTests(parts: readonly TestResult[]): TestResult {
+  if (parts.length === 1) return parts[0];
+  const first = parts[0];
+  const notes = [...new Set(parts.flatMap((p) => p.notes))];
+  notes.push(`merged from ${parts.length} shards`);
+  const mergeExtra = SUITES[first.suite]?.mergeExtra ?? mergeExtraDefault;
+  return {
+    ...first,
+    load: mergeLoad(parts.map((p) => p.load)),
+    metrics: mergeMetrics(parts.map((p) => p.metrics)),
+    interrupted: parts.some((p) => p.interrupted),
+    notes,
+    extra: mergeExtra(parts.map((p) => p.extra)),
+  };
+}
+
+/** Merge one suite's results from several shards; tests are matched by name, in run order. */
+export function mergeSuites(parts: readonly SuiteResult[]): SuiteResult {
+  const ran = parts.filter((p) => p.skipped === null);
+  if (ran.length === 0) return parts[0];
+  if (ran.length === 1) return ran[0];
+  const names: string[] = [];
+  for (const p of ran) for (const t of p.tests) if (!names.includes(t.name)) names.push(t.name);
+  const tests = names.map((name) =>
+    mergeTests(ran.flatMap((p) => p.tests.filter((t) => t.name === name)))
+  );
+  const errors = ran.map((p) => p.error).filter((e): e is string => e !== null);
+  return {
+    suite: ran[0].suite,
+    tests,
+    started_at: ran.map((p) => p.started_at).sort()[0],
+    finished_at: ran.map((p) => p.finished_at).sort().at(-1)!,
+    skipped: null,
+    error: errors.length ? [...new Set(errors)].join("; ") : null,
+    interrupted: ran.some((p) => p.interrupted),
+  };
+}
+
+/** Merge per-shard suite lists into one list, suites in their usual run order. */
+export function mergeSuiteLists(lists: readonly SuiteResult[][]): SuiteResult[] {
+  const order: string[] = [];
+  for (const l of lists) for (const s of l) if (!order.includes(s.suite)) order.push(s.suite);
+  const rank = (n: string) => (SUITE_NAMES as readonly string[]).indexOf(n);
+  order.sort((a, b) => rank(a) - rank(b));
+  return order.map((name) => mergeSuites(lists.flatMap((l) => l.filter((s) => s.suite === name))));
+}
+
+function shardOf(run: RunResult): Shard | null {
+  const s = run.config?.shard as Shard | null | undefined;
+  return s && typeof s.index === "number" && typeof s.count === "number" ? s : null;
+}
+
+/**
+ * Check that sharded runs form a complete set 0..n−1 of one n. Runs without shard
+ * information (whole loads) may be combined freely. Throws {@linkcode ConfigError}.
+ */
+export function checkShards(runs: readonly RunResult[]): void {
+  const shards = runs.map(shardOf);
+  const sharded = shards.filter((s): s is Shard => s !== null);
+  if (sharded.length === 0) return;
+  if (sharded.length !== runs.length) {
+    throw new ConfigError("cannot merge sharded and unsharded runs together");
+  }
+  const n = sharded[0].count;
+  if (sharded.some((s) => s.count !== n)) {
+    throw new ConfigError(
+      `shards of different splits: ${sharded.map(formatShard).join(", ")}`,
+    );
+  }
+  const seen = new Set<number>();
+  for (const s of sharded) {
+    if (seen.has(s.index)) throw new ConfigError(`shard ${formatShard(s)} given twice`);
+    seen.add(s.index);
+  }
+  const missing = [...Array(n).keys()].filter((i) => !seen.has(i));
+  if (missing.length) {
+    throw new ConfigError(
+      `incomplete shard set: missing ${missing.map((i) => `${i}/${n}`).join(", ")}`,
+    );
+  }
+}
+
+/** Merge whole runs (shards) into one run result. Throws {@linkcode ConfigError}. */
+export function mergeRuns(runs: readonly RunResult[]): RunResult {
+  if (runs.length === 0) throw new ConfigError("nothing to merge");
+  checkShards(runs);
+  const first = runs[0];
+  const suites = mergeSuiteLists(runs.map((r) => r.suites));
+  return {
+    ...first,
+    run_id: crypto.randomUUID(),
+    started_at: runs.map((r) => r.started_at).sort()[0],
+    finished_at: runs.map((r) => r.finished_at).sort().at(-1)!,
+    config: {
+      ...first.config,
+      shard: null,
+      merged_shards: runs.length,
+      merged_run_ids: runs.map((r) => r.run_id),
+      merged_hosts: [...new Set(runs.map((r) => r.host.hostname))],
+    },
+    suites,
+    interrupted: runs.some((r) => r.interrupted),
+  };
+}
+
+async function hasRunJson(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(join(dir, "run.json"))).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The shard folders named by `dirs`: each folder with a `run.json`, or, for a folder without
+ * one, its sub-folders that have one (sorted; `exclude` left out). Throws {@linkcode ConfigError}.
+ */
+export async function findShardDirs(dirs: readonly string[], exclude?: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of dirs.map((x) => resolve(x))) {
+    if (await hasRunJson(d)) {
+      out.push(d);
+      continue;
+    }
+    const subs: string[] = [];
+    try {
+      for await (const e of Deno.readDir(d)) {
+        const p = join(d, e.name);
+        if (e.isDirectory && p !== exclude && await hasRunJson(p)) subs.push(p);
+      }
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read ${d}: ${err instanceof Error ? err.message.split("\n")[0] : err}`,
+      );
+    }
+    if (subs.length === 0) throw new ConfigError(`no run.json in ${d} or its sub-folders`);
+    out.push(...subs.sort());
+  }
+  return out;
+}
+
+/** Read a shard's `run.json`. Throws {@linkcode ConfigError}. */
+export async function readRun(dir: string): Promise<RunResult> {
+  const path = join(dir, "run.json");
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read ${path}: ${err instanceof Error ? err.message.split("\n")[0] : err}`,
+    );
+  }
+  if (!Array.isArray(doc.suites) || typeof doc.config !== "object") {
+    throw new ConfigError(`${path} is not a run.json written by fakeai-bench`);
+  }
+  const { schema_version: _v, ...run } = doc;
+  return run as unknown as RunResult;
+}

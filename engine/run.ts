@@ -1,0 +1,204 @@
+/**
+ * One ordinary run, start to finish: interrupt handling, the target (embedded server started
+ * or `--url` probed), the suite context, the suites (in this process or in workers), the
+ * {@linkcode RunResult} and its report set on disk. What the user sees goes through a
+ * {@linkcode RunView}; exit codes and gates are the command's.
+ *
+ * @module
+ */
+
+import { VERSION } from "../cli/args.ts";
+import { publicConfig, type RunConfig } from "../cli/config.ts";
+import type { Scenario } from "../cli/scenario.ts";
+import { ExitCode } from "../util/errors.ts";
+import type { RunResult, SuiteResult, TestResult } from "../measure/result.ts";
+import type { Progress, SuiteContext } from "../runner/runner.ts";
+import { formatShard, waitUntil } from "../load/shard.ts";
+import { type Suite, SUITES } from "../suites/mod.ts";
+import { withScenario } from "../suites/scenario.ts";
+import { writeReports } from "../report/mod.ts";
+import { openTarget, type Target } from "./target.ts";
+import { runSuiteList, runWorkersMerged } from "./workers.ts";
+
+/** How long in-flight requests may finish after an interrupt before they are cancelled. */
+export const INTERRUPT_GRACE_MS = 3000;
+
+/** Hooks for tests: the program entry to re-run for the embedded server, extra serve flags. */
+export interface RunHooks {
+  /** Program entry (defaults to the main module). */
+  entry?: string;
+  /** Extra flags for the embedded server. */
+  serveArgs?: string[];
+}
+
+/** What a run shows its user; the command decides how (or whether) to print it. */
+export interface RunView {
+  /** An informational line (stderr). */
+  log(line: string): void;
+  /** The run reached its target. */
+  started(target: Target): void;
+  /** A suite begins. */
+  suite(suite: Suite): void;
+  /** Test `i` of `n` begins. */
+  test(name: string, i: number, n: number): void;
+  /** A test's result. */
+  result(result: TestResult): void;
+  /** Progress of one test. */
+  progress(label: string, total: number): Progress;
+}
+
+/**
+ * Run the configured suites against the target and write the report set into
+ * `cfg.outputDir`. A first SIGINT/SIGTERM stops new requests, lets in-flight ones finish for
+ * {@linkcode INTERRUPT_GRACE_MS}, then cancels them; the reports are still written and the
+ * result is marked interrupted. A second signal exits at once.
+ */
+export async function executeRun(
+  cfg: RunConfig,
+  scenario: Scenario | null,
+  view: RunView,
+  hooks: RunHooks = {},
+): Promise<RunResult> {
+  const stop = new AbortController();
+  const abort = new AbortController();
+  let target: Target | null = null;
+  let serverPid: number | null = null;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      view.log("interrupt: no new requests; finishing in-flight ones, then writing reports");
+      stop.abort();
+      graceTimer = setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS);
+    } else {
+      const pid = target?.pid ?? serverPid;
+      if (pid) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      Deno.exit(ExitCode.Interrupted);
+    }
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  // Signals stay handled until the reports are written: a second one still exits at once.
+  const release = () => {
+    clearTimeout(graceTimer);
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  };
+  const startedAt = new Date().toISOString();
+  const suites: SuiteResult[] = [];
+  try {
+    target = await openTarget({
+      url: cfg.url,
+      apiKey: cfg.apiKey,
+      seed: cfg.seed,
+      entry: hooks.entry,
+      serveArgs: hooks.serveArgs,
+      onSpawn: (pid) => serverPid = pid,
+    });
+    view.started(target);
+    const ctx = suiteContext(cfg, target, view, stop.signal, abort.signal);
+    if (cfg.shard) view.log(`shard ${formatShard(cfg.shard)} of every test's load`);
+    if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
+      view.log(`waiting until ${new Date(cfg.startAtMs).toISOString()} (--start-at)`);
+      await waitUntil(cfg.startAtMs, stop.signal);
+    }
+    if (cfg.workers > 1) {
+      const merged = await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal);
+      for (const s of merged) {
+        const suite = SUITES[s.suite];
+        if (suite && s.skipped === null) view.suite(suite);
+        for (const t of s.tests) view.result(t);
+      }
+      suites.push(...merged);
+    } else {
+      suites.push(
+        ...await runSuiteList(
+          cfg.suites,
+          ctx,
+          {
+            beforeSuite: (suite) => view.suite(suite),
+            beforeTest: (_s, test, i, n) => view.test(test.name, i, n),
+            afterTest: (_s, result) => view.result(result),
+          },
+          (name) => withScenario(name, SUITES[name], scenario),
+        ),
+      );
+    }
+  } catch (err) {
+    release();
+    throw err;
+  } finally {
+    await target?.stop();
+  }
+  const run: RunResult = {
+    tool_version: VERSION,
+    run_id: crypto.randomUUID(),
+    started_at: startedAt,
+    finished_at: new Date().toISOString(),
+    mode: cfg.quick ? "quick" : "full",
+    config: publicConfig(cfg),
+    server: {
+      base_url: target.baseUrl,
+      embedded: target.embedded,
+      pid: target.pid,
+      models: target.probe.models,
+      server_header: target.probe.serverHeader,
+      health_status: target.probe.healthStatus,
+    },
+    host: {
+      hostname: Deno.hostname(),
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cpus: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+    },
+    suites,
+    interrupted: stop.signal.aborted,
+  };
+  try {
+    await writeReports(run, cfg.outputDir);
+  } finally {
+    release();
+  }
+  return run;
+}
+
+function suiteContext(
+  cfg: RunConfig,
+  target: Target,
+  view: RunView,
+  stop: AbortSignal,
+  abort: AbortSignal,
+): SuiteContext {
+  return {
+    baseUrl: target.baseUrl,
+    apiKey: cfg.apiKey,
+    timeoutMs: cfg.timeoutMs,
+    http: cfg.httpClient,
+    models: target.probe.models,
+    modelOverride: cfg.model,
+    quick: cfg.quick,
+    seed: cfg.seed,
+    warmup: cfg.warmup,
+    stop,
+    abort,
+    embedded: target.embedded,
+    serverPid: target.pid,
+    memory: {
+      serverPid: cfg.serverPid,
+      metricsUrl: cfg.metricsUrl,
+      leakThresholdKb: cfg.leakThresholdKb,
+    },
+    progress: (label, total) => view.progress(label, total),
+    log: (line) => view.log(line),
+    ramp: cfg.ramp,
+    maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
+    shard: cfg.shard ?? undefined,
+  };
+}

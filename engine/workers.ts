@@ -1,0 +1,267 @@
+/**
+ * Sharded execution inside one process: a suite run as one shard (non-shardable suites run
+ * whole on shard 0 only), and `--workers N`, which runs N shards in Deno Web Workers against
+ * the same target and hands their suite results to the merge.
+ *
+ * A worker runs the program's own entry module (so a bundle or a compiled binary needs no
+ * extra file); `main.ts` calls {@linkcode workerMain} when it finds itself in a worker.
+ *
+ * @module
+ */
+
+import type { SuiteName, SuiteResult } from "../measure/result.ts";
+import type { SuiteContext } from "../runner/runner.ts";
+import type { Shard } from "../load/shard.ts";
+import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
+import { loadScenario } from "../cli/scenario.ts";
+import { withScenario } from "../suites/scenario.ts";
+import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
+import type { RunConfig } from "../cli/config.ts";
+
+/** True when this code runs inside a Web Worker. */
+export function inWorker(): boolean {
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+    "undefined";
+}
+
+/**
+ * Run a suite as the context's shard: shardable suites run their share of every test's
+ * load; the others run whole on shard 0 and are marked skipped on every other shard.
+ */
+export async function runSuiteSharded(
+  suite: Suite,
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+): Promise<SuiteResult> {
+  const shard = ctx.shard;
+  if (!shard || shard.count <= 1 || suite.shardable !== false) {
+    return await runSuite(suite, ctx, hooks);
+  }
+  if (shard.index === 0) return await runSuite(suite, { ...ctx, shard: undefined }, hooks);
+  return skippedSuite(suite.name, SHARD_ZERO_ONLY);
+}
+
+/**
+ * The order suites run in as a shard of several: shardable suites first, so all shards
+ * load the target together, then the non-shardable ones, which run on shard 0 alone once
+ * the shared load is over (as far as shards can know without talking to each other).
+ */
+export function shardOrder(
+  names: readonly SuiteName[],
+  shard: Shard | null | undefined,
+): SuiteName[] {
+  if (!shard || shard.count <= 1) return [...names];
+  const alone = (n: SuiteName) => SUITES[n]?.shardable === false;
+  return [...names.filter((n) => !alone(n)), ...names.filter(alone)];
+}
+
+/** Reason recorded for the suites an interrupt kept from starting. */
+export const NOT_STARTED = "not started: the run was interrupted";
+
+/**
+ * Run the named suites in order as the context's shard. `suiteOf` finds a suite by name (by
+ * default the registry; a scenario file wraps it). Every named suite is represented in the
+ * result: the ones an interrupt kept from starting are marked so.
+ */
+export async function runSuiteList(
+  names: readonly SuiteName[],
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+  suiteOf: (name: SuiteName) => Suite | undefined = (n) => SUITES[n],
+): Promise<SuiteResult[]> {
+  const out: SuiteResult[] = [];
+  for (const name of shardOrder(names, ctx.shard)) {
+    if (ctx.stop.aborted) {
+      out.push(skippedSuite(name, NOT_STARTED, true));
+      continue;
+    }
+    const suite = suiteOf(name);
+    if (!suite) {
+      out.push(skippedSuite(name, "not available in this build"));
+      continue;
+    }
+    hooks.beforeSuite?.(suite);
+    out.push(await runSuiteSharded(suite, ctx, hooks));
+  }
+  return out;
+}
+
+/** The shard worker `w` of `workers` runs, inside the process's own shard (if any). */
+export function workerShard(outer: Shard | null, w: number, workers: number): Shard {
+  const o = outer ?? { index: 0, count: 1 };
+  return { index: o.index * workers + w, count: o.count * workers };
+}
+
+/** What a worker needs to run its shard (structured-clone safe). */
+export interface WorkerJob {
+  /** Suites to run, in order. */
+  suites: SuiteName[];
+  /** This worker's shard. */
+  shard: Shard;
+  /** Scenario file to load (validated by the parent already), or null. */
+  config: string | null;
+  /** Context fields shared by every worker. */
+  ctx: SharedContext;
+}
+
+/** The context fields a worker gets from its parent (plain data, structured-clone safe). */
+const SHARED_CONTEXT_KEYS = [
+  "baseUrl",
+  "apiKey",
+  "timeoutMs",
+  "http",
+  "models",
+  "modelOverride",
+  "quick",
+  "seed",
+  "warmup",
+  "embedded",
+  "serverPid",
+  "ramp",
+  "maxQueueDelayMs",
+  "memory",
+] as const satisfies readonly (keyof SuiteContext)[];
+
+/** The part of a {@linkcode SuiteContext} a worker gets from its parent. */
+export type SharedContext = Pick<SuiteContext, typeof SHARED_CONTEXT_KEYS[number]>;
+
+/** The fields of `ctx` a worker shares. */
+export function sharedContext(ctx: SuiteContext): SharedContext {
+  return Object.fromEntries(SHARED_CONTEXT_KEYS.map((k) => [k, ctx[k]])) as SharedContext;
+}
+
+type ToWorker = { kind: "start"; job: WorkerJob } | { kind: "stop" } | { kind: "abort" };
+type FromWorker =
+  | { kind: "log"; line: string }
+  | { kind: "done"; suites: SuiteResult[] }
+  | { kind: "error"; message: string };
+
+/** Options of {@linkcode runInWorkers}. */
+export interface WorkersOptions {
+  /** Number of workers. */
+  workers: number;
+  /** The shard of this process (null = whole load). */
+  outer: Shard | null;
+  /** Job fields common to all workers. */
+  suites: SuiteName[];
+  /** Scenario file, or null. */
+  config: string | null;
+  /** Context fields common to all workers. */
+  ctx: WorkerJob["ctx"];
+  /** Module the workers run: the program's entry. */
+  entry: string;
+  /** No new requests once aborted. */
+  stop: AbortSignal;
+  /** In-flight requests cancelled once aborted. */
+  abort: AbortSignal;
+  /** A line from worker `w`. */
+  log(w: number, line: string): void;
+}
+
+/** Run one shard per worker; resolves to each worker's suite results, in worker order. */
+export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][]> {
+  const runs = [...Array(opts.workers).keys()].map((w) =>
+    new Promise<SuiteResult[]>((resolve, reject) => {
+      const worker = new Worker(opts.entry, { type: "module", name: `fakeai-bench-worker-${w}` });
+      const send = (m: ToWorker) => worker.postMessage(m);
+      const onStop = () => send({ kind: "stop" });
+      const onAbort = () => send({ kind: "abort" });
+      opts.stop.addEventListener("abort", onStop, { once: true });
+      opts.abort.addEventListener("abort", onAbort, { once: true });
+      const end = () => {
+        opts.stop.removeEventListener("abort", onStop);
+        opts.abort.removeEventListener("abort", onAbort);
+        worker.terminate();
+      };
+      worker.onmessage = (e: MessageEvent<FromWorker>) => {
+        const m = e.data;
+        if (m.kind === "log") opts.log(w, m.line);
+        else if (m.kind === "done") {
+          end();
+          resolve(m.suites);
+        } else {
+          end();
+          reject(new Error(`worker ${w}: ${m.message}`));
+        }
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        end();
+        reject(new Error(`worker ${w}: ${e.message}`));
+      };
+      send({
+        kind: "start",
+        job: {
+          suites: opts.suites,
+          shard: workerShard(opts.outer, w, opts.workers),
+          config: opts.config,
+          ctx: opts.ctx,
+        },
+      });
+    })
+  );
+  return await Promise.all(runs);
+}
+
+/** Entry of a worker: wait for its job, run it, post the suite results back. */
+export function workerMain(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+    postMessage(m: FromWorker): void;
+  };
+  const stop = new AbortController();
+  const abort = new AbortController();
+  scope.onmessage = async (e) => {
+    const m = e.data;
+    if (m.kind === "stop") return stop.abort();
+    if (m.kind === "abort") return abort.abort();
+    const log = (line: string) => scope.postMessage({ kind: "log", line });
+    const ctx: SuiteContext = {
+      ...m.job.ctx,
+      stop: stop.signal,
+      abort: abort.signal,
+      shard: m.job.shard,
+      progress: () => ({ update() {}, finish() {} }),
+      log,
+    };
+    try {
+      const scenario = m.job.config ? await loadScenario(m.job.config) : null;
+      const suites = await runSuiteList(
+        m.job.suites,
+        ctx,
+        { beforeTest: (_s, test, i, n) => log(`[${i + 1}/${n}] ${test.name}`) },
+        (name) => withScenario(name, SUITES[name], scenario),
+      );
+      scope.postMessage({ kind: "done", suites });
+    } catch (err) {
+      scope.postMessage({
+        kind: "error",
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  };
+}
+
+/**
+ * `--workers N`: run the configured suites as N shards in Web Workers against the target of
+ * `ctx`, and merge their results with the shard merge.
+ */
+export async function runWorkersMerged(
+  cfg: RunConfig,
+  ctx: SuiteContext,
+  entry: string,
+  abort: AbortSignal,
+): Promise<SuiteResult[]> {
+  const lists = await runInWorkers({
+    workers: cfg.workers,
+    outer: cfg.shard,
+    suites: cfg.suites,
+    config: cfg.config,
+    ctx: sharedContext(ctx),
+    entry,
+    stop: ctx.stop,
+    abort,
+    log: (w, line) => ctx.log(`[worker ${w}] ${line}`),
+  });
+  return mergeSuiteLists(lists);
+}

@@ -1,0 +1,82 @@
+/**
+ * Client health: is the load generator itself keeping up? A timer probe measures how late
+ * the event loop runs a timer (event-loop lag) and the process CPU time is sampled, over the
+ * span of one test. A saturated client inflates every latency it measures.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { percentileSorted } from "../measure/stats.ts";
+
+/** `TestResult.extra.client_health`. */
+export interface ClientHealth {
+  /** 99th percentile of how late the probe timer fired (ms). */
+  event_loop_lag_p99_ms: number;
+  /** Process CPU time over wall time during the test, in % of one core. */
+  cpu_pct: number;
+  /** True when lag or CPU says the client may have limited the measurement. */
+  saturated: boolean;
+}
+
+/** Event-loop lag p99 above which the client counts as saturated (ms). */
+export const SATURATED_LAG_MS = 10;
+
+/** CPU use above which the client counts as saturated (% of one core). */
+export const SATURATED_CPU_PCT = 90;
+
+/** Probe timer period (ms). */
+export const PROBE_INTERVAL_MS = 10;
+
+/** Most lag samples kept (older ones are overwritten, ring buffer). */
+const MAX_SAMPLES = 65_536;
+
+/** CPU time of this process in ms (user + system). */
+export function cpuTimeMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Whether these figures mean a saturated client. */
+export function isSaturated(lagP99Ms: number, cpuPct: number): boolean {
+  return lagP99Ms > SATURATED_LAG_MS || cpuPct > SATURATED_CPU_PCT;
+}
+
+/** A running probe. */
+export interface HealthProbe {
+  /** Stop the probe and summarise what it saw. */
+  stop(): ClientHealth;
+}
+
+/** Start probing the event loop and CPU of this process. */
+export function startHealthProbe(intervalMs = PROBE_INTERVAL_MS): HealthProbe {
+  const lags = new Float64Array(MAX_SAMPLES);
+  let n = 0;
+  const wall0 = performance.now();
+  const cpu0 = cpuTimeMs();
+  let expected = wall0 + intervalMs;
+  let timer: ReturnType<typeof setTimeout>;
+  const tick = () => {
+    const now = performance.now();
+    lags[n++ % MAX_SAMPLES] = Math.max(0, now - expected);
+    expected = now + intervalMs;
+    timer = setTimeout(tick, intervalMs);
+    Deno.unrefTimer(timer as unknown as number);
+  };
+  timer = setTimeout(tick, intervalMs);
+  Deno.unrefTimer(timer as unknown as number);
+  return {
+    stop(): ClientHealth {
+      clearTimeout(timer);
+      const wall = performance.now() - wall0;
+      const cpuPct = wall > 0 ? ((cpuTimeMs() - cpu0) / wall) * 100 : 0;
+      const sorted = lags.slice(0, Math.min(n, MAX_SAMPLES)).sort();
+      const lag = percentileSorted(sorted, 0.99);
+      return {
+        event_loop_lag_p99_ms: lag,
+        cpu_pct: cpuPct,
+        saturated: isSaturated(lag, cpuPct),
+      };
+    },
+  };
+}

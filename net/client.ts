@@ -1,0 +1,684 @@
+/**
+ * OpenAI-compatible client (lean HTTP/1.1 by default, `fetch` on request): target probe, and chat completions, non-streaming and
+ * streaming, each measured into a {@linkcode RequestRecord}.
+ *
+ * @module
+ */
+
+import { TargetError, UsageError } from "../util/errors.ts";
+import { redact } from "../util/redact.ts";
+import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
+import { SseParser } from "./sse.ts";
+import { Http1Pool, type Http1Response } from "./http1.ts";
+
+/**
+ * Budget of the first probe call (`GET /health`): a host that does not answer within it is
+ * reported unreachable, so a wrong address fails in seconds rather than after a full timeout.
+ */
+export const PROBE_CONNECT_MS = 3000;
+
+/** Longest error text kept per failed request. */
+const MAX_ERROR_CHARS = 200;
+
+/**
+ * Longest server text an error keeps before secrets are removed. Redaction runs before the
+ * cut to {@linkcode MAX_ERROR_CHARS}, so a key straddling a cut can never leave a fragment.
+ */
+const RAW_ERROR_CHARS = 4096;
+
+/**
+ * Validate and normalise a base URL: http(s) only, no trailing slash, and a trailing `/v1`
+ * removed (users often paste the OpenAI base URL). Throws {@linkcode UsageError}.
+ */
+export function normalizeBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL (expected http://host:port)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--url must be http or https, got ${url.protocol.replace(":", "")}`);
+  }
+  if (url.username || url.password) {
+    throw new UsageError("--url must not carry credentials; use --api-key or OPENAI_API_KEY");
+  }
+  let path = url.pathname.replace(/\/+$/, "");
+  if (path.endsWith("/v1")) path = path.slice(0, -3);
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+/** What the probe learnt about the target. */
+export interface ProbeResult {
+  /** Normalised base URL. */
+  baseUrl: string;
+  /** HTTP status of `GET /health`, or null when it did not answer. */
+  healthStatus: number | null;
+  /** The `status` field of the health body, when it had one. */
+  healthState: string | null;
+  /** Model ids from `GET /v1/models`. */
+  models: string[];
+  /** `server` response header of `/v1/models`, when present. */
+  serverHeader: string | null;
+  /** Milliseconds the `/v1/models` call took. */
+  modelsLatencyMs: number;
+}
+
+/** Options of {@linkcode probeTarget}. */
+export interface ProbeOptions {
+  /** Bearer key, if any. */
+  apiKey?: string;
+  /** Per-call timeout in ms (default 10 000). */
+  timeoutMs?: number;
+}
+
+function authHeaders(apiKey?: string): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof DOMException && err.name === "TimeoutError";
+}
+
+/**
+ * Probe a target: `GET /health` (informational: not every server has one) and
+ * `GET /v1/models` (required). Throws {@linkcode TargetError} when the target is unreachable,
+ * rejects the key, or does not look like an OpenAI-compatible API.
+ */
+export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let healthStatus: number | null = null;
+  let healthState: string | null = null;
+  const firstMs = Math.min(timeoutMs, PROBE_CONNECT_MS);
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(firstMs) });
+    healthStatus = res.status;
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text);
+      if (body && typeof body.status === "string") healthState = body.status;
+    } catch {
+      // a plain-text health answer is fine
+    }
+  } catch (err) {
+    if (isTimeout(err)) {
+      throw new TargetError(`${baseUrl} did not answer within ${firstMs / 1000} s`, "timeout");
+    }
+    throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
+  }
+  const t0 = performance.now();
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl}/v1/models`, {
+      headers: authHeaders(opts.apiKey),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    if (isTimeout(err)) {
+      throw new TargetError(
+        `${baseUrl}/v1/models did not answer within ${timeoutMs / 1000} s`,
+        "timeout",
+      );
+    }
+    throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
+  }
+  const text = await res.text().catch(() => "");
+  const modelsLatencyMs = performance.now() - t0;
+  if (res.status === 401 || res.status === 403) {
+    throw new TargetError(
+      `${baseUrl} rejected the API key (HTTP ${res.status}); pass a valid --api-key or set OPENAI_API_KEY`,
+      "auth",
+    );
+  }
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  const data = (body as { data?: unknown } | null)?.data;
+  if (!res.ok || !Array.isArray(data)) {
+    throw new TargetError(
+      `${baseUrl} is not an OpenAI-compatible API: GET /v1/models answered HTTP ${res.status}` +
+        (Array.isArray(data) ? "" : " without a JSON model list"),
+      "not_openai",
+    );
+  }
+  const models = data
+    .map((m) => (m && typeof m === "object" ? (m as { id?: unknown }).id : undefined))
+    .filter((id): id is string => typeof id === "string");
+  return {
+    baseUrl,
+    healthStatus,
+    healthState,
+    models,
+    serverHeader: res.headers.get("server"),
+    modelsLatencyMs,
+  };
+}
+
+function connectReason(err: unknown): string {
+  // fetch says only "fetch failed"; what happened is in the cause chain.
+  let msg = "";
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 4; depth++) {
+    msg += `${e instanceof Error ? e.message : String(e)}\n`;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  if (/refused/i.test(msg)) return "connection refused";
+  if (/dns|resolve|lookup|name or service/i.test(msg)) return "host name not found";
+  if (/reset/i.test(msg)) return "connection reset";
+  if (/blocked/i.test(msg)) return "the port is blocked by the runtime (a well-known unsafe port)";
+  return msg.split("\n")[0].slice(0, MAX_ERROR_CHARS);
+}
+
+/** A chat message. */
+export interface ChatMessage {
+  /** `system`, `user`, `assistant`… */
+  role: string;
+  /** Message text. */
+  content: string;
+}
+
+/** The body of a chat completion request (extra fields pass through). */
+export interface ChatBody {
+  /** Model id. */
+  model: string;
+  /** Conversation. */
+  messages: ChatMessage[];
+  /** Output length cap. */
+  max_tokens?: number;
+  /** Stream the answer as SSE. */
+  stream?: boolean;
+  /** Anything else the server understands (`ignore_eos`, `temperature`…). */
+  [extra: string]: unknown;
+}
+
+/** The HTTP client implementations a {@linkcode ChatClient} can use. */
+export const HTTP_CLIENTS = ["native", "fetch"] as const;
+
+/**
+ * `native`: the lean HTTP/1.1 client of `net/http1.ts` (default; several times cheaper per
+ * request); `fetch`: Deno's `fetch` with its own connection pool (HTTP/2 via ALPN on https).
+ */
+export type HttpClientKind = typeof HTTP_CLIENTS[number];
+
+/** Options of {@linkcode ChatClient}. */
+export interface ChatClientOptions {
+  /** Normalised base URL. */
+  baseUrl: string;
+  /** Bearer key, if any. */
+  apiKey?: string;
+  /** Per-request timeout in ms. */
+  timeoutMs: number;
+  /** Idle connections kept per host (the pool size); defaults to 1024. */
+  poolSize?: number;
+  /** HTTP implementation (default `native`). */
+  http?: HttpClientKind;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Aborts the request (outcome `aborted`). */
+  signal?: AbortSignal;
+  /** Open loop: the intended send time (ms, `performance.now()` clock). */
+  tIntendedMs?: number;
+  /** Keep server chunk stamps (`x_sent_ms`) and client arrival times of token events. */
+  keepStamps?: boolean;
+}
+
+/** Chat completions over one shared connection pool. Close it when done. */
+export class ChatClient {
+  readonly #url: string;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  #lastBody: ChatBody | null = null;
+  #lastJson = "";
+  #lastBytes: Uint8Array | null = null;
+  readonly #http: Deno.HttpClient | null;
+  readonly #pool: Http1Pool | null;
+  readonly #apiKey?: string;
+  readonly #deadlines: Deadlines;
+  /** The HTTP implementation in use. */
+  readonly kind: HttpClientKind;
+
+  /** Create a client with its own connection pool. */
+  constructor(opts: ChatClientOptions) {
+    this.#url = `${opts.baseUrl}/v1/chat/completions`;
+    this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}/v1/chat/completions`;
+    this.#apiKey = opts.apiKey;
+    this.#headers = { "content-type": "application/json", ...authHeaders(opts.apiKey) };
+    this.#timeoutMs = opts.timeoutMs;
+    this.#deadlines = new Deadlines(opts.timeoutMs);
+    this.kind = opts.http ?? "native";
+    if (this.kind === "fetch") {
+      this.#http = Deno.createHttpClient({ poolMaxIdlePerHost: opts.poolSize ?? 1024 });
+      this.#pool = null;
+    } else {
+      this.#http = null;
+      this.#pool = new Http1Pool(opts.baseUrl, { maxIdle: opts.poolSize ?? 1024 });
+    }
+  }
+
+  /** Close the connection pool. */
+  close(): void {
+    this.#deadlines.close();
+    this.#http?.close();
+    this.#pool?.close();
+  }
+
+  /**
+   * Send one chat completion and measure it. Streaming requests ask for
+   * `stream_options.include_usage`. Never throws: every failure becomes an outcome.
+   * A body object is serialised when first sent and must not be changed afterwards.
+   */
+  chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
+    const streaming = body.stream === true;
+    // A test sends the same body object again and again: it is serialised once. Bodies are
+    // treated as immutable once sent.
+    if (body !== this.#lastBody) {
+      const payload = streaming
+        ? {
+          ...body,
+          stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
+        }
+        : body;
+      this.#lastJson = JSON.stringify(payload);
+      this.#lastBytes = null;
+      this.#lastBody = body;
+    }
+    if (this.#pool) {
+      this.#lastBytes ??= new TextEncoder().encode(this.#lastJson);
+      return this.#chatNative(this.#pool, this.#lastBytes, streaming, opts);
+    }
+    return this.#chatFetch(this.#lastJson, streaming, opts);
+  }
+
+  async #chatNative(
+    pool: Http1Pool,
+    json: Uint8Array,
+    streaming: boolean,
+    opts: CallOptions,
+  ): Promise<RequestRecord> {
+    const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
+    const t0 = performance.now();
+    const rec = emptyRecord(t0 / 1000, tIntended);
+    // Timeout and abort close the connection, which ends any pending read.
+    let reason: "timeout" | "aborted" | null = null;
+    let cancel: (() => void) | null = null;
+    let finished = false;
+    const fire = (why: "timeout" | "aborted") => {
+      if (finished || reason !== null) return;
+      reason = why;
+      cancel?.();
+    };
+    const deadline = { at: t0 + this.#timeoutMs, fire: () => fire("timeout") };
+    this.#deadlines.add(deadline);
+    const outer = opts.signal;
+    const onAbort = () => fire("aborted");
+    if (outer) {
+      if (outer.aborted) reason = "aborted";
+      else outer.addEventListener("abort", onAbort, { once: true });
+    }
+    try {
+      let res: Http1Response;
+      try {
+        res = await pool.request(
+          { method: "POST", path: this.#path, headers: this.#headers, body: json },
+          (c) => {
+            cancel = c;
+            if (reason !== null) c();
+          },
+        );
+      } catch (err) {
+        return this.#fail(rec, reason ?? "connect", reason ? this.#why(reason) : err);
+      }
+      rec.status = res.status;
+      rec.worker = res.header("x-fakeai-worker");
+      if (res.status < 200 || res.status >= 300) {
+        return this.#failStatus(rec, res.status, () => res.text());
+      }
+      if (!streaming) {
+        // The common case: the body came with the head, and its arrival is the end time.
+        const text = res.takeText();
+        if (text !== null) return this.#finishJson(rec, text, t0, res.bodyArrivedAt);
+        let rest: string;
+        try {
+          rest = await res.text();
+        } catch (err) {
+          return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
+        }
+        return this.#finishJson(rec, rest, t0, performance.now());
+      }
+      const st = new StreamState(rec, t0, opts.keepStamps === true);
+      try {
+        await res.stream((b, t) => st.parser.push(b, t));
+      } catch (err) {
+        rec.tEnd = performance.now() / 1000;
+        rec.e2e = rec.tEnd - rec.tSend;
+        return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
+      }
+      st.parser.end(performance.now());
+      return this.#finishStream(rec, st, t0, performance.now());
+    } finally {
+      finished = true;
+      this.#deadlines.delete(deadline);
+      outer?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** A non-2xx answer: its class, with the error text of its body when it can be read. */
+  async #failStatus(
+    rec: RequestRecord,
+    status: number,
+    body: () => Promise<string>,
+  ): Promise<RequestRecord> {
+    let detail = "";
+    try {
+      detail = errorDetail(await body());
+    } catch {
+      // the body is only for the error sample
+    }
+    return this.#fail(rec, statusOutcome(status), httpError(status, detail));
+  }
+
+  #why(reason: "timeout" | "aborted"): string {
+    return reason === "timeout"
+      ? `no complete response within ${this.#timeoutMs / 1000} s`
+      : "request aborted";
+  }
+
+  async #chatFetch(json: string, streaming: boolean, opts: CallOptions): Promise<RequestRecord> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
+    const t0 = performance.now();
+    const rec = emptyRecord(t0 / 1000, tIntended);
+    let res: Response;
+    try {
+      res = await fetch(this.#url, {
+        method: "POST",
+        headers: this.#headers,
+        body: json,
+        client: this.#http!,
+        signal,
+      });
+    } catch (err) {
+      return this.#fail(rec, this.#classify(err, opts.signal, "connect"), err);
+    }
+    rec.status = res.status;
+    rec.worker = res.headers.get("x-fakeai-worker");
+    if (!res.ok) return this.#failStatus(rec, res.status, () => res.text());
+    if (!streaming) {
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        return this.#fail(rec, this.#classify(err, opts.signal, "stream_cut"), err);
+      }
+      return this.#finishJson(rec, text, t0, performance.now());
+    }
+    if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
+    const st = new StreamState(rec, t0, opts.keepStamps === true);
+    const reader = res.body.getReader();
+    try {
+      while (true) {
+        const { done: eof, value } = await reader.read();
+        const t = performance.now();
+        if (eof) {
+          st.parser.end(t);
+          break;
+        }
+        st.parser.push(value, t);
+      }
+    } catch (err) {
+      rec.tEnd = performance.now() / 1000;
+      rec.e2e = rec.tEnd - rec.tSend;
+      const outcome = this.#classify(err, opts.signal, "stream_cut");
+      if (outcome === "timeout" && !signal.aborted) return this.#fail(rec, "stream_cut", err);
+      return this.#fail(rec, outcome, err);
+    } finally {
+      reader.releaseLock();
+    }
+    return this.#finishStream(rec, st, t0, performance.now());
+  }
+
+  #finishJson(rec: RequestRecord, text: string, t0: number, tEnd: number): RequestRecord {
+    rec.tEnd = tEnd / 1000;
+    rec.e2e = (tEnd - t0) / 1000;
+    let body: ChatCompletionJson;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, RAW_ERROR_CHARS)}`);
+    }
+    if (!body || typeof body !== "object" || !Array.isArray(body.choices)) {
+      return this.#fail(rec, "bad_body", "response has no choices array");
+    }
+    readUsage(body.usage, rec);
+    const msg = body.choices[0]?.message;
+    const content = typeof msg?.content === "string" ? msg.content : "";
+    const reasoning = typeof msg?.reasoning_content === "string"
+      ? msg.reasoning_content
+      : typeof msg?.reasoning === "string"
+      ? msg.reasoning
+      : "";
+    const hasTools = Array.isArray(msg?.tool_calls) && msg.tool_calls.length > 0;
+    if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
+      const words = `${reasoning} ${content}`.trim();
+      rec.outputTokens = words ? words.split(/\s+/).length : hasTools ? 1 : 0;
+      rec.outputTokensEstimated = true;
+    }
+    if (rec.outputTokens === 0 && !content && !reasoning && !hasTools) {
+      return this.#fail(rec, "no_tokens", "response carried no generated token");
+    }
+    rec.outcome = "ok";
+    return rec;
+  }
+
+  #finishStream(rec: RequestRecord, st: StreamState, t0: number, tEnd: number): RequestRecord {
+    rec.tEnd = tEnd / 1000;
+    if (st.badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${st.badJson}`);
+    if (!st.done) {
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${st.events} events`);
+    }
+    if (st.tokenEvents === 0) {
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(rec, "no_tokens", "stream carried no generated token");
+    }
+    rec.ttft = (st.first - t0) / 1000;
+    rec.e2e = (st.last - t0) / 1000;
+    if (rec.outputTokens === 0) {
+      rec.outputTokens = st.tokenEvents;
+      rec.outputTokensEstimated = true;
+    }
+    rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
+    if (st.stamps && st.times && st.stamps.length > 0) {
+      rec.serverStamps = st.stamps;
+      rec.tokenTimes = st.times;
+    }
+    rec.outcome = "ok";
+    return rec;
+  }
+
+  #classify(err: unknown, outer: AbortSignal | undefined, otherwise: Outcome): Outcome {
+    if (outer?.aborted) return "aborted";
+    if (isTimeout(err)) return "timeout";
+    if (err instanceof DOMException && err.name === "AbortError") return "timeout";
+    return otherwise;
+  }
+
+  #fail(rec: RequestRecord, outcome: Outcome, err: unknown): RequestRecord {
+    const now = performance.now() / 1000;
+    if (rec.tEnd <= rec.tSend) rec.tEnd = now;
+    if (rec.e2e === 0) rec.e2e = rec.tEnd - rec.tSend;
+    rec.outcome = outcome;
+    const msg = err instanceof Error
+      ? (outcome === "connect" ? connectReason(err) : err.message)
+      : String(err);
+    rec.error = redact(msg.split("\n")[0], [this.#apiKey]).slice(0, MAX_ERROR_CHARS);
+    rec.itl = [];
+    return rec;
+  }
+}
+
+/**
+ * Request deadlines checked by one sweeping timer instead of a timer per request (a timer per
+ * request costs more than the rest of a small request's client work). A deadline fires at
+ * most a sweep period late: a tenth of the timeout, at most 50 ms.
+ */
+class Deadlines {
+  readonly #items = new Set<{ at: number; fire: () => void }>();
+  readonly #period: number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(timeoutMs: number) {
+    this.#period = Math.max(1, Math.min(50, timeoutMs / 10));
+  }
+
+  add(item: { at: number; fire: () => void }): void {
+    this.#items.add(item);
+    if (this.#timer === null) this.#timer = setInterval(() => this.#sweep(), this.#period);
+  }
+
+  delete(item: { at: number; fire: () => void }): void {
+    this.#items.delete(item);
+  }
+
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#items.clear();
+  }
+
+  #sweep(): void {
+    if (this.#items.size === 0) {
+      clearInterval(this.#timer!);
+      this.#timer = null;
+      return;
+    }
+    const now = performance.now();
+    for (const item of this.#items) {
+      if (item.at <= now) {
+        this.#items.delete(item);
+        item.fire();
+      }
+    }
+  }
+}
+
+function statusOutcome(status: number): Outcome {
+  return status === 429 ? "http_429" : status >= 500 ? "http_5xx" : "http_4xx";
+}
+
+function httpError(status: number, detail: string): string {
+  return `HTTP ${status}${detail ? `: ${detail}` : ""}`;
+}
+
+/** What a stream has delivered so far: SSE events turned into token times. */
+class StreamState {
+  first = -1;
+  last = -1;
+  events = 0;
+  tokenEvents = 0;
+  done = false;
+  badJson: string | null = null;
+  readonly stamps: number[] | null;
+  readonly times: number[] | null;
+  readonly parser: SseParser;
+
+  constructor(rec: RequestRecord, t0: number, keepStamps: boolean) {
+    this.stamps = keepStamps ? [] : null;
+    this.times = keepStamps ? [] : null;
+    this.parser = new SseParser((ev) => {
+      if (this.done) return;
+      this.events++;
+      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
+      if (ev.data === "[DONE]") {
+        this.done = true;
+        return;
+      }
+      let chunk: ChatChunkJson;
+      try {
+        chunk = JSON.parse(ev.data);
+      } catch {
+        if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
+        return;
+      }
+      if (!chunk || typeof chunk !== "object") return;
+      if (chunk.usage) readUsage(chunk.usage, rec);
+      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+      const delta = choice?.delta;
+      if (!delta) return;
+      if (
+        (typeof delta.content === "string" && delta.content.length > 0) ||
+        (typeof delta.reasoning_content === "string" && delta.reasoning_content.length > 0) ||
+        (typeof delta.reasoning === "string" && delta.reasoning.length > 0) ||
+        (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
+      ) {
+        this.tokenEvents++;
+        if (this.first < 0) this.first = ev.t;
+        else rec.itl.push((ev.t - this.last) / 1000);
+        this.last = ev.t;
+        if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
+          this.stamps.push(chunk.x_sent_ms);
+          this.times.push(ev.t / 1000);
+        }
+      }
+    });
+  }
+}
+
+interface UsageJson {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+}
+
+interface ChatCompletionJson {
+  choices?: {
+    message?: {
+      content?: unknown;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      tool_calls?: unknown[];
+    };
+  }[];
+  usage?: UsageJson | null;
+}
+
+interface ChatChunkJson {
+  choices?: {
+    delta?: {
+      content?: unknown;
+      reasoning_content?: unknown;
+      reasoning?: unknown;
+      tool_calls?: unknown[];
+    };
+  }[];
+  usage?: UsageJson | null;
+  x_sent_ms?: unknown;
+}
+
+function readUsage(usage: UsageJson | null | undefined, rec: RequestRecord): void {
+  if (!usage || typeof usage !== "object") return;
+  if (typeof usage.completion_tokens === "number" && usage.completion_tokens >= 0) {
+    rec.outputTokens = usage.completion_tokens;
+    rec.outputTokensEstimated = false;
+  }
+  if (typeof usage.prompt_tokens === "number") rec.inputTokens = usage.prompt_tokens;
+  const cached = usage.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === "number") rec.cachedTokens = cached;
+}
+
+function errorDetail(text: string): string {
+  try {
+    const body = JSON.parse(text);
+    const m = body?.error?.message ?? body?.detail ?? body?.message;
+    if (typeof m === "string") return m.slice(0, RAW_ERROR_CHARS);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, RAW_ERROR_CHARS).replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,702 @@
+/**
+ * A lean HTTP/1.1 client on `Deno.connect`: a keep-alive connection pool per origin, requests
+ * written in one buffer, `content-length`, chunked and read-to-close bodies, and body bytes
+ * handed to the caller with the arrival time of the read that brought them (for SSE).
+ *
+ * It exists because `fetch` costs several times more CPU per request than the load it has to
+ * generate (see `bench/perf.ts`); {@linkcode ChatClient} uses it by default.
+ *
+ * @module
+ */
+
+import { concatBytes } from "../util/bytes.ts";
+
+/** Why an exchange failed below HTTP. */
+export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled";
+
+/** A transport failure of {@linkcode Http1Pool}: no connection, connection lost, bad framing. */
+export class Http1Error extends Error {
+  /** What went wrong. */
+  readonly kind: Http1ErrorKind;
+
+  /** Create an error of the given kind. */
+  constructor(kind: Http1ErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "Http1Error";
+    this.kind = kind;
+  }
+}
+
+const CR = 13;
+const LF = 10;
+const INITIAL_BUFFER = 4 * 1024;
+const MAX_HEAD = 64 * 1024;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** One TCP (or TLS) connection with its read buffer; unread bytes are `buf[r..w)`. */
+class Conn {
+  readonly tcp: Deno.Conn;
+  buf = new Uint8Array(INITIAL_BUFFER);
+  /** Request bytes are rendered here. */
+  wbuf = new Uint8Array(1024);
+  r = 0;
+  w = 0;
+  /** Arrival time (ms) of the last read. */
+  t = 0;
+  closed = false;
+
+  constructor(tcp: Deno.Conn) {
+    this.tcp = tcp;
+  }
+
+  /** Make room after the unread bytes (compacting or growing) and return the free view. */
+  room(): Uint8Array {
+    if (this.r === this.w) {
+      this.r = 0;
+      this.w = 0;
+    } else if (this.w === this.buf.length) {
+      if (this.r > 0) {
+        this.buf.copyWithin(0, this.r, this.w);
+        this.w -= this.r;
+        this.r = 0;
+      } else {
+        const bigger = new Uint8Array(this.buf.length * 2);
+        bigger.set(this.buf.subarray(0, this.w));
+        this.buf = bigger;
+      }
+    }
+    // An empty buffer is read into whole, without a new view of it.
+    return this.w === 0 ? this.buf : this.buf.subarray(this.w);
+  }
+
+  /** Read more bytes into the buffer. Returns false at EOF. */
+  async fill(): Promise<boolean> {
+    const n = await this.tcp.read(this.room());
+    this.t = performance.now();
+    if (n === null) return false;
+    this.w += n;
+    return true;
+  }
+
+  /** Bytes the pending write took (-1 while it runs), or the error it failed with. */
+  #written = -1;
+  #writeError: unknown = null;
+  #writing: Promise<void> | null = null;
+  readonly #wrote = (n: number) => {
+    this.#written = n;
+  };
+  readonly #writeFailed = (err: unknown) => {
+    this.#writeError = err;
+    this.#written = 0;
+  };
+
+  /** Start writing `bytes` without waiting (one write call; see {@linkcode finishWrite}). */
+  startWrite(bytes: Uint8Array): void {
+    this.#written = -1;
+    this.#writeError = null;
+    this.#writing = this.tcp.write(bytes).then(this.#wrote, this.#writeFailed);
+  }
+
+  /**
+   * Whether the write {@linkcode startWrite} began has written all of `bytes`; throws its
+   * error if it failed. When not, {@linkcode finishWrite} waits for it and writes the rest.
+   */
+  writeDone(bytes: Uint8Array): boolean {
+    if (this.#writeError !== null) throw this.#writeError;
+    return this.#written === bytes.length;
+  }
+
+  /** Wait for the write {@linkcode startWrite} began and write what it left. */
+  async finishWrite(bytes: Uint8Array): Promise<void> {
+    if (this.#written < 0) await this.#writing;
+    if (this.#writeError !== null) throw this.#writeError;
+    if (this.#written < bytes.length) await this.writeAll(bytes.subarray(this.#written));
+  }
+
+  async writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await this.tcp.write(bytes.subarray(off));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.tcp.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Options of {@linkcode Http1Pool}. */
+export interface Http1PoolOptions {
+  /** Idle connections kept for reuse (default 1024). */
+  maxIdle?: number;
+}
+
+/** A request to send: method, path, extra header lines and a body. */
+export interface Http1Request {
+  /** `GET`, `POST`… */
+  method: string;
+  /** Path and query, starting with `/`. */
+  path: string;
+  /** Extra headers (names as written). */
+  headers: Record<string, string>;
+  /**
+   * Body: bytes, or text sent as UTF-8. Bytes must not change once sent: the request sent
+   * last is rendered once and reused while the same body and headers come again.
+   */
+  body?: Uint8Array | string;
+}
+
+/**
+ * A response whose head has arrived. Read its body exactly once with
+ * {@linkcode Http1Response.text} or {@linkcode Http1Response.stream}; until then (or until
+ * {@linkcode Http1Response.cancel}) the connection is held.
+ */
+export interface Http1Response {
+  /** HTTP status. */
+  readonly status: number;
+  /**
+   * Take the whole body without waiting, when it arrived with the head (the connection is then
+   * already released); the body then counts as read. Null otherwise: read it with
+   * `text()` or `stream()`.
+   */
+  takeText(): string | null;
+  /**
+   * When {@linkcode Http1Response.takeText} gave the body: the arrival time (ms,
+   * `performance.now()`) of the read that completed it. NaN otherwise.
+   */
+  readonly bodyArrivedAt: number;
+  /** A header value (name in lower case), or null. Repeated headers are joined with `, `. */
+  header(name: string): string | null;
+  /** The whole body as text. */
+  text(): Promise<string>;
+  /**
+   * Hand every piece of the body to `onData` with the arrival time (ms, `performance.now()`)
+   * of the read that brought it. The bytes are valid only during the call.
+   */
+  stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void>;
+  /** Abandon the exchange: the connection is closed and a pending read rejects. */
+  cancel(): void;
+}
+
+/** A keep-alive pool of HTTP/1.1 connections to one origin (`http:` or `https:`). */
+export class Http1Pool {
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #tls: boolean;
+  readonly #hostHeader: string;
+  readonly #maxIdle: number;
+  readonly #idle: Conn[] = [];
+  readonly #busy = new Set<Conn>();
+  /** Encoded request-line-and-headers prefixes, per header object (callers reuse theirs). */
+  readonly #prefixes = new WeakMap<
+    Record<string, string>,
+    { method: string; path: string; bytes: Uint8Array }
+  >();
+  /** The last request rendered from a byte body, and its bytes. */
+  #lastRendered: (Http1Request & { bytes: Uint8Array }) | null = null;
+  #closed = false;
+
+  /** Create a pool for the origin of `baseUrl`. */
+  constructor(baseUrl: string, opts: Http1PoolOptions = {}) {
+    const url = new URL(baseUrl);
+    this.#tls = url.protocol === "https:";
+    this.#hostname = url.hostname.replace(/^\[|\]$/g, "");
+    this.#port = url.port ? Number(url.port) : this.#tls ? 443 : 80;
+    this.#hostHeader = url.host;
+    this.#maxIdle = opts.maxIdle ?? 1024;
+  }
+
+  /** Connections open now (idle and busy). */
+  get open(): number {
+    return this.#idle.length + this.#busy.size;
+  }
+
+  /** Close every connection; later requests fail. */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#idle) c.close();
+    for (const c of this.#busy) c.close();
+    this.#idle.length = 0;
+    this.#busy.clear();
+  }
+
+  /**
+   * Send a request and wait for the response head. A request on a reused connection that
+   * the server had already closed is retried once on a new connection. `onConn` receives a
+   * canceller as soon as a connection is assigned (for timeouts and aborts).
+   * Throws {@linkcode Http1Error}.
+   *
+   * This is the client's hot path: the head is read and parsed here without further async
+   * calls, since every await of a pending promise costs a turn through the microtask queue.
+   */
+  async request(
+    req: Http1Request,
+    onCancel?: (cancel: () => void) => void,
+  ): Promise<Http1Response> {
+    for (let attempt = 0;; attempt++) {
+      const reused = this.#idle.length > 0;
+      const conn = reused ? this.#idle.pop()! : await this.#connect(onCancel);
+      this.#busy.add(conn);
+      let cancelled = false;
+      onCancel?.(() => {
+        cancelled = true;
+        this.#drop(conn);
+      });
+      try {
+        const bytes = this.#render(req, conn);
+        // Read while the write completes: a small request is written at once, and waiting
+        // for the write first would cost one more turn of the event loop.
+        conn.startWrite(bytes);
+        let head: Head | null = null;
+        let scan = conn.r; // where the search for the end of the head resumes
+        while (head === null) {
+          const end = headEnd(conn.buf, Math.max(scan, conn.r + 3), conn.w);
+          if (end >= 0) {
+            head = parseHead(conn, end); // null for a 1xx head, which is skipped
+            scan = conn.r;
+            continue;
+          }
+          const had = conn.w - conn.r;
+          if (had > MAX_HEAD) throw new Http1Error("protocol", "response head too large");
+          const view = conn.room();
+          scan = conn.w; // everything buffered has been searched (room() may have moved it)
+          const n = await conn.tcp.read(view);
+          conn.t = performance.now();
+          if (n === null) {
+            if (had > 0) {
+              throw new Http1Error("closed", "connection closed inside the response head");
+            }
+            this.#drop(conn);
+            if (reused && attempt === 0 && !cancelled) break;
+            throw new Http1Error("closed", "connection closed before a response arrived");
+          }
+          conn.w += n;
+        }
+        if (head === null) continue; // closed before any byte: retried on a new connection
+        if (!conn.writeDone(bytes)) await conn.finishWrite(bytes);
+        return this.#response(conn, head, () => cancelled);
+      } catch (err) {
+        this.#drop(conn);
+        if (cancelled) throw new Http1Error("cancelled", "request cancelled", { cause: err });
+        if (err instanceof Http1Error) throw err;
+        if (reused && attempt === 0 && conn.w === 0) continue;
+        throw new Http1Error("closed", errMessage(err), { cause: err });
+      }
+    }
+  }
+
+  #render(req: Http1Request, conn: Conn): Uint8Array {
+    // A load sends the same request again and again: its bytes are rendered once and shared
+    // (they are never written to after rendering).
+    const last = this.#lastRendered;
+    if (
+      last !== null && last.body === req.body && last.headers === req.headers &&
+      last.method === req.method && last.path === req.path
+    ) return last.bytes;
+    let prefix = this.#prefixes.get(req.headers);
+    if (prefix === undefined || prefix.method !== req.method || prefix.path !== req.path) {
+      let head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\n`;
+      for (const name in req.headers) head += `${name}: ${req.headers[name]}\r\n`;
+      prefix = { method: req.method, path: req.path, bytes: enc.encode(head) };
+      this.#prefixes.set(req.headers, prefix);
+    }
+    const p = prefix.bytes;
+    const body = req.body ?? "";
+    // Layout: [prefix][content-length line][body]. The body is encoded in place first (its
+    // byte length is known only then); the length line and prefix go right before it.
+    const gap = p.length + 40;
+    const need = gap + (typeof body === "string" ? body.length * 3 : body.length);
+    // The connection's own write buffer: one request at a time per connection, and the write
+    // has completed before the response is handed over.
+    if (conn.wbuf.length < need) conn.wbuf = new Uint8Array(Math.max(need, conn.wbuf.length * 2));
+    const out = conn.wbuf;
+    let length: number;
+    if (typeof body === "string") length = enc.encodeInto(body, out.subarray(gap)).written;
+    else {
+      out.set(body, gap);
+      length = body.length;
+    }
+    const line = enc.encode(`content-length: ${length}\r\n\r\n`);
+    const start = gap - line.length - p.length;
+    out.set(p, start);
+    out.set(line, gap - line.length);
+    if (body instanceof Uint8Array) {
+      const bytes = out.slice(start, gap + length);
+      this.#lastRendered = { ...req, bytes };
+      return bytes;
+    }
+    return out.subarray(start, gap + length);
+  }
+
+  async #connect(onCancel?: (cancel: () => void) => void): Promise<Conn> {
+    if (this.#closed) throw new Http1Error("connect", "client closed");
+    let cancel: () => void = () => {};
+    const cancelled = new Promise<never>((_, reject) => {
+      cancel = () => reject(new Http1Error("cancelled", "request cancelled"));
+    });
+    onCancel?.(cancel);
+    const opts = { hostname: this.#hostname, port: this.#port };
+    const connecting = this.#tls ? Deno.connectTls(opts) : Deno.connect(opts);
+    try {
+      const tcp = await Promise.race([connecting, cancelled]);
+      if (!this.#tls) (tcp as Deno.TcpConn).setNoDelay(true);
+      return new Conn(tcp);
+    } catch (err) {
+      connecting.then((c) => c.close(), () => {});
+      if (err instanceof Http1Error) throw err;
+      throw new Http1Error("connect", errMessage(err), { cause: err });
+    }
+  }
+
+  #drop(conn: Conn): void {
+    this.#busy.delete(conn);
+    conn.close();
+  }
+
+  #release(conn: Conn, keepAlive: boolean): void {
+    this.#busy.delete(conn);
+    if (keepAlive && !this.#closed && conn.r === conn.w && this.#idle.length < this.#maxIdle) {
+      conn.r = 0;
+      conn.w = 0;
+      this.#idle.push(conn);
+    } else conn.close();
+  }
+
+  #response(conn: Conn, head: Head, cancelled: () => boolean): Http1Response {
+    const te = head.headers.get("transfer-encoding");
+    const cl = head.headers.get("content-length");
+    const connection = head.headers.get("connection")?.toLowerCase() ?? "";
+    let keepAlive = head.http11 ? !connection.includes("close") : connection.includes("keep-alive");
+    const chunked = te !== undefined && /chunked\s*$/i.test(te);
+    let length = -1;
+    if (!chunked && cl !== undefined) {
+      length = Number(cl);
+      if (!Number.isInteger(length) || length < 0) {
+        this.#drop(conn);
+        throw new Http1Error("protocol", `bad content-length: ${cl}`);
+      }
+    }
+    const noBody = head.status === 204 || head.status === 304;
+    if (noBody) length = 0;
+    if (!chunked && length < 0) keepAlive = false; // body runs to the end of the connection
+    // Fast path: the whole body came with the head (small responses): take it now and give
+    // the connection back before the caller even asks for the body.
+    if (!chunked && length >= 0 && conn.w - conn.r >= length) {
+      const text = dec.decode(conn.buf.subarray(conn.r, conn.r + length));
+      conn.r += length;
+      this.#release(conn, keepAlive);
+      return new BufferedResponse(head, text, conn.t);
+    }
+    let used = false;
+    const wrap = async (fn: () => Promise<void>): Promise<void> => {
+      if (used) throw new Http1Error("protocol", "body already read");
+      used = true;
+      try {
+        await fn();
+        this.#release(conn, keepAlive);
+      } catch (err) {
+        this.#drop(conn);
+        if (cancelled()) throw new Http1Error("cancelled", "request cancelled", { cause: err });
+        if (err instanceof Http1Error) throw err;
+        throw new Http1Error("closed", errMessage(err), { cause: err });
+      }
+    };
+    const stream = (onData: (bytes: Uint8Array, t: number) => void) =>
+      wrap(() =>
+        chunked
+          ? readChunked(conn, onData)
+          : length >= 0
+          ? readLength(conn, length, onData)
+          : readToEnd(conn, onData)
+      );
+    return {
+      status: head.status,
+      takeText: () => null,
+      bodyArrivedAt: NaN,
+      header: (name) => head.headers.get(name) ?? null,
+      stream,
+      async text() {
+        if (!chunked && length >= 0) {
+          let out = "";
+          await wrap(async () => {
+            while (conn.w - conn.r < length) {
+              if (!(await conn.fill())) throw new Http1Error("closed", "body cut short");
+            }
+            out = dec.decode(conn.buf.subarray(conn.r, conn.r + length));
+            conn.r += length;
+          });
+          return out;
+        }
+        const parts: Uint8Array[] = [];
+        await stream((b) => parts.push(b.slice()));
+        return dec.decode(concatBytes(parts));
+      },
+      cancel: () => {
+        if (!used) this.#drop(conn);
+      },
+    };
+  }
+}
+
+/** A response whose whole body came with its head (the common case for small answers). */
+class BufferedResponse implements Http1Response {
+  readonly status: number;
+  readonly #headers: HeadFields;
+  #text: string | null;
+  readonly bodyArrivedAt: number;
+
+  constructor(head: Head, text: string, arrived: number) {
+    this.status = head.status;
+    this.#headers = head.headers;
+    this.#text = text;
+    this.bodyArrivedAt = arrived;
+  }
+
+  takeText(): string | null {
+    const t = this.#text;
+    this.#text = null;
+    return t;
+  }
+
+  header(name: string): string | null {
+    return this.#headers.get(name) ?? null;
+  }
+
+  #take(): string {
+    const t = this.takeText();
+    if (t === null) throw new Http1Error("protocol", "body already read");
+    return t;
+  }
+
+  text(): Promise<string> {
+    try {
+      return Promise.resolve(this.#take());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void> {
+    try {
+      onData(enc.encode(this.#take()), this.bodyArrivedAt);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  cancel(): void {}
+}
+
+interface Head {
+  status: number;
+  http11: boolean;
+  headers: HeadFields;
+}
+
+/**
+ * Index just past the blank line that ends a head in `buf[from-3..to)`, or -1. `from` is the
+ * first index the head's final LF may have (at least the head's start + 3).
+ */
+function headEnd(buf: Uint8Array, from: number, to: number): number {
+  // Line ends are found with the built-in search: a handful per head instead of a JS loop
+  // over every byte.
+  for (let i = from; i < to; i++) {
+    i = buf.indexOf(LF, i);
+    if (i < 0 || i >= to) return -1;
+    if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * Parse the head in `conn.buf[conn.r..end)` and consume it. Returns null for an informational
+ * (1xx) head, which the caller skips; throws on a malformed status line.
+ */
+function parseHead(conn: Conn, end: number): Head | null {
+  const text = dec.decode(conn.buf.subarray(conn.r, end - 4));
+  conn.r = end;
+  let eol = text.indexOf("\r\n");
+  if (eol < 0) eol = text.length;
+  const status = statusOf(text, eol);
+  if (status < 0) throw new Http1Error("protocol", `bad status line: ${text.slice(0, 60)}`);
+  if (status >= 100 && status < 200) return null;
+  return { status, http11: text.charCodeAt(7) === 49, headers: new HeadFields(text) };
+}
+
+/**
+ * The header fields of a head, looked up by lower-case name. A response is read for a few
+ * fields only, so they are searched for in the head's text rather than parsed into a map
+ * (which would cost more than the rest of the head's handling).
+ */
+class HeadFields {
+  readonly #text: string;
+  /** The text in lower case; null when lower-casing changed its length (non-ASCII). */
+  readonly #lower: string | null;
+  #map: Map<string, string> | null = null;
+
+  constructor(text: string) {
+    this.#text = text;
+    const lower = text.toLowerCase();
+    this.#lower = lower.length === text.length ? lower : null;
+  }
+
+  /** The value of a field (lower-case name); repeated fields are joined with `, `. */
+  get(name: string): string | undefined {
+    const lower = this.#lower;
+    if (lower === null) return this.#parsed().get(name);
+    const text = this.#text;
+    // Every field line follows a line end (the status line comes first).
+    const key = `\n${name}:`;
+    let value: string | undefined;
+    for (let i = lower.indexOf(key); i >= 0; i = lower.indexOf(key, i + key.length)) {
+      let stop = text.indexOf("\r\n", i + key.length);
+      if (stop < 0) stop = text.length;
+      const v = text.slice(i + key.length, stop).trim();
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
+    return value;
+  }
+
+  /** Every field in a map (for heads that are not plain ASCII). */
+  #parsed(): Map<string, string> {
+    if (this.#map !== null) return this.#map;
+    const text = this.#text;
+    const map = new Map<string, string>();
+    let start = text.indexOf("\r\n");
+    while (start >= 0 && start < text.length) {
+      start += 2;
+      let stop = text.indexOf("\r\n", start);
+      if (stop < 0) stop = text.length;
+      const colon = text.indexOf(":", start);
+      if (colon > start && colon < stop) {
+        const name = text.slice(start, colon).trim().toLowerCase();
+        const value = text.slice(colon + 1, stop).trim();
+        const prev = map.get(name);
+        map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+      }
+      start = stop;
+    }
+    this.#map = map;
+    return map;
+  }
+}
+
+/** The status code of a status line `HTTP/1.x NNN …` ending at `eol`, or -1 if malformed. */
+function statusOf(text: string, eol: number): number {
+  if (eol < 12 || !text.startsWith("HTTP/1.") || text.charCodeAt(8) !== 32) return -1;
+  const minor = text.charCodeAt(7);
+  if (minor !== 48 && minor !== 49) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  return status;
+}
+
+async function readLength(
+  conn: Conn,
+  length: number,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  let left = length;
+  while (left > 0) {
+    if (conn.r === conn.w && !(await conn.fill())) {
+      throw new Http1Error("closed", "body cut short");
+    }
+    const n = Math.min(left, conn.w - conn.r);
+    onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+    conn.r += n;
+    left -= n;
+  }
+}
+
+async function readToEnd(
+  conn: Conn,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  while (true) {
+    if (conn.r < conn.w) {
+      onData(conn.buf.subarray(conn.r, conn.w), conn.t);
+      conn.r = conn.w;
+    }
+    if (!(await conn.fill())) return;
+  }
+}
+
+/**
+ * Decode a chunked body, handing each piece of chunk data over as soon as it is buffered.
+ * Everything already buffered is decoded synchronously: the only await is the read of more
+ * bytes, so a streamed event costs one read and no extra async calls.
+ */
+async function readChunked(
+  conn: Conn,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  let left = 0; // data bytes left in the current chunk
+  let afterData = false; // the CRLF that ends a chunk's data is due
+  let trailers = false; // the last chunk came: trailer lines until a blank one
+  while (true) {
+    if (left > 0) {
+      if (conn.r < conn.w) {
+        const n = Math.min(left, conn.w - conn.r);
+        onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+        conn.r += n;
+        left -= n;
+        afterData = left === 0;
+        continue;
+      }
+    } else {
+      const line = takeLine(conn);
+      if (line !== null) {
+        if (afterData) {
+          if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
+          afterData = false;
+        } else if (trailers) {
+          if (line === "") return; // trailers are ignored
+        } else {
+          const semi = line.indexOf(";");
+          const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
+          if (!Number.isFinite(size) || size < 0) {
+            throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
+          }
+          if (size === 0) trailers = true;
+          else left = size;
+        }
+        continue;
+      }
+    }
+    // The read of fill(), inline: one async call less per streamed event.
+    const n = await conn.tcp.read(conn.room());
+    conn.t = performance.now();
+    if (n === null) throw new Http1Error("closed", "connection closed inside a chunk");
+    conn.w += n;
+  }
+}
+
+/** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */
+function takeLine(conn: Conn): string | null {
+  const buf = conn.buf;
+  for (let i = conn.r; i < conn.w; i++) {
+    if (buf[i] === LF) {
+      const endText = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
+      let s = "";
+      for (let j = conn.r; j < endText; j++) s += String.fromCharCode(buf[j]);
+      conn.r = i + 1;
+      return s;
+    }
+  }
+  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
+  return null;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

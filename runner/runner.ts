@@ -1,0 +1,386 @@
+/**
+ * What every suite shares to run a test: the context a suite runs in, and closed- and
+ * open-loop tests from a payload to a {@linkcode TestResult}.
+ *
+ * @module
+ */
+
+import { type ChatBody, ChatClient, type HttpClientKind } from "../net/client.ts";
+import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
+import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
+import type { RequestRecord } from "../measure/record.ts";
+import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
+import { RecordAggregator, type TestMetrics } from "../measure/stats.ts";
+import { closedShare, openShare, type Shard } from "../load/shard.ts";
+import { startHealthProbe } from "../load/health.ts";
+
+/** Progress of one test, shown by the console (if at all). */
+export interface Progress {
+  /** `done` of `total` counted requests finished. */
+  update(done: number): void;
+  /** The test finished. */
+  finish(): void;
+}
+
+/** Everything a suite may use while it runs. */
+export interface SuiteContext {
+  /** Target base URL. */
+  baseUrl: string;
+  /** API key, if any. */
+  apiKey: string | null;
+  /** Per-request timeout (ms). */
+  timeoutMs: number;
+  /** HTTP implementation of every client the suite opens (`--http-client`). */
+  http: HttpClientKind;
+  /** Models the target serves. */
+  models: string[];
+  /** `--model`, forcing one model for every request. */
+  modelOverride: string | null;
+  /** Quick mode. */
+  quick: boolean;
+  /** Seed for prompts. */
+  seed: number;
+  /** Uncounted warm-up requests per test. */
+  warmup: number;
+  /** Aborted when no new request may be sent (interrupt). */
+  stop: AbortSignal;
+  /** Aborted when in-flight requests must be cancelled. */
+  abort: AbortSignal;
+  /** True when the target is the embedded server. */
+  embedded: boolean;
+  /** PID of the server when known. */
+  serverPid: number | null;
+  /** Options of the memory suite (`--server-pid`, `--metrics-url`, thresholds). */
+  memory?: MemoryOptions;
+  /** Start showing progress of a test. */
+  progress(label: string, total: number): Progress;
+  /** An informational line for the user (stderr). */
+  log(line: string): void;
+  /**
+   * Open loop: the queue-delay p99 (ms) above which a test is marked as not having kept its
+   * schedule (default {@linkcode DEFAULT_MAX_QUEUE_DELAY_MS}).
+   */
+  maxQueueDelayMs?: number;
+  /** Run optional extended tests (the concurrent suite's ramp-up). */
+  ramp?: boolean;
+  /** `--shard i/n`: run only this shard's part of each test's load (absent = all of it). */
+  shard?: Shard;
+}
+
+/**
+ * Default bound on an open loop's queue-delay p99, in ms. Timers overshoot by 1–2 ms, so a
+ * client that keeps its schedule shows a p99 of a few ms; 10 ms stays far below the latencies
+ * measured and below one inter-arrival gap up to 100 requests/s.
+ */
+export const DEFAULT_MAX_QUEUE_DELAY_MS = 10;
+/** Options of the memory suite, from the command line. */
+export interface MemoryOptions {
+  /** `--server-pid`: the PID whose memory to read. */
+  serverPid: number | null;
+  /** `--metrics-url`: a Prometheus endpoint with `process_resident_memory_bytes`. */
+  metricsUrl: string | null;
+  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak. */
+  leakThresholdKb: number;
+}
+
+/** A closed-loop test of one payload. */
+export interface ClosedTestSpec {
+  /** Suite. */
+  suite: SuiteName;
+  /** Test name. */
+  name: string;
+  /** Payload. */
+  payload: Payload;
+  /** Counted requests. */
+  requests: number;
+  /** Concurrency. */
+  concurrency: number;
+  /** Warm-up requests (default: the context's). */
+  warmup?: number;
+  /** Body of request i (default: the payload's body). */
+  body?: (i: number, model: string) => ChatBody;
+  /** Sees every counted record (e.g. for cache statistics). */
+  onRecord?: (rec: RequestRecord, i: number) => void;
+}
+
+/** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
+export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Promise<TestResult> {
+  if (ctx.shard && ctx.shard.count > 1) spec = shardClosed(spec, ctx.shard);
+  const rig = testRig(ctx, spec, spec.requests, Math.max(1, spec.concurrency));
+  let outcome;
+  try {
+    outcome = await runClosedLoop({
+      requests: spec.requests,
+      concurrency: Math.max(1, spec.concurrency),
+      warmup: spec.requests > 0 ? rig.warmup : 0,
+      stop: ctx.stop,
+      abort: ctx.abort,
+      send: (i, warm, signal) => rig.client.chat(rig.bodyFor(i, warm), { signal }),
+      onRecord: (rec, i) => {
+        rig.agg.add(rec);
+        spec.onRecord?.(rec, i);
+      },
+      onProgress: (done) => rig.progress.update(done),
+    });
+  } finally {
+    rig.close();
+  }
+  return rig.result(outcome.interrupted, {
+    kind: "closed",
+    requests: spec.requests,
+    concurrency: spec.concurrency,
+    warmup: rig.warmup,
+  });
+}
+
+/** What a closed or open test sets up around its load, and how it ends. */
+interface TestRig {
+  /** One connection pool for the test. */
+  client: ChatClient;
+  /** Aggregates the counted records. */
+  agg: RecordAggregator;
+  /** Uncounted warm-up requests. */
+  warmup: number;
+  /** Progress of the test. */
+  progress: Progress;
+  /** Body of request i (a warm-up body during warm-up). */
+  bodyFor(i: number, warm: boolean): ChatBody;
+  /** End the progress and close the pool. */
+  close(): void;
+  /** The test's result, with the client's health over the test. */
+  result(interrupted: boolean, load: LoadSpec): TestResult;
+}
+
+function testRig(
+  ctx: SuiteContext,
+  spec: {
+    suite: SuiteName;
+    name: string;
+    payload: Payload;
+    warmup?: number;
+    body?: (i: number, model: string) => ChatBody;
+  },
+  total: number,
+  poolSize?: number,
+): TestRig {
+  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
+  const client = new ChatClient({
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    http: ctx.http,
+    poolSize,
+  });
+  const agg = new RecordAggregator();
+  const progress = ctx.progress(spec.name, total);
+  // Without a body per request, every request sends one body object, built once.
+  const fixed = bodyOf(spec.payload, model);
+  const body = spec.body ?? (() => fixed);
+  const health = startHealthProbe();
+  return {
+    client,
+    agg,
+    warmup: spec.warmup ?? ctx.warmup,
+    progress,
+    bodyFor: (i, warm) => warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model),
+    close() {
+      progress.finish();
+      client.close();
+    },
+    result(interrupted, load) {
+      const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
+      r.extra.client_health = health.stop();
+      return r;
+    },
+  };
+}
+
+function testResult(
+  spec: { suite: SuiteName; name: string; payload: Payload },
+  model: string,
+  substitutedFor: string | null,
+  agg: RecordAggregator,
+  interrupted: boolean,
+  load: LoadSpec,
+): TestResult {
+  const notes: string[] = [];
+  if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
+  return {
+    suite: spec.suite,
+    name: spec.name,
+    payload: spec.payload.label,
+    streaming: spec.payload.stream,
+    model,
+    model_substituted_for: substitutedFor,
+    max_tokens: spec.payload.max_tokens,
+    load,
+    metrics: agg.metrics(),
+    interrupted,
+    notes,
+    extra: {},
+  };
+}
+
+/** An open-loop test of one payload: arrivals at a rate for a duration or a count. */
+export interface OpenTestSpec {
+  /** Suite. */
+  suite: SuiteName;
+  /** Test name. */
+  name: string;
+  /** Payload. */
+  payload: Payload;
+  /** Offered arrivals per second. */
+  rate: number;
+  /** Schedule length in seconds (or null with `requests`). */
+  durationS: number | null;
+  /** Number of arrivals (or null with `durationS`). */
+  requests?: number | null;
+  /** Arrival process (default constant). */
+  arrival?: "constant" | "poisson";
+  /** Cap on requests in flight (default none). */
+  maxInFlight?: number | null;
+  /** Warm-up requests (default: the context's). */
+  warmup?: number;
+  /** Queue-delay p99 bound in ms (default: the context's, else 10). */
+  maxQueueDelayMs?: number;
+  /** Body of request i (default: the payload's body). */
+  body?: (i: number, model: string) => ChatBody;
+  /** Sees every counted record. */
+  onRecord?: (rec: RequestRecord, i: number) => void;
+}
+
+/** Whether an open loop kept its schedule, and why not. */
+export interface ScheduleVerdict {
+  /** True when the queue-delay p99 stayed within the bound. */
+  kept: boolean;
+  /** The bound used (ms). */
+  boundMs: number;
+  /** Queue-delay p99 measured (ms). */
+  queueDelayP99Ms: number;
+  /** A note for the report when the schedule was not kept, else null. */
+  note: string | null;
+}
+
+/**
+ * Judge an open loop's schedule: kept when the p99 of t_send − t_intended is at most
+ * `boundMs`. When it is not, the client (or a cap on requests in flight) delayed sends, so
+ * latency from the actual send understates what the schedule's users saw; the corrected
+ * latency (from the intended time) is the one to read.
+ */
+export function judgeSchedule(
+  metrics: TestMetrics,
+  boundMs: number,
+  offeredRate: number,
+  achievedRate: number,
+): ScheduleVerdict {
+  const p99 = (metrics.queue_delay?.p99 ?? 0) * 1000;
+  const kept = p99 <= boundMs;
+  return {
+    kept,
+    boundMs,
+    queueDelayP99Ms: p99,
+    note: kept ? null : `schedule not kept: queue delay p99 ${p99.toFixed(2)} ms exceeds ` +
+      `${boundMs} ms (offered ${offeredRate.toFixed(2)}/s, achieved ${
+        achievedRate.toFixed(2)
+      }/s); read the corrected latency`,
+  };
+}
+
+/**
+ * Run an open-loop test. Latency is reported both from the actual send and from the intended
+ * send time (corrected for coordinated omission), with queue-delay percentiles; `extra`
+ * carries offered and achieved rates.
+ */
+export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promise<TestResult> {
+  if (ctx.shard && ctx.shard.count > 1) spec = shardOpen(spec, ctx.shard);
+  const expected = spec.requests ?? Math.round((spec.durationS ?? 0) * spec.rate);
+  const rig = testRig(ctx, spec, expected);
+  const arrival = spec.arrival ?? "constant";
+  let firstSend = Infinity, lastSend = -Infinity;
+  let outcome;
+  try {
+    outcome = await runOpenLoop({
+      rate: spec.rate,
+      durationS: spec.durationS,
+      requests: spec.requests ?? null,
+      arrival,
+      maxInFlight: spec.maxInFlight ?? null,
+      warmup: rig.warmup,
+      stop: ctx.stop,
+      abort: ctx.abort,
+      send: (i, warm, signal, tIntendedMs) =>
+        rig.client.chat(rig.bodyFor(i, warm), {
+          signal,
+          tIntendedMs: warm ? undefined : tIntendedMs,
+        }),
+      onRecord: (rec, i) => {
+        rig.agg.add(rec);
+        firstSend = Math.min(firstSend, rec.tSend);
+        lastSend = Math.max(lastSend, rec.tSend);
+        spec.onRecord?.(rec, i);
+      },
+      onProgress: (done) => rig.progress.update(done),
+    });
+  } finally {
+    rig.close();
+  }
+  const result = rig.result(outcome.interrupted, {
+    kind: "open",
+    rate: spec.rate,
+    duration_s: spec.durationS,
+    requests: spec.requests ?? null,
+    arrival,
+    max_in_flight: spec.maxInFlight ?? null,
+    warmup: rig.warmup,
+  });
+  // Rates over the send span: n sends cover n − 1 gaps.
+  const sent = result.metrics.total_requests;
+  result.extra.offered_rate = spec.rate;
+  result.extra.achieved_rate = sent > 1 && lastSend > firstSend
+    ? (sent - 1) / (lastSend - firstSend)
+    : 0;
+  result.extra.scheduled_requests = outcome.scheduled;
+  // The rate this schedule actually offered (a Poisson draw differs from the nominal rate).
+  result.extra.scheduled_rate = outcome.scheduled > 1 && outcome.offeredS > 0
+    ? (outcome.scheduled - 1) / outcome.offeredS
+    : spec.rate;
+  const verdict = judgeSchedule(
+    result.metrics,
+    spec.maxQueueDelayMs ?? ctx.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+    spec.rate,
+    result.extra.achieved_rate as number,
+  );
+  result.extra.schedule_kept = verdict.kept;
+  result.extra.max_queue_delay_ms = verdict.boundMs;
+  if (verdict.note) result.notes.push(verdict.note);
+  return result;
+}
+
+/** A closed-loop spec reduced to one shard's part; request indices keep their global numbers. */
+export function shardClosed(spec: ClosedTestSpec, shard: Shard): ClosedTestSpec {
+  const share = closedShare(spec.requests, spec.concurrency, shard);
+  const body = spec.body, onRecord = spec.onRecord;
+  return {
+    ...spec,
+    requests: share.requests,
+    concurrency: share.concurrency,
+    body: body ? (i, m) => body(i + share.offset, m) : undefined,
+    onRecord: onRecord ? (r, i) => onRecord(r, i + share.offset) : undefined,
+  };
+}
+
+/** An open-loop spec reduced to one shard's part: rate / n, count split evenly. */
+export function shardOpen(spec: OpenTestSpec, shard: Shard): OpenTestSpec {
+  const share = openShare(spec.rate, spec.requests ?? null, shard);
+  const body = spec.body, onRecord = spec.onRecord;
+  return {
+    ...spec,
+    rate: share.rate,
+    requests: share.requests,
+    maxInFlight: spec.maxInFlight == null
+      ? spec.maxInFlight
+      : Math.max(1, Math.ceil(spec.maxInFlight / shard.count)),
+    body: body ? (i, m) => body(i + share.offset, m) : undefined,
+    onRecord: onRecord ? (r, i) => onRecord(r, i + share.offset) : undefined,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * What a suite is (a named list of tests), and the loop that runs its tests in order.
+ *
+ * @module
+ */
+
+import type { SuiteContext } from "../runner/runner.ts";
+import type { SuiteName, SuiteResult, TestResult } from "../measure/result.ts";
+import type { ScenarioTest } from "../cli/scenario.ts";
+
+/** One test of a suite. */
+export interface TestDef {
+  /** Test name. */
+  name: string;
+  /** Run it. */
+  run(ctx: SuiteContext): Promise<TestResult>;
+  /** Checked just before the test would start: true skips it (e.g. a ramp that stopped). */
+  skip?(): boolean;
+}
+
+/** A suite: a named list of tests. */
+export interface Suite {
+  /** Suite name. */
+  name: SuiteName;
+  /** Title for console banners. */
+  title: string;
+  /** The tests to run, for the context's mode. */
+  tests(ctx: SuiteContext): TestDef[];
+  /** How a scenario file's test runs in this suite (default: a plain closed or open test). */
+  custom?(test: ScenarioTest): TestDef;
+  /**
+   * False for suites whose load is inherently one stream (cache experiments, memory over
+   * time): under `--shard`/`--workers` they run whole on shard 0 only. Default true.
+   */
+  shardable?: boolean;
+  /** Combine the `extra` fields of one test run as shards (default: see commands/merge.ts). */
+  mergeExtra?(extras: Record<string, unknown>[]): Record<string, unknown>;
+  /** Runs before the tests; a string is the reason the suite cannot run (it is skipped). */
+  prepare?(ctx: SuiteContext): Promise<string | null>;
+}
+
+/** Hooks around the tests of a suite (the console uses them). */
+export interface SuiteHooks {
+  /** Before a suite's first test (not called for suites that are skipped). */
+  beforeSuite?(suite: Suite): void;
+  /** Before a test starts. */
+  beforeTest?(suite: Suite, test: TestDef, index: number, count: number): void;
+  /** After a test finished. */
+  afterTest?(suite: Suite, result: TestResult): void;
+}
+
+/** The result of a suite that did not run, with the reason. */
+export function skippedSuite(name: SuiteName, reason: string, interrupted = false): SuiteResult {
+  const now = new Date().toISOString();
+  return {
+    suite: name,
+    tests: [],
+    started_at: now,
+    finished_at: now,
+    skipped: reason,
+    error: null,
+    interrupted,
+  };
+}
+
+/**
+ * Run every test of a suite in order; stop starting tests once the context's stop signal
+ * fires. A test that throws ends the suite with its error; the tests before it are kept.
+ */
+export async function runSuite(
+  suite: Suite,
+  ctx: SuiteContext,
+  hooks: SuiteHooks = {},
+): Promise<SuiteResult> {
+  const started = new Date().toISOString();
+  let skipped: string | null = null;
+  let prepError: string | null = null;
+  try {
+    skipped = suite.prepare ? await suite.prepare(ctx) : null;
+  } catch (err) {
+    prepError = `preparing: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (skipped !== null || prepError !== null) {
+    return {
+      suite: suite.name,
+      tests: [],
+      started_at: started,
+      finished_at: new Date().toISOString(),
+      skipped,
+      error: prepError,
+      interrupted: false,
+    };
+  }
+  const tests: TestResult[] = [];
+  let error: string | null = null;
+  const defs = suite.tests(ctx);
+  for (const [i, def] of defs.entries()) {
+    if (ctx.stop.aborted) break;
+    if (def.skip?.()) continue;
+    hooks.beforeTest?.(suite, def, i, defs.length);
+    try {
+      const result = await def.run(ctx);
+      tests.push(result);
+      hooks.afterTest?.(suite, result);
+    } catch (err) {
+      error = `${def.name}: ${err instanceof Error ? err.message : String(err)}`;
+      break;
+    }
+  }
+  return {
+    suite: suite.name,
+    tests,
+    started_at: started,
+    finished_at: new Date().toISOString(),
+    skipped: null,
+    error,
+    interrupted: ctx.stop.aborted,
+  };
+}

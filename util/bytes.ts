@@ -1,0 +1,19 @@
+/**
+ * Byte-array helpers shared by the transports.
+ *
+ * @module
+ */
+
+/** The bytes of several arrays, one after another (a single array is returned as it is). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
