@@ -12,7 +12,6 @@ import * as hdr from "hdr-histogram-js";
 import { ERROR_CLASSES, type Outcome, OUTCOMES, type RequestRecord } from "./record.ts";
 import { SampleList } from "./samples.ts";
 
-
 /** Summary of one distribution. Values are in the unit of the samples (seconds for times). */
 export interface Summary {
   /** Number of samples. */

@@ -68,4 +68,3 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     histograms: m.histograms,
   };
 }
-

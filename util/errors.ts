@@ -75,4 +75,3 @@ export class GateError extends BenchError {
     this.name = "GateError";
   }
 }
-
