@@ -11,6 +11,7 @@ import { VERSION } from "../cli/args.ts";
 import { publicConfig, type RunConfig } from "../cli/config.ts";
 import type { Scenario } from "../cli/scenario.ts";
 import { ExitCode } from "../util/errors.ts";
+import { realClock } from "../util/clock.ts";
 import type { RunResult, SuiteResult, TestResult } from "../measure/result.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
 import { formatShard, waitUntil } from "../load/shard.ts";
@@ -186,6 +187,7 @@ function suiteContext(
     quick: cfg.quick,
     seed: cfg.seed,
     warmup: cfg.warmup,
+    clock: realClock,
     stop,
     abort,
     embedded: target.embedded,

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { realClock } from "../util/clock.ts";
 import type { SuiteName, SuiteResult } from "../measure/result.ts";
 import type { SuiteContext } from "../runner/runner.ts";
 import type { Shard } from "../load/shard.ts";
@@ -218,6 +219,7 @@ export function workerMain(): void {
     const log = (line: string) => scope.postMessage({ kind: "log", line });
     const ctx: SuiteContext = {
       ...m.job.ctx,
+      clock: realClock,
       stop: stop.signal,
       abort: abort.signal,
       shard: m.job.shard,

@@ -48,16 +48,29 @@ export interface HealthProbe {
   stop(): ClientHealth;
 }
 
+/** Where a probe reads wall and CPU time (tests substitute their own). */
+export interface HealthSources {
+  /** Wall time in ms (monotonic). */
+  now(): number;
+  /** CPU time of the process in ms. */
+  cpuMs(): number;
+}
+
+const PROCESS_SOURCES: HealthSources = { now: () => performance.now(), cpuMs: cpuTimeMs };
+
 /** Start probing the event loop and CPU of this process. */
-export function startHealthProbe(intervalMs = PROBE_INTERVAL_MS): HealthProbe {
+export function startHealthProbe(
+  intervalMs = PROBE_INTERVAL_MS,
+  sources: HealthSources = PROCESS_SOURCES,
+): HealthProbe {
   const lags = new Float64Array(MAX_SAMPLES);
   let n = 0;
-  const wall0 = performance.now();
-  const cpu0 = cpuTimeMs();
+  const wall0 = sources.now();
+  const cpu0 = sources.cpuMs();
   let expected = wall0 + intervalMs;
   let timer: ReturnType<typeof setTimeout>;
   const tick = () => {
-    const now = performance.now();
+    const now = sources.now();
     lags[n++ % MAX_SAMPLES] = Math.max(0, now - expected);
     expected = now + intervalMs;
     timer = setTimeout(tick, intervalMs);
@@ -68,8 +81,8 @@ export function startHealthProbe(intervalMs = PROBE_INTERVAL_MS): HealthProbe {
   return {
     stop(): ClientHealth {
       clearTimeout(timer);
-      const wall = performance.now() - wall0;
-      const cpuPct = wall > 0 ? ((cpuTimeMs() - cpu0) / wall) * 100 : 0;
+      const wall = sources.now() - wall0;
+      const cpuPct = wall > 0 ? ((sources.cpuMs() - cpu0) / wall) * 100 : 0;
       const sorted = lags.slice(0, Math.min(n, MAX_SAMPLES)).sort();
       const lag = percentileSorted(sorted, 0.99);
       return {

@@ -6,6 +6,7 @@
  */
 
 import type { RequestRecord } from "../measure/record.ts";
+import { type Clock, realClock } from "../util/clock.ts";
 
 /** Sends request number `index`; `warm` is true during warm-up. Must never throw. */
 export type SendFn = (index: number, warm: boolean, signal: AbortSignal) => Promise<RequestRecord>;
@@ -95,7 +96,9 @@ export interface OpenLoopOptions extends LoadSignals {
   warmup: number;
   /** Random source for Poisson gaps, in [0, 1). */
   random?: () => number;
-  /** Sends one request; `tIntendedMs` is its scheduled time on the performance clock. */
+  /** The clock the schedule runs on (default: the real one). */
+  clock?: Clock;
+  /** Sends one request; `tIntendedMs` is its scheduled time on the loop's clock. */
   send: (
     index: number,
     warm: boolean,
@@ -112,30 +115,10 @@ export interface OpenLoopOptions extends LoadSignals {
 export interface OpenLoopOutcome extends LoadOutcome {
   /** Arrivals the schedule offered (sent or not). */
   scheduled: number;
-  /** When the schedule started (ms, performance clock). */
+  /** When the schedule started (ms, the loop's clock). */
   startMs: number;
   /** Offered duration in seconds (time of the last scheduled arrival after start). */
   offeredS: number;
-}
-
-/**
- * Sleep until an absolute `performance.now()` deadline (ms), never returning before it (timers
- * may fire early by a fraction of a millisecond, so it re-arms). Resolves early when aborted.
- */
-export async function sleepUntil(deadlineMs: number, signal?: AbortSignal): Promise<void> {
-  while (!signal?.aborted) {
-    const wait = deadlineMs - performance.now();
-    if (wait <= 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.max(0, wait));
-      function done() {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      }
-      signal?.addEventListener("abort", done, { once: true });
-    });
-  }
 }
 
 /**
@@ -153,9 +136,10 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
     throw new RangeError("an open loop needs a duration or a request count");
   }
   const abort = opts.abort ?? NEVER;
+  const clock = opts.clock ?? realClock;
   const stopped = () => opts.stop?.aborted === true;
   for (let i = 0; i < opts.warmup && !stopped(); i++) {
-    await opts.send(i, true, abort, performance.now());
+    await opts.send(i, true, abort, clock.now());
   }
   const random = opts.random ?? Math.random;
   // Offset of arrival i after the start: constant arrivals are computed as i/rate, so no
@@ -172,12 +156,12 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
   const waiters: (() => void)[] = [];
   let done = 0;
   let scheduled = 0;
-  const startMs = performance.now();
+  const startMs = clock.now();
   let at = offsetMs(0);
   let lastAt = 0;
   while (!stopped() && scheduled < limit && at < durationMs) {
     const intended = startMs + at;
-    await sleepUntil(intended, opts.stop);
+    await clock.sleepUntil(intended, opts.stop);
     if (stopped()) break;
     while (inFlight.size >= cap && !stopped()) {
       await new Promise<void>((r) => waiters.push(r));

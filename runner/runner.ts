@@ -7,6 +7,7 @@
 
 import { type ChatBody, ChatClient, type HttpClientKind } from "../net/client.ts";
 import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
+import type { Clock } from "../util/clock.ts";
 import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
@@ -42,6 +43,8 @@ export interface SuiteContext {
   seed: number;
   /** Uncounted warm-up requests per test. */
   warmup: number;
+  /** The clock the load loops and pauses run on. */
+  clock: Clock;
   /** Aborted when no new request may be sent (interrupt). */
   stop: AbortSignal;
   /** Aborted when in-flight requests must be cancelled. */
@@ -306,6 +309,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
       arrival,
       maxInFlight: spec.maxInFlight ?? null,
       warmup: rig.warmup,
+      clock: ctx.clock,
       stop: ctx.stop,
       abort: ctx.abort,
       send: (i, warm, signal, tIntendedMs) =>

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { sleepUntil } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { TestResult } from "../measure/result.ts";
 import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
@@ -149,7 +148,7 @@ export function rampTests(): TestDef[] {
       name,
       skip: () => stopped,
       run: async (ctx: SuiteContext) => {
-        if (i > 0) await sleepUntil(performance.now() + RAMP.pauseMs, ctx.stop);
+        if (i > 0) await ctx.clock.sleepUntil(ctx.clock.now() + RAMP.pauseMs, ctx.stop);
         const r = withConcurrentFields(
           await runClosedTest(ctx, {
             suite: "concurrent",

@@ -8,7 +8,6 @@
 
 import { DEFAULT_LEAK_THRESHOLD_KB } from "../cli/args.ts";
 import { type ChatBody, ChatClient } from "../net/client.ts";
-import { sleepUntil } from "../load/loops.ts";
 import {
   analyzeMemory,
   type MemoryProbe,
@@ -175,7 +174,7 @@ export async function runMemoryTest(
   let result: TestResult;
   let loadStartS = 0, loadEndS = 0;
   try {
-    await sleepUntil(t0 + timing.baselineS * 1000, ctx.stop);
+    await ctx.clock.sleepUntil(t0 + timing.baselineS * 1000, ctx.stop);
     await sampler.sampleNow();
     sampler.phase = "load";
     loadStartS = sampler.elapsedS();
@@ -194,7 +193,7 @@ export async function runMemoryTest(
     await sampler.sampleNow();
     sampler.phase = "drain";
     const drainStart = performance.now();
-    await sleepUntil(drainStart + timing.drainS * 1000, ctx.stop);
+    await ctx.clock.sleepUntil(drainStart + timing.drainS * 1000, ctx.stop);
     await sampler.sampleNow();
   } finally {
     await sampler.stop();

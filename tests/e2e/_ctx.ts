@@ -6,6 +6,7 @@
  */
 
 import type { SuiteContext } from "../../runner/runner.ts";
+import { realClock } from "../../util/clock.ts";
 
 /** A quiet context for `baseUrl` with no warm-up. */
 export function testContext(baseUrl: string, over: Partial<SuiteContext> = {}): SuiteContext {
@@ -19,6 +20,7 @@ export function testContext(baseUrl: string, over: Partial<SuiteContext> = {}): 
     quick: true,
     seed: 1,
     warmup: 0,
+    clock: realClock,
     stop: new AbortController().signal,
     abort: new AbortController().signal,
     embedded: true,
