@@ -8,26 +8,21 @@
 
 import { join, resolve } from "node:path";
 import { ConfigError } from "../util/errors.ts";
-import {
-  type LoadSpec,
-  type RunResult,
-  SUITE_NAMES,
-  type SuiteResult,
-  type TestResult,
-} from "../measure/result.ts";
+import { type LoadSpec, SUITE_NAMES, type TestExtra } from "../measure/result.ts";
+import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import { formatShard, type Shard } from "../load/shard.ts";
 import { mergeMetrics } from "../measure/stats.ts";
-import { SUITES } from "../suites/mod.ts";
 
 /** `skipped` reason of a suite that is not shardable, on every shard but shard 0. */
 export const SHARD_ZERO_ONLY = "not shardable: runs whole on shard 0 only";
 
 /** `extra` fields that add up over shards (rates and counts of open-loop schedules). */
-export const ADDITIVE_EXTRA: readonly string[] = [
-  "offered_rate",
-  "achieved_rate",
-  "scheduled_requests",
-];
+export const ADDITIVE_EXTRA: readonly ("offered_rate" | "achieved_rate" | "scheduled_requests")[] =
+  [
+    "offered_rate",
+    "achieved_rate",
+    "scheduled_requests",
+  ];
 
 /** Combine the load specs of one test run as shards: requests, concurrency, rates add up. */
 export function mergeLoad(loads: readonly LoadSpec[]): LoadSpec {
@@ -66,12 +61,12 @@ export function mergeLoad(loads: readonly LoadSpec[]): LoadSpec {
   }
 }
 
-/** Default merge of `extra`: {@linkcode ADDITIVE_EXTRA} numbers add up, the rest is shard 0's. */
-export function mergeExtraDefault(extras: Record<string, unknown>[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...extras[0] };
+/** Merge of `extra`: {@linkcode ADDITIVE_EXTRA} numbers add up, the rest is shard 0's. */
+export function mergeExtra<E extends TestExtra>(extras: readonly E[]): E {
+  const out: E = { ...extras[0] };
   for (const key of ADDITIVE_EXTRA) {
-    if (extras.every((e) => typeof e[key] === "number")) {
-      out[key] = extras.reduce((a, e) => a + (e[key] as number), 0);
+    if (extras.every((e) => e[key] !== undefined)) {
+      out[key] = extras.reduce((a, e) => a + e[key]!, 0);
     }
   }
   return out;
@@ -83,7 +78,6 @@ export function mergeTests(parts: readonly TestResult[]): TestResult {
   const first = parts[0];
   const notes = [...new Set(parts.flatMap((p) => p.notes))];
   notes.push(`merged from ${parts.length} shards`);
-  const mergeExtra = SUITES[first.suite]?.mergeExtra ?? mergeExtraDefault;
   return {
     ...first,
     load: mergeLoad(parts.map((p) => p.load)),

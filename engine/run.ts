@@ -12,7 +12,7 @@ import { publicConfig, type RunConfig } from "../cli/config.ts";
 import type { Scenario } from "../cli/scenario.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
-import type { RunResult, SuiteResult, TestResult } from "../measure/result.ts";
+import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
 import { formatShard, waitUntil } from "../load/shard.ts";
 import { type Suite, SUITES } from "../suites/mod.ts";

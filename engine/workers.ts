@@ -10,7 +10,8 @@
  */
 
 import { realClock } from "../util/clock.ts";
-import type { SuiteName, SuiteResult } from "../measure/result.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { SuiteResult } from "../suites/mod.ts";
 import type { SuiteContext } from "../runner/runner.ts";
 import type { Shard } from "../load/shard.ts";
 import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";

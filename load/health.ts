@@ -8,16 +8,9 @@
 
 import process from "node:process";
 import { percentileSorted } from "../measure/stats.ts";
+import type { ClientHealth } from "../measure/result.ts";
 
-/** `TestResult.extra.client_health`. */
-export interface ClientHealth {
-  /** 99th percentile of how late the probe timer fired (ms). */
-  event_loop_lag_p99_ms: number;
-  /** Process CPU time over wall time during the test, in % of one core. */
-  cpu_pct: number;
-  /** True when lag or CPU says the client may have limited the measurement. */
-  saturated: boolean;
-}
+export type { ClientHealth };
 
 /** Event-loop lag p99 above which the client counts as saturated (ms). */
 export const SATURATED_LAG_MS = 10;

@@ -50,8 +50,45 @@ export type LoadSpec =
     warmup: number;
   };
 
-/** What one test measured. */
-export interface TestResult {
+/** How the client itself fared during a test (`extra.client_health`). */
+export interface ClientHealth {
+  /** 99th percentile of how late the probe timer fired (ms). */
+  event_loop_lag_p99_ms: number;
+  /** Process CPU time over wall time during the test, in % of one core. */
+  cpu_pct: number;
+  /** True when lag or CPU says the client may have limited the measurement. */
+  saturated: boolean;
+}
+
+/** What an open-loop test adds to `extra`: how its schedule was offered and kept. */
+export interface OpenLoopFields {
+  /** Offered arrivals per second (nominal). */
+  offered_rate: number;
+  /** Sends per second over the send span. */
+  achieved_rate: number;
+  /** Arrivals the schedule offered. */
+  scheduled_requests: number;
+  /** The rate this schedule actually offered (a Poisson draw differs from the nominal). */
+  scheduled_rate: number;
+  /** True when the queue-delay p99 stayed within its bound. */
+  schedule_kept: boolean;
+  /** That bound (ms). */
+  max_queue_delay_ms: number;
+}
+
+/**
+ * `extra` fields any test may carry, whatever its suite. Each suite's result type extends
+ * this with its own fields (`suites/*.ts`); `suites/mod.ts` has the union the reports read.
+ */
+export interface TestExtra extends Partial<OpenLoopFields> {
+  /** The client's health over the test (every test the runner ran records it). */
+  client_health?: ClientHealth;
+  /** The scenario file a test came from. */
+  scenario?: string;
+}
+
+/** What one test measured; `E` is its suite's `extra` fields. */
+export interface TestResult<E extends TestExtra = TestExtra> {
   /** Suite the test belongs to. */
   suite: SuiteName;
   /** Test name, as in the original suite where it has one. */
@@ -75,15 +112,15 @@ export interface TestResult {
   /** Remarks the report must show (model substitution, schedule not kept…). */
   notes: string[];
   /** Suite-specific fields, written into that suite's JSON and Markdown. */
-  extra: Record<string, unknown>;
+  extra: E;
 }
 
 /** What one suite produced. */
-export interface SuiteResult {
+export interface SuiteResult<E extends TestExtra = TestExtra> {
   /** Which suite. */
   suite: SuiteName;
   /** Its tests, in run order. */
-  tests: TestResult[];
+  tests: TestResult<E>[];
   /** Wall-clock start (ISO 8601, UTC). */
   started_at: string;
   /** Wall-clock end (ISO 8601, UTC). */
@@ -113,7 +150,7 @@ export interface ServerIdentity {
 }
 
 /** Everything one run produced, as `run.json` records it. */
-export interface RunResult {
+export interface RunResult<E extends TestExtra = TestExtra> {
   /** Tool version. */
   tool_version: string;
   /** Unique id of the run. */
@@ -131,7 +168,7 @@ export interface RunResult {
   /** The machine the client ran on. */
   host: { hostname: string; os: string; arch: string; cpus: number; deno: string };
   /** Per-suite results, in run order. */
-  suites: SuiteResult[];
+  suites: SuiteResult<E>[];
   /** True when the run was interrupted. */
   interrupted: boolean;
 }

@@ -15,7 +15,7 @@
 import { scaleBand, scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { curveStepAfter, line } from "d3-shape";
-import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { jainIndex, percentileSorted, quantileSample } from "../measure/stats.ts";
 import { memoryGrowth, numberArray, snapshotsOf, suiteKey, workerCounts } from "./metrics.ts";
 import {

@@ -8,14 +8,8 @@
 
 import { join } from "node:path";
 import { ConfigError, UsageError } from "../util/errors.ts";
-import {
-  type LoadSpec,
-  type RunResult,
-  SUITE_NAMES,
-  type SuiteName,
-  type SuiteResult,
-  type TestResult,
-} from "../measure/result.ts";
+import { type LoadSpec, SUITE_NAMES, type SuiteName } from "../measure/result.ts";
+import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import { emptyHistograms, emptySummary, type Summary, type TestMetrics } from "../measure/stats.ts";
 import { mdCell, mdTable } from "./format.ts";
 import { SCHEMA_VERSION } from "./json.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
@@ -61,10 +61,6 @@ function classLine(t: TestResult): string {
   return parts.length ? parts.join(", ") : "none";
 }
 
-function num(x: unknown): number {
-  return typeof x === "number" ? x : 0;
-}
-
 function concurrentCell(t: TestResult): string {
   if (t.load.kind === "closed") return String(t.load.concurrency);
   if (t.load.kind === "open") return `open loop ${fixed(t.load.rate)}/s`;
@@ -106,14 +102,14 @@ function detail(t: TestResult): string[] {
           ? `, at most ${l.max_in_flight} in flight`
           : ", no cap in flight"),
       `- **Peak In Flight:** ${t.extra.peak_in_flight ?? "—"}`,
-      `- **Offered Rate:** ${fixed(num(t.extra.offered_rate))}/s` +
+      `- **Offered Rate:** ${fixed(t.extra.offered_rate ?? 0)}/s` +
         (l.arrival === "poisson"
-          ? ` (this Poisson draw: ${fixed(num(t.extra.scheduled_rate))}/s)`
+          ? ` (this Poisson draw: ${fixed(t.extra.scheduled_rate ?? 0)}/s)`
           : ""),
-      `- **Achieved Rate:** ${fixed(num(t.extra.achieved_rate))}/s (sends per second)`,
+      `- **Achieved Rate:** ${fixed(t.extra.achieved_rate ?? 0)}/s (sends per second)`,
       `- **Schedule Kept:** ${scheduleText(t)} (queue delay p99 ${
         ms(m.queue_delay?.p99 ?? 0)
-      }, bound ${fixed(num(t.extra.max_queue_delay_ms))}ms)`,
+      }, bound ${fixed(t.extra.max_queue_delay_ms ?? 0)}ms)`,
     );
   } else {
     out.push(`- **Concurrent Connections:** ${concurrentCell(t)} (one shared connection pool)`);
@@ -252,8 +248,8 @@ function openAnalysis(tests: TestResult[]): string[] {
         const m = t.metrics;
         return [
           t.name,
-          `${fixed(num(t.extra.offered_rate))}/s`,
-          `${fixed(num(t.extra.achieved_rate))}/s`,
+          `${fixed(t.extra.offered_rate ?? 0)}/s`,
+          `${fixed(t.extra.achieved_rate ?? 0)}/s`,
           scheduleText(t),
           ms(m.latency.p50),
           ms(m.latency.p99),
@@ -371,8 +367,8 @@ export function concurrentSummary(suite: SuiteResult): string {
   for (const t of tests.filter((x) => x.load.kind === "open")) {
     const m = t.metrics;
     lines.push(
-      `- **${t.name}:** offered ${fixed(num(t.extra.offered_rate))}/s, achieved ${
-        fixed(num(t.extra.achieved_rate))
+      `- **${t.name}:** offered ${fixed(t.extra.offered_rate ?? 0)}/s, achieved ${
+        fixed(t.extra.achieved_rate ?? 0)
       }/s, schedule kept: ${t.extra.schedule_kept === false ? "**No**" : "Yes"}; P99 ${
         ms(m.latency.p99)
       } (corrected ${ms(m.latency_corrected?.p99 ?? 0)})`,

@@ -7,7 +7,7 @@
 
 import Table from "cli-table3";
 import type { Progress } from "../runner/runner.ts";
-import type { TestResult } from "../measure/result.ts";
+import type { TestResult } from "../suites/mod.ts";
 import { fixed, ms, pct } from "./format.ts";
 
 /** True when colour may be used on stdout. */
@@ -78,12 +78,12 @@ export function testTable(t: TestResult): string {
     );
   }
   if (typeof t.extra.cache_reported === "boolean") {
-    const e = t.extra as { hit_rate: number | null; token_reuse_rate: number | null };
+    const e = t.extra;
     table.push([
       "Cache hit rate / token reuse",
       t.extra.cache_reported
-        ? `${e.hit_rate === null ? "n/a" : pct(e.hit_rate)} / ` +
-          `${e.token_reuse_rate === null ? "n/a" : pct(e.token_reuse_rate)}`
+        ? `${e.hit_rate == null ? "n/a" : pct(e.hit_rate)} / ` +
+          `${e.token_reuse_rate == null ? "n/a" : pct(e.token_reuse_rate)}`
         : "not reported by server",
     ]);
   }

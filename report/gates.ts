@@ -8,7 +8,8 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import type { SuiteName, SuiteResult } from "../measure/result.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { SuiteResult } from "../suites/mod.ts";
 import { formatMetric, lookupMetric, type MetricRef, runMetricValues } from "./metrics.ts";
 
 /** Comparison operators a gate may use. */

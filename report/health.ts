@@ -5,11 +5,11 @@
  */
 
 import type { ClientHealth } from "../load/health.ts";
-import type { TestResult } from "../measure/result.ts";
+import type { TestResult } from "../suites/mod.ts";
 
 /** The test's client health, when it was measured. */
 export function clientHealthOf(t: TestResult): ClientHealth | null {
-  const h = t.extra.client_health as ClientHealth | undefined;
+  const h = t.extra.client_health;
   return h && typeof h.event_loop_lag_p99_ms === "number" ? h : null;
 }
 

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { RunResult, SuiteName, SuiteResult } from "../measure/result.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { RunResult, SuiteResult } from "../suites/mod.ts";
 import { BANDS, type Mark, markOf, worstMark } from "./bands.ts";
 import { type Chart, suiteCharts } from "./charts.ts";
 import { markdownToHtml } from "./mdhtml.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { TestResult } from "../measure/result.ts";
+import type { TestResult } from "../suites/mod.ts";
 import type { TestMetrics } from "../measure/stats.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { summarize, type Summary } from "../measure/stats.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
@@ -39,38 +39,37 @@ export type KvExtra =
 /** Read a test's kv-cache fields. */
 export function kvExtra(t: TestResult): KvExtra {
   const e = t.extra;
-  const get = <T>(k: string, d: T): T => (e[k] === undefined ? d : e[k] as T);
   return {
-    test_kind: get("test_kind", null),
-    cache_reported: get("cache_reported", false),
-    hit_rate_source: get("hit_rate_source", null),
-    reported_requests: get("reported_requests", 0),
-    hit_rate: get("hit_rate", null),
-    cache_hits: get("cache_hits", null),
-    cache_misses: get("cache_misses", null),
-    total_prompt_tokens: get("total_prompt_tokens", null),
-    cached_tokens_reused: get("cached_tokens_reused", null),
-    token_reuse_rate: get("token_reuse_rate", null),
-    avg_prefix_length: get("avg_prefix_length", null),
-    ttft_hit_s: get("ttft_hit_s", null),
-    ttft_miss_s: get("ttft_miss_s", null),
-    latency_improvement: get("latency_improvement", null),
-    latencies_with_cache: get("latencies_with_cache", []),
-    latencies_without_cache: get("latencies_without_cache", []),
-    server_metrics_delta: get("server_metrics_delta", null),
-    worker_distribution: get("worker_distribution", null),
-    worker_distribution_source: get("worker_distribution_source", null),
-    load_balance_score: get("load_balance_score", null),
-    cache_affinity: get("cache_affinity", null),
-    workers_by_prefix: get("workers_by_prefix", null),
-    cold_ttft_s: get("cold_ttft_s", null),
-    warm_ttft_s: get("warm_ttft_s", null),
-    cold_cached_tokens: get("cold_cached_tokens", null),
-    warm_cached_tokens: get("warm_cached_tokens", null),
-    ms_saved_per_1k_cached_tokens: get("ms_saved_per_1k_cached_tokens", null),
-    fit_r2: get("fit_r2", null),
-    fit_n: get("fit_n", null),
-    cache_reset: get("cache_reset", null),
+    test_kind: e.test_kind ?? null,
+    cache_reported: e.cache_reported ?? false,
+    hit_rate_source: e.hit_rate_source ?? null,
+    reported_requests: e.reported_requests ?? 0,
+    hit_rate: e.hit_rate ?? null,
+    cache_hits: e.cache_hits ?? null,
+    cache_misses: e.cache_misses ?? null,
+    total_prompt_tokens: e.total_prompt_tokens ?? null,
+    cached_tokens_reused: e.cached_tokens_reused ?? null,
+    token_reuse_rate: e.token_reuse_rate ?? null,
+    avg_prefix_length: e.avg_prefix_length ?? null,
+    ttft_hit_s: e.ttft_hit_s ?? null,
+    ttft_miss_s: e.ttft_miss_s ?? null,
+    latency_improvement: e.latency_improvement ?? null,
+    latencies_with_cache: e.latencies_with_cache ?? [],
+    latencies_without_cache: e.latencies_without_cache ?? [],
+    server_metrics_delta: e.server_metrics_delta ?? null,
+    worker_distribution: e.worker_distribution ?? null,
+    worker_distribution_source: e.worker_distribution_source ?? null,
+    load_balance_score: e.load_balance_score ?? null,
+    cache_affinity: e.cache_affinity ?? null,
+    workers_by_prefix: e.workers_by_prefix ?? null,
+    cold_ttft_s: e.cold_ttft_s ?? null,
+    warm_ttft_s: e.warm_ttft_s ?? null,
+    cold_cached_tokens: e.cold_cached_tokens ?? null,
+    warm_cached_tokens: e.warm_cached_tokens ?? null,
+    ms_saved_per_1k_cached_tokens: e.ms_saved_per_1k_cached_tokens ?? null,
+    fit_r2: e.fit_r2 ?? null,
+    fit_n: e.fit_n ?? null,
+    cache_reset: e.cache_reset ?? null,
   };
 }
 

@@ -6,54 +6,16 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
+import { hasMemoryFields, type MemoryFields } from "../suites/memory.ts";
 import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.ts";
 import { fixed, mdCell, mdTable, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthLines } from "./health.ts";
 
-/** The memory fields a memory test carries in `extra`. */
-export interface MemoryExtra {
-  /** Where memory was read. */
-  memory_source: MemorySource;
-  /** Quantity fitted. */
-  memory_kind: MemoryKind;
-  /** Samples. */
-  snapshots: MemorySnapshot[];
-  /** Verdict. */
-  verdict: "leak" | "no leak" | "inconclusive";
-  /** Why. */
-  verdict_reason: string;
-  /** Theil–Sen slope, KB per request. */
-  slope_kb_per_request: number;
-  /** Interval lower bound. */
-  ci_low_kb_per_request: number;
-  /** Interval upper bound. */
-  ci_high_kb_per_request: number;
-  /** Fitted value at 0 requests. */
-  intercept_mb: number;
-  /** Slope in MB per minute. */
-  slope_mb_per_min: number;
-  /** Baseline median. */
-  baseline_mb: number;
-  /** Late-drain median. */
-  drain_mb: number;
-  /** Highest value. */
-  peak_mb: number;
-  /** Threshold used. */
-  threshold_kb_per_request: number;
-  /** Load phase start (s since test start). */
-  load_start_s?: number;
-  /** Load phase end. */
-  load_end_s?: number;
-  /** Requests completed (any outcome). */
-  completed_requests?: number;
-}
-
 /** The memory fields of a test, or null when it has none. */
-export function memoryExtra(t: TestResult): MemoryExtra | null {
-  const e = t.extra as Partial<MemoryExtra>;
-  return e.memory_source && Array.isArray(e.snapshots) ? e as MemoryExtra : null;
+export function memoryExtra(t: TestResult): MemoryFields | null {
+  return hasMemoryFields(t.extra) ? t.extra : null;
 }
 
 /** Human name of a memory kind. */
@@ -69,13 +31,13 @@ export function sourceLabel(s: MemorySource): string {
   return `${what} — ${s.how}`;
 }
 
-function finalMb(e: MemoryExtra): number {
+function finalMb(e: MemoryFields): number {
   if (Number.isFinite(e.drain_mb)) return e.drain_mb;
   const last = e.snapshots[e.snapshots.length - 1];
   return last ? last.value_mb : NaN;
 }
 
-function durationS(t: TestResult, e: MemoryExtra): number {
+function durationS(t: TestResult, e: MemoryFields): number {
   if (e.load_start_s !== undefined && e.load_end_s !== undefined) {
     return e.load_end_s - e.load_start_s;
   }
@@ -124,11 +86,11 @@ const mb = (x: number) => `${fixed(x)} MB`;
 const kbPerReq = (x: number) => `${fixed(x)} KB/request`;
 
 /** `YES` / `NO` / `INCONCLUSIVE`. */
-function leakCell(e: MemoryExtra): string {
+function leakCell(e: MemoryFields): string {
   return e.verdict === "leak" ? "YES" : e.verdict === "no leak" ? "NO" : "INCONCLUSIVE";
 }
 
-function interval(e: MemoryExtra): string {
+function interval(e: MemoryFields): string {
   return `[${fixed(e.ci_low_kb_per_request)}, ${fixed(e.ci_high_kb_per_request)}]`;
 }
 
@@ -169,7 +131,7 @@ function testSection(t: TestResult): string[] {
     } KB (growth after the drain ÷ ${completed} completed requests)`,
     `- **Leak Detected:** ${leakCell(e)}`,
     `- **Growth Rate:** ${signed(e.slope_mb_per_min)} MB/min`,
-    `- **Verdict:** ${e.verdict} — ${mdCell(String(t.extra.verdict_reason ?? ""))}`,
+    `- **Verdict:** ${e.verdict} — ${mdCell(t.extra.verdict_reason ?? "")}`,
     ...clientHealthLines(t),
     `- **Slope:** ${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
       `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
@@ -264,7 +226,7 @@ export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): stri
   );
   for (const [t] of tests) out.push(...testSection(t));
   out.push("## Overall Assessment", "");
-  const withE = tests.filter(([, e]) => e !== null) as [TestResult, MemoryExtra][];
+  const withE = tests.filter(([, e]) => e !== null) as [TestResult, MemoryFields][];
   const leaks = withE.filter(([, e]) => e.verdict === "leak");
   const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
   if (leaks.length) {
@@ -292,7 +254,7 @@ export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): stri
     out.push(
       "### Inconclusive",
       "",
-      ...unsure.map(([t]) => `- **${t.name}**: ${mdCell(String(t.extra.verdict_reason ?? ""))}`),
+      ...unsure.map(([t]) => `- **${t.name}**: ${mdCell(t.extra.verdict_reason ?? "")}`),
       "",
     );
   }

@@ -12,12 +12,9 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import {
-  SUITE_NAMES,
-  type SuiteName,
-  type SuiteResult,
-  type TestResult,
-} from "../measure/result.ts";
+import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
+import type { SuiteExtra, SuiteResult, TestResult } from "../suites/mod.ts";
+import type { MemorySnapshot } from "../probes/memory.ts";
 import { jainIndex, percentileSorted, type Summary } from "../measure/stats.ts";
 
 /** Which way a metric is better. */
@@ -133,12 +130,17 @@ function sumOf(tests: readonly TestResult[], f: (t: TestResult) => number): numb
   return tests.reduce((s, t) => s + (Number.isFinite(f(t)) ? f(t) : 0), 0);
 }
 
+/** The `extra` fields whose values are numbers (when present). */
+type NumberField = {
+  [K in keyof SuiteExtra]-?: NonNullable<SuiteExtra[K]> extends number ? K : never;
+}[keyof SuiteExtra];
+
 /** Request-weighted mean of a per-test extra field that may be missing or null. */
-function weightedExtra(tests: readonly TestResult[], field: string): number | null {
+function weightedExtra(tests: readonly TestResult[], field: NumberField): number | null {
   let n = 0, sum = 0;
   for (const t of tests) {
     const v = t.extra[field];
-    if (typeof v !== "number" || !Number.isFinite(v)) continue;
+    if (v === undefined || v === null || !Number.isFinite(v)) continue;
     const w = Math.max(1, t.metrics.total_requests);
     n += w;
     sum += v * w;
@@ -150,33 +152,14 @@ function median(xs: readonly number[]): number {
   return percentileSorted([...xs].sort((a, b) => a - b), 0.5);
 }
 
-/** Numbers of an extra field that should hold an array of numbers. */
-export function numberArray(v: unknown): number[] {
-  return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : [];
-}
-
-/** A memory snapshot as the memory suite records it. */
-export interface MemorySnapshot {
-  /** Seconds since the test started. */
-  t_s: number;
-  /** Phase of the test. */
-  phase: string;
-  /** Requests completed so far. */
-  requests: number;
-  /** The value the fit uses (MB). */
-  value_mb: number;
-  /** Resident set size (MB), when known. */
-  rss_mb?: number | null;
+/** The numbers of a per-request list that has nulls for failed requests. */
+export function numberArray(xs: readonly (number | null)[] | null | undefined): number[] {
+  return (xs ?? []).filter((x): x is number => x !== null);
 }
 
 /** The snapshots of a memory test (empty when it has none). */
-export function snapshotsOf(t: TestResult): MemorySnapshot[] {
-  const raw = t.extra.snapshots;
-  if (!Array.isArray(raw)) return [];
-  return raw.filter((s): s is MemorySnapshot =>
-    s !== null && typeof s === "object" && typeof s.t_s === "number" &&
-    typeof s.value_mb === "number"
-  );
+export function snapshotsOf(t: TestResult): readonly MemorySnapshot[] {
+  return t.extra.snapshots ?? [];
 }
 
 /** Growth of a memory test: mean after (drain) minus mean before (baseline), MB, and per minute. */
@@ -454,16 +437,15 @@ function maxOf(xs: readonly (number | null)[]): number | null {
   return v.length ? Math.max(...v) : null;
 }
 
-function maxExtra(tests: readonly TestResult[], field: string): number | null {
-  return maxOf(tests.map((t) => (typeof t.extra[field] === "number" ? t.extra[field] : null)));
+function maxExtra(tests: readonly TestResult[], field: NumberField): number | null {
+  return maxOf(tests.map((t) => t.extra[field] ?? null));
 }
 
 /** A test's worker distribution as sorted `[worker, count]` pairs (empty when absent). */
 export function workerCounts(t: TestResult): [string, number][] {
   const d = t.extra.worker_distribution;
-  if (!d || typeof d !== "object" || Array.isArray(d)) return [];
-  return Object.entries(d as Record<string, unknown>)
-    .filter((e): e is [string, number] => typeof e[1] === "number")
+  if (!d) return [];
+  return Object.entries(d)
     .sort((a, b) => a[0].localeCompare(b[0], "en", { numeric: true }));
 }
 

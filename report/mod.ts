@@ -7,7 +7,8 @@
  */
 
 import { join } from "node:path";
-import type { RunResult, SuiteName } from "../measure/result.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { RunResult } from "../suites/mod.ts";
 import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
 import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
 import { type SuiteReporter, summaryMarkdown } from "./summary.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { RunResult, SuiteName, SuiteResult } from "../measure/result.ts";
+import type { SuiteName } from "../measure/result.ts";
+import type { RunResult, SuiteResult } from "../suites/mod.ts";
 import { mdCell, timestamp } from "./format.ts";
 
 /** How one suite's results become files. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/stats.ts";
 import { fixed, mdTable, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";

@@ -9,6 +9,9 @@
 
 import type { RequestRecord } from "../measure/record.ts";
 import type { TestResult } from "../measure/result.ts";
+import type { ConcurrentExtra, ConcurrentTestResult } from "./results.ts";
+
+export type { ConcurrentExtra, ConcurrentTestResult };
 import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
 import type { Payload } from "../workload/payload.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
@@ -67,7 +70,12 @@ export function successRate(t: TestResult): number {
 }
 
 /** Add the suite's own fields to a result (`concurrent_connections`, `success_rate`…). */
-export function withConcurrentFields(t: TestResult, kind: string, peak?: number): TestResult {
+export function withConcurrentFields(
+  result: TestResult,
+  kind: string,
+  peak?: number,
+): ConcurrentTestResult {
+  const t: ConcurrentTestResult = result;
   t.extra.test_kind = kind;
   t.extra.concurrent_connections = t.load.kind === "closed" ? t.load.concurrency : null;
   t.extra.success_rate = successRate(t);
@@ -99,7 +107,7 @@ export function burstTest(
   b: Burst,
   payload: Payload = CONCURRENT_PAYLOAD,
   kind = "burst",
-): TestDef {
+): TestDef<ConcurrentExtra> {
   return {
     name: b.name,
     run: async (ctx: SuiteContext) =>
@@ -117,7 +125,7 @@ export function burstTest(
 }
 
 /** The sustained open-loop test. */
-export function sustainedTest(): TestDef {
+export function sustainedTest(): TestDef<ConcurrentExtra> {
   return {
     name: SUSTAINED.name,
     run: async (ctx: SuiteContext) => {
@@ -140,9 +148,9 @@ export function sustainedTest(): TestDef {
  * The ramp-up steps. Each step after the first waits `RAMP.pauseMs`; once a step's error rate
  * passes `RAMP.maxErrorRate`, the remaining steps are skipped and that step carries a note.
  */
-export function rampTests(): TestDef[] {
+export function rampTests(): TestDef<ConcurrentExtra>[] {
   let stopped = false;
-  return RAMP.levels.map((c, i): TestDef => {
+  return RAMP.levels.map((c, i): TestDef<ConcurrentExtra> => {
     const name = `Ramp-Up ${c} concurrent`;
     return {
       name,
@@ -176,7 +184,7 @@ export function rampTests(): TestDef[] {
 }
 
 /** A scenario file's test in this suite: the generic test plus the suite's fields. */
-export function concurrentCustomTest(t: ScenarioTest): TestDef {
+export function concurrentCustomTest(t: ScenarioTest): TestDef<ConcurrentExtra> {
   return {
     name: t.name,
     run: async (ctx: SuiteContext) => {
@@ -188,7 +196,7 @@ export function concurrentCustomTest(t: ScenarioTest): TestDef {
 }
 
 /** The concurrent suite. */
-export const concurrentSuite: Suite = {
+export const concurrentSuite: Suite<ConcurrentExtra> = {
   name: "concurrent",
   title: "CONCURRENT CONNECTION BENCHMARKS",
   tests: (ctx) => {

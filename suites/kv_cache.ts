@@ -23,16 +23,18 @@ import {
   workerOrder,
 } from "../probes/kv_metrics.ts";
 import type { RequestRecord } from "../measure/record.ts";
-import type { TestResult } from "../measure/result.ts";
+import type {
+  CacheStats,
+  ColdWarmStats,
+  KvCacheExtra,
+  KvCacheTestResult,
+  RouterStats,
+} from "./results.ts";
+
+export type { CacheStats, ColdWarmStats, KvCacheExtra, KvCacheTestResult, RouterStats };
 import type { SuiteContext } from "../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
-import {
-  jainIndex,
-  linearFit,
-  RecordAggregator,
-  summarize,
-  type Summary,
-} from "../measure/stats.ts";
+import { jainIndex, linearFit, RecordAggregator, summarize } from "../measure/stats.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
 import { runScenarioTest } from "./scenario.ts";
@@ -159,42 +161,6 @@ export interface CacheSample {
   rec: RequestRecord;
 }
 
-/** Cache statistics of one test. */
-export interface CacheStats {
-  /** True when the server reported cached tokens (in usage or in its metrics). */
-  cache_reported: boolean;
-  /** `usage` (per request), `server_metrics` (deltas only) or null (not reported). */
-  hit_rate_source: "usage" | "server_metrics" | null;
-  /** Successful requests whose usage carried cached_tokens. */
-  reported_requests: number;
-  /** Requests with cached tokens > 0; null when not reported. */
-  cache_hits: number | null;
-  /** Requests with no cached token; null when not reported. */
-  cache_misses: number | null;
-  /** hits ÷ (hits + misses) × 100; null when not reported. */
-  hit_rate: number | null;
-  /** Σ prompt tokens of the reported requests; null when not reported. */
-  total_prompt_tokens: number | null;
-  /** Σ cached tokens; null when not reported. */
-  cached_tokens_reused: number | null;
-  /** Σ cached ÷ Σ prompt tokens × 100; null when not reported. */
-  token_reuse_rate: number | null;
-  /** Mean cached tokens of the hits (0 without hits); null when not reported. */
-  avg_prefix_length: number | null;
-  /** TTFT of hits (s); null when not reported or no hit. */
-  ttft_hit_s: Summary | null;
-  /** TTFT of misses (s); null when not reported or no miss. */
-  ttft_miss_s: Summary | null;
-  /** (mean TTFT of misses − of hits) ÷ of misses × 100; null without both. */
-  latency_improvement: number | null;
-  /** End-to-end latencies of hits (s), in request order. */
-  latencies_with_cache: number[];
-  /** End-to-end latencies of misses (s), in request order. */
-  latencies_without_cache: number[];
-  /** `/kv-cache/metrics` after − before, or null when the server does not offer it. */
-  server_metrics_delta: KvMetricsDelta | null;
-}
-
 /**
  * Cache statistics from the requests of a test and the server's metric deltas. Only
  * successful requests count; a request without `cached_tokens` is neither hit nor miss.
@@ -270,20 +236,6 @@ export function cacheStats(
   return stats;
 }
 
-/** Router statistics of one test. */
-export interface RouterStats {
-  /** Requests per worker, every worker listed (idle ones with 0); null when unknown. */
-  worker_distribution: Record<string, number> | null;
-  /** `server_metrics` (all workers) or `header` (only workers seen); null when unknown. */
-  worker_distribution_source: "server_metrics" | "header" | null;
-  /** Jain's fairness index of the distribution × 100 (25 = one of four workers). */
-  load_balance_score: number | null;
-  /** Share of each prefix's requests on its most-used worker, request-weighted (%). */
-  cache_affinity: number | null;
-  /** Requests per worker for each prefix, from the worker header; null without header. */
-  workers_by_prefix: Record<string, Record<string, number>> | null;
-}
-
 /** Load balance score: Jain's fairness index over every worker (idle ones included) × 100. */
 export function loadBalanceScore(counts: readonly number[]): number {
   return jainIndex(counts) * 100;
@@ -341,24 +293,6 @@ export function routerStats(
   };
 }
 
-/** Results of the Cold vs Warm experiment. */
-export interface ColdWarmStats {
-  /** TTFT of each cold request in prompt order (s); null for a failed request. */
-  cold_ttft_s: (number | null)[];
-  /** TTFT of each warm request in prompt order (s); null for a failed request. */
-  warm_ttft_s: (number | null)[];
-  /** Cached tokens of each cold request (null when not reported). */
-  cold_cached_tokens: (number | null)[];
-  /** Cached tokens of each warm request (null when not reported). */
-  warm_cached_tokens: (number | null)[];
-  /** −slope × 10⁶ of TTFT (s) fitted against cached tokens; null when not measurable. */
-  ms_saved_per_1k_cached_tokens: number | null;
-  /** r² of that fit (null with it). */
-  fit_r2: number | null;
-  /** Requests the fit used. */
-  fit_n: number;
-}
-
 /**
  * Cold vs Warm statistics. The saving per 1000 cached tokens is the slope of an ordinary
  * least-squares fit of TTFT against cached tokens over every request of the experiment
@@ -405,7 +339,7 @@ interface SequentialSpec {
 
 interface SequentialRun {
   samples: CacheSample[];
-  result: TestResult;
+  result: KvCacheTestResult;
   resetOk: boolean;
   delta: KvMetricsDelta | null;
 }
@@ -478,7 +412,7 @@ async function runSequential(
   const delta = before && after ? kvMetricsDelta(before, after) : null;
   const notes: string[] = [];
   if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
-  const result: TestResult = {
+  const result: KvCacheTestResult = {
     suite: "kv-cache",
     name: spec.name,
     payload: payload.label,
@@ -542,7 +476,7 @@ function applyCacheStats(run: SequentialRun, kind: string): CacheStats {
 }
 
 /** Cache Hit Rate Test: 3 prefixes × 4 suffixes × `iterations`, iteration → prefix → suffix. */
-export function cacheHitRateTest(o: KvCacheOptions): TestDef {
+export function cacheHitRateTest(o: KvCacheOptions): TestDef<KvCacheExtra> {
   const name = "Cache Hit Rate Test";
   return {
     name,
@@ -578,7 +512,7 @@ export function cacheHitRateTest(o: KvCacheOptions): TestDef {
 }
 
 /** Prefix Sharing Test: 3 system prompts × 5 queries. */
-export function prefixSharingTest(o: KvCacheOptions): TestDef {
+export function prefixSharingTest(o: KvCacheOptions): TestDef<KvCacheExtra> {
   const name = "Prefix Sharing Test";
   return {
     name,
@@ -603,7 +537,7 @@ export function prefixSharingTest(o: KvCacheOptions): TestDef {
 }
 
 /** Smart Router Test: `routerRequests` requests, request i on prefix i mod 3. */
-export function smartRouterTest(o: KvCacheOptions): TestDef {
+export function smartRouterTest(o: KvCacheOptions): TestDef<KvCacheExtra> {
   const name = "Smart Router Test";
   return {
     name,
@@ -644,7 +578,7 @@ export function smartRouterTest(o: KvCacheOptions): TestDef {
  * warm. The cache is reset first when the server supports it; otherwise every prompt starts
  * with a random salt so the cold pass cannot hit anything cached before.
  */
-export function coldWarmTest(o: KvCacheOptions): TestDef {
+export function coldWarmTest(o: KvCacheOptions): TestDef<KvCacheExtra> {
   const name = "Cold vs Warm Test";
   return {
     name,
@@ -689,7 +623,10 @@ export function coldWarmTest(o: KvCacheOptions): TestDef {
 }
 
 /** The tests for a mode: quick runs Prefix Sharing only. */
-export function kvCacheTests(quick: boolean, o: KvCacheOptions = DEFAULT_KV_OPTIONS): TestDef[] {
+export function kvCacheTests(
+  quick: boolean,
+  o: KvCacheOptions = DEFAULT_KV_OPTIONS,
+): TestDef<KvCacheExtra>[] {
   if (quick) return [prefixSharingTest(o)];
   return [cacheHitRateTest(o), prefixSharingTest(o), smartRouterTest(o), coldWarmTest(o)];
 }
@@ -698,7 +635,7 @@ export function kvCacheTests(quick: boolean, o: KvCacheOptions = DEFAULT_KV_OPTI
  * A scenario's kv-cache test: its own load, with the server's metrics read around it and the
  * suite's cache statistics. No warm-up unless the file asks, so the deltas are the test's own.
  */
-export function scenarioKvTest(t: ScenarioTest): TestDef {
+export function scenarioKvTest(t: ScenarioTest): TestDef<KvCacheExtra> {
   return {
     name: t.name,
     run: async (ctx) => {
@@ -714,7 +651,7 @@ export function scenarioKvTest(t: ScenarioTest): TestDef {
 }
 
 /** A kv-cache suite with the given sizes (tests use small ones). */
-export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite {
+export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite<KvCacheExtra> {
   return {
     name: "kv-cache",
     title: "KV CACHE BENCHMARKS",
@@ -727,4 +664,4 @@ export function makeKvCacheSuite(o: KvCacheOptions = DEFAULT_KV_OPTIONS): Suite 
 }
 
 /** The kv-cache suite with the original's counts. */
-export const kvCacheSuite: Suite = makeKvCacheSuite();
+export const kvCacheSuite: Suite<KvCacheExtra> = makeKvCacheSuite();

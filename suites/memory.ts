@@ -14,10 +14,17 @@ import {
   MemorySampler,
   resolveMemorySource,
 } from "../probes/memory.ts";
-import type { TestResult } from "../measure/result.ts";
+import type { MemoryExtra, MemoryFields, MemoryTestResult } from "./results.ts";
+
+export type { MemoryExtra, MemoryFields, MemoryTestResult };
 import { runOpenTest, type SuiteContext } from "../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Suite, TestDef } from "./suite.ts";
+
+/** True when a test's `extra` carries the memory fields (it sampled memory). */
+export function hasMemoryFields<E extends MemoryExtra>(e: E): e is E & MemoryFields {
+  return e.memory_source !== undefined && e.snapshots !== undefined && e.verdict !== undefined;
+}
 
 /** Timing of a memory test's phases; the suite uses {@linkcode SUITE_TIMING}. */
 export interface MemoryTiming {
@@ -152,7 +159,7 @@ export async function runMemoryTest(
   ctx: SuiteContext,
   probe: MemoryProbe,
   spec: MemoryTestSpec,
-): Promise<TestResult> {
+): Promise<MemoryTestResult> {
   const timing = { ...SUITE_TIMING, ...(spec.timing ?? {}) };
   const threshold = spec.thresholdKbPerRequest ?? ctx.memory?.leakThresholdKb ??
     DEFAULT_LEAK_THRESHOLD_KB;
@@ -171,7 +178,7 @@ export async function runMemoryTest(
   });
   const t0 = performance.now();
   sampler.start();
-  let result: TestResult;
+  let result: MemoryTestResult;
   let loadStartS = 0, loadEndS = 0;
   try {
     await ctx.clock.sleepUntil(t0 + timing.baselineS * 1000, ctx.stop);
@@ -215,7 +222,7 @@ export async function runMemoryTest(
   }
   if (ctx.stop.aborted) result.notes.push("interrupted: the drain phase may be cut short");
   result.interrupted ||= ctx.stop.aborted;
-  Object.assign(result.extra, {
+  const fields: MemoryFields = {
     memory_source: probe.source,
     memory_kind: probe.kind,
     snapshots,
@@ -226,11 +233,12 @@ export async function runMemoryTest(
     load_start_s: loadStartS,
     load_end_s: loadEndS,
     completed_requests: completed,
-  });
+  };
+  Object.assign(result.extra, fields);
   return result;
 }
 
-function memoryTest(spec: MemoryTestSpec): TestDef {
+function memoryTest(spec: MemoryTestSpec): TestDef<MemoryExtra> {
   return {
     name: spec.name,
     run: (ctx) => {
@@ -287,7 +295,7 @@ export async function prepareMemory(ctx: SuiteContext): Promise<string | null> {
 }
 
 /** The memory suite. */
-export const memorySuite: Suite = {
+export const memorySuite: Suite<MemoryExtra> = {
   name: "memory",
   title: "MEMORY BENCHMARKS",
   // Memory over time of one server under one schedule: it runs whole on shard 0.

@@ -6,6 +6,7 @@
 
 import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
 import type { SuiteName, TestResult } from "../measure/result.ts";
+import type { SuiteExtra } from "./results.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
@@ -49,7 +50,7 @@ export async function runScenarioTest(
 }
 
 /** A scenario test as a plain closed-loop or open-loop test. */
-export function plainScenarioTest(t: ScenarioTest): TestDef {
+export function plainScenarioTest(t: ScenarioTest): TestDef<SuiteExtra> {
   return { name: t.name, run: (ctx: SuiteContext) => runScenarioTest(ctx, t) };
 }
 
@@ -61,13 +62,13 @@ export function plainScenarioTest(t: ScenarioTest): TestDef {
  */
 export function withScenario(
   name: SuiteName,
-  base: Suite | undefined,
+  base: Suite<SuiteExtra> | undefined,
   scenario: Scenario | null,
-): Suite | undefined {
+): Suite<SuiteExtra> | undefined {
   const mine = scenario?.tests.filter((t) => t.suite === name) ?? [];
   if (!scenario || mine.length === 0) return base;
   const replace = scenario.replace.includes(name);
-  const toDef = (t: ScenarioTest): TestDef => {
+  const toDef = (t: ScenarioTest): TestDef<SuiteExtra> => {
     const def = base?.custom?.(t) ?? plainScenarioTest(t);
     return {
       ...def,

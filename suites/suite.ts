@@ -5,52 +5,54 @@
  */
 
 import type { SuiteContext } from "../runner/runner.ts";
-import type { SuiteName, SuiteResult, TestResult } from "../measure/result.ts";
+import type { SuiteName, SuiteResult, TestExtra, TestResult } from "../measure/result.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
 
-/** One test of a suite. */
-export interface TestDef {
+/** One test of a suite; `E` is the suite's `extra` fields. */
+export interface TestDef<E extends TestExtra = TestExtra> {
   /** Test name. */
   name: string;
   /** Run it. */
-  run(ctx: SuiteContext): Promise<TestResult>;
+  run(ctx: SuiteContext): Promise<TestResult<E>>;
   /** Checked just before the test would start: true skips it (e.g. a ramp that stopped). */
   skip?(): boolean;
 }
 
-/** A suite: a named list of tests. */
-export interface Suite {
+/** A suite: a named list of tests; `E` is its `extra` fields. */
+export interface Suite<E extends TestExtra = TestExtra> {
   /** Suite name. */
   name: SuiteName;
   /** Title for console banners. */
   title: string;
   /** The tests to run, for the context's mode. */
-  tests(ctx: SuiteContext): TestDef[];
+  tests(ctx: SuiteContext): TestDef<E>[];
   /** How a scenario file's test runs in this suite (default: a plain closed or open test). */
-  custom?(test: ScenarioTest): TestDef;
+  custom?(test: ScenarioTest): TestDef<E>;
   /**
    * False for suites whose load is inherently one stream (cache experiments, memory over
    * time): under `--shard`/`--workers` they run whole on shard 0 only. Default true.
    */
   shardable?: boolean;
-  /** Combine the `extra` fields of one test run as shards (default: see commands/merge.ts). */
-  mergeExtra?(extras: Record<string, unknown>[]): Record<string, unknown>;
   /** Runs before the tests; a string is the reason the suite cannot run (it is skipped). */
   prepare?(ctx: SuiteContext): Promise<string | null>;
 }
 
 /** Hooks around the tests of a suite (the console uses them). */
-export interface SuiteHooks {
+export interface SuiteHooks<E extends TestExtra = TestExtra> {
   /** Before a suite's first test (not called for suites that are skipped). */
-  beforeSuite?(suite: Suite): void;
+  beforeSuite?(suite: Suite<E>): void;
   /** Before a test starts. */
-  beforeTest?(suite: Suite, test: TestDef, index: number, count: number): void;
+  beforeTest?(suite: Suite<E>, test: TestDef<E>, index: number, count: number): void;
   /** After a test finished. */
-  afterTest?(suite: Suite, result: TestResult): void;
+  afterTest?(suite: Suite<E>, result: TestResult<E>): void;
 }
 
 /** The result of a suite that did not run, with the reason. */
-export function skippedSuite(name: SuiteName, reason: string, interrupted = false): SuiteResult {
+export function skippedSuite<E extends TestExtra = TestExtra>(
+  name: SuiteName,
+  reason: string,
+  interrupted = false,
+): SuiteResult<E> {
   const now = new Date().toISOString();
   return {
     suite: name,
@@ -67,11 +69,11 @@ export function skippedSuite(name: SuiteName, reason: string, interrupted = fals
  * Run every test of a suite in order; stop starting tests once the context's stop signal
  * fires. A test that throws ends the suite with its error; the tests before it are kept.
  */
-export async function runSuite(
-  suite: Suite,
+export async function runSuite<E extends TestExtra>(
+  suite: Suite<E>,
   ctx: SuiteContext,
-  hooks: SuiteHooks = {},
-): Promise<SuiteResult> {
+  hooks: SuiteHooks<E> = {},
+): Promise<SuiteResult<E>> {
   const started = new Date().toISOString();
   let skipped: string | null = null;
   let prepError: string | null = null;
@@ -91,7 +93,7 @@ export async function runSuite(
       interrupted: false,
     };
   }
-  const tests: TestResult[] = [];
+  const tests: TestResult<E>[] = [];
   let error: string | null = null;
   const defs = suite.tests(ctx);
   for (const [i, def] of defs.entries()) {

@@ -83,7 +83,10 @@ Deno.test("merging shards adds up loads, counts and additive extras, test by tes
         i === 0 ? null : SHARD_ZERO_ONLY,
       ),
       suite("throughput", [
-        test("a", [7, 7, 6][i], closed([7, 7, 6][i], [2, 2, 1][i]), { offered_rate: 1, tag: i }),
+        test("a", [7, 7, 6][i], closed([7, 7, 6][i], [2, 2, 1][i]), {
+          offered_rate: 1,
+          test_kind: `shard ${i}`,
+        }),
       ]),
     ])
   );
@@ -94,7 +97,7 @@ Deno.test("merging shards adds up loads, counts and additive extras, test by tes
   assert.equal(t.metrics.total_requests, 20);
   assert.deepEqual(t.load, { kind: "closed", requests: 20, concurrency: 5, warmup: 9 });
   assert.equal(t.extra.offered_rate, 3);
-  assert.equal(t.extra.tag, 0);
+  assert.equal(t.extra.test_kind, "shard 0"); // not additive: shard 0's
   assert.ok(t.notes.includes("merged from 3 shards"));
   // A non-shardable suite is taken whole from shard 0.
   assert.equal(m.suites[1].skipped, null);

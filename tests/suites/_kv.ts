@@ -8,6 +8,7 @@
 import type { SuiteContext } from "../../runner/runner.ts";
 import { testContext as quietContext } from "../e2e/_ctx.ts";
 import type { SuiteResult } from "../../measure/result.ts";
+import type { KvCacheExtra } from "../../suites/kv_cache.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions, startServer } from "../../server/mod.ts";
 import type { RunningServer } from "../../server/mod.ts";
 import { type KvCacheOptions, makeKvCacheSuite } from "../../suites/kv_cache.ts";
@@ -39,7 +40,7 @@ export function runKv(
   url: string,
   sizes: KvCacheOptions = SMALL_KV,
   over: Partial<SuiteContext> = {},
-): Promise<SuiteResult> {
+): Promise<SuiteResult<KvCacheExtra>> {
   return runSuite(makeKvCacheSuite(sizes), testContext(url, over));
 }
 

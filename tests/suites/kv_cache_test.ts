@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { kvMetricsDelta, parseKvMetrics } from "../../probes/kv_metrics.ts";
 import { emptyRecord, type RequestRecord } from "../../measure/record.ts";
-import type { TestResult } from "../../measure/result.ts";
+import type { KvCacheTestResult } from "../../suites/kv_cache.ts";
 import { cacheStats, coldWarmStats, longSystemPrompt, routerStats } from "../../suites/kv_cache.ts";
 import { embedded, noCacheServer, runKv, SMALL_KV } from "./_kv.ts";
 
-const byName = (tests: TestResult[], name: string) => {
+const byName = (tests: KvCacheTestResult[], name: string) => {
   const t = tests.find((x) => x.name === name);
   assert.ok(t, `test ${name} ran`);
   return t;
