@@ -1,100 +1,33 @@
 /**
- * Command line: argv → a typed command with its options, and the help text.
+ * Command line: argv → a typed command with its options, and the help texts. Each command's
+ * options are one table (`cli/table.ts`): its parser, typed values and help come from it.
  * Every problem is a {@linkcode UsageError} with a one-line message.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { UsageError } from "../util/errors.ts";
 import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
 import denoJson from "../deno.json" with { type: "json" };
-import { parseShard, parseStartAt, type Shard } from "../load/shard.ts";
-import { HTTP_CLIENTS, type HttpClientKind } from "../net/client.ts";
+import { parseShard, parseStartAt } from "../load/shard.ts";
+import { HTTP_CLIENTS } from "../net/client.ts";
+import {
+  choice,
+  custom,
+  flag,
+  number,
+  optionsHelp,
+  type OptionValues,
+  parseOptions,
+  text,
+  texts,
+} from "./table.ts";
 
 /** The tool's version, from `deno.json`. */
 export const VERSION: string = denoJson.version;
 
 /** Program name used in messages. */
 export const PROGRAM = "fakeai-bench";
-
-/** Options of the `run` command, as given on the command line. */
-export interface RunArgs {
-  /** Target base URL; absent = start the embedded server. */
-  url: string | null;
-  /** API key (from `--api-key` or `OPENAI_API_KEY`). */
-  apiKey: string | null;
-  /** Model to use for every request instead of the payloads' models. */
-  model: string | null;
-  /** Suites to run, in run order. */
-  suites: SuiteName[];
-  /** True when `--suite` was given (explicit request). */
-  suitesExplicit: boolean;
-  /** Quick mode. */
-  quick: boolean;
-  /** Skip the memory suite. */
-  skipMemory: boolean;
-  /** Output folder; absent = `results/<UTC timestamp>/`. */
-  outputDir: string | null;
-  /** Seed for prompts and the embedded server. */
-  seed: number;
-  /** Print only the output path. */
-  quiet: boolean;
-  /** Per-request timeout in seconds. */
-  timeoutS: number;
-  /** Scenario file (`--config`), YAML or JSON. */
-  config?: string | null;
-  /** Run the concurrent suite's ramp-up (`--ramp`). */
-  ramp?: boolean;
-  /** Open loop: queue-delay p99 bound (ms) for the schedule check (`--max-queue-delay-ms`). */
-  maxQueueDelayMs?: number | null;
-  /** `--shard i/n`: run only this shard's part of each test's load. */
-  shard?: Shard | null;
-  /** `--start-at`: epoch milliseconds to wait for before the first test. */
-  startAtMs?: number | null;
-  /** `--workers N`: shards run in Web Workers of this process (1 = none). */
-  workers?: number;
-  /** `--fail-if` expressions, as given (checked against the metric catalogue by the run). */
-  failIf: string[];
-  /** `--server-pid`: the server process whose memory the memory suite reads. */
-  serverPid: number | null;
-  /** `--metrics-url`: Prometheus endpoint with `process_resident_memory_bytes`. */
-  metricsUrl: string | null;
-  /** `--leak-threshold-kb`: memory slope (KB per request) above which growth may be a leak. */
-  leakThresholdKb: number;
-  /** HTTP client implementation (`--http-client`); absent = native. */
-  httpClient?: HttpClientKind;
-}
-
-/** Options of the `selftest` command. */
-export interface SelftestArgs {
-  /** HTTP client implementation to test. */
-  httpClient: HttpClientKind;
-  /** Seconds per measurement. */
-  seconds: number;
-}
-
-/** Options of the `merge` command. */
-export interface MergeArgs {
-  /** Shard output folders (or folders holding them). */
-  dirs: string[];
-  /** Output folder; absent = `results/<UTC timestamp>/`. */
-  outputDir: string | null;
-  /** Print only the output path. */
-  quiet: boolean;
-}
-
-/** Options of the `compare` command. */
-export interface CompareArgs {
-  /** Folder of the base (old) run. */
-  base: string;
-  /** Folder of the new run. */
-  next: string;
-  /** `--threshold metric=percent` overrides, as given. */
-  thresholds: string[];
-  /** Where `comparison.md` goes; null = into the new run's folder. */
-  output: string | null;
-}
 
 /**
  * Default of `--leak-threshold-kb`. The leaks reported against real servers run from a few
@@ -118,6 +51,201 @@ function parseMetricsUrl(raw: string): string {
   return u.href;
 }
 
+/** Map a suite name as typed (`kv-cache`, `kv_cache`, `kv`) to its canonical name. */
+export function parseSuiteName(raw: string): SuiteName {
+  const key = raw.trim().toLowerCase().replace(/_/g, "-");
+  const alias: Record<string, SuiteName> = { kv: "kv-cache", cache: "kv-cache" };
+  const name = (SUITE_NAMES as readonly string[]).includes(key) ? key as SuiteName : alias[key];
+  if (!name) {
+    throw new UsageError(`unknown suite '${raw}'; choose from ${SUITE_NAMES.join(", ")}`);
+  }
+  return name;
+}
+
+/** The `run` command's options, in the order its help lists them. */
+export const RUN_TABLE = {
+  url: text("url", "URL", "target base URL, e.g. http://127.0.0.1:8000 (a trailing /v1 is fine)"),
+  apiKey: text(
+    "api-key",
+    "KEY",
+    "bearer key; default: $OPENAI_API_KEY. Never written to any output",
+  ),
+  model: text("model", "ID", "send every request to this model instead of the payloads' models"),
+  suite: texts(
+    "suite",
+    "NAME",
+    `suite to run: ${SUITE_NAMES.join(", ")} (repeatable or\ncomma-separated; default: all)`,
+  ),
+  quick: flag("quick", "reduced test set (about a minute)"),
+  skipMemory: flag("skip-memory", "do not run the memory suite"),
+  outputDir: text("output-dir", "DIR", "where reports go; default: results/<UTC timestamp>/", "o"),
+  seed: number(
+    "seed",
+    "N",
+    "seed for prompts and the embedded server (default 42)",
+    { integer: true, min: 0 },
+    42,
+  ),
+  timeoutS: number(
+    "timeout",
+    "S",
+    "per-request timeout in seconds (default 120)",
+    { exclusiveMin: 0 },
+    120,
+  ),
+  warmup: number(
+    "warmup",
+    "N",
+    "uncounted warm-up requests before each test (default 5, 3 with --quick)",
+    { integer: true, min: 0, max: 100_000 },
+    null,
+  ),
+  config: text(
+    "config",
+    "FILE",
+    "scenario file (YAML or JSON) replacing or adding tests of any suite;\n" +
+      "without --suite, only the suites it names run",
+  ),
+  ramp: flag(
+    "ramp",
+    "concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops\n" +
+      "when more than 10% of a step's requests fail)",
+  ),
+  maxQueueDelayMs: number(
+    "max-queue-delay-ms",
+    "N",
+    "open loop: queue-delay p99 above N ms marks a test as not having kept\n" +
+      "its schedule (default 10)",
+    { exclusiveMin: 0 },
+    null,
+  ),
+  shard: custom(
+    "shard",
+    "i/n",
+    "run only shard i (0-based) of n: each test's requests, concurrency\n" +
+      `and arrival rate divided by n; merge the outputs with '${PROGRAM} merge'`,
+    parseShard,
+    null,
+  ),
+  startAtMs: custom(
+    "start-at",
+    "TIME",
+    "wait until TIME (epoch seconds or ISO-8601 with zone) before the\n" +
+      "first test, so shards on many machines start together",
+    parseStartAt,
+    null,
+  ),
+  workers: number(
+    "workers",
+    "N",
+    "run N shards in Web Workers of this process and merge them (default 1)",
+    { integer: true, min: 1, max: 256 },
+    1,
+  ),
+  failIf: texts(
+    "fail-if",
+    "EXPR",
+    "exit 4 after writing the reports when EXPR holds, e.g.\n" +
+      "throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01\n" +
+      "(repeatable; OP is one of > >= < <= == !=; names: help metrics)",
+  ),
+  httpClient: choice(
+    "http-client",
+    "KIND",
+    HTTP_CLIENTS,
+    "native (lean HTTP/1.1, default) or fetch (Deno fetch; HTTP/2 on https)",
+    "native",
+  ),
+  quiet: flag("quiet", "print only the output folder", "q"),
+  serverPid: number(
+    "server-pid",
+    "PID",
+    "memory suite: read this process's memory from /proc (Linux)",
+    { integer: true, min: 1 },
+    null,
+  ),
+  metricsUrl: custom(
+    "metrics-url",
+    "URL",
+    "memory suite: scrape process_resident_memory_bytes from this\n" +
+      "Prometheus endpoint when no local process can be read",
+    parseMetricsUrl,
+    null,
+  ),
+  leakThresholdKb: number(
+    "leak-threshold-kb",
+    "N",
+    "memory suite: slope (KB per request) above which growth may be a\n" +
+      `leak (default ${DEFAULT_LEAK_THRESHOLD_KB})`,
+    { min: 0 },
+    DEFAULT_LEAK_THRESHOLD_KB,
+  ),
+  help: flag("help", "this help", "h"),
+  version: flag("version", "print the version", "V"),
+};
+
+/** Options of the `run` command, as given on the command line (`--suite` resolved). */
+export type RunArgs =
+  & Omit<OptionValues<typeof RUN_TABLE>, "suite" | "help" | "version">
+  & {
+    /** Suites to run, in run order. */
+    suites: SuiteName[];
+    /** True when `--suite` was given (explicit request). */
+    suitesExplicit: boolean;
+  };
+
+/** The `selftest` command's options. */
+export const SELFTEST_TABLE = {
+  httpClient: choice("http-client", "KIND", HTTP_CLIENTS, "native (default) or fetch", "native"),
+  seconds: number(
+    "seconds",
+    "S",
+    "seconds per measurement (default 3, at most 60)",
+    { exclusiveMin: 0, max: 60 },
+    3,
+  ),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `selftest` command. */
+export type SelftestArgs = Omit<OptionValues<typeof SELFTEST_TABLE>, "help">;
+
+/** The `merge` command's options. */
+export const MERGE_TABLE = {
+  outputDir: text("output-dir", "OUT", "where the merged reports go", "o"),
+  quiet: flag("quiet", "print only the output folder", "q"),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `merge` command. */
+export type MergeArgs = Omit<OptionValues<typeof MERGE_TABLE>, "help"> & {
+  /** Shard output folders (or folders holding them). */
+  dirs: string[];
+};
+
+/** The `compare` command's options. */
+export const COMPARE_TABLE = {
+  thresholds: texts(
+    "threshold",
+    "M=P",
+    "regression threshold for metric M (suite.metric, or a bare metric\n" +
+      "name for every suite): percent of the old value for latencies and\n" +
+      "rates, percentage points for error_rate, hit_rate and other shares\n" +
+      "(repeatable). Defaults: latency +10%, throughput -10%, error rate\n" +
+      "+1 point",
+  ),
+  output: text("output", "FILE", "where to write the comparison (default NEW/comparison.md)", "o"),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `compare` command. */
+export type CompareArgs = Omit<OptionValues<typeof COMPARE_TABLE>, "help"> & {
+  /** Folder of the base (old) run. */
+  base: string;
+  /** Folder of the new run. */
+  next: string;
+};
+
 /** A parsed command line. */
 export type Command =
   | { kind: "help"; topic: string | null }
@@ -132,142 +260,6 @@ export type Command =
 export const COMMANDS = ["run", "serve", "merge", "compare", "selftest"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
-
-/** Turn a `node:util` parseArgs error into a one-line usage message. */
-function usageFromParseError(err: unknown): UsageError {
-  const msg = err instanceof Error ? err.message : String(err);
-  const unknown = msg.match(/Unknown option '([^']+)'/);
-  if (unknown) return new UsageError(`unknown option ${unknown[1]}; ${HINT}`);
-  const missing = msg.match(/Option '([^']+?)(?: <value>)?' argument missing/);
-  if (missing) {
-    return new UsageError(`option ${missing[1].split(",").pop()!.trim()} needs a value; ${HINT}`);
-  }
-  const ambiguous = msg.match(/Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/);
-  if (ambiguous) {
-    return new UsageError(
-      `option ${ambiguous[1]} got a value that looks like an option; write ${ambiguous[1]}=VALUE`,
-    );
-  }
-  const positional = msg.match(/Unexpected argument '([^']+)'/);
-  if (positional) {
-    // The stray word is not echoed: after `--api-key= sk-...` it would be the key itself.
-    return new UsageError(
-      `unexpected argument (a word that belongs to no option); write values as --name VALUE ` +
-        `or --name=VALUE; ${HINT}`,
-    );
-  }
-  return new UsageError(`${msg.split("\n")[0]}; ${HINT}`);
-}
-
-/** Parse a number option; `integer` requires a whole number, `min` a lower bound. */
-export function parseNumber(
-  flag: string,
-  raw: string,
-  opts: { integer?: boolean; min?: number; exclusiveMin?: number; max?: number } = {},
-): number {
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value)) {
-    throw new UsageError(`${flag} expects a number, got '${raw}'; ${HINT}`);
-  }
-  if (opts.integer && !Number.isInteger(value)) {
-    throw new UsageError(`${flag} expects a whole number, got '${raw}'`);
-  }
-  if (opts.exclusiveMin !== undefined && value <= opts.exclusiveMin) {
-    throw new UsageError(`${flag} must be greater than ${opts.exclusiveMin}, got ${raw}`);
-  }
-  if (opts.min !== undefined && value < opts.min) {
-    throw new UsageError(`${flag} must be at least ${opts.min}, got ${raw}`);
-  }
-  if (opts.max !== undefined && value > opts.max) {
-    throw new UsageError(`${flag} must be at most ${opts.max}, got ${raw}`);
-  }
-  return value;
-}
-
-/** Map a suite name as typed (`kv-cache`, `kv_cache`, `kv`) to its canonical name. */
-export function parseSuiteName(raw: string): SuiteName {
-  const key = raw.trim().toLowerCase().replace(/_/g, "-");
-  const alias: Record<string, SuiteName> = { kv: "kv-cache", cache: "kv-cache" };
-  const name = (SUITE_NAMES as readonly string[]).includes(key) ? key as SuiteName : alias[key];
-  if (!name) {
-    throw new UsageError(`unknown suite '${raw}'; choose from ${SUITE_NAMES.join(", ")}`);
-  }
-  return name;
-}
-
-const RUN_OPTIONS = {
-  url: { type: "string" },
-  "api-key": { type: "string" },
-  model: { type: "string" },
-  suite: { type: "string", multiple: true },
-  quick: { type: "boolean" },
-  "skip-memory": { type: "boolean" },
-  "output-dir": { type: "string", short: "o" },
-  seed: { type: "string" },
-  quiet: { type: "boolean", short: "q" },
-  timeout: { type: "string" },
-  config: { type: "string" },
-  ramp: { type: "boolean" },
-  "max-queue-delay-ms": { type: "string" },
-  shard: { type: "string" },
-  "start-at": { type: "string" },
-  workers: { type: "string" },
-  "fail-if": { type: "string", multiple: true },
-  "server-pid": { type: "string" },
-  "metrics-url": { type: "string" },
-  "leak-threshold-kb": { type: "string" },
-  "http-client": { type: "string" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-} as const;
-
-const MERGE_OPTIONS = {
-  "output-dir": { type: "string", short: "o" },
-  quiet: { type: "boolean", short: "q" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-function parseMerge(rest: string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: MERGE_OPTIONS,
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw usageFromParseError(err);
-  }
-  if (parsed.values.help) return { kind: "help", topic: "merge" };
-  if (parsed.positionals.length === 0) {
-    throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
-  }
-  return {
-    kind: "merge",
-    args: {
-      dirs: parsed.positionals,
-      outputDir: parsed.values["output-dir"] ?? null,
-      quiet: parsed.values.quiet === true,
-    },
-  };
-}
-
-const SELFTEST_OPTIONS = {
-  "http-client": { type: "string" },
-  seconds: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-/** Parse `--http-client`: `native` or `fetch`. */
-export function parseHttpClient(raw: string | undefined): HttpClientKind {
-  if (raw === undefined) return "native";
-  const k = raw.trim().toLowerCase();
-  if (!(HTTP_CLIENTS as readonly string[]).includes(k)) {
-    throw new UsageError(`--http-client must be one of ${HTTP_CLIENTS.join(", ")}, got '${raw}'`);
-  }
-  return k as HttpClientKind;
-}
 
 /**
  * Parse argv (without the program name). `env` supplies `OPENAI_API_KEY`.
@@ -287,120 +279,56 @@ export function parseCommandLine(
     command = rest[0];
     rest = rest.slice(1);
   }
-  if (command === "serve") {
-    if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
-    return { kind: "serve", argv: rest };
-  }
-  if (command === "merge") return parseMerge(rest);
-  if (command === "compare") return parseCompare(rest);
-  if (command === "selftest") {
-    let st;
-    try {
-      st = parseArgs({ args: rest, options: SELFTEST_OPTIONS, strict: true });
-    } catch (err) {
-      throw usageFromParseError(err);
+  switch (command) {
+    case "serve":
+      if (rest.includes("--help") || rest.includes("-h")) return { kind: "help", topic: "serve" };
+      return { kind: "serve", argv: rest };
+    case "merge": {
+      const { values: { help, ...args }, positionals } = parseOptions(MERGE_TABLE, rest, {
+        positionals: true,
+        hint: HINT,
+      });
+      if (help) return { kind: "help", topic: "merge" };
+      if (positionals.length === 0) {
+        throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
+      }
+      return { kind: "merge", args: { ...args, dirs: positionals } };
     }
-    if (st.values.help) return { kind: "help", topic: "selftest" };
-    return {
-      kind: "selftest",
-      args: {
-        httpClient: parseHttpClient(st.values["http-client"]),
-        seconds: st.values.seconds === undefined
-          ? 3
-          : parseNumber("--seconds", st.values.seconds, { exclusiveMin: 0, max: 60 }),
-      },
-    };
+    case "compare": {
+      const { values: { help, ...args }, positionals } = parseOptions(COMPARE_TABLE, rest, {
+        positionals: true,
+        hint: HINT,
+      });
+      if (help) return { kind: "help", topic: "compare" };
+      if (positionals.length !== 2) {
+        throw new UsageError(
+          `compare needs two run folders, BASE and NEW (got ${positionals.length}); ` +
+            `run '${PROGRAM} compare --help' for usage`,
+        );
+      }
+      return { kind: "compare", args: { ...args, base: positionals[0], next: positionals[1] } };
+    }
+    case "selftest": {
+      const { values: { help, ...args } } = parseOptions(SELFTEST_TABLE, rest, { hint: HINT });
+      if (help) return { kind: "help", topic: "selftest" };
+      return { kind: "selftest", args };
+    }
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: RUN_OPTIONS, strict: true, allowPositionals: false });
-  } catch (err) {
-    throw usageFromParseError(err);
-  }
-  const v = parsed.values;
-  if (v.help) return { kind: "help", topic: "run" };
-  if (v.version) return { kind: "version" };
-  const suitesExplicit = v.suite !== undefined && v.suite.length > 0;
+  const { values } = parseOptions(RUN_TABLE, rest, { hint: HINT });
+  const { help, version, suite, ...args } = values;
+  if (help) return { kind: "help", topic: "run" };
+  if (version) return { kind: "version" };
+  const suitesExplicit = suite.length > 0;
   let suites: SuiteName[] = suitesExplicit
-    ? [...new Set(v.suite!.flatMap((s) => s.split(",")).map(parseSuiteName))]
+    ? [...new Set(suite.flatMap((s) => s.split(",")).map(parseSuiteName))]
     : [...SUITE_NAMES];
   suites = SUITE_NAMES.filter((s) => suites.includes(s));
-  if (v["skip-memory"]) suites = suites.filter((s) => s !== "memory");
+  if (args.skipMemory) suites = suites.filter((s) => s !== "memory");
   if (suites.length === 0) throw new UsageError(`no suite left to run; ${HINT}`);
-  const apiKey = v["api-key"] ?? env("OPENAI_API_KEY") ?? null;
+  const apiKey = args.apiKey ?? env("OPENAI_API_KEY") ?? null;
   return {
     kind: "run",
-    args: {
-      url: v.url ?? null,
-      apiKey: apiKey === "" ? null : apiKey,
-      model: v.model ?? null,
-      suites,
-      suitesExplicit,
-      quick: v.quick === true,
-      skipMemory: v["skip-memory"] === true,
-      outputDir: v["output-dir"] ?? null,
-      seed: v.seed === undefined ? 42 : parseNumber("--seed", v.seed, { integer: true, min: 0 }),
-      quiet: v.quiet === true,
-      timeoutS: v.timeout === undefined
-        ? 120
-        : parseNumber("--timeout", v.timeout, { exclusiveMin: 0 }),
-      config: v.config ?? null,
-      ramp: v.ramp === true,
-      maxQueueDelayMs: v["max-queue-delay-ms"] === undefined
-        ? null
-        : parseNumber("--max-queue-delay-ms", v["max-queue-delay-ms"], { exclusiveMin: 0 }),
-      shard: v.shard === undefined ? null : parseShard(v.shard),
-      startAtMs: v["start-at"] === undefined ? null : parseStartAt(v["start-at"]),
-      workers: v.workers === undefined
-        ? 1
-        : parseNumber("--workers", v.workers, { integer: true, min: 1, max: 256 }),
-      failIf: v["fail-if"] ?? [],
-      serverPid: v["server-pid"] === undefined
-        ? null
-        : parseNumber("--server-pid", v["server-pid"], { integer: true, min: 1 }),
-      metricsUrl: v["metrics-url"] === undefined ? null : parseMetricsUrl(v["metrics-url"]),
-      leakThresholdKb: v["leak-threshold-kb"] === undefined
-        ? DEFAULT_LEAK_THRESHOLD_KB
-        : parseNumber("--leak-threshold-kb", v["leak-threshold-kb"], { min: 0 }),
-      httpClient: parseHttpClient(v["http-client"]),
-    },
-  };
-}
-
-const COMPARE_OPTIONS = {
-  threshold: { type: "string", multiple: true },
-  output: { type: "string", short: "o" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-function parseCompare(argv: string[]): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: COMPARE_OPTIONS,
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw usageFromParseError(err);
-  }
-  if (parsed.values.help) return { kind: "help", topic: "compare" };
-  const pos = parsed.positionals;
-  if (pos.length !== 2) {
-    throw new UsageError(
-      `compare needs two run folders, BASE and NEW (got ${pos.length}); ` +
-        `run '${PROGRAM} compare --help' for usage`,
-    );
-  }
-  return {
-    kind: "compare",
-    args: {
-      base: pos[0],
-      next: pos[1],
-      thresholds: parsed.values.threshold ?? [],
-      output: parsed.values.output ?? null,
-    },
+    args: { ...args, apiKey: apiKey === "" ? null : apiKey, suites, suitesExplicit },
   };
 }
 
@@ -414,13 +342,7 @@ change, better or worse. Changes worse than a metric's threshold are regressions
 first; any regression exits 4. Appends the comparison to $GITHUB_STEP_SUMMARY when set.
 
 Options:
-  --threshold M=P      regression threshold for metric M (suite.metric, or a bare metric
-                       name for every suite): percent of the old value for latencies and
-                       rates, percentage points for error_rate, hit_rate and other shares
-                       (repeatable). Defaults: latency +10%, throughput -10%, error rate
-                       +1 point
-  -o, --output FILE    where to write the comparison (default NEW/comparison.md)
-  -h, --help           this help
+${optionsHelp(COMPARE_TABLE)}
 `;
 }
 
@@ -441,41 +363,7 @@ With no --url, ${PROGRAM} starts its own embedded server on a free loopback port
 benchmarks it, and stops it at the end.
 
 Options:
-  --url URL            target base URL, e.g. http://127.0.0.1:8000 (a trailing /v1 is fine)
-  --api-key KEY        bearer key; default: $OPENAI_API_KEY. Never written to any output
-  --model ID           send every request to this model instead of the payloads' models
-  --suite NAME         suite to run: ${SUITE_NAMES.join(", ")} (repeatable or
-                       comma-separated; default: all)
-  --quick              reduced test set (about a minute)
-  --skip-memory        do not run the memory suite
-  -o, --output-dir DIR where reports go; default: results/<UTC timestamp>/
-  --seed N             seed for prompts and the embedded server (default 42)
-  --timeout S          per-request timeout in seconds (default 120)
-  --config FILE        scenario file (YAML or JSON) replacing or adding tests of any suite;
-                       without --suite, only the suites it names run
-  --ramp               concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops
-                       when more than 10% of a step's requests fail)
-  --max-queue-delay-ms N
-                       open loop: queue-delay p99 above N ms marks a test as not having kept
-                       its schedule (default 10)
-  --shard i/n          run only shard i (0-based) of n: each test's requests, concurrency
-                       and arrival rate divided by n; merge the outputs with '${PROGRAM} merge'
-  --start-at TIME      wait until TIME (epoch seconds or ISO-8601 with zone) before the
-                       first test, so shards on many machines start together
-  --workers N          run N shards in Web Workers of this process and merge them (default 1)
-  --fail-if EXPR       exit 4 after writing the reports when EXPR holds, e.g.
-                       throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01
-                       (repeatable; OP is one of > >= < <= == !=; names: help metrics)
-  --http-client KIND   native (lean HTTP/1.1, default) or fetch (Deno fetch; HTTP/2 on https)
-  -q, --quiet          print only the output folder
-  --server-pid PID     memory suite: read this process's memory from /proc (Linux)
-  --metrics-url URL    memory suite: scrape process_resident_memory_bytes from this
-                       Prometheus endpoint when no local process can be read
-  --leak-threshold-kb N
-                       memory suite: slope (KB per request) above which growth may be a
-                       leak (default ${DEFAULT_LEAK_THRESHOLD_KB})
-  -h, --help           this help
-  -V, --version        print the version
+${optionsHelp(RUN_TABLE)}
 
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
@@ -492,6 +380,9 @@ run.json) into one complete report set in OUT (default: results/<UTC timestamp>/
 without run.json stands for its sub-folders that have one. Tests are combined by suite and
 name: counts, outcome classes and tokens add up, the window is the union of the shards'
 windows, and percentiles come from the merged HDR histograms (error bound in the report).
+
+Options:
+${optionsHelp(MERGE_TABLE)}
 `;
 }
 
@@ -505,8 +396,6 @@ inter-token gaps against the server's chunk send stamps, 200 streams, 10 ms ITL)
 speed on one core. Run it before trusting sub-millisecond differences.
 
 Options:
-  --http-client KIND   native (default) or fetch
-  --seconds S          seconds per measurement (default 3, at most 60)
-  -h, --help           this help
+${optionsHelp(SELFTEST_TABLE)}
 `;
 }

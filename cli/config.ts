@@ -8,56 +8,21 @@
 import { join, resolve } from "node:path";
 import { ConfigError } from "../util/errors.ts";
 import type { RunArgs } from "./args.ts";
-import type { SuiteName } from "../measure/result.ts";
-import type { Shard } from "../load/shard.ts";
 import { publicUrl } from "../util/redact.ts";
-import type { HttpClientKind } from "../net/client.ts";
 
-/** Everything a run needs to know, resolved. */
-export interface RunConfig {
-  /** Target base URL; null = start the embedded server. */
-  url: string | null;
-  /** API key; never written anywhere. */
-  apiKey: string | null;
-  /** Model override. */
-  model: string | null;
-  /** Suites to run. */
-  suites: SuiteName[];
-  /** True when suites were named explicitly. */
-  suitesExplicit: boolean;
-  /** Quick mode. */
-  quick: boolean;
+/**
+ * Everything a run needs to know, resolved: the `run` options as parsed (a new option of the
+ * table arrives here, and in `run.json`, by itself) with the output folder made absolute and
+ * the timeout in milliseconds.
+ */
+export type RunConfig = Omit<RunArgs, "outputDir" | "timeoutS" | "failIf" | "skipMemory"> & {
   /** Absolute output folder. */
   outputDir: string;
-  /** Seed. */
-  seed: number;
-  /** Quiet console. */
-  quiet: boolean;
   /** Per-request timeout (ms). */
   timeoutMs: number;
   /** Uncounted warm-up requests per test. */
   warmup: number;
-  /** Scenario file, when given. */
-  config: string | null;
-  /** Run the concurrent suite's ramp-up. */
-  ramp: boolean;
-  /** Open loop: queue-delay p99 bound (ms) for the schedule check; null = default. */
-  maxQueueDelayMs: number | null;
-  /** `--shard i/n` (null = the whole load). */
-  shard: Shard | null;
-  /** `--start-at` as epoch milliseconds (null = start at once). */
-  startAtMs: number | null;
-  /** `--workers N`: shards run in Web Workers of this process. */
-  workers: number;
-  /** `--server-pid` (memory suite). */
-  serverPid: number | null;
-  /** `--metrics-url` (memory suite). */
-  metricsUrl: string | null;
-  /** `--leak-threshold-kb` (memory suite). */
-  leakThresholdKb: number;
-  /** `--http-client`: the HTTP client implementation every request goes through. */
-  httpClient: HttpClientKind;
-}
+};
 
 /** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
 export function defaultOutputDir(now: Date = new Date()): string {
@@ -67,28 +32,13 @@ export function defaultOutputDir(now: Date = new Date()): string {
 
 /** Resolve command-line options into a {@linkcode RunConfig}. */
 export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConfig {
+  const { outputDir, timeoutS, failIf: _gates, skipMemory: _applied, ...rest } = args;
   return {
-    url: args.url,
-    apiKey: args.apiKey,
-    model: args.model,
-    suites: args.suites,
-    suitesExplicit: args.suitesExplicit,
-    quick: args.quick,
-    outputDir: resolve(args.outputDir ?? defaultOutputDir(now)),
-    seed: args.seed,
-    quiet: args.quiet,
-    timeoutMs: args.timeoutS * 1000,
-    warmup: args.quick ? 3 : 5,
+    ...rest,
+    outputDir: resolve(outputDir ?? defaultOutputDir(now)),
+    timeoutMs: timeoutS * 1000,
+    warmup: args.warmup ?? (args.quick ? 3 : 5),
     config: args.config ? resolve(args.config) : null,
-    ramp: args.ramp === true,
-    maxQueueDelayMs: args.maxQueueDelayMs ?? null,
-    shard: args.shard ?? null,
-    startAtMs: args.startAtMs ?? null,
-    workers: args.workers ?? 1,
-    serverPid: args.serverPid,
-    metricsUrl: args.metricsUrl,
-    leakThresholdKb: args.leakThresholdKb,
-    httpClient: args.httpClient ?? "native",
   };
 }
 

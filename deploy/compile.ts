@@ -20,6 +20,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { V8_FLAGS_ARG } from "../engine/target.ts";
+import { flag, parseOptions, type RawValue } from "../cli/table.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** Targets `deno compile` supports, by their Rust triple. */
 export const TARGETS = [
@@ -62,20 +64,37 @@ export interface CompileOptions {
   targets: string[];
 }
 
+/** The options of `deno task compile`. */
+const COMPILE_TABLE = {
+  targets: {
+    name: "target",
+    arg: "TRIPLE",
+    multiple: true,
+    help: `build for TRIPLE (repeatable): ${TARGETS.join(", ")}`,
+    read: (raw: RawValue): string[] => {
+      const given = Array.isArray(raw) ? raw.filter((t): t is string => typeof t === "string") : [];
+      for (const t of given) {
+        if (!(TARGETS as readonly string[]).includes(t)) {
+          throw new UsageError(`unknown --target '${t}'; choose from ${TARGETS.join(", ")}`);
+        }
+      }
+      return given;
+    },
+  },
+  all: flag("all", "build for every target"),
+};
+
 /** Parse `[--target T]... [--all]`; no target = the host. Throws on anything else. */
 export function parseCompileArgs(argv: string[], host: string = Deno.build.target): CompileOptions {
-  const targets: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--all") targets.push(...TARGETS);
-    else if (a === "--target" || a.startsWith("--target=")) {
-      const t = a === "--target" ? argv[++i] : a.slice("--target=".length);
-      if (!t || !(TARGETS as readonly string[]).includes(t)) {
-        throw new Error(`unknown --target '${t ?? ""}'; choose from ${TARGETS.join(", ")}`);
-      }
-      targets.push(t);
-    } else throw new Error(`unknown argument '${a}'; use --target TRIPLE (repeatable) or --all`);
-  }
+  const { values } = parseOptions(COMPILE_TABLE, argv, {
+    describe: (err) =>
+      new UsageError(
+        `unknown argument in '${argv.join(" ")}' (${
+          err instanceof Error ? err.message.split("\n")[0] : String(err)
+        }); use --target TRIPLE (repeatable) or --all`,
+      ),
+  });
+  const targets = [...values.targets, ...(values.all ? TARGETS : [])];
   return { targets: [...new Set(targets.length ? targets : [host])] };
 }
 

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { UsageError } from "../util/errors.ts";
+import { type OptionSpec, parseOptions, type RawValue } from "../cli/table.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
 export type FaultStatus = 429 | 500 | 503;
@@ -340,17 +340,6 @@ function parseNumber(spec: NumFlag, raw: string): number {
   return value;
 }
 
-function parseArgsOptions() {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
-    host: { type: "string" },
-    "api-key": { type: "string", multiple: true },
-    "no-kv-cache": { type: "boolean" },
-    "stamp-chunks": { type: "boolean" },
-  };
-  for (const spec of NUM_FLAGS) options[spec.flag] = { type: "string" };
-  return options;
-}
-
 function describeParseError(err: unknown): string {
   const e = err as { code?: string; message?: string };
   const msg = String(e?.message ?? err);
@@ -369,6 +358,86 @@ function describeParseError(err: unknown): string {
   }
 }
 
+/** An option of `serve`: its spec (absent = `undefined`), and its default for the help. */
+interface ServeOption<K extends keyof ServerOptions>
+  extends OptionSpec<ServerOptions[K] | undefined> {
+  /** The option it sets. */
+  key: K;
+  /** The default as the help shows it. */
+  shown: string;
+}
+
+function one(raw: RawValue): string | undefined {
+  return typeof raw === "string" ? raw : undefined;
+}
+
+function numOption(spec: NumFlag): ServeOption<NumKey> {
+  return {
+    key: spec.key,
+    name: spec.flag,
+    arg: "N",
+    help: spec.help,
+    shown: String(DEFAULT_SERVER_OPTIONS[spec.key]),
+    read: (raw) => {
+      const s = one(raw);
+      return s === undefined ? undefined : parseNumber(spec, s);
+    },
+  };
+}
+
+/** Every option of `serve`, in the order the help lists them. */
+// deno-lint-ignore no-explicit-any
+const SERVE_TABLE: readonly ServeOption<any>[] = [
+  {
+    key: "host",
+    name: "host",
+    arg: "HOST",
+    help: "interface to bind",
+    shown: DEFAULT_SERVER_OPTIONS.host,
+    read: (raw) => {
+      const s = one(raw);
+      if (s === undefined) return undefined;
+      const host = s.trim();
+      if (host === "" || /\s/.test(host)) {
+        throw new UsageError(`--host: expected a host name or address, got "${s}"`);
+      }
+      return host;
+    },
+  } satisfies ServeOption<"host">,
+  ...NUM_FLAGS.map(numOption),
+  {
+    key: "kvCache",
+    name: "no-kv-cache",
+    help: "switch the KV prefix cache off (cached_tokens always 0)",
+    shown: "cache on",
+    read: (raw) => (raw === true ? false : undefined),
+  } satisfies ServeOption<"kvCache">,
+  {
+    key: "apiKeys",
+    name: "api-key",
+    arg: "KEY",
+    multiple: true,
+    help: "require Bearer KEY on /v1/* (repeatable; none = no auth)",
+    shown: "none",
+    read: (raw) => {
+      const keys = Array.isArray(raw) ? raw.filter((k): k is string => typeof k === "string") : [];
+      for (const key of keys) {
+        if (key.trim() === "" || /\s/.test(key)) {
+          throw new UsageError("--api-key: must be non-empty and without spaces");
+        }
+      }
+      return keys;
+    },
+  } satisfies ServeOption<"apiKeys">,
+  {
+    key: "stampChunks",
+    name: "stamp-chunks",
+    help: "add x_sent_ms (server send time, epoch ms) to every SSE chunk",
+    shown: "off",
+    read: (raw) => (raw === true ? true : undefined),
+  } satisfies ServeOption<"stampChunks">,
+];
+
 /**
  * Parse `fakeai-bench serve` arguments into options.
  *
@@ -377,47 +446,16 @@ function describeParseError(err: unknown): string {
  * @throws {UsageError} one line naming the flag and the problem.
  */
 export function parseServeArgs(argv: string[]): ServerOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: parseArgsOptions(),
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new UsageError(describeParseError(err));
-  }
-  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, apiKeys: [] };
-  if (values.host !== undefined) {
-    const host = String(values.host).trim();
-    if (host === "" || /\s/.test(host)) {
-      throw new UsageError(`--host: expected a host name or address, got "${values.host}"`);
-    }
-    opts.host = host;
-  }
-  for (const spec of NUM_FLAGS) {
-    const raw = values[spec.flag];
-    if (raw !== undefined) (opts[spec.key] as number) = parseNumber(spec, String(raw));
-  }
+  const table = Object.fromEntries(SERVE_TABLE.map((o) => [o.key, o]));
+  const { values } = parseOptions(table, argv, {
+    describe: (err) => new UsageError(describeParseError(err)),
+  });
+  const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, apiKeys: [], ...given };
   if (![429, 500, 503].includes(opts.errorStatus)) {
     throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
   }
-  const keys = (values["api-key"] as string[] | undefined) ?? [];
-  for (const key of keys) {
-    if (key.trim() === "" || /\s/.test(key)) {
-      throw new UsageError("--api-key: must be non-empty and without spaces");
-    }
-  }
-  opts.apiKeys = keys;
-  if (values["no-kv-cache"] === true) opts.kvCache = false;
-  if (values["stamp-chunks"] === true) opts.stampChunks = true;
   return opts;
-}
-
-function fmtDefault(value: unknown): string {
-  return Array.isArray(value) ? "none" : String(value);
 }
 
 /**
@@ -426,18 +464,11 @@ function fmtDefault(value: unknown): string {
  * @returns the multi-line help text.
  */
 export function serveHelp(): string {
-  const d = DEFAULT_SERVER_OPTIONS;
-  const rows: [string, string, string][] = [
-    ["--host HOST", d.host, "interface to bind"],
-  ];
-  for (const spec of NUM_FLAGS) {
-    rows.push([`--${spec.flag} N`, fmtDefault(d[spec.key]), spec.help]);
-  }
-  rows.push(
-    ["--no-kv-cache", "cache on", "switch the KV prefix cache off (cached_tokens always 0)"],
-    ["--api-key KEY", "none", "require Bearer KEY on /v1/* (repeatable; none = no auth)"],
-    ["--stamp-chunks", "off", "add x_sent_ms (server send time, epoch ms) to every SSE chunk"],
-  );
+  const rows = SERVE_TABLE.map((o) => [
+    `--${o.name}${o.arg ? ` ${o.arg}` : ""}`,
+    o.shown,
+    o.help,
+  ]);
   const w = Math.max(...rows.map((r) => r[0].length));
   const dw = Math.max(...rows.map((r) => r[1].length));
   const lines = [
