@@ -529,54 +529,34 @@ export class RecordAggregator {
   /** The test's metrics over everything added. */
   metrics(): TestMetrics {
     const total = this.count;
-    const ok = this.#outcomes.ok;
-    const window = total > 0 && this.#end > this.#start ? this.#end - this.#start : 0;
-    const per = (x: number) => (window > 0 ? x / window : 0);
-    return {
-      total_requests: total,
-      successful_requests: ok,
-      failed_requests: total - ok,
+    const open = this.#openLoop;
+    return buildMetrics({
+      total,
       outcomes: { ...this.#outcomes },
-      window_s: window,
-      requests_per_second: per(ok),
-      output_tokens_per_second: per(this.#outputTokens),
-      total_tokens_per_second: per(this.#outputTokens + this.#inputTokens),
-      total_input_tokens: this.#inputTokens,
-      total_output_tokens: this.#outputTokens,
-      output_tokens_estimated: this.#estimated,
-      input_tokens_missing: this.#inputMissing,
-      latency: this.#latency.summary(),
-      ttft: this.#ttft.summary(),
-      ttfc: this.#ttfc.summary(),
-      tpot: this.#tpot.summary(),
-      itl: this.#itl.summary(),
-      latency_corrected: this.#openLoop ? this.#latencyCorrected.summary() : null,
-      ttft_corrected: this.#openLoop && this.#ttftCorrected.count > 0
-        ? this.#ttftCorrected.summary()
-        : null,
-      queue_delay: this.#openLoop ? this.#queueDelay.summary() : null,
-      latencies: this.#latency.sorted(),
-      error_samples: [...this.#errors],
-      window_start_epoch_s: total > 0 ? toEpochS(this.#start) : null,
-      window_end_epoch_s: total > 0 ? toEpochS(this.#end) : null,
-      histograms: {
-        unit: HDR_UNIT,
-        significant_digits: HDR_SIGNIFICANT_DIGITS,
-        latency: this.#latency.encodedHistogram(),
-        ttft: this.#ttft.encodedHistogram(),
-        ttfc: this.#ttfc.encodedHistogram(),
-        tpot: this.#tpot.encodedHistogram(),
-        itl: this.#itl.encodedHistogram(),
-        latency_corrected: this.#openLoop ? this.#latencyCorrected.encodedHistogram() : null,
-        ttft_corrected: this.#openLoop && this.#ttftCorrected.count > 0
-          ? this.#ttftCorrected.encodedHistogram()
-          : null,
-        queue_delay: this.#openLoop ? this.#queueDelay.encodedHistogram() : null,
+      windowS: total > 0 && this.#end > this.#start ? this.#end - this.#start : 0,
+      startEpochS: total > 0 ? toEpochS(this.#start) : null,
+      endEpochS: total > 0 ? toEpochS(this.#end) : null,
+      inputTokens: this.#inputTokens,
+      outputTokens: this.#outputTokens,
+      outputEstimated: this.#estimated,
+      inputMissing: this.#inputMissing,
+      dists: {
+        latency: this.#latency,
+        ttft: this.#ttft,
+        ttfc: this.#ttfc,
+        tpot: this.#tpot,
+        itl: this.#itl,
+        latency_corrected: open ? this.#latencyCorrected : null,
+        ttft_corrected: open && this.#ttftCorrected.count > 0 ? this.#ttftCorrected : null,
+        queue_delay: open ? this.#queueDelay : null,
       },
-      ttft_samples: quantileSample(this.#ttft.sorted()),
-      itl_samples: quantileSample(this.#itl.sorted()),
-      tpot_samples: quantileSample(this.#tpot.sorted()),
-    };
+      errors: [...this.#errors],
+      samples: {
+        ttft_samples: quantileSample(this.#ttft.sorted()),
+        itl_samples: quantileSample(this.#itl.sorted()),
+        tpot_samples: quantileSample(this.#tpot.sorted()),
+      },
+    });
   }
 }
 
@@ -623,8 +603,6 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
       if (errors.length < MAX_ERROR_SAMPLES && !errors.includes(e)) errors.push(e);
     }
   }
-  const window = end > start ? end - start : 0;
-  const per = (x: number) => (window > 0 ? x / window : 0);
   const merged = (name: DistName): Distribution => {
     const d = restoreDist(parts[0], name);
     for (const p of parts.slice(1)) d.merge(restoreDist(p, name));
@@ -639,59 +617,103 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
     }
     return d;
   };
-  const dists = {
-    latency: merged("latency"),
-    ttft: merged("ttft"),
-    ttfc: merged("ttfc"),
-    tpot: merged("tpot"),
-    itl: merged("itl"),
-  };
-  const opt = {
-    latency_corrected: mergedOptional("latency_corrected"),
-    ttft_corrected: mergedOptional("ttft_corrected"),
-    queue_delay: mergedOptional("queue_delay"),
-  };
-  const ok = outcomes.ok;
-  return {
-    total_requests: total,
-    successful_requests: ok,
-    failed_requests: total - ok,
+  return buildMetrics({
+    total,
     outcomes,
-    window_s: window,
+    windowS: end > start ? end - start : 0,
+    startEpochS: Number.isFinite(start) ? start : null,
+    endEpochS: Number.isFinite(end) ? end : null,
+    inputTokens,
+    outputTokens,
+    outputEstimated: parts.some((p) => p.output_tokens_estimated),
+    inputMissing: parts.some((p) => p.input_tokens_missing),
+    dists: {
+      latency: merged("latency"),
+      ttft: merged("ttft"),
+      ttfc: merged("ttfc"),
+      tpot: merged("tpot"),
+      itl: merged("itl"),
+      latency_corrected: mergedOptional("latency_corrected"),
+      ttft_corrected: mergedOptional("ttft_corrected"),
+      queue_delay: mergedOptional("queue_delay"),
+    },
+    errors,
+    samples: {
+      ttft_samples: mergedSamples(parts, "ttft_samples"),
+      itl_samples: mergedSamples(parts, "itl_samples"),
+      tpot_samples: mergedSamples(parts, "tpot_samples"),
+    },
+  });
+}
+
+/** What {@linkcode buildMetrics} turns into a {@linkcode TestMetrics}. */
+interface MetricParts {
+  /** Counted requests. */
+  total: number;
+  /** Requests by outcome. */
+  outcomes: Record<Outcome, number>;
+  /** Length of the window (s). */
+  windowS: number;
+  /** Window start and end, epoch seconds (null without requests). */
+  startEpochS: number | null;
+  endEpochS: number | null;
+  /** Token totals. */
+  inputTokens: number;
+  outputTokens: number;
+  /** Flags on the token counts. */
+  outputEstimated: boolean;
+  inputMissing: boolean;
+  /** The distributions; the open-loop ones are null for a closed loop. */
+  dists: Record<DistName, Distribution> & Record<OptionalDistName, Distribution | null>;
+  /** Error samples. */
+  errors: string[];
+  /** Chart samples. */
+  samples: Pick<TestMetrics, "ttft_samples" | "itl_samples" | "tpot_samples">;
+}
+
+/** The one place a {@linkcode TestMetrics} is built, for live and merged results alike. */
+function buildMetrics(p: MetricParts): TestMetrics {
+  const { dists: d } = p;
+  const ok = p.outcomes.ok;
+  const per = (x: number) => (p.windowS > 0 ? x / p.windowS : 0);
+  return {
+    total_requests: p.total,
+    successful_requests: ok,
+    failed_requests: p.total - ok,
+    outcomes: p.outcomes,
+    window_s: p.windowS,
     requests_per_second: per(ok),
-    output_tokens_per_second: per(outputTokens),
-    total_tokens_per_second: per(outputTokens + inputTokens),
-    total_input_tokens: inputTokens,
-    total_output_tokens: outputTokens,
-    output_tokens_estimated: parts.some((p) => p.output_tokens_estimated),
-    input_tokens_missing: parts.some((p) => p.input_tokens_missing),
-    latency: dists.latency.summary(),
-    ttft: dists.ttft.summary(),
-    ttfc: dists.ttfc.summary(),
-    tpot: dists.tpot.summary(),
-    itl: dists.itl.summary(),
-    latency_corrected: opt.latency_corrected?.summary() ?? null,
-    ttft_corrected: opt.ttft_corrected?.summary() ?? null,
-    queue_delay: opt.queue_delay?.summary() ?? null,
-    latencies: dists.latency.sorted(),
-    error_samples: errors,
-    ttft_samples: mergedSamples(parts, "ttft_samples"),
-    itl_samples: mergedSamples(parts, "itl_samples"),
-    tpot_samples: mergedSamples(parts, "tpot_samples"),
-    window_start_epoch_s: Number.isFinite(start) ? start : null,
-    window_end_epoch_s: Number.isFinite(end) ? end : null,
+    output_tokens_per_second: per(p.outputTokens),
+    total_tokens_per_second: per(p.outputTokens + p.inputTokens),
+    total_input_tokens: p.inputTokens,
+    total_output_tokens: p.outputTokens,
+    output_tokens_estimated: p.outputEstimated,
+    input_tokens_missing: p.inputMissing,
+    latency: d.latency.summary(),
+    ttft: d.ttft.summary(),
+    ttfc: d.ttfc.summary(),
+    tpot: d.tpot.summary(),
+    itl: d.itl.summary(),
+    latency_corrected: d.latency_corrected?.summary() ?? null,
+    ttft_corrected: d.ttft_corrected?.summary() ?? null,
+    queue_delay: d.queue_delay?.summary() ?? null,
+    latencies: d.latency.sorted(),
+    error_samples: p.errors,
+    window_start_epoch_s: p.startEpochS,
+    window_end_epoch_s: p.endEpochS,
     histograms: {
       unit: HDR_UNIT,
       significant_digits: HDR_SIGNIFICANT_DIGITS,
-      latency: dists.latency.encodedHistogram(),
-      ttft: dists.ttft.encodedHistogram(),
-      ttfc: dists.ttfc.encodedHistogram(),
-      tpot: dists.tpot.encodedHistogram(),
-      itl: dists.itl.encodedHistogram(),
-      latency_corrected: opt.latency_corrected?.encodedHistogram() ?? null,
-      ttft_corrected: opt.ttft_corrected?.encodedHistogram() ?? null,
-      queue_delay: opt.queue_delay?.encodedHistogram() ?? null,
+      latency: d.latency.encodedHistogram(),
+      ttft: d.ttft.encodedHistogram(),
+      ttfc: d.ttfc.encodedHistogram(),
+      tpot: d.tpot.encodedHistogram(),
+      itl: d.itl.encodedHistogram(),
+      latency_corrected: d.latency_corrected?.encodedHistogram() ?? null,
+      ttft_corrected: d.ttft_corrected?.encodedHistogram() ?? null,
+      queue_delay: d.queue_delay?.encodedHistogram() ?? null,
     },
+    ...p.samples,
   };
 }
 
