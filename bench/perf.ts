@@ -1,7 +1,8 @@
 /**
  * `deno task perf`: the performance of the tool itself, measured side by side with peer load
- * generators in one run on this machine (docs/ARCHITECTURE.md, "Performance"). Server and client run in separate
- * processes pinned to separate cores with `taskset` when it exists; loads go to 127.0.0.1 only.
+ * generators in one run on this machine (docs/ARCHITECTURE.md, "Performance"). Server and
+ * client run in separate processes pinned to separate cores with `taskset` when it exists;
+ * loads go to 127.0.0.1 only.
  *
  * Prints one table of figures and ratios and writes `bench/results.json`.
  *
