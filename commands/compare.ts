@@ -9,7 +9,8 @@
 import { join, resolve } from "node:path";
 import type { CompareArgs } from "../cli/args.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
-import { compareRuns, comparisonMarkdown, loadRun, parseThresholds } from "../report/compare.ts";
+import { compareRuns, comparisonMarkdown, parseThresholds } from "../report/compare.ts";
+import { loadRun } from "../engine/read_run.ts";
 import { formatMetric } from "../report/metrics.ts";
 import { writeFileAtomic } from "../report/write.ts";
 

@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 import type { MergeArgs } from "../cli/args.ts";
 import { defaultOutputDir, prepareOutputDir } from "../cli/config.ts";
 import { ExitCode } from "../util/errors.ts";
-import { findShardDirs, mergeRuns, readRun } from "../engine/merge.ts";
+import { mergeRuns } from "../engine/merge.ts";
+import { findShardDirs, readRun } from "../engine/read_run.ts";
 import { writeReports } from "../report/mod.ts";
 
 /** Run the `merge` command; resolves to the exit code. Throws typed errors. */

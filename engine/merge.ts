@@ -6,7 +6,6 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
 import { ConfigError } from "../util/errors.ts";
 import { type LoadSpec, SUITE_NAMES, type TestExtra } from "../measure/result.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
@@ -175,58 +174,4 @@ export function mergeRuns(runs: readonly RunResult[]): RunResult {
     suites,
     interrupted: runs.some((r) => r.interrupted),
   };
-}
-
-async function hasRunJson(dir: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(join(dir, "run.json"))).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The shard folders named by `dirs`: each folder with a `run.json`, or, for a folder without
- * one, its sub-folders that have one (sorted; `exclude` left out). Throws {@linkcode ConfigError}.
- */
-export async function findShardDirs(dirs: readonly string[], exclude?: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of dirs.map((x) => resolve(x))) {
-    if (await hasRunJson(d)) {
-      out.push(d);
-      continue;
-    }
-    const subs: string[] = [];
-    try {
-      for await (const e of Deno.readDir(d)) {
-        const p = join(d, e.name);
-        if (e.isDirectory && p !== exclude && await hasRunJson(p)) subs.push(p);
-      }
-    } catch (err) {
-      throw new ConfigError(
-        `cannot read ${d}: ${err instanceof Error ? err.message.split("\n")[0] : err}`,
-      );
-    }
-    if (subs.length === 0) throw new ConfigError(`no run.json in ${d} or its sub-folders`);
-    out.push(...subs.sort());
-  }
-  return out;
-}
-
-/** Read a shard's `run.json`. Throws {@linkcode ConfigError}. */
-export async function readRun(dir: string): Promise<RunResult> {
-  const path = join(dir, "run.json");
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(await Deno.readTextFile(path));
-  } catch (err) {
-    throw new ConfigError(
-      `cannot read ${path}: ${err instanceof Error ? err.message.split("\n")[0] : err}`,
-    );
-  }
-  if (!Array.isArray(doc.suites) || typeof doc.config !== "object") {
-    throw new ConfigError(`${path} is not a run.json written by fakeai-bench`);
-  }
-  const { schema_version: _v, ...run } = doc;
-  return run as unknown as RunResult;
 }

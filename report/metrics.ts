@@ -122,7 +122,8 @@ export function suitePercentileMs(tests: readonly TestResult[], key: SummaryKey,
 }
 
 function summaryOf(t: TestResult, key: SummaryKey): Summary | null {
-  const s = t.metrics[key] as Summary | null | undefined;
+  // A run.json read from disk may lack a distribution an older version did not record.
+  const s: Summary | undefined = t.metrics[key];
   return s && typeof s.count === "number" ? s : null;
 }
 

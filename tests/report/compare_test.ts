@@ -4,9 +4,9 @@ import {
   compareRuns,
   comparisonMarkdown,
   type LoadedRun,
-  loadRun,
   parseThresholds,
 } from "../../report/compare.ts";
+import { loadRun } from "../../engine/read_run.ts";
 import { throughputJson } from "../../report/throughput.ts";
 import { UsageError } from "../../util/errors.ts";
 import type { RunResult } from "../../measure/result.ts";
