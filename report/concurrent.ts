@@ -10,9 +10,21 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/stats.ts";
-import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
-import { clientHealthLines } from "./health.ts";
+import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import {
+  type Block,
+  field,
+  heading,
+  list,
+  note,
+  para,
+  type Span,
+  table,
+  type Text,
+  toMarkdown,
+} from "./doc.ts";
 
 /** One test as a `concurrent_results.json` object (original fields first). */
 export function concurrentTestJson(t: TestResult): Record<string, unknown> {
@@ -67,92 +79,102 @@ function concurrentCell(t: TestResult): string {
   return "1";
 }
 
-function percentileLines(label: string, s: Summary): string[] {
-  return [
-    `**${label}:**`,
-    `- Average: ${ms(s.mean)}`,
-    `- Min: ${ms(s.min)}`,
-    `- Max: ${ms(s.max)}`,
-    `- P50 (Median): ${ms(s.p50)}`,
-    `- P90: ${ms(s.p90)}`,
-    `- P95: ${ms(s.p95)}`,
-    `- P99: ${ms(s.p99)}`,
-    "",
-  ];
+function percentileList(label: string, s: Summary): Block {
+  return list(
+    [
+      `Average: ${ms(s.mean)}`,
+      `Min: ${ms(s.min)}`,
+      `Max: ${ms(s.max)}`,
+      `P50 (Median): ${ms(s.p50)}`,
+      `P90: ${ms(s.p90)}`,
+      `P95: ${ms(s.p95)}`,
+      `P99: ${ms(s.p99)}`,
+    ],
+    { strong: `${label}:` },
+  );
 }
 
-function scheduleText(t: TestResult): string {
+function scheduleText(t: TestResult): Span {
   const kept = t.extra.schedule_kept;
   if (kept === undefined) return "—";
-  return kept ? "Yes" : "**No**";
+  return kept ? "Yes" : { strong: "No" };
 }
 
-function detail(t: TestResult): string[] {
+function detail(t: TestResult): Block[] {
   const m = t.metrics;
-  const out = [`### ${t.name}`, ""];
-  out.push(`- **Total Requests:** ${m.total_requests}`);
+  const items: Text[] = [field("Total Requests", String(m.total_requests))];
   if (t.load.kind === "open") {
     const l = t.load;
     const bound = l.duration_s !== null
       ? `for ${fixed(l.duration_s, 0)} s`
       : `${l.requests} arrivals`;
-    out.push(
-      `- **Load:** open loop, ${l.arrival} arrivals at ${fixed(l.rate)}/s ${bound}` +
-        (l.max_in_flight !== null
-          ? `, at most ${l.max_in_flight} in flight`
-          : ", no cap in flight"),
-      `- **Peak In Flight:** ${t.extra.peak_in_flight ?? "—"}`,
-      `- **Offered Rate:** ${fixed(t.extra.offered_rate ?? 0)}/s` +
-        (l.arrival === "poisson"
-          ? ` (this Poisson draw: ${fixed(t.extra.scheduled_rate ?? 0)}/s)`
-          : ""),
-      `- **Achieved Rate:** ${fixed(t.extra.achieved_rate ?? 0)}/s (sends per second)`,
-      `- **Schedule Kept:** ${scheduleText(t)} (queue delay p99 ${
-        ms(m.queue_delay?.p99 ?? 0)
-      }, bound ${fixed(t.extra.max_queue_delay_ms ?? 0)}ms)`,
+    items.push(
+      field(
+        "Load",
+        `open loop, ${l.arrival} arrivals at ${fixed(l.rate)}/s ${bound}` +
+          (l.max_in_flight !== null
+            ? `, at most ${l.max_in_flight} in flight`
+            : ", no cap in flight"),
+      ),
+      field("Peak In Flight", String(t.extra.peak_in_flight ?? "—")),
+      field(
+        "Offered Rate",
+        `${fixed(t.extra.offered_rate ?? 0)}/s` +
+          (l.arrival === "poisson"
+            ? ` (this Poisson draw: ${fixed(t.extra.scheduled_rate ?? 0)}/s)`
+            : ""),
+      ),
+      field("Achieved Rate", `${fixed(t.extra.achieved_rate ?? 0)}/s (sends per second)`),
+      field("Schedule Kept", [
+        scheduleText(t),
+        ` (queue delay p99 ${ms(m.queue_delay?.p99 ?? 0)}, bound ${
+          fixed(t.extra.max_queue_delay_ms ?? 0)
+        }ms)`,
+      ]),
     );
   } else {
-    out.push(`- **Concurrent Connections:** ${concurrentCell(t)} (one shared connection pool)`);
+    items.push(
+      field("Concurrent Connections", `${concurrentCell(t)} (one shared connection pool)`),
+    );
   }
-  out.push(
-    `- **Model:** ${t.model}${
-      t.model_substituted_for ? ` (instead of ${t.model_substituted_for})` : ""
-    }`,
-    `- **Successful:** ${m.successful_requests}`,
-    `- **Failed:** ${m.failed_requests}`,
-    `- **Error Classes:** ${classLine(t)}`,
-    `- **Success Rate:** ${pct(successPct(t))}`,
-    `- **Total Time:** ${fixed(m.window_s)}s`,
-    `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
-    `- **Tokens/sec:** ${fixed(m.total_tokens_per_second)}`,
-    `- **Output Tokens/sec:** ${fixed(m.output_tokens_per_second)}`,
-    ...clientHealthLines(t),
-    "",
-    ...percentileLines(
+  items.push(
+    field(
+      "Model",
+      `${t.model}${t.model_substituted_for ? ` (instead of ${t.model_substituted_for})` : ""}`,
+    ),
+    field("Successful", String(m.successful_requests)),
+    field("Failed", String(m.failed_requests)),
+    field("Error Classes", classLine(t)),
+    field("Success Rate", pct(successPct(t))),
+    field("Total Time", `${fixed(m.window_s)}s`),
+    field("Requests/sec", fixed(m.requests_per_second)),
+    field("Tokens/sec", fixed(m.total_tokens_per_second)),
+    field("Output Tokens/sec", fixed(m.output_tokens_per_second)),
+    ...clientHealthItem(t),
+  );
+  const out: Block[] = [
+    heading(3, t.name),
+    list(items),
+    ...clientHealthWarning(t),
+    percentileList(
       t.load.kind === "open" ? "Latency Percentiles (from actual send)" : "Latency Percentiles",
       m.latency,
     ),
-  );
+  ];
   if (m.latency_corrected) {
-    out.push(
-      ...percentileLines("Corrected Latency (from intended send time)", m.latency_corrected),
-    );
+    out.push(percentileList("Corrected Latency (from intended send time)", m.latency_corrected));
   }
   if (m.queue_delay) {
     const q = m.queue_delay;
     out.push(
-      "**Queue Delay (actual − intended send time):**",
-      `- P50: ${ms(q.p50)}`,
-      `- P90: ${ms(q.p90)}`,
-      `- P99: ${ms(q.p99)}`,
-      `- Max: ${ms(q.max)}`,
-      "",
+      list(
+        [`P50: ${ms(q.p50)}`, `P90: ${ms(q.p90)}`, `P99: ${ms(q.p99)}`, `Max: ${ms(q.max)}`],
+        { strong: "Queue Delay (actual − intended send time):" },
+      ),
     );
   }
-  for (const n of t.notes) out.push(`> ${n}`, "");
-  if (m.error_samples.length) {
-    out.push("**Sample Errors:**", ...m.error_samples.map((e) => `- ${e}`), "");
-  }
+  out.push(...t.notes.map((n) => note(n)));
+  if (m.error_samples.length) out.push(list(m.error_samples, { strong: "Sample Errors:" }));
   return out;
 }
 
@@ -181,33 +203,47 @@ export function firstDegradation(group: readonly TestResult[]): TestResult | nul
   return group.find((t) => t.metrics.failed_requests > 0) ?? null;
 }
 
-function burstAnalysis(group: TestResult[], heading: string | null): string[] {
-  const out: string[] = heading ? [`#### ${heading}`, ""] : [];
+function burstAnalysis(group: TestResult[], title: string | null): Block[] {
+  const out: Block[] = title ? [heading(4, title)] : [];
   const best = bestBurst(group);
   if (best) {
     out.push(
-      "**Best Performance (no errors):**",
-      `- Test: ${best.name}`,
-      `- Requests/sec: ${fixed(best.metrics.requests_per_second)}`,
-      `- P99 Latency: ${ms(best.metrics.latency.p99)}`,
-      `- Concurrent Connections: ${concurrency(best)}`,
-      "",
+      list(
+        [
+          `Test: ${best.name}`,
+          `Requests/sec: ${fixed(best.metrics.requests_per_second)}`,
+          `P99 Latency: ${ms(best.metrics.latency.p99)}`,
+          `Concurrent Connections: ${concurrency(best)}`,
+        ],
+        { strong: "Best Performance (no errors):" },
+      ),
     );
-  } else out.push("**Best Performance (no errors):** none — every burst had failed requests.", "");
+  } else {
+    out.push(
+      para(field("Best Performance (no errors)", "none — every burst had failed requests.")),
+    );
+  }
   const first = firstDegradation(group);
   if (first) {
     out.push(
-      "**First Performance Degradation:**",
-      `- Test: ${first.name}`,
-      `- Concurrent Connections: ${concurrency(first)}`,
-      `- Error Rate: ${pct(100 - successPct(first))} (${classLine(first)})`,
-      "",
+      list(
+        [
+          `Test: ${first.name}`,
+          `Concurrent Connections: ${concurrency(first)}`,
+          `Error Rate: ${pct(100 - successPct(first))} (${classLine(first)})`,
+        ],
+        { strong: "First Performance Degradation:" },
+      ),
     );
-  } else out.push("**First Performance Degradation:** none — no burst had failed requests.", "");
+  } else {
+    out.push(
+      para(field("First Performance Degradation", "none — no burst had failed requests.")),
+    );
+  }
   if (group.length > 1) {
     const base = group[0].metrics.latency.p99;
     out.push(
-      mdTable(
+      table(
         ["Concurrent", "RPS", "P50", "P99", "P99 vs lowest", "Error Rate"],
         group.map((t) => [
           String(concurrency(t)),
@@ -218,20 +254,20 @@ function burstAnalysis(group: TestResult[], heading: string | null): string[] {
           pct(100 - successPct(t)),
         ]),
       ),
-      "",
     );
   }
   return out;
 }
 
-function openAnalysis(tests: TestResult[]): string[] {
-  const out = [
-    "Open-loop tests send on a fixed schedule whatever the responses do, so a slow server " +
-    "cannot lower the offered load. Corrected latency is measured from when each request " +
-    "was due; when the client had to hold requests back, it exceeds latency from the actual " +
-    "send by the queue delay.",
-    "",
-    mdTable(
+function openAnalysis(tests: TestResult[]): Block[] {
+  const out: Block[] = [
+    para(
+      "Open-loop tests send on a fixed schedule whatever the responses do, so a slow server " +
+        "cannot lower the offered load. Corrected latency is measured from when each request " +
+        "was due; when the client had to hold requests back, it exceeds latency from the actual " +
+        "send by the queue delay.",
+    ),
+    table(
       [
         "Test",
         "Offered",
@@ -260,40 +296,44 @@ function openAnalysis(tests: TestResult[]): string[] {
         ];
       }),
     ),
-    "",
   ];
   for (const t of tests) {
     if (t.extra.schedule_kept === false) {
       out.push(
-        `> **${t.name}: schedule not kept.** The client could not send on time (queue delay ` +
-          `p99 ${ms(t.metrics.queue_delay?.p99 ?? 0)}); read the corrected latency.`,
-        "",
+        note([
+          { strong: `${t.name}: schedule not kept.` },
+          ` The client could not send on time (queue delay p99 ${
+            ms(t.metrics.queue_delay?.p99 ?? 0)
+          }); read the corrected latency.`,
+        ]),
       );
     }
   }
   return out;
 }
 
-/** `concurrent_results.md`. */
-export function concurrentMarkdown(suite: SuiteResult, now: Date = new Date()): string {
-  const out: string[] = [
-    "# Concurrent Connections Benchmark Results",
-    "",
-    `**Timestamp:** ${timestamp(now)}`,
-    "",
+/** `concurrent_results.md` as blocks. */
+export function concurrentDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
+  const out: Block[] = [
+    heading(1, "Concurrent Connections Benchmark Results"),
+    para(field("Timestamp", timestamp(now))),
   ];
-  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+  if (suite.interrupted) {
+    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
+  }
   const unkept = suite.tests.filter((t) => t.extra.schedule_kept === false);
   if (unkept.length) {
     out.push(
-      `> **Schedule not kept** in ${unkept.map((t) => t.name).join(", ")}: see Performance ` +
-        "Analysis.",
-      "",
+      note([
+        { strong: "Schedule not kept" },
+        ` in ${unkept.map((t) => t.name).join(", ")}: see Performance Analysis.`,
+      ]),
     );
   }
-  out.push(`_${NAMING_NOTE}_`, "", "## Summary", "");
   out.push(
-    mdTable(
+    para({ em: NAMING_NOTE }),
+    heading(2, "Summary"),
+    table(
       ["Test", "Requests", "Concurrent", "Success Rate", "RPS", "P50", "P90", "P99", "Errors"],
       suite.tests.map((t) => {
         const m = t.metrics;
@@ -310,32 +350,36 @@ export function concurrentMarkdown(suite: SuiteResult, now: Date = new Date()): 
         ];
       }),
     ),
-    "",
-    "Requests = requests sent (warm-up excluded); RPS = successful requests per second; " +
-      "latencies are of successful requests only, from the actual send.",
-    "",
-    "## Detailed Results",
-    "",
+    para(
+      "Requests = requests sent (warm-up excluded); RPS = successful requests per second; " +
+        "latencies are of successful requests only, from the actual send.",
+    ),
+    heading(2, "Detailed Results"),
   );
   for (const t of suite.tests) out.push(...detail(t));
-  out.push("## Performance Analysis", "");
+  out.push(heading(2, "Performance Analysis"));
   const groups = burstGroups(suite.tests);
   if (groups.length) {
     out.push(
-      "### Concurrency Bursts (closed loop)",
-      "",
-      "Bursts are compared only with bursts of the same payload; the sustained open-loop test " +
-        "is analysed separately below.",
-      "",
+      heading(3, "Concurrency Bursts (closed loop)"),
+      para(
+        "Bursts are compared only with bursts of the same payload; the sustained open-loop " +
+          "test is analysed separately below.",
+      ),
     );
     for (const g of groups) {
       out.push(...burstAnalysis(g, groups.length > 1 ? `Payload: ${g[0].payload}` : null));
     }
   }
   const open = suite.tests.filter((t) => t.load.kind === "open");
-  if (open.length) out.push("### Sustained Load (open loop)", "", ...openAnalysis(open));
-  if (!groups.length && !open.length) out.push("No test completed.", "");
-  return out.join("\n");
+  if (open.length) out.push(heading(3, "Sustained Load (open loop)"), ...openAnalysis(open));
+  if (!groups.length && !open.length) out.push(para("No test completed."));
+  return out;
+}
+
+/** `concurrent_results.md`. */
+export function concurrentMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  return toMarkdown(concurrentDoc(suite, now));
 }
 
 /** The Concurrent Connections section of `BENCHMARK_SUMMARY.md`. */

@@ -6,6 +6,7 @@
 
 import type { ClientHealth } from "../load/health.ts";
 import type { TestResult } from "../suites/mod.ts";
+import { type Block, field, note, type Text } from "./doc.ts";
 
 /** The test's client health, when it was measured. */
 export function clientHealthOf(t: TestResult): ClientHealth | null {
@@ -13,24 +14,28 @@ export function clientHealthOf(t: TestResult): ClientHealth | null {
   return h && typeof h.event_loop_lag_p99_ms === "number" ? h : null;
 }
 
-/**
- * Markdown lines: `- **Client health:** event-loop lag p99 0.42 ms, client CPU 37%`, plus a
- * warning when the client was saturated. Empty when not measured.
- */
-export function clientHealthLines(t: TestResult): string[] {
+/** The client-health item of a test's field list (empty when not measured). */
+export function clientHealthItem(t: TestResult): Text[] {
   const h = clientHealthOf(t);
   if (!h) return [];
-  const lines = [
-    `- **Client health:** event-loop lag p99 ${h.event_loop_lag_p99_ms.toFixed(2)} ms, ` +
-    `client CPU ${h.cpu_pct.toFixed(0)}%`,
+  return [
+    field(
+      "Client health",
+      `event-loop lag p99 ${h.event_loop_lag_p99_ms.toFixed(2)} ms, ` +
+        `client CPU ${h.cpu_pct.toFixed(0)}%`,
+    ),
   ];
-  if (h.saturated) {
-    lines.push(
-      "",
-      "> **Warning:** the client was saturated during this test (event-loop lag or CPU high); " +
-        "its latencies include client overhead. Lower the load or run the client on a " +
-        "less busy machine.",
-    );
-  }
-  return lines;
+}
+
+/** The warning a saturated client's test carries (empty otherwise). */
+export function clientHealthWarning(t: TestResult): Block[] {
+  if (!clientHealthOf(t)?.saturated) return [];
+  return [
+    note([
+      { strong: "Warning:" },
+      " the client was saturated during this test (event-loop lag or CPU high); " +
+      "its latencies include client overhead. Lower the load or run the client on a " +
+      "less busy machine.",
+    ]),
+  ];
 }

@@ -1,7 +1,7 @@
 /**
  * `report.html`: one self-contained page (inline CSS and SVG; no scripts, no network):
- * headline numbers per suite with good / warning / poor marks, then the charts, then the
- * Markdown reports' content. Every string from the server, a scenario file or the command
+ * headline numbers per suite with good / warning / poor marks, then the charts, then each
+ * suite's report, rendered from the same blocks as its Markdown (`report/doc.ts`). Every string from the server, a scenario file or the command
  * line is HTML-escaped. Readable on a phone and when printed.
  *
  * @module
@@ -11,17 +11,17 @@ import type { SuiteName } from "../measure/result.ts";
 import type { RunResult, SuiteResult } from "../suites/mod.ts";
 import { BANDS, type Mark, markOf, worstMark } from "./bands.ts";
 import { type Chart, suiteCharts } from "./charts.ts";
-import { markdownToHtml } from "./mdhtml.ts";
+import { type Block, toHtml } from "./doc.ts";
 import { formatMetric, type MetricDef, suiteKey, suiteMetrics } from "./metrics.ts";
 import { esc } from "./svg.ts";
 import { NAMING_NOTE, timestamp } from "./format.ts";
 
-/** What the HTML report needs of a suite's reporter: its title and its Markdown. */
+/** What the HTML report needs of a suite's reporter: its title and its report's blocks. */
 export interface HtmlSuiteSource {
   /** Section title. */
   title: string;
-  /** The suite's Markdown report. */
-  markdown(suite: SuiteResult, run: RunResult): string;
+  /** The suite's report as blocks. */
+  doc(suite: SuiteResult, run: RunResult): Block[];
 }
 
 const MARK_TEXT: Record<Mark, string> = { good: "✓ good", warning: "! warning", poor: "✗ poor" };
@@ -114,11 +114,6 @@ export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | 
   return { html: `<div class="tiles">${tiles.join("")}</div>`, mark };
 }
 
-/** A report's Markdown without its `## Charts` section (the page draws the charts inline). */
-export function withoutChartLinks(md: string): string {
-  return md.replace(/^## Charts\n\n(?:!\[.*\n\n?)+/m, "");
-}
-
 /** The whole `report.html` of a run. */
 export function reportHtml(
   run: RunResult,
@@ -169,9 +164,7 @@ export function reportHtml(
     const src = sources[s.suite];
     if (!src) continue;
     tables.push(
-      `<section class="suite-report">${
-        markdownToHtml(withoutChartLinks(src.markdown(s, run)), 2)
-      }</section>`,
+      `<section class="suite-report">${toHtml(src.doc(s, run), 2)}</section>`,
     );
   }
   const server = run.server;

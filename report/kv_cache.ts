@@ -11,7 +11,18 @@
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { summarize, type Summary } from "../measure/stats.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
-import { fixed, mdTable, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import {
+  type Block,
+  field,
+  heading,
+  list,
+  note,
+  para,
+  table,
+  type Text,
+  toMarkdown,
+} from "./doc.ts";
 import { commonTestJson } from "./json.ts";
 import { outcomeLine } from "./throughput.ts";
 
@@ -167,133 +178,149 @@ function prefixText(k: KvExtra): string {
 const summaryText = (s: Summary | null) =>
   s ? `mean ${ms(s.mean)}, P50 ${ms(s.p50)}, P99 ${ms(s.p99)} (n=${s.count})` : "n/a";
 
-function serverLines(k: KvExtra): string[] {
+function serverBlock(k: KvExtra): Block {
   const d = k.server_metrics_delta;
-  if (!d) return ["**Server Metrics (/kv-cache/metrics):** not offered by the server", ""];
-  const lines = [
-    "**Server Metrics (/kv-cache/metrics, after − before):**",
-    `- Hits / Misses: ${d.total_cache_hits} / ${d.total_cache_misses}` +
+  if (!d) {
+    return para(field("Server Metrics (/kv-cache/metrics)", "not offered by the server"));
+  }
+  const items = [
+    `Hits / Misses: ${d.total_cache_hits} / ${d.total_cache_misses}` +
     ` (hit rate ${d.cache_hit_rate === null ? "n/a" : pct(d.cache_hit_rate)})`,
-    `- Tokens Processed / Cached Reused: ${d.total_tokens_processed} / ` +
+    `Tokens Processed / Cached Reused: ${d.total_tokens_processed} / ` +
     `${d.cached_tokens_reused} (reuse ${
       d.token_reuse_rate === null ? "n/a" : pct(d.token_reuse_rate)
     })`,
-    `- Avg Prefix Length: ${fixed(d.average_prefix_length, 0)} tokens`,
+    `Avg Prefix Length: ${fixed(d.average_prefix_length, 0)} tokens`,
   ];
   if (k.hit_rate_source === "usage") {
     const agree = d.total_cache_hits === k.cache_hits &&
       d.cached_tokens_reused === k.cached_tokens_reused;
-    lines.push(
-      `- Agreement with the responses: ${
+    items.push(
+      `Agreement with the responses: ${
         agree ? "yes" : `no (responses: ${k.cache_hits} hits, ${k.cached_tokens_reused} tokens)`
       }`,
     );
   }
-  lines.push("");
-  return lines;
+  return list(items, { strong: "Server Metrics (/kv-cache/metrics, after − before):" });
 }
 
-/** The lines every test's detail starts with: its name, request count and failures. */
-function detailHead(t: TestResult): string[] {
+/** The items every test's detail starts with: its request count and failures. */
+function detailHead(t: TestResult): Text[] {
   return [
-    `#### ${t.name}`,
-    "",
-    `- **Total Requests:** ${t.metrics.total_requests}`,
-    `- **Failed:** ${t.metrics.failed_requests} (${outcomeLine(t)})`,
+    field("Total Requests", String(t.metrics.total_requests)),
+    field("Failed", `${t.metrics.failed_requests} (${outcomeLine(t)})`),
   ];
 }
 
-function detailCache(t: TestResult): string[] {
+function detailCache(t: TestResult): Block[] {
   const k = kvExtra(t);
   const m = t.metrics;
-  const out = [
-    ...detailHead(t),
-    `- **Cache Hits:** ${k.cache_reported ? k.cache_hits : NOT_REPORTED}`,
-    `- **Cache Misses:** ${k.cache_reported ? k.cache_misses : NOT_REPORTED}`,
-    `- **Hit Rate:** ${hitRateText(k)}`,
-    "",
-    "**Latency:**",
-  ];
+  const latency: string[] = [];
   if (k.hit_rate_source === "usage") {
     const e2eHit = meanOf(k.latencies_with_cache);
     const e2eMiss = meanOf(k.latencies_without_cache);
-    out.push(
-      `- TTFT With Cache (hits): ${summaryText(k.ttft_hit_s)}`,
-      `- TTFT Without Cache (misses): ${summaryText(k.ttft_miss_s)}`,
-      `- Improvement (mean TTFT): ${improvementText(k)}`,
-      `- End-to-end With Cache: ${e2eHit === null ? "n/a" : ms(e2eHit)}`,
-      `- End-to-end Without Cache: ${e2eMiss === null ? "n/a" : ms(e2eMiss)}`,
+    latency.push(
+      `TTFT With Cache (hits): ${summaryText(k.ttft_hit_s)}`,
+      `TTFT Without Cache (misses): ${summaryText(k.ttft_miss_s)}`,
+      `Improvement (mean TTFT): ${improvementText(k)}`,
+      `End-to-end With Cache: ${e2eHit === null ? "n/a" : ms(e2eHit)}`,
+      `End-to-end Without Cache: ${e2eMiss === null ? "n/a" : ms(e2eMiss)}`,
     );
   } else {
-    out.push(`- Improvement: ${improvementText(k)}`);
+    latency.push(`Improvement: ${improvementText(k)}`);
   }
-  out.push(
-    `- TTFT (all requests): ${summaryText(m.ttft.count ? m.ttft : null)}`,
-    `- End-to-end (all requests): ${summaryText(m.latency.count ? m.latency : null)}`,
-    "",
-    "**Tokens:**",
-    `- Total Processed (prompt tokens): ${
-      k.total_prompt_tokens === null ? NOT_REPORTED : k.total_prompt_tokens
-    }`,
-    `- Cached Reused: ${k.cached_tokens_reused === null ? NOT_REPORTED : k.cached_tokens_reused}`,
-    `- Reuse Rate: ${reuseText(k)}`,
-    `- Avg Prefix Length: ${prefixText(k)}`,
-    "",
-    ...serverLines(k),
+  latency.push(
+    `TTFT (all requests): ${summaryText(m.ttft.count ? m.ttft : null)}`,
+    `End-to-end (all requests): ${summaryText(m.latency.count ? m.latency : null)}`,
   );
-  for (const n of t.notes) out.push(`> ${n}`, "");
-  return out;
+  return [
+    heading(4, t.name),
+    list([
+      ...detailHead(t),
+      field("Cache Hits", k.cache_reported ? String(k.cache_hits) : NOT_REPORTED),
+      field("Cache Misses", k.cache_reported ? String(k.cache_misses) : NOT_REPORTED),
+      field("Hit Rate", hitRateText(k)),
+    ]),
+    list(latency, { strong: "Latency:" }),
+    list(
+      [
+        `Total Processed (prompt tokens): ${
+          k.total_prompt_tokens === null ? NOT_REPORTED : k.total_prompt_tokens
+        }`,
+        `Cached Reused: ${k.cached_tokens_reused === null ? NOT_REPORTED : k.cached_tokens_reused}`,
+        `Reuse Rate: ${reuseText(k)}`,
+        `Avg Prefix Length: ${prefixText(k)}`,
+      ],
+      { strong: "Tokens:" },
+    ),
+    serverBlock(k),
+    ...t.notes.map((n) => note(n)),
+  ];
 }
 
-function detailRouter(t: TestResult): string[] {
+function detailRouter(t: TestResult): Block[] {
   const k = kvExtra(t);
   const m = t.metrics;
-  const out = [
-    ...detailHead(t),
-    `- **Load Balance Score:** ${
-      k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
-    } (Jain's fairness index × 100 over ${
-      k.worker_distribution_source === "header" ? "the workers seen" : "all workers, idle included"
-    }; 100 = even, 100/N = all on one of N)`,
-    `- **Cache Affinity:** ${
-      k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity)
-    } (share of each prefix's requests on its most-used worker)`,
-    `- **Hit Rate:** ${hitRateText(k)}`,
-    `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
-    `- **TTFT:** ${summaryText(m.ttft.count ? m.ttft : null)}`,
-    "",
+  const out: Block[] = [
+    heading(4, t.name),
+    list([
+      ...detailHead(t),
+      field(
+        "Load Balance Score",
+        `${
+          k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
+        } (Jain's fairness index × 100 over ${
+          k.worker_distribution_source === "header"
+            ? "the workers seen"
+            : "all workers, idle included"
+        }; 100 = even, 100/N = all on one of N)`,
+      ),
+      field(
+        "Cache Affinity",
+        `${
+          k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity)
+        } (share of each prefix's requests on its most-used worker)`,
+      ),
+      field("Hit Rate", hitRateText(k)),
+      field("Requests/sec", fixed(m.requests_per_second)),
+      field("TTFT", summaryText(m.ttft.count ? m.ttft : null)),
+    ]),
   ];
   if (k.worker_distribution) {
     const total = Object.values(k.worker_distribution).reduce((a, b) => a + b, 0);
     out.push(
-      `**Worker Distribution** (${
-        k.worker_distribution_source === "server_metrics"
-          ? "server's per-worker counters"
-          : "x-fakeai-worker headers"
-      }):`,
-      ...Object.entries(k.worker_distribution).map(([w, c]) =>
-        `- ${w}: ${c} (${pct(total ? (c / total) * 100 : 0, 1)})`
+      list(
+        Object.entries(k.worker_distribution).map(([w, c]) =>
+          `${w}: ${c} (${pct(total ? (c / total) * 100 : 0, 1)})`
+        ),
+        [
+          { strong: "Worker Distribution" },
+          ` (${
+            k.worker_distribution_source === "server_metrics"
+              ? "server's per-worker counters"
+              : "x-fakeai-worker headers"
+          }):`,
+        ],
       ),
-      "",
     );
   } else {
-    out.push(`**Worker Distribution:** ${NOT_REPORTED}`, "");
+    out.push(para(field("Worker Distribution", NOT_REPORTED)));
   }
   if (k.workers_by_prefix) {
     out.push(
-      "**Workers per Prefix:**",
-      ...Object.entries(k.workers_by_prefix).map(([p, ws]) =>
-        `- ${p}: ${Object.entries(ws).map(([w, c]) => `${w} ${c}`).join(", ")}`
+      list(
+        Object.entries(k.workers_by_prefix).map(([p, ws]) =>
+          `${p}: ${Object.entries(ws).map(([w, c]) => `${w} ${c}`).join(", ")}`
+        ),
+        { strong: "Workers per Prefix:" },
       ),
-      "",
     );
   }
-  out.push(...serverLines(k));
-  for (const n of t.notes) out.push(`> ${n}`, "");
+  out.push(serverBlock(k), ...t.notes.map((n) => note(n)));
   return out;
 }
 
-function coldWarmSection(t: TestResult): string[] {
+function coldWarmSection(t: TestResult): Block[] {
   const k = kvExtra(t);
   const cold = (k.cold_ttft_s ?? []).filter((x): x is number => x !== null);
   const warm = (k.warm_ttft_s ?? []).filter((x): x is number => x !== null);
@@ -305,16 +332,16 @@ function coldWarmSection(t: TestResult): string[] {
     return v === null ? "n/a" : fixed(v, 0);
   };
   const saved = c.mean !== null && w.mean !== null ? c.mean - w.mean : null;
-  const out = [
-    `### ${t.name}`,
-    "",
-    `${k.cold_ttft_s?.length ?? 0} distinct long prompts sent cold, then the same prompts warm, ` +
-    "one at a time. " +
-    (k.cache_reset
-      ? "The server's cache was reset (POST /kv-cache/reset) before the cold pass."
-      : "The server offers no cache reset, so every prompt starts with a random salt."),
-    "",
-    mdTable(
+  const out: Block[] = [
+    heading(3, t.name),
+    para(
+      `${k.cold_ttft_s?.length ?? 0} distinct long prompts sent cold, then the same prompts ` +
+        "warm, one at a time. " +
+        (k.cache_reset
+          ? "The server's cache was reset (POST /kv-cache/reset) before the cold pass."
+          : "The server offers no cache reset, so every prompt starts with a random salt."),
+    ),
+    table(
       ["Pass", "Requests", "TTFT Mean", "TTFT P50", "Cached Tokens (mean)"],
       [
         [
@@ -333,16 +360,17 @@ function coldWarmSection(t: TestResult): string[] {
         ],
       ],
     ),
-    "",
-    `- **TTFT saved (cold − warm, mean):** ${saved === null ? "n/a" : ms(saved)}`,
-    `- **ms saved per 1000 cached tokens:** ${
-      k.ms_saved_per_1k_cached_tokens === null
-        ? (k.cache_reported ? "n/a (cached tokens never varied)" : NOT_REPORTED)
-        : `${fixed(k.ms_saved_per_1k_cached_tokens)} ms (fitted slope of TTFT against cached ` +
-          `tokens over ${k.fit_n} requests, r² ${fixed(k.fit_r2 ?? 0, 3)})`
-    }`,
-    `- **Hit Rate:** ${hitRateText(k)}`,
-    "",
+    list([
+      field("TTFT saved (cold − warm, mean)", saved === null ? "n/a" : ms(saved)),
+      field(
+        "ms saved per 1000 cached tokens",
+        k.ms_saved_per_1k_cached_tokens === null
+          ? (k.cache_reported ? "n/a (cached tokens never varied)" : NOT_REPORTED)
+          : `${fixed(k.ms_saved_per_1k_cached_tokens)} ms (fitted slope of TTFT against cached ` +
+            `tokens over ${k.fit_n} requests, r² ${fixed(k.fit_r2 ?? 0, 3)})`,
+      ),
+      field("Hit Rate", hitRateText(k)),
+    ]),
   ];
   const pairs = Math.min(k.cold_ttft_s?.length ?? 0, k.warm_ttft_s?.length ?? 0);
   if (pairs > 0) {
@@ -351,7 +379,7 @@ function coldWarmSection(t: TestResult): string[] {
     ) => (x === null || x === undefined ? "failed" : ms(x));
     const tok = (x: number | null | undefined) => x === null || x === undefined ? "—" : String(x);
     out.push(
-      mdTable(
+      table(
         ["Prompt", "Cold TTFT", "Warm TTFT", "Cold Cached", "Warm Cached"],
         Array.from({ length: pairs }, (_, i) => [
           String(i + 1),
@@ -361,41 +389,40 @@ function coldWarmSection(t: TestResult): string[] {
           tok(k.warm_cached_tokens?.[i]),
         ]),
       ),
-      "",
     );
   }
-  out.push(...serverLines(k));
-  for (const n of t.notes) out.push(`> ${n}`, "");
+  out.push(serverBlock(k), ...t.notes.map((n) => note(n)));
   return out;
 }
 
-/** `kv_cache_results.md`. */
-export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): string {
-  const out: string[] = [
-    "# KV Cache Benchmark Results",
-    "",
-    `**Timestamp:** ${timestamp(now)}`,
-    "",
+/** `kv_cache_results.md` as blocks. */
+export function kvCacheDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
+  const out: Block[] = [
+    heading(1, "KV Cache Benchmark Results"),
+    para(field("Timestamp", timestamp(now))),
   ];
-  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+  if (suite.interrupted) {
+    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
+  }
   out.push(
-    "Hits and cached tokens are the server's own: `usage.prompt_tokens_details.cached_tokens` " +
-      "per response (hit = cached tokens > 0) and the deltas of `GET /kv-cache/metrics` taken " +
-      "before and after each test. Requests stream, one at a time; latency improvement " +
+    para([
+      "Hits and cached tokens are the server's own: ",
+      { code: "usage.prompt_tokens_details.cached_tokens" },
+      " per response (hit = cached tokens > 0) and the deltas of ",
+      { code: "GET /kv-cache/metrics" },
+      " taken before and after each test. Requests stream, one at a time; latency improvement " +
       "compares the mean TTFT of misses with that of hits. Token reuse = Σ cached ÷ Σ prompt " +
       "tokens.",
-    "",
-    `_${NAMING_NOTE}_`,
-    "",
+    ]),
+    para({ em: NAMING_NOTE }),
   );
   const cacheTests = suite.tests.filter((t) => kvExtra(t).test_kind !== "router");
   const routerTests = suite.tests.filter((t) => kvExtra(t).test_kind === "router");
   const coldWarm = suite.tests.filter((t) => kvExtra(t).test_kind === "cold_warm");
   if (cacheTests.length) {
     out.push(
-      "## Cache Performance",
-      "",
-      mdTable(
+      heading(2, "Cache Performance"),
+      table(
         [
           "Test",
           "Hit Rate",
@@ -418,9 +445,7 @@ export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): str
           ];
         }),
       ),
-      "",
-      "### Detailed Cache Results",
-      "",
+      heading(3, "Detailed Cache Results"),
     );
     for (const t of cacheTests) {
       if (kvExtra(t).test_kind !== "cold_warm") out.push(...detailCache(t));
@@ -428,9 +453,8 @@ export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): str
   }
   if (routerTests.length) {
     out.push(
-      "## Smart Router Performance",
-      "",
-      mdTable(
+      heading(2, "Smart Router Performance"),
+      table(
         ["Test", "Requests", "RPS", "Load Balance Score", "Cache Affinity", "Hit Rate"],
         routerTests.map((t) => {
           const k = kvExtra(t);
@@ -444,21 +468,25 @@ export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): str
           ];
         }),
       ),
-      "",
-      "Load Balance Score = Jain's fairness index of requests per worker × 100 (100 = even; " +
-        "25 = everything on one of four workers). Cache Affinity = share of each prefix's " +
-        "requests on its most-used worker.",
-      "",
-      "### Detailed Router Results",
-      "",
+      para(
+        "Load Balance Score = Jain's fairness index of requests per worker × 100 (100 = even; " +
+          "25 = everything on one of four workers). Cache Affinity = share of each prefix's " +
+          "requests on its most-used worker.",
+      ),
+      heading(3, "Detailed Router Results"),
     );
     for (const t of routerTests) out.push(...detailRouter(t));
   }
   if (coldWarm.length) {
-    out.push("## Cold vs Warm", "");
+    out.push(heading(2, "Cold vs Warm"));
     for (const t of coldWarm) out.push(...coldWarmSection(t));
   }
-  return out.join("\n");
+  return out;
+}
+
+/** `kv_cache_results.md`. */
+export function kvCacheMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  return toMarkdown(kvCacheDoc(suite, now));
 }
 
 /** The KV Cache section of `BENCHMARK_SUMMARY.md`: request-weighted over every test. */

@@ -9,9 +9,20 @@
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { hasMemoryFields, type MemoryFields } from "../suites/memory.ts";
 import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.ts";
-import { fixed, mdCell, mdTable, signed, timestamp } from "./format.ts";
+import { fixed, mdCell, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
-import { clientHealthLines } from "./health.ts";
+import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import {
+  type Block,
+  field,
+  heading,
+  list,
+  note,
+  para,
+  type Span,
+  table,
+  toMarkdown,
+} from "./doc.ts";
 
 /** The memory fields of a test, or null when it has none. */
 export function memoryExtra(t: TestResult): MemoryFields | null {
@@ -104,11 +115,11 @@ export function thinTimeline(snaps: readonly MemorySnapshot[], max = 40): Memory
   );
 }
 
-function testSection(t: TestResult): string[] {
+function testSection(t: TestResult): Block[] {
   const e = memoryExtra(t);
-  const out = [`### ${t.name}`, ""];
+  const out: Block[] = [heading(3, t.name)];
   if (!e) {
-    out.push("No memory samples.", "");
+    out.push(para("No memory samples."));
     return out;
   }
   const m = t.metrics;
@@ -116,39 +127,54 @@ function testSection(t: TestResult): string[] {
   const completed = e.completed_requests ?? m.total_requests;
   const load = t.load.kind === "open" ? t.load : null;
   out.push(
-    `- **Duration:** ${fixed(durationS(t, e))}s under load` +
-      (load ? ` (${fixed(load.rate)} RPS offered, open loop)` : ""),
-    `- **Total Requests:** ${m.total_requests} (${m.successful_requests} ok, ` +
-      `${m.failed_requests} failed)`,
-    `- **Initial Memory:** ${mb(initial)} (median of the idle baseline)`,
-    `- **Final Memory:** ${mb(final)} (median of the late idle drain)`,
-    `- **Peak Memory:** ${mb(e.peak_mb)}`,
-    `- **Memory Growth:** ${signed(growth)} MB (${
-      initial > 0 ? signed((growth / initial) * 100) : "n/a"
-    }%)`,
-    `- **Avg per Request:** ${
-      completed > 0 ? fixed((growth * 1024) / completed) : "n/a"
-    } KB (growth after the drain ÷ ${completed} completed requests)`,
-    `- **Leak Detected:** ${leakCell(e)}`,
-    `- **Growth Rate:** ${signed(e.slope_mb_per_min)} MB/min`,
-    `- **Verdict:** ${e.verdict} — ${mdCell(t.extra.verdict_reason ?? "")}`,
-    ...clientHealthLines(t),
-    `- **Slope:** ${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
-      `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
-    `- **Fitted Line:** value = ${fixed(e.intercept_mb)} MB ` +
-      `${e.slope_kb_per_request < 0 ? "−" : "+"} ${fixed(Math.abs(e.slope_kb_per_request))} KB ` +
-      "× requests (after warm-up)",
-    `- **Memory Fitted:** ${kindLabel(e.memory_kind)}`,
-    `- **Memory Source:** ${sourceLabel(e.memory_source)}`,
-    "",
+    list([
+      field(
+        "Duration",
+        `${fixed(durationS(t, e))}s under load` +
+          (load ? ` (${fixed(load.rate)} RPS offered, open loop)` : ""),
+      ),
+      field(
+        "Total Requests",
+        `${m.total_requests} (${m.successful_requests} ok, ${m.failed_requests} failed)`,
+      ),
+      field("Initial Memory", `${mb(initial)} (median of the idle baseline)`),
+      field("Final Memory", `${mb(final)} (median of the late idle drain)`),
+      field("Peak Memory", mb(e.peak_mb)),
+      field(
+        "Memory Growth",
+        `${signed(growth)} MB (${initial > 0 ? signed((growth / initial) * 100) : "n/a"}%)`,
+      ),
+      field(
+        "Avg per Request",
+        `${completed > 0 ? fixed((growth * 1024) / completed) : "n/a"} KB ` +
+          `(growth after the drain ÷ ${completed} completed requests)`,
+      ),
+      field("Leak Detected", leakCell(e)),
+      field("Growth Rate", `${signed(e.slope_mb_per_min)} MB/min`),
+      field("Verdict", `${e.verdict} — ${mdCell(t.extra.verdict_reason ?? "")}`),
+      ...clientHealthItem(t),
+      field(
+        "Slope",
+        `${kbPerReq(e.slope_kb_per_request)}, 95% interval ${interval(e)} ` +
+          `(threshold ${kbPerReq(e.threshold_kb_per_request)})`,
+      ),
+      field(
+        "Fitted Line",
+        `value = ${fixed(e.intercept_mb)} MB ` +
+          `${e.slope_kb_per_request < 0 ? "−" : "+"} ${fixed(Math.abs(e.slope_kb_per_request))} ` +
+          "KB × requests (after warm-up)",
+      ),
+      field("Memory Fitted", kindLabel(e.memory_kind)),
+      field("Memory Source", sourceLabel(e.memory_source)),
+    ]),
+    ...clientHealthWarning(t),
+    ...t.notes.map((n) => note(n)),
   );
-  for (const n of t.notes) out.push(`> ${n}`, "");
   const shown = thinTimeline(e.snapshots);
   const fittedHeader = e.memory_kind === "rss_anon_swap" ? "Anon+Swap (MB)" : "RSS fitted (MB)";
   out.push(
-    "**Memory Timeline:**",
-    "",
-    mdTable(
+    para({ strong: "Memory Timeline:" }),
+    table(
       ["Time (s)", "Phase", "Requests", "RSS (MB)", fittedHeader, "Change (MB)"],
       shown.map((s) => [
         fixed(s.t_s, 1),
@@ -159,40 +185,42 @@ function testSection(t: TestResult): string[] {
         signed(s.value_mb - initial),
       ]),
     ),
-    "",
   );
   if (shown.length < e.snapshots.length) {
-    out.push(
-      `${shown.length} of ${e.snapshots.length} samples shown; all are in the JSON.`,
-      "",
-    );
+    out.push(para(`${shown.length} of ${e.snapshots.length} samples shown; all are in the JSON.`));
   }
-  out.push(`Change = fitted value − initial memory.`, "");
+  out.push(para("Change = fitted value − initial memory."));
   return out;
 }
 
-/** `memory_results.md`. */
-export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): string {
-  const out: string[] = ["# Memory Benchmark Results", "", `**Timestamp:** ${timestamp(now)}`, ""];
-  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
+/** `memory_results.md` as blocks. */
+export function memoryDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
+  const out: Block[] = [
+    heading(1, "Memory Benchmark Results"),
+    para(field("Timestamp", timestamp(now))),
+  ];
+  if (suite.interrupted) {
+    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
+  }
   const tests = suite.tests.map((t) => [t, memoryExtra(t)] as const);
   const sources = [
     ...new Set(tests.flatMap(([, e]) => (e ? [sourceLabel(e.memory_source)] : []))),
   ];
   const kinds = [...new Set(tests.flatMap(([, e]) => (e ? [kindLabel(e.memory_kind)] : [])))];
-  if (sources.length) out.push(`**Memory Source:** ${sources.join("; ")}  `);
-  if (kinds.length) out.push(`**Memory Fitted:** ${kinds.join("; ")}`);
+  const where: Span[] = [];
+  if (sources.length) where.push(...field("Memory Source", sources.join("; ")), { br: true });
+  if (kinds.length) where.push(...field("Memory Fitted", kinds.join("; ")));
+  if (where.length) out.push(para(where));
   out.push(
-    "",
-    "Memory is sampled on a timer through an idle baseline, the open-loop load and an idle " +
-      "drain. The leak fit is a Theil–Sen slope of memory against completed requests over the " +
-      "load after its warm-up, with Sen's rank-based 95% interval. A leak is an interval above " +
-      "the threshold with memory that stays up during the drain; an interval that straddles " +
-      "the threshold is inconclusive.",
-    "",
-    "## Summary",
-    "",
-    mdTable(
+    para(
+      "Memory is sampled on a timer through an idle baseline, the open-loop load and an idle " +
+        "drain. The leak fit is a Theil–Sen slope of memory against completed requests over " +
+        "the load after its warm-up, with Sen's rank-based 95% interval. A leak is an interval " +
+        "above the threshold with memory that stays up during the drain; an interval that " +
+        "straddles the threshold is inconclusive.",
+    ),
+    heading(2, "Summary"),
+    table(
       [
         "Test",
         "Requests",
@@ -220,42 +248,39 @@ export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): stri
           : [t.name, String(t.metrics.total_requests), "—", "—", "—", "—", "—", "—", "—"]
       ),
     ),
-    "",
-    "## Detailed Results",
-    "",
+    heading(2, "Detailed Results"),
   );
   for (const [t] of tests) out.push(...testSection(t));
-  out.push("## Overall Assessment", "");
-  const withE = tests.filter(([, e]) => e !== null) as [TestResult, MemoryFields][];
+  out.push(heading(2, "Overall Assessment"));
+  const withE = tests.flatMap(([t, e]) => (e ? [[t, e] as const] : []));
   const leaks = withE.filter(([, e]) => e.verdict === "leak");
   const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
   if (leaks.length) {
     out.push(
-      "### Memory Leaks Detected",
-      "",
-      ...leaks.map(([t, e]) =>
-        `- **${t.name}**: ${signed(e.slope_mb_per_min)} MB/min, ` +
-        `${kbPerReq(e.slope_kb_per_request)} (95% interval ${interval(e)})`
+      heading(3, "Memory Leaks Detected"),
+      list(
+        leaks.map(([t, e]) => [
+          { strong: t.name },
+          `: ${signed(e.slope_mb_per_min)} MB/min, ${kbPerReq(e.slope_kb_per_request)} ` +
+          `(95% interval ${interval(e)})`,
+        ]),
       ),
-      "",
     );
   } else {
     out.push(
-      "### No Memory Leaks Detected",
-      "",
-      unsure.length
-        ? "No test showed a leak, but some could not decide (below)."
-        : "No test showed memory growth per request above the threshold that stayed up " +
-          "while idle.",
-      "",
+      heading(3, "No Memory Leaks Detected"),
+      para(
+        unsure.length
+          ? "No test showed a leak, but some could not decide (below)."
+          : "No test showed memory growth per request above the threshold that stayed up " +
+            "while idle.",
+      ),
     );
   }
   if (unsure.length) {
     out.push(
-      "### Inconclusive",
-      "",
-      ...unsure.map(([t]) => `- **${t.name}**: ${mdCell(t.extra.verdict_reason ?? "")}`),
-      "",
+      heading(3, "Inconclusive"),
+      list(unsure.map(([t]) => [{ strong: t.name }, `: ${mdCell(t.extra.verdict_reason ?? "")}`])),
     );
   }
   const perReq = withE.map(([t, e]) => {
@@ -263,12 +288,21 @@ export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): stri
     return c > 0 ? ((finalMb(e) - e.baseline_mb) * 1024) / c : NaN;
   }).filter(Number.isFinite);
   out.push(
-    `**Average Memory per Request:** ${
-      perReq.length ? fixed(perReq.reduce((a, b) => a + b, 0) / perReq.length) : "n/a"
-    } KB (unweighted mean over tests of growth after the drain ÷ completed requests)`,
-    "",
+    para(
+      field(
+        "Average Memory per Request",
+        `${
+          perReq.length ? fixed(perReq.reduce((a, b) => a + b, 0) / perReq.length) : "n/a"
+        } KB (unweighted mean over tests of growth after the drain ÷ completed requests)`,
+      ),
+    ),
   );
-  return out.join("\n");
+  return out;
+}
+
+/** `memory_results.md`. */
+export function memoryMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  return toMarkdown(memoryDoc(suite, now));
 }
 
 /** The Memory section of `BENCHMARK_SUMMARY.md`. */

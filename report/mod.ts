@@ -9,13 +9,23 @@
 import { join } from "node:path";
 import type { SuiteName } from "../measure/result.ts";
 import type { RunResult } from "../suites/mod.ts";
-import { throughputJson, throughputMarkdown, throughputSummary } from "./throughput.ts";
-import { kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
+import {
+  throughputDoc,
+  throughputJson,
+  throughputMarkdown,
+  throughputSummary,
+} from "./throughput.ts";
+import { kvCacheDoc, kvCacheJson, kvCacheMarkdown, kvCacheSummary } from "./kv_cache.ts";
 import { type SuiteReporter, summaryMarkdown } from "./summary.ts";
 
 export type { SuiteReporter };
-import { concurrentJson, concurrentMarkdown, concurrentSummary } from "./concurrent.ts";
-import { memoryJson, memoryMarkdown, memorySummary } from "./memory.ts";
+import {
+  concurrentDoc,
+  concurrentJson,
+  concurrentMarkdown,
+  concurrentSummary,
+} from "./concurrent.ts";
+import { memoryDoc, memoryJson, memoryMarkdown, memorySummary } from "./memory.ts";
 import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
 import { type Chart, chartLinksOf, suiteCharts } from "./charts.ts";
@@ -27,6 +37,7 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     file: "throughput_results",
     title: "Throughput",
     markdown: (s) => throughputMarkdown(s),
+    doc: (s) => throughputDoc(s),
     json: (s) => throughputJson(s),
     summary: (s) => throughputSummary(s),
   },
@@ -34,6 +45,7 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     file: "kv_cache_results",
     title: "KV Cache",
     markdown: (s) => kvCacheMarkdown(s),
+    doc: (s) => kvCacheDoc(s),
     json: (s) => kvCacheJson(s),
     summary: (s) => kvCacheSummary(s),
   },
@@ -41,6 +53,7 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     file: "concurrent_results",
     title: "Concurrent Connections",
     markdown: (s) => concurrentMarkdown(s),
+    doc: (s) => concurrentDoc(s),
     json: (s) => concurrentJson(s),
     summary: (s) => concurrentSummary(s),
   },
@@ -48,6 +61,7 @@ export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
     file: "memory_results",
     title: "Memory Usage",
     markdown: (s) => memoryMarkdown(s),
+    doc: (s) => memoryDoc(s),
     json: (s) => memoryJson(s),
     summary: (s) => memorySummary(s),
   },

@@ -8,6 +8,7 @@
 import type { SuiteName } from "../measure/result.ts";
 import type { RunResult, SuiteResult } from "../suites/mod.ts";
 import { mdCell, timestamp } from "./format.ts";
+import type { Block } from "./doc.ts";
 
 /** How one suite's results become files. */
 export interface SuiteReporter {
@@ -17,6 +18,8 @@ export interface SuiteReporter {
   title: string;
   /** The suite's Markdown report. */
   markdown(suite: SuiteResult, run: RunResult): string;
+  /** The suite's report as blocks (the HTML report renders them). */
+  doc(suite: SuiteResult, run: RunResult): Block[];
   /** The suite's JSON document (an array of per-test objects). */
   json(suite: SuiteResult, run: RunResult): unknown[];
   /** The suite's section body in `BENCHMARK_SUMMARY.md`. */

@@ -8,9 +8,10 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/stats.ts";
-import { fixed, mdTable, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
-import { clientHealthLines } from "./health.ts";
+import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import { type Block, field, heading, list, note, para, table, toMarkdown } from "./doc.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -34,21 +35,22 @@ export function throughputJson(suite: SuiteResult): Record<string, unknown>[] {
   return suite.tests.map(throughputTestJson);
 }
 
-function latencyLines(label: string, s: Summary): string[] {
-  return [
-    `**${label}:**`,
-    `- Average: ${ms(s.mean)}`,
-    `- Min: ${ms(s.min)}`,
-    `- Max: ${ms(s.max)}`,
-    `- P50: ${ms(s.p50)}`,
-    `- P90: ${ms(s.p90)}`,
-    `- P95: ${ms(s.p95)}`,
-    `- P99: ${ms(s.p99)}`,
-    ...(s.source === "histogram"
-      ? [`- Percentiles from an HDR histogram (relative error ≤ ${s.relative_error * 100}%)`]
-      : []),
-    "",
-  ];
+function latencyList(label: string, s: Summary): Block {
+  return list(
+    [
+      `Average: ${ms(s.mean)}`,
+      `Min: ${ms(s.min)}`,
+      `Max: ${ms(s.max)}`,
+      `P50: ${ms(s.p50)}`,
+      `P90: ${ms(s.p90)}`,
+      `P95: ${ms(s.p95)}`,
+      `P99: ${ms(s.p99)}`,
+      ...(s.source === "histogram"
+        ? [`Percentiles from an HDR histogram (relative error ≤ ${s.relative_error * 100}%)`]
+        : []),
+    ],
+    { strong: `${label}:` },
+  );
 }
 
 /** Error-class counts as `timeout 2, http_5xx 1`, or `none`. */
@@ -59,18 +61,33 @@ export function outcomeLine(t: TestResult): string {
   return parts.length ? parts.join(", ") : "none";
 }
 
-/** `throughput_results.md`. */
-export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): string {
-  const out: string[] = [
-    "# Throughput Benchmark Results",
-    "",
-    `**Timestamp:** ${timestamp(now)}`,
-    "",
+/** The notes and error samples every test section ends with. */
+export function notesAndErrors(t: TestResult): Block[] {
+  const out: Block[] = t.notes.map((n) => note(n));
+  if (t.metrics.error_samples.length) {
+    out.push(list(t.metrics.error_samples.slice(0, 5), { strong: "Sample Errors:" }));
+  }
+  return out;
+}
+
+/** The report's title, timestamp, interruption note and metric-name note. */
+export function reportHead(title: string, suite: SuiteResult, now: Date): Block[] {
+  return [
+    heading(1, title),
+    para(field("Timestamp", timestamp(now))),
+    ...(suite.interrupted
+      ? [note([{ strong: "Interrupted:" }, " results cover only what completed."])]
+      : []),
+    para({ em: NAMING_NOTE }),
   ];
-  if (suite.interrupted) out.push("> **Interrupted:** results cover only what completed.", "");
-  out.push(`_${NAMING_NOTE}_`, "", "## Summary", "");
-  out.push(
-    mdTable(
+}
+
+/** `throughput_results.md` as blocks. */
+export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
+  const out: Block[] = [
+    ...reportHead("Throughput Benchmark Results", suite, now),
+    heading(2, "Summary"),
+    table(
       [
         "Test",
         "Requests",
@@ -101,56 +118,55 @@ export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): 
         ];
       }),
     ),
-    "",
-    "Requests = requests sent (warm-up excluded); Tokens/sec = input + output tokens per second " +
-      "from server usage; Output tok/s = output tokens per second.",
-    "",
-    "## Detailed Results",
-    "",
-  );
+    para(
+      "Requests = requests sent (warm-up excluded); Tokens/sec = input + output tokens per second " +
+        "from server usage; Output tok/s = output tokens per second.",
+    ),
+    heading(2, "Detailed Results"),
+  ];
   for (const t of suite.tests) {
     const m = t.metrics;
     out.push(
-      `### ${t.name}`,
-      "",
-      `- **Payload Size:** ${t.payload}`,
-      `- **Model:** ${t.model}${
-        t.model_substituted_for ? ` (instead of ${t.model_substituted_for})` : ""
-      }`,
-      `- **Streaming:** ${t.streaming ? "True" : "False"}`,
-      `- **Concurrency:** ${t.load.kind === "closed" ? t.load.concurrency : "—"}`,
-      `- **Total Requests:** ${m.total_requests}`,
-      `- **Successful:** ${m.successful_requests}`,
-      `- **Failed:** ${m.failed_requests} (${outcomeLine(t)})`,
-      `- **Total Time:** ${fixed(m.window_s)}s`,
-      `- **Requests/sec:** ${fixed(m.requests_per_second)}`,
-      `- **Tokens/sec:** ${fixed(m.total_tokens_per_second)}`,
-      `- **Output Tokens/sec:** ${fixed(m.output_tokens_per_second)}` +
-        (m.output_tokens_estimated ? " (some counts estimated by the client)" : ""),
-      ...clientHealthLines(t),
-      "",
-      ...latencyLines("Latency Statistics", m.latency),
+      heading(3, t.name),
+      list([
+        field("Payload Size", t.payload),
+        field(
+          "Model",
+          `${t.model}${t.model_substituted_for ? ` (instead of ${t.model_substituted_for})` : ""}`,
+        ),
+        field("Streaming", t.streaming ? "True" : "False"),
+        field("Concurrency", t.load.kind === "closed" ? String(t.load.concurrency) : "—"),
+        field("Total Requests", String(m.total_requests)),
+        field("Successful", String(m.successful_requests)),
+        field("Failed", `${m.failed_requests} (${outcomeLine(t)})`),
+        field("Total Time", `${fixed(m.window_s)}s`),
+        field("Requests/sec", fixed(m.requests_per_second)),
+        field("Tokens/sec", fixed(m.total_tokens_per_second)),
+        field(
+          "Output Tokens/sec",
+          fixed(m.output_tokens_per_second) +
+            (m.output_tokens_estimated ? " (some counts estimated by the client)" : ""),
+        ),
+        ...clientHealthItem(t),
+      ]),
+      ...clientHealthWarning(t),
+      latencyList("Latency Statistics", m.latency),
     );
     if (t.streaming && m.ttft.count > 0) {
       out.push(
-        ...latencyLines("Time to First Token (TTFT)", m.ttft),
-        ...latencyLines("Time per Output Token (TPOT)", m.tpot),
-        ...latencyLines("Inter-Token Latency (ITL)", m.itl),
+        latencyList("Time to First Token (TTFT)", m.ttft),
+        latencyList("Time per Output Token (TPOT)", m.tpot),
+        latencyList("Inter-Token Latency (ITL)", m.itl),
       );
     }
-    for (const n of t.notes) out.push(`> ${n}`, "");
-    if (m.error_samples.length) {
-      out.push("**Sample Errors:**", ...m.error_samples.slice(0, 5).map((e) => `- ${e}`), "");
-    }
+    out.push(...notesAndErrors(t));
   }
   const pairs = streamingPairs(suite.tests);
   if (pairs.length) {
     out.push(
-      "## Streaming vs Non-Streaming",
-      "",
-      "Each row compares the two tests of one payload at the same concurrency.",
-      "",
-      mdTable(
+      heading(2, "Streaming vs Non-Streaming"),
+      para("Each row compares the two tests of one payload at the same concurrency."),
+      table(
         ["Payload", "Metric", "Non-Streaming", "Streaming", "Difference"],
         pairs.flatMap(([a, b]) => [
           [
@@ -169,10 +185,14 @@ export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): 
           ],
         ]),
       ),
-      "",
     );
   }
-  return out.join("\n");
+  return out;
+}
+
+/** `throughput_results.md`. */
+export function throughputMarkdown(suite: SuiteResult, now: Date = new Date()): string {
+  return toMarkdown(throughputDoc(suite, now));
 }
 
 function diff(base: number, other: number): string {

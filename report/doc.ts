@@ -1,0 +1,170 @@
+/**
+ * The document model of the suite reports: blocks of text, lists, tables and notes, built
+ * once from the typed results and rendered twice, to Markdown (the `*_results.md` files) and
+ * to HTML (`report.html`). Neither renderer parses the other's output.
+ *
+ * @module
+ */
+
+import { mdTable } from "./format.ts";
+import { esc } from "./svg.ts";
+
+/** A run of inline text: plain, bold, emphasised, code, or a line break. */
+export type Span = string | { strong: string } | { em: string } | { code: string } | {
+  br: true;
+};
+
+/** Inline text: one span or several in a row. */
+export type Text = Span | readonly Span[];
+
+/** One block of a report. */
+export type Block =
+  | {
+    /** A heading. */
+    kind: "heading";
+    /** 1 for the report's title, 2 for its sections… */
+    level: number;
+    /** The heading's text. */
+    text: Text;
+  }
+  | {
+    /** A paragraph. */
+    kind: "paragraph";
+    /** Its text. */
+    text: Text;
+  }
+  | {
+    /** A bullet list, with an optional title line right above it. */
+    kind: "list";
+    /** A title on its own line just before the items (`**Latency Statistics:**`). */
+    title?: Text;
+    /** The items. */
+    items: readonly Text[];
+  }
+  | {
+    /** A table. */
+    kind: "table";
+    /** Header cells. */
+    head: readonly string[];
+    /** Body rows of inline text. */
+    rows: readonly (readonly Text[])[];
+  }
+  | {
+    /** A note set apart (a block quote in Markdown). */
+    kind: "note";
+    /** Its text. */
+    text: Text;
+  };
+
+/** A heading block. */
+export function heading(level: number, text: Text): Block {
+  return { kind: "heading", level, text };
+}
+
+/** A paragraph block. */
+export function para(text: Text): Block {
+  return { kind: "paragraph", text };
+}
+
+/** A list block, optionally with a title line above the items. */
+export function list(items: readonly Text[], title?: Text): Block {
+  return title === undefined ? { kind: "list", items } : { kind: "list", title, items };
+}
+
+/** A table block. */
+export function table(head: readonly string[], rows: readonly (readonly Text[])[]): Block {
+  return { kind: "table", head, rows };
+}
+
+/** A note block. */
+export function note(text: Text): Block {
+  return { kind: "note", text };
+}
+
+/** A `**Label:** value` list item. */
+export function field(label: string, value: Text): Span[] {
+  return [{ strong: `${label}:` }, " ", ...spans(value)];
+}
+
+function spans(t: Text): readonly Span[] {
+  return typeof t === "string" || !Array.isArray(t) ? [t as Span] : t;
+}
+
+function mdSpan(s: Span): string {
+  if (typeof s === "string") return s;
+  if ("strong" in s) return `**${s.strong}**`;
+  if ("em" in s) return `_${s.em}_`;
+  if ("br" in s) return "  \n";
+  return `\`${s.code}\``;
+}
+
+/** Inline text as Markdown. */
+export function mdText(t: Text): string {
+  return spans(t).map(mdSpan).join("");
+}
+
+function mdBlock(b: Block): string {
+  switch (b.kind) {
+    case "heading":
+      return `${"#".repeat(b.level)} ${mdText(b.text)}`;
+    case "paragraph":
+      return mdText(b.text);
+    case "list":
+      return [
+        ...(b.title === undefined ? [] : [mdText(b.title)]),
+        ...b.items.map((i) => `- ${mdText(i)}`),
+      ].join("\n");
+    case "table":
+      return mdTable([...b.head], b.rows.map((r) => r.map(mdText)));
+    case "note":
+      return `> ${mdText(b.text)}`;
+  }
+}
+
+/** A report as Markdown: blocks separated by a blank line, ending in a newline. */
+export function toMarkdown(blocks: readonly Block[]): string {
+  return blocks.map(mdBlock).join("\n\n") + "\n";
+}
+
+function htmlSpan(s: Span): string {
+  if (typeof s === "string") return esc(s);
+  if ("strong" in s) return `<strong>${esc(s.strong)}</strong>`;
+  if ("em" in s) return `<em>${esc(s.em)}</em>`;
+  if ("br" in s) return "<br>";
+  return `<code>${esc(s.code)}</code>`;
+}
+
+/** Inline text as HTML, every string escaped. */
+export function htmlText(t: Text): string {
+  return spans(t).map(htmlSpan).join("");
+}
+
+function htmlBlock(b: Block, shift: number): string {
+  switch (b.kind) {
+    case "heading": {
+      const level = Math.min(6, b.level + shift);
+      return `<h${level}>${htmlText(b.text)}</h${level}>`;
+    }
+    case "paragraph":
+      return `<p>${htmlText(b.text)}</p>`;
+    case "list":
+      return (b.title === undefined ? "" : `<p>${htmlText(b.title)}</p>`) +
+        `<ul>${b.items.map((i) => `<li>${htmlText(i)}</li>`).join("")}</ul>`;
+    case "table":
+      return `<div class="table-wrap"><table><thead><tr>${
+        b.head.map((h) => `<th>${esc(h)}</th>`).join("")
+      }</tr></thead><tbody>${
+        b.rows.map((r) => `<tr>${r.map((c) => `<td>${htmlText(c)}</td>`).join("")}</tr>`).join("")
+      }</tbody></table></div>`;
+    case "note":
+      return `<blockquote>${htmlText(b.text)}</blockquote>`;
+  }
+}
+
+/**
+ * A report as HTML: headings moved down by `shift` levels (so a report's title sits under
+ * the page's own headings), every string escaped.
+ */
+export function toHtml(blocks: readonly Block[], shift = 1): string {
+  return blocks.map((b) => htmlBlock(b, shift)).join("\n");
+}
