@@ -12,7 +12,8 @@
 import { ChatClient, type HttpClientKind } from "../net/client.ts";
 import { runClosedLoop } from "../load/loops.ts";
 import { measureClientLoad, measureSseParse, smallBody } from "../engine/selftest.ts";
-import { linearFit, RecordAggregator } from "../measure/stats.ts";
+import { RecordAggregator } from "../measure/aggregate.ts";
+import { linearFit } from "../measure/fit.ts";
 
 /** The JSON argument. */
 export interface ProbeSpec {

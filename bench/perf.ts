@@ -12,7 +12,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZERO_LATENCY_SERVE_FLAGS } from "../engine/selftest.ts";
-import { percentile } from "../measure/stats.ts";
+import { percentile } from "../measure/summary.ts";
 import { V8_FLAGS, V8_FLAGS_ARG } from "../engine/target.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

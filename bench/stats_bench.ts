@@ -8,12 +8,8 @@
 
 import * as hdr from "hdr-histogram-js";
 import { emptyRecord, type RequestRecord } from "../measure/record.ts";
-import {
-  Distribution,
-  HDR_SIGNIFICANT_DIGITS,
-  newHistogram,
-  RecordAggregator,
-} from "../measure/stats.ts";
+import { Distribution, HDR_SIGNIFICANT_DIGITS, newHistogram } from "../measure/distribution.ts";
+import { RecordAggregator } from "../measure/aggregate.ts";
 
 const N = 10_000;
 const values = Float64Array.from({ length: N }, (_, i) => 0.05 + ((i * 7919) % 1000) / 1e4);

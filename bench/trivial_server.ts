@@ -14,7 +14,7 @@
  * @module
  */
 
-import { percentileSorted } from "../measure/stats.ts";
+import { percentileSorted } from "../measure/summary.ts";
 
 /** The fixed completion every request receives. */
 export const FIXED_BODY: string = JSON.stringify({

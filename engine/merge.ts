@@ -10,7 +10,7 @@ import { ConfigError } from "../util/errors.ts";
 import { type LoadSpec, SUITE_NAMES, type TestExtra } from "../measure/result.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import { formatShard, type Shard } from "../load/shard.ts";
-import { mergeMetrics } from "../measure/stats.ts";
+import { mergeMetrics } from "../measure/aggregate.ts";
 
 /** `skipped` reason of a suite that is not shardable, on every shard but shard 0. */
 export const SHARD_ZERO_ONLY = "not shardable: runs whole on shard 0 only";

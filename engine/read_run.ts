@@ -9,7 +9,8 @@
 import { join, resolve } from "node:path";
 import { ConfigError } from "../util/errors.ts";
 import { type LoadSpec, SUITE_NAMES, type SuiteName } from "../measure/result.ts";
-import { emptyHistograms, emptySummary, type Summary, type TestMetrics } from "../measure/stats.ts";
+import { emptySummary, type Summary } from "../measure/summary.ts";
+import { emptyHistograms, type TestMetrics } from "../measure/aggregate.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { LoadedRun } from "../report/compare.ts";
 import { SCHEMA_VERSION } from "../report/json.ts";

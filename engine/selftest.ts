@@ -11,7 +11,8 @@ import { type ClientHealth, cpuTimeMs, startHealthProbe } from "../load/health.t
 import { runClosedLoop } from "../load/loops.ts";
 import { SampleList } from "../measure/samples.ts";
 import { SseParser } from "../net/sse.ts";
-import { percentileSorted, RecordAggregator } from "../measure/stats.ts";
+import { percentileSorted } from "../measure/summary.ts";
+import { RecordAggregator } from "../measure/aggregate.ts";
 
 /**
  * `serve` flags for a server with no simulated latency at all: no fixed delay, TTFT, ITL or

@@ -7,7 +7,7 @@
  */
 
 import process from "node:process";
-import { percentileSorted } from "../measure/stats.ts";
+import { percentileSorted } from "../measure/summary.ts";
 import type { ClientHealth } from "../measure/result.ts";
 
 export type { ClientHealth };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TestMetrics } from "./stats.ts";
+import type { TestMetrics } from "./aggregate.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;

@@ -18,7 +18,7 @@ import {
   readProcMemory,
 } from "./proc.ts";
 import { RSS_METRIC, scrapeResidentMemory } from "./prom.ts";
-import { median, theilSen } from "../measure/stats.ts";
+import { median, theilSen } from "../measure/fit.ts";
 
 /** Where the server's memory is read from (`memory_source` in the reports). */
 export interface MemorySource {

@@ -16,7 +16,9 @@ import { scaleBand, scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { curveStepAfter, line } from "d3-shape";
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
-import { jainIndex, percentileSorted, quantileSample } from "../measure/stats.ts";
+import { percentileSorted } from "../measure/summary.ts";
+import { quantileSample } from "../measure/aggregate.ts";
+import { jainIndex } from "../measure/fit.ts";
 import { memoryGrowth, numberArray, snapshotsOf, suiteKey, workerCounts } from "./metrics.ts";
 import {
   axisBottom,

@@ -5,7 +5,7 @@
  */
 
 import type { TestResult } from "../suites/mod.ts";
-import type { TestMetrics } from "../measure/stats.ts";
+import type { TestMetrics } from "../measure/aggregate.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */
 export const SCHEMA_VERSION = "1.0.0";

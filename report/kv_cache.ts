@@ -9,7 +9,7 @@
  */
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
-import { summarize, type Summary } from "../measure/stats.ts";
+import { summarize, type Summary } from "../measure/summary.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
 import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import {

@@ -15,7 +15,8 @@ import { UsageError } from "../util/errors.ts";
 import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
 import type { SuiteExtra, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { MemorySnapshot } from "../probes/memory.ts";
-import { jainIndex, percentileSorted, type Summary } from "../measure/stats.ts";
+import { percentileSorted, type Summary } from "../measure/summary.ts";
+import { jainIndex } from "../measure/fit.ts";
 
 /** Which way a metric is better. */
 export type Better = "lower" | "higher";

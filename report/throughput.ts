@@ -7,7 +7,7 @@
  */
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
-import type { Summary } from "../measure/stats.ts";
+import type { Summary } from "../measure/summary.ts";
 import { fixed, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";

@@ -11,7 +11,7 @@ import type { Clock } from "../util/clock.ts";
 import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
-import { RecordAggregator, type TestMetrics } from "../measure/stats.ts";
+import { RecordAggregator, type TestMetrics } from "../measure/aggregate.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe } from "../load/health.ts";
 

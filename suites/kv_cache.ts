@@ -34,7 +34,9 @@ import type {
 export type { CacheStats, ColdWarmStats, KvCacheExtra, KvCacheTestResult, RouterStats };
 import type { SuiteContext } from "../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
-import { jainIndex, linearFit, RecordAggregator, summarize } from "../measure/stats.ts";
+import { summarize } from "../measure/summary.ts";
+import { RecordAggregator } from "../measure/aggregate.ts";
+import { jainIndex, linearFit } from "../measure/fit.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
 import { runScenarioTest } from "./scenario.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { TestExtra, TestResult } from "../measure/result.ts";
-import type { Summary } from "../measure/stats.ts";
+import type { Summary } from "../measure/summary.ts";
 import type { KvMetricsDelta } from "../probes/kv_metrics.ts";
 import type { MemoryAnalysis, MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.ts";
 

@@ -3,7 +3,7 @@ import { ConfigError } from "../../util/errors.ts";
 import { judgeSchedule } from "../../runner/runner.ts";
 import { bodyOf } from "../../workload/payload.ts";
 import { parseScenario } from "../../cli/scenario.ts";
-import { RecordAggregator } from "../../measure/stats.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
 import { emptyRecord } from "../../measure/record.ts";
 
 const GOOD = `

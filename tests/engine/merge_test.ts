@@ -4,7 +4,7 @@ import { shardOrder } from "../../engine/workers.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { emptyRecord } from "../../measure/record.ts";
 import type { LoadSpec, RunResult, SuiteResult, TestResult } from "../../measure/result.ts";
-import { RecordAggregator } from "../../measure/stats.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
 import { SUITES } from "../../suites/mod.ts";
 
 function test(name: string, n: number, load: LoadSpec, extra = {}): TestResult {

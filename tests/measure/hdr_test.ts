@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
+import { percentile } from "../../measure/summary.ts";
 import {
   decodeHistogram,
   Distribution,
   encodeHistogram,
   HDR_RELATIVE_ERROR,
   HDR_UNITS_PER_SECOND,
-  mergeMetrics,
   newHistogram,
-  percentile,
-  RecordAggregator,
-} from "../../measure/stats.ts";
+} from "../../measure/distribution.ts";
+import { mergeMetrics, RecordAggregator } from "../../measure/aggregate.ts";
 import { emptyRecord, type RequestRecord } from "../../measure/record.ts";
 
 /** Deterministic pseudo-random samples (seconds) spread over 1 ms … 2 s. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SAMPLE_BLOCK, SampleList } from "../../measure/samples.ts";
-import { Distribution } from "../../measure/stats.ts";
+import { Distribution } from "../../measure/distribution.ts";
 
 Deno.test("SampleList keeps every sample in order across block boundaries", () => {
   const n = SAMPLE_BLOCK * 2 + 77;

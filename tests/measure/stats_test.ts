@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  Distribution,
-  jainIndex,
-  linearFit,
-  percentile,
-  RecordAggregator,
-  summarize,
-} from "../../measure/stats.ts";
+import { percentile, summarize } from "../../measure/summary.ts";
+import { Distribution } from "../../measure/distribution.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
+import { jainIndex, linearFit } from "../../measure/fit.ts";
 import { emptyRecord } from "../../measure/record.ts";
 
 // Reference values computed with numpy 2.4 (`np.percentile(v, p)`, linear method; `np.std`).

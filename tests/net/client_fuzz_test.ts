@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ChatClient } from "../../net/client.ts";
 import { OUTCOMES, type RequestRecord } from "../../measure/record.ts";
-import { RecordAggregator } from "../../measure/stats.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
 import { mockServer } from "../_mock.ts";
 import { concat, randomChunks, randomStream, Rng } from "../_fuzz.ts";
 

@@ -11,13 +11,8 @@ import type {
   SuiteResult,
   TestResult,
 } from "../../measure/result.ts";
-import {
-  emptyHistograms,
-  emptySummary,
-  quantileSample,
-  summarize,
-  type TestMetrics,
-} from "../../measure/stats.ts";
+import { emptySummary, summarize } from "../../measure/summary.ts";
+import { emptyHistograms, quantileSample, type TestMetrics } from "../../measure/aggregate.ts";
 
 /** Options of a synthetic test. */
 export interface FakeTest {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { emptyRecord, type Outcome } from "../../measure/record.ts";
 import type { LoadSpec, SuiteResult, TestResult } from "../../measure/result.ts";
-import { RecordAggregator } from "../../measure/stats.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
 import { concurrentJson, concurrentMarkdown, concurrentSummary } from "../../report/concurrent.ts";
 import { withConcurrentFields } from "../../suites/concurrent.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { SuiteResult, TestResult } from "../../measure/result.ts";
-import { emptySummary, RecordAggregator, summarize } from "../../measure/stats.ts";
+import { emptySummary, summarize } from "../../measure/summary.ts";
+import { RecordAggregator } from "../../measure/aggregate.ts";
 import { SCHEMA_VERSION } from "../../report/json.ts";
 import {
   kvCacheJson,

@@ -8,7 +8,7 @@ import {
   pooledPercentile,
   runMetricValues,
 } from "../../report/metrics.ts";
-import { percentile } from "../../measure/stats.ts";
+import { percentile } from "../../measure/summary.ts";
 import { UsageError } from "../../util/errors.ts";
 import { fakeSuite, fakeTest, fullFakeRun, spread } from "./_fixtures.ts";
 

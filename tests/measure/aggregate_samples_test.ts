@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { percentileSorted, quantileSample, RecordAggregator } from "../../measure/stats.ts";
+import { percentileSorted } from "../../measure/summary.ts";
+import { quantileSample, RecordAggregator } from "../../measure/aggregate.ts";
 import type { RequestRecord } from "../../measure/record.ts";
 
 Deno.test("quantileSample keeps short arrays and thins long ones to evenly spaced order statistics", () => {

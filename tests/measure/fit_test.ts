@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { median, normalQuantile, theilSen } from "../../measure/stats.ts";
+import { median, normalQuantile, theilSen } from "../../measure/fit.ts";
 
 // Reference values from scipy 1.17 `scipy.stats.theilslopes(y, x, conf, method="joint")`
 // and `scipy.stats.norm.ppf`.
