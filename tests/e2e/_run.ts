@@ -190,3 +190,33 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Wait until the server at `baseUrl` has received at least `n` chat requests (its
+ * `fakeai_chat_requests_total` counter), polling `/metrics`: a test that must signal while
+ * requests are in flight waits for that state instead of sleeping.
+ */
+export async function waitForChatRequests(
+  baseUrl: string,
+  n: number,
+  timeoutMs = 20_000,
+): Promise<number> {
+  const until = performance.now() + timeoutMs;
+  let seen = 0;
+  while (performance.now() < until) {
+    try {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      seen = Number(text.match(/^fakeai_chat_requests_total (\d+)$/m)?.[1] ?? 0);
+      if (seen >= n) return seen;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the server saw ${seen} chat requests, not ${n}, in ${timeoutMs} ms`);
+}
+
+/** The embedded server's URL, from the run's first line on stderr. */
+export async function embeddedUrl(p: SpawnedProgram): Promise<string> {
+  return (await p.waitForStderr(/→ (http:\/\/[^\s]+) \(embedded server\)/))[1];
+}

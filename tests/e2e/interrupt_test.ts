@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { INTERRUPT_GRACE_MS } from "../../commands/run.ts";
 import { checkReports } from "./_reports.ts";
-import { childPids, isAlive, spawnProgram, spawnServe } from "./_run.ts";
+import {
+  childPids,
+  embeddedUrl,
+  isAlive,
+  spawnProgram,
+  spawnServe,
+  waitForChatRequests,
+} from "./_run.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,8 +32,8 @@ Deno.test({
     try {
       // Full mode: the first throughput test alone takes a few seconds.
       const p = spawnProgram(["--skip-memory", "-o", dir]);
-      await p.waitForStderr(/\[1\/\d+\]/);
-      await sleep(700);
+      // Warm-up (5) and a few counted requests have reached the server: the first test has data.
+      await waitForChatRequests(await embeddedUrl(p), 12);
       const children = childPids(p.pid);
       assert.equal(children.length, 1, "the embedded server is the only child");
       const t0 = performance.now();
@@ -64,9 +71,9 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const p = spawnProgram(["--url", server.url, "--suite", "throughput", "-o", dir]);
-      await p.waitForStderr(/\[1\/\d+\]/);
-      // Warm-up: 5 requests of 8 tokens ≈ 1.1 s; then 10 counted requests are in flight.
-      await sleep(2500);
+      // Warm-up (5 requests of 8 tokens), then the first wave of 10 counted requests: once the
+      // server has received all 15, the counted ones are in flight (each takes 7.5 s).
+      await waitForChatRequests(server.url, 15);
       const t0 = performance.now();
       p.signal("SIGTERM");
       const r = await p.result;
@@ -127,8 +134,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const p = spawnProgram(["--skip-memory", "-o", dir], {}, { group: true });
-      await p.waitForStderr(/\[1\/\d+\]/);
-      await sleep(700);
+      await waitForChatRequests(await embeddedUrl(p), 12);
       const children = childPids(p.pid);
       Deno.kill(-p.pid, "SIGINT"); // what a terminal does: the signal goes to the group
       const r = await p.result;
