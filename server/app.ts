@@ -6,8 +6,10 @@
 
 import { handleChat } from "./chat.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http.ts";
-import { MODELS_BODY } from "./models.ts";
+import { MODEL_IDS, MODELS_BODY } from "./models.ts";
 import type { ServerState } from "./state.ts";
+import { predictSaturation } from "./engine.ts";
+import { engineConfig } from "./options.ts";
 
 const encoder = new TextEncoder();
 const MODELS_BYTES = encoder.encode(MODELS_BODY);
@@ -22,7 +24,36 @@ const ROUTES: Record<string, Method> = {
   "/kv-cache/metrics": "GET",
   "/kv-cache/reset": "POST",
   "/metrics": "GET",
+  "/engine/prediction": "GET",
 };
+
+/**
+ * `GET /engine/prediction?isl=N&osl=N`: the engine model's saturation throughput for requests
+ * of N prompt and N output tokens, per replica and for all replicas, with the parameters used.
+ */
+function predictionOf(state: ServerState, url: string): Record<string, unknown> {
+  const q = new URL(url).searchParams;
+  const int = (name: string, dflt: number) => {
+    const raw = q.get(name);
+    const v = raw === null ? dflt : Number(raw);
+    if (!Number.isInteger(v) || v < 1 || v > 1_000_000) {
+      throw new HttpError(400, `${name} must be a whole number from 1 to 1000000`, name);
+    }
+    return v;
+  };
+  const isl = int("isl", 512), osl = int("osl", 128);
+  const config = engineConfig(state.opts);
+  const one = predictSaturation(config, isl, osl);
+  const replicas = state.opts.workers;
+  return {
+    profile: state.opts.profile,
+    replicas,
+    engine: config,
+    per_replica: one,
+    output_tokens_per_second: one.outputTokensPerSecond * replicas,
+    requests_per_second: one.requestsPerSecond * replicas,
+  };
+}
 
 /** Path of a request URL without the query string, with no URL object built. */
 export function pathOf(url: string): string {
@@ -112,10 +143,15 @@ async function route(
       state.kv.reset();
       return jsonResponse(`{"status":"success","message":"KV cache and its metrics were reset."}`);
     case "/metrics":
-      return new Response(state.metrics.prometheus(state.kv), {
-        status: 200,
-        headers: PROM_HEADERS,
-      });
+      return new Response(
+        state.metrics.prometheus(state.kv) +
+          (state.engines
+            ? state.vllm.prometheus(state.engines.map((d) => d.core), MODEL_IDS[0])
+            : ""),
+        { status: 200, headers: PROM_HEADERS },
+      );
+    case "/engine/prediction":
+      return jsonResponse(JSON.stringify(predictionOf(state, req.url)));
   }
   throw new HttpError(
     404,

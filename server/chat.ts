@@ -15,6 +15,7 @@ import { combine32, Prng } from "../util/prng.ts";
 import type { ServerState } from "./state.ts";
 import { generatePieces, pieceJson, piecesToText, tokenIds } from "./tokenizer.ts";
 import { type ChatRequest, validateChat } from "./validate.ts";
+import { Seq } from "./engine.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -167,6 +168,7 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
     faults,
     headers,
   };
+  if (state.engines) return await engineAnswer(state, answer);
   if (chat.stream) {
     m.streamingRequests++;
     m.activeStreams++;
@@ -234,8 +236,7 @@ function retain(state: ServerState): void {
 }
 
 async function jsonCompletion(state: ServerState, answer: Answer): Promise<Response> {
-  const { chat, id, worker, promptTokens, cachedTokens, textSeed, timing, faults, headers } =
-    answer;
+  const { chat, worker, promptTokens, timing, faults } = answer;
   const { clock, metrics } = state;
   const n = chat.maxTokens;
   const last = clock.adjust(tokenDeadline(state, timing, n - 1, faults, timing.first));
@@ -244,8 +245,20 @@ async function jsonCompletion(state: ServerState, answer: Answer): Promise<Respo
   metrics.activeRequests--;
   if (!ok) {
     state.kv.finish(worker, promptTokens);
-    throw new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
+    throw shuttingDown();
   }
+  return completionResponse(state, answer);
+}
+
+function shuttingDown(): HttpError {
+  return new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
+}
+
+/** The non-streaming answer, once its last token is due: the body, faults applied. */
+function completionResponse(state: ServerState, answer: Answer): Response {
+  const { chat, id, worker, promptTokens, cachedTokens, textSeed, faults, headers } = answer;
+  const { metrics } = state;
+  const n = chat.maxTokens;
   let choices = "";
   for (let c = 0; c < chat.n; c++) {
     const text = piecesToText(generatePieces(new Prng(combine32(textSeed, c)), n));
@@ -307,7 +320,7 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
   const startAt = clock.adjust(timing.start);
   if (startAt > performance.now() && !(await clock.sleepUntil(startAt))) {
     end(false);
-    throw new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
+    throw shuttingDown();
   }
 
   const stampOn = opts.stampChunks;
@@ -394,5 +407,165 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
       "cache-control": "no-cache",
       ...headers,
     },
+  });
+}
+
+/**
+ * The engine profile: the request joins its replica's batch (`server/engine.ts`), and its
+ * tokens go out when the engine's steps produce them. Faults apply as in the constant profile:
+ * a stall holds every chunk from its token on for `stallMs`.
+ */
+async function engineAnswer(state: ServerState, answer: Answer): Promise<Response> {
+  const { chat, worker, promptTokens, cachedTokens, faults } = answer;
+  const { metrics, opts, vllm } = state;
+  const driver = state.engines![worker];
+  const n = chat.maxTokens;
+  if (!driver.core.fits(promptTokens, n)) {
+    metrics.activeRequests--;
+    state.kv.finish(worker, 0);
+    throw new HttpError(
+      400,
+      `This request needs ${promptTokens + n} tokens of KV cache; a replica holds ` +
+        `${opts.numGpuBlocks * opts.kvBlockSize}.`,
+      "max_tokens",
+      "invalid_request_error",
+      "context_length_exceeded",
+    );
+  }
+  vllm.prefixQueries += promptTokens;
+  vllm.prefixHits += cachedTokens;
+  vllm.promptTokens += promptTokens;
+  const arrived = performance.now();
+  let lastAt = arrived;
+  let seq: Seq;
+  const observe = (k: number, at: number) => {
+    if (k === 0) {
+      vllm.ttft.observe((at - arrived) / 1000);
+      if (seq.firstAdmittedAt !== null) vllm.queue.observe((seq.firstAdmittedAt - arrived) / 1000);
+    } else vllm.itl.observe((at - lastAt) / 1000);
+    lastAt = at;
+  };
+  if (!chat.stream) {
+    const ok = await new Promise<boolean>((resolve) => {
+      seq = new Seq(promptTokens, cachedTokens, n, arrived, {
+        token: observe,
+        done: (at) => {
+          vllm.e2e.observe((at - arrived) / 1000);
+          resolve(true);
+        },
+        fail: () => resolve(false),
+      });
+      driver.submit(seq);
+    });
+    metrics.activeRequests--;
+    if (!ok) {
+      state.kv.finish(worker, promptTokens);
+      throw shuttingDown();
+    }
+    return completionResponse(state, answer);
+  }
+  metrics.streamingRequests++;
+  metrics.activeStreams++;
+  const { id, textSeed, headers } = answer;
+  let sent = 0;
+  let ended = false;
+  const end = (completed: boolean) => {
+    if (ended) return;
+    ended = true;
+    metrics.activeRequests--;
+    metrics.activeStreams--;
+    metrics.completionTokens += sent;
+    if (completed) {
+      metrics.completedStreams++;
+      retain(state);
+    } else {
+      metrics.failedStreams++;
+    }
+    state.kv.finish(worker, promptTokens + sent);
+  };
+  const stampOn = opts.stampChunks;
+  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
+    Math.floor(Date.now() / 1000)
+  },"model":${JSON.stringify(chat.model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
+  const tokenHead = head + `{"index":0,"delta":{"content":`;
+  const tokenTail = `},"finish_reason":null}]`;
+  const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Writes go out in order; a stall delays the chain from its token on.
+      let chain = Promise.resolve();
+      const write = (f: () => void) => {
+        chain = chain.then(() => {
+          if (!ended) f();
+        });
+      };
+      const cut = (why: string) => {
+        end(false);
+        driver.core.cancel(seq);
+        try {
+          controller.error(new Error(why));
+        } catch {
+          // already closed
+        }
+      };
+      controller.enqueue(
+        encoder.encode(
+          head + `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]` +
+            stamp(stampOn) + "}\n\n",
+        ),
+      );
+      seq = new Seq(promptTokens, cachedTokens, n, arrived, {
+        token: (k, at) => {
+          observe(k, at);
+          if (k === faults.at && faults.stall) {
+            chain = chain.then(() => new Promise((r) => setTimeout(r, opts.stallMs)));
+          }
+          write(() => {
+            if (k === faults.at) {
+              if (faults.malformed) controller.enqueue(encoder.encode(tokenHead + "\n\n"));
+              if (faults.disconnect) return cut("injected disconnect");
+            }
+            controller.enqueue(
+              encoder.encode(
+                tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n",
+              ),
+            );
+            sent++;
+          });
+        },
+        done: (at) => {
+          vllm.e2e.observe((at - arrived) / 1000);
+          write(() => {
+            controller.enqueue(
+              encoder.encode(
+                head + `{"index":0,"delta":{},"finish_reason":"length"}]` + stamp(stampOn) +
+                  "}\n\n",
+              ),
+            );
+            if (chat.includeUsage) {
+              controller.enqueue(
+                encoder.encode(
+                  head + `],"usage":${usageJson(promptTokens, n, cachedTokens)}` +
+                    stamp(stampOn) + "}\n\n",
+                ),
+              );
+            }
+            controller.enqueue(DONE);
+            controller.close();
+            end(true);
+          });
+        },
+        fail: () => write(() => cut("server shutting down")),
+      });
+      driver.submit(seq);
+    },
+    cancel() {
+      end(false);
+      driver.core.cancel(seq);
+    },
+  });
+  return new Response(body, {
+    status: 200,
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers },
   });
 }

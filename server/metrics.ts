@@ -18,6 +18,7 @@ export const KNOWN_ROUTES: readonly string[] = [
   "/kv-cache/metrics",
   "/kv-cache/reset",
   "/metrics",
+  "/engine/prediction",
 ];
 
 /** Resident memory of this process: VmRSS and RssAnon from /proc when readable. */

@@ -6,6 +6,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { DEFAULT_ENGINE, type EngineConfig } from "./engine.ts";
 import { type OptionSpec, parseOptions, type RawValue } from "../cli/table.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
@@ -69,7 +70,32 @@ export interface ServerOptions {
   maxBodyBytes: number;
   /** Add `x_sent_ms` (server send time, epoch milliseconds) to every SSE chunk. Default false. */
   stampChunks: boolean;
+  /**
+   * Timing model: `constant` (FakeAI's: the same TTFT and ITL at any load) or `engine`
+   * (continuous batching, `server/engine.ts`: latency depends on load). Default constant.
+   */
+  profile: ServerProfile;
+  /** Engine: most sequences running at once per replica. Default 64. */
+  maxNumSeqs: number;
+  /** Engine: token budget of one step, decodes plus prefill chunks. Default 2048. */
+  maxBatchedTokens: number;
+  /** Engine: fixed cost of a step (ms). Default 4. */
+  stepBaseMs: number;
+  /** Engine: cost per sequence in a step (ms). Default 0.1. */
+  stepPerSeqMs: number;
+  /** Engine: cost per prefill token in a step (ms). Default 0.01. */
+  stepPerPrefillTokenMs: number;
+  /** Engine: KV blocks of each replica for running sequences. Default 8192. */
+  numGpuBlocks: number;
+  /** Print the engine's predicted saturation throughput and exit. Default false. */
+  explain: boolean;
 }
+
+/** The timing models of the embedded server. */
+export const SERVER_PROFILES = ["constant", "engine"] as const;
+
+/** A timing model of the embedded server. */
+export type ServerProfile = typeof SERVER_PROFILES[number];
 
 /** The defaults of every server option. */
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
@@ -101,7 +127,28 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxTokensLimit: 16384,
   maxBodyBytes: 1024 * 1024,
   stampChunks: false,
+  profile: "constant",
+  maxNumSeqs: DEFAULT_ENGINE.maxNumSeqs,
+  maxBatchedTokens: DEFAULT_ENGINE.maxBatchedTokens,
+  stepBaseMs: DEFAULT_ENGINE.stepBaseMs,
+  stepPerSeqMs: DEFAULT_ENGINE.stepPerSeqMs,
+  stepPerPrefillTokenMs: DEFAULT_ENGINE.stepPerPrefillTokenMs,
+  numGpuBlocks: DEFAULT_ENGINE.numBlocks,
+  explain: false,
 }) as ServerOptions;
+
+/** The engine parameters of a server's options. */
+export function engineConfig(o: ServerOptions): EngineConfig {
+  return {
+    maxNumSeqs: o.maxNumSeqs,
+    maxBatchedTokens: o.maxBatchedTokens,
+    stepBaseMs: o.stepBaseMs,
+    stepPerSeqMs: o.stepPerSeqMs,
+    stepPerPrefillTokenMs: o.stepPerPrefillTokenMs,
+    blockSize: o.kvBlockSize,
+    numBlocks: o.numGpuBlocks,
+  };
+}
 
 type NumKey = {
   [K in keyof ServerOptions]: ServerOptions[K] extends number ? K : never;
@@ -311,6 +358,54 @@ const NUM_FLAGS: readonly NumFlag[] = [
     max: 1024 * 1024 * 1024,
     help: "largest accepted request body (bytes)",
   },
+  {
+    flag: "max-num-seqs",
+    key: "maxNumSeqs",
+    kind: "int",
+    min: 1,
+    max: 65_536,
+    help: "engine: most sequences running at once per replica",
+  },
+  {
+    flag: "max-num-batched-tokens",
+    key: "maxBatchedTokens",
+    kind: "int",
+    min: 1,
+    max: 16_777_216,
+    help: "engine: token budget of one step (decodes + prefill chunks)",
+  },
+  {
+    flag: "step-base-ms",
+    key: "stepBaseMs",
+    kind: "num",
+    min: 0,
+    max: 60_000,
+    help: "engine: fixed time of one step (ms)",
+  },
+  {
+    flag: "step-per-seq-ms",
+    key: "stepPerSeqMs",
+    kind: "num",
+    min: 0,
+    max: 60_000,
+    help: "engine: step time per sequence in the batch (ms)",
+  },
+  {
+    flag: "step-per-prefill-token-ms",
+    key: "stepPerPrefillTokenMs",
+    kind: "num",
+    min: 0,
+    max: 60_000,
+    help: "engine: step time per prefill token (ms)",
+  },
+  {
+    flag: "num-gpu-blocks",
+    key: "numGpuBlocks",
+    kind: "int",
+    min: 1,
+    max: 16_777_216,
+    help: "engine: KV blocks per replica for running sequences (preemption when full)",
+  },
 ];
 
 const KIND_TEXT: Record<Kind, string> = {
@@ -420,6 +515,7 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     help: "require Bearer KEY on /v1/* (repeatable; none = no auth)",
     shown: "none",
     read: (raw) => {
+      if (raw === undefined) return undefined; // absent: the profile file's or the default
       const keys = Array.isArray(raw) ? raw.filter((k): k is string => typeof k === "string") : [];
       for (const key of keys) {
         if (key.trim() === "" || /\s/.test(key)) {
@@ -430,6 +526,29 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     },
   } satisfies ServeOption<"apiKeys">,
   {
+    key: "profile",
+    name: "profile",
+    arg: "NAME",
+    help: "timing model: constant (FakeAI: same TTFT/ITL at any load) or engine (batching)",
+    shown: DEFAULT_SERVER_OPTIONS.profile,
+    read: (raw) => {
+      const s = one(raw);
+      if (s === undefined) return undefined;
+      const p = SERVER_PROFILES.find((x) => x === s.trim().toLowerCase());
+      if (!p) {
+        throw new UsageError(`--profile: must be ${SERVER_PROFILES.join(" or ")}, got "${s}"`);
+      }
+      return p;
+    },
+  } satisfies ServeOption<"profile">,
+  {
+    key: "explain",
+    name: "explain",
+    help: "print the engine's predicted saturation throughput per replica, then exit",
+    shown: "off",
+    read: (raw) => (raw === true ? true : undefined),
+  } satisfies ServeOption<"explain">,
+  {
     key: "stampChunks",
     name: "stamp-chunks",
     help: "add x_sent_ms (server send time, epoch ms) to every SSE chunk",
@@ -437,6 +556,47 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     read: (raw) => (raw === true ? true : undefined),
   } satisfies ServeOption<"stampChunks">,
 ];
+
+/** `--profile-file FILE` taken out of `argv` (the rest is parsed as flags, which win). */
+function takeProfileFile(argv: readonly string[]): { file: string | null; rest: string[] } {
+  const rest: string[] = [];
+  let file: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--profile-file") {
+      if (i + 1 >= argv.length) throw new UsageError("--profile-file: needs a value");
+      file = argv[++i];
+    } else if (a.startsWith("--profile-file=")) file = a.slice("--profile-file=".length);
+    else rest.push(a);
+  }
+  return { file, rest };
+}
+
+/**
+ * A profile file as flags: a JSON object whose keys are `serve` flag names without the dashes
+ * (`{"profile": "engine", "max-num-seqs": 128, "no-kv-cache": true}`).
+ */
+function profileFileArgs(file: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Deno.readTextFileSync(file));
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new UsageError(`--profile-file: cannot read ${file}: ${why}`);
+  }
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new UsageError(`--profile-file: ${file} must hold a JSON object of flag: value`);
+  }
+  const args: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    if (k === "profile-file") throw new UsageError(`--profile-file: ${file} names another file`);
+    if (v === true) args.push(`--${k}`);
+    else if (v === false || v === null) continue;
+    else if (Array.isArray(v)) { for (const x of v) args.push(`--${k}=${String(x)}`); }
+    else args.push(`--${k}=${String(v)}`);
+  }
+  return args;
+}
 
 /**
  * Parse `fakeai-bench serve` arguments into options.
@@ -447,11 +607,20 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
  */
 export function parseServeArgs(argv: string[]): ServerOptions {
   const table = Object.fromEntries(SERVE_TABLE.map((o) => [o.key, o]));
-  const { values } = parseOptions(table, argv, {
-    describe: (err) => new UsageError(describeParseError(err)),
-  });
-  const given = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
-  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, apiKeys: [], ...given };
+  const parse = (args: string[]) => {
+    const { values } = parseOptions(table, args, {
+      describe: (err) => new UsageError(describeParseError(err)),
+    });
+    return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+  };
+  const { file, rest } = takeProfileFile(argv);
+  const fromFile = file === null ? {} : parse(profileFileArgs(file));
+  const opts: ServerOptions = {
+    ...DEFAULT_SERVER_OPTIONS,
+    apiKeys: [],
+    ...fromFile,
+    ...parse(rest),
+  };
   if (![429, 500, 503].includes(opts.errorStatus)) {
     throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
   }
@@ -468,6 +637,11 @@ export function serveHelp(): string {
     `--${o.name}${o.arg ? ` ${o.arg}` : ""}`,
     o.shown,
     o.help,
+  ]);
+  rows.push([
+    "--profile-file FILE",
+    "none",
+    "JSON object of flag: value (without dashes) applied first; flags win",
   ]);
   const w = Math.max(...rows.map((r) => r[0].length));
   const dw = Math.max(...rows.map((r) => r[1].length));

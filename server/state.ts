@@ -9,6 +9,9 @@ import { ServerMetrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
 import { Prng } from "../util/prng.ts";
 import { Clock } from "./timing.ts";
+import { EngineCore, EngineDriver } from "./engine.ts";
+import { engineConfig } from "./options.ts";
+import { VllmMetrics } from "./vllm_metrics.ts";
 
 /** Everything one server instance owns; nothing is shared between instances. */
 export interface ServerState {
@@ -32,6 +35,10 @@ export interface ServerState {
   readonly leak: Uint8Array[];
   /** Chat requests accepted so far (sequence number of the next one). */
   seq: number;
+  /** The engine model, one driver per replica (worker); null for the constant profile. */
+  readonly engines: EngineDriver[] | null;
+  /** vLLM-named metrics of the engine profile. */
+  readonly vllm: VllmMetrics;
 }
 
 /**
@@ -42,10 +49,22 @@ export interface ServerState {
  */
 export function createState(opts: ServerOptions): ServerState {
   const origin = performance.now();
+  const clock = new Clock(origin, opts.pauseAtS, opts.pauseMs);
+  const vllm = new VllmMetrics();
+  // Steps wait on the server's shared deadline timer; a step due in the pause window waits
+  // for its end. A step always yields to I/O, even when it is already due.
+  const sleepUntil = (deadline: number) => clock.sleepUntil(clock.adjust(deadline));
+  const engines = opts.profile === "engine"
+    ? Array.from(
+      { length: opts.workers },
+      () =>
+        new EngineDriver(new EngineCore(engineConfig(opts)), () => performance.now(), sleepUntil),
+    )
+    : null;
   return {
     opts: { ...opts, apiKeys: [...opts.apiKeys] },
     origin,
-    clock: new Clock(origin, opts.pauseAtS, opts.pauseMs),
+    clock,
     kv: new KvCacheRouter({
       enabled: opts.kvCache,
       blockSize: opts.kvBlockSize,
@@ -60,5 +79,7 @@ export function createState(opts: ServerOptions): ServerState {
     apiKeys: new Set(opts.apiKeys),
     leak: [],
     seq: 0,
+    engines,
+    vllm,
   };
 }

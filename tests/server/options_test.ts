@@ -179,3 +179,43 @@ Deno.test("serveHelp lists every flag with its default", () => {
   assert.match(help, /--port N\s+8000\s/);
   assert.match(help, /--kv-block-size N\s+16\s/);
 });
+
+Deno.test("--profile and --profile-file: the file applies first, flags win, bad values name the flag", async () => {
+  assert.equal(parseServeArgs([]).profile, "constant");
+  assert.equal(parseServeArgs(["--profile", "ENGINE"]).profile, "engine");
+  assert.throws(
+    () => parseServeArgs(["--profile", "gpu"]),
+    /--profile: must be constant or engine/,
+  );
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({
+        profile: "engine",
+        "max-num-seqs": 32,
+        "no-kv-cache": true,
+        "api-key": ["a"],
+      }),
+    );
+    const o = parseServeArgs(["--profile-file", file, "--max-num-seqs", "16"]);
+    assert.equal(o.profile, "engine");
+    assert.equal(o.maxNumSeqs, 16, "the flag wins over the file");
+    assert.equal(o.kvCache, false);
+    assert.deepEqual(o.apiKeys, ["a"]);
+    await Deno.writeTextFile(file, JSON.stringify({ "max-num-seqs": 0 }));
+    assert.throws(() => parseServeArgs([`--profile-file=${file}`]), /--max-num-seqs/);
+    await Deno.writeTextFile(file, "[1, 2]");
+    assert.throws(() => parseServeArgs(["--profile-file", file]), /must hold a JSON object/);
+  } finally {
+    await Deno.remove(file);
+  }
+  assert.throws(() => parseServeArgs(["--profile-file", "/nonexistent.json"]), /cannot read/);
+});
+
+Deno.test("serve --explain states TPOT at batch 1 and max-num-seqs and the saturation per shape", async () => {
+  const { explainText } = await import("../../server/main.ts");
+  const text = explainText(parseServeArgs(["--profile", "engine", "--max-num-seqs", "16"]));
+  assert.match(text, /TPOT without prefill: 4\.10 ms at batch 1, 5\.60 ms at batch 16/);
+  assert.match(text, /saturation at ISL 128 \/ OSL 128: \d+ output tokens\/s/);
+});
