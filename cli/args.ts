@@ -149,6 +149,11 @@ export const RUN_TABLE = {
       "throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01\n" +
       "(repeatable; OP is one of > >= < <= == !=; names: help metrics)",
   ),
+  noServerMetrics: flag(
+    "no-server-metrics",
+    "do not sample the server's Prometheus metrics during tests (default: sample\n" +
+      "--metrics-url, else URL/metrics, once a second when it answers)",
+  ),
   httpClient: choice(
     "http-client",
     "KIND",

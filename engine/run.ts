@@ -12,6 +12,8 @@ import { publicConfig, type RunConfig } from "../cli/config.ts";
 import type { Scenario } from "../cli/scenario.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
+import { publicUrl } from "../util/redact.ts";
+import { probeServerMetrics } from "../probes/server_metrics.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
 import { formatShard, waitUntil } from "../load/shard.ts";
@@ -20,6 +22,9 @@ import { withScenario } from "../suites/scenario.ts";
 import { writeReports } from "../report/mod.ts";
 import { openTarget, type Target } from "./target.ts";
 import { runSuiteList, runWorkersMerged } from "./workers.ts";
+
+/** Where the server's metrics are sampled, and the engine whose names they carry. */
+type ServerMetricsSource = { url: string; shownUrl: string; engine: string };
 
 /** How long in-flight requests may finish after an interrupt before they are cancelled. */
 export const INTERRUPT_GRACE_MS = 3000;
@@ -93,6 +98,7 @@ export async function executeRun(
   };
   const startedAt = new Date().toISOString();
   const suites: SuiteResult[] = [];
+  let serverMetrics: ServerMetricsSource | null = null;
   try {
     target = await openTarget({
       url: cfg.url,
@@ -103,7 +109,8 @@ export async function executeRun(
       onSpawn: (pid) => serverPid = pid,
     });
     view.started(target);
-    const ctx = suiteContext(cfg, target, view, stop.signal, abort.signal);
+    serverMetrics = await serverMetricsOf(cfg, target, view);
+    const ctx = suiteContext(cfg, target, view, stop.signal, abort.signal, serverMetrics);
     if (cfg.shard) view.log(`shard ${formatShard(cfg.shard)} of every test's load`);
     if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
       view.log(`waiting until ${new Date(cfg.startAtMs).toISOString()} (--start-at)`);
@@ -151,6 +158,7 @@ export async function executeRun(
       models: target.probe.models,
       server_header: target.probe.serverHeader,
       health_status: target.probe.healthStatus,
+      metrics: serverMetrics ? { url: serverMetrics.shownUrl, engine: serverMetrics.engine } : null,
     },
     host: {
       hostname: Deno.hostname(),
@@ -170,12 +178,39 @@ export async function executeRun(
   return run;
 }
 
+/**
+ * Where the server's own metrics are sampled during each test: `--metrics-url`, else the
+ * target's `/metrics` (vLLM, SGLang and the embedded server's engine profile serve it there);
+ * null when it carries no engine's metrics or `--no-server-metrics` is given. Says which on
+ * the log.
+ */
+async function serverMetricsOf(
+  cfg: RunConfig,
+  target: Target,
+  view: RunView,
+): Promise<ServerMetricsSource | null> {
+  if (cfg.noServerMetrics) return null;
+  const url = cfg.metricsUrl ?? `${target.baseUrl}/metrics`;
+  const shownUrl = publicUrl(url);
+  const found = await probeServerMetrics(url);
+  if (!found) {
+    view.log(
+      `server metrics: no vLLM, SGLang or TGI metrics at ${shownUrl}; reports show the ` +
+        "client's view only",
+    );
+    return null;
+  }
+  view.log(`server metrics: ${found} metrics from ${shownUrl}, sampled every second`);
+  return { url, shownUrl, engine: found };
+}
+
 function suiteContext(
   cfg: RunConfig,
   target: Target,
   view: RunView,
   stop: AbortSignal,
   abort: AbortSignal,
+  serverMetrics: ServerMetricsSource | null,
 ): SuiteContext {
   return {
     baseUrl: target.baseUrl,
@@ -202,5 +237,6 @@ function suiteContext(
     ramp: cfg.ramp,
     maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
     shard: cfg.shard ?? undefined,
+    serverMetrics: serverMetrics && { url: serverMetrics.url, shownUrl: serverMetrics.shownUrl },
   };
 }

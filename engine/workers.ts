@@ -122,6 +122,7 @@ const SHARED_CONTEXT_KEYS = [
   "ramp",
   "maxQueueDelayMs",
   "memory",
+  "serverMetrics",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */

@@ -6,6 +6,7 @@
  */
 
 import type { TestMetrics } from "./aggregate.ts";
+import type { ServerSeries } from "./server_series.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
@@ -85,6 +86,8 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   client_health?: ClientHealth;
   /** The scenario file a test came from. */
   scenario?: string;
+  /** The server's own metrics over the test, when it exposes them. */
+  server_metrics?: ServerSeries;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */
@@ -147,6 +150,11 @@ export interface ServerIdentity {
   server_header: string | null;
   /** HTTP status of `/health` (null when it did not answer). */
   health_status: number | null;
+  /**
+   * The server's Prometheus metrics sampled during tests: where and which engine's names; null
+   * when it offered none (or `--no-server-metrics`). Absent in runs of older versions.
+   */
+  metrics?: { url: string; engine: string } | null;
 }
 
 /** Everything one run produced, as `run.json` records it. */

@@ -40,7 +40,15 @@ export interface Chart {
   /** Title (plain text). */
   title: string;
   /** What the chart shows: used to group charts in the HTML report. */
-  kind: "latency-cdf" | "ttft" | "itl" | "concurrency" | "cache" | "memory" | "workers";
+  kind:
+    | "latency-cdf"
+    | "ttft"
+    | "itl"
+    | "concurrency"
+    | "cache"
+    | "memory"
+    | "workers"
+    | "server";
   /** The SVG document. */
   svg: string;
 }
@@ -452,6 +460,29 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
         title: `Memory: ${t.name}`,
         kind: "memory",
         svg: memoryChart(t),
+      });
+    }
+    const server = t.extra.server_metrics;
+    if (server && server.t_s.length > 1 && server.running.some((v) => v !== null)) {
+      const pts = (vs: readonly (number | null)[]) =>
+        server.t_s.flatMap((x, i) => (vs[i] === null ? [] : [[x, vs[i]!] as [number, number]]));
+      const kvMax = Math.max(0, ...server.kv_usage.filter((v): v is number => v !== null));
+      charts.push({
+        file: file(`server-${slug}`),
+        title: `Server queue: ${t.name}`,
+        kind: "server",
+        svg: lineChart(
+          `Server queue: ${t.name}`,
+          `the server's own gauges, sampled every second · KV-cache usage peaked at ${
+            (kvMax * 100).toFixed(1)
+          }%`,
+          "seconds since the test started",
+          "requests",
+          [
+            { label: "running", points: pts(server.running) },
+            { label: "waiting", points: pts(server.waiting), dashed: true },
+          ],
+        ),
       });
     }
     const workers = workerCounts(t);

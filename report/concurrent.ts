@@ -13,6 +13,7 @@ import type { Summary } from "../measure/summary.ts";
 import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import { serverBlocks } from "./server.ts";
 import {
   type Block,
   field,
@@ -173,7 +174,7 @@ function detail(t: TestResult): Block[] {
       ),
     );
   }
-  out.push(...t.notes.map((n) => note(n)));
+  out.push(...serverBlocks(t), ...t.notes.map((n) => note(n)));
   if (m.error_samples.length) out.push(list(m.error_samples, { strong: "Sample Errors:" }));
   return out;
 }

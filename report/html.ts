@@ -34,6 +34,7 @@ const KIND_TITLES: Record<Chart["kind"], string> = {
   cache: "Cache TTFT: cold vs warm",
   memory: "Memory timeline with fitted slope",
   workers: "Worker distribution",
+  server: "Server queue over each test (the server's own metrics)",
 };
 
 const CSS = `

@@ -62,6 +62,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     tpot_samples: t.streaming ? m.tpot_samples ?? null : null,
     notes: t.notes,
     client_health: t.extra.client_health ?? null,
+    server_metrics: t.extra.server_metrics ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

@@ -12,6 +12,7 @@ import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.
 import { fixed, mdCell, signed, timestamp } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import { serverBlocks } from "./server.ts";
 import {
   type Block,
   field,
@@ -168,6 +169,7 @@ function testSection(t: TestResult): Block[] {
       field("Memory Source", sourceLabel(e.memory_source)),
     ]),
     ...clientHealthWarning(t),
+    ...serverBlocks(t),
     ...t.notes.map((n) => note(n)),
   );
   const shown = thinTimeline(e.snapshots);

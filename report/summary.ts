@@ -50,6 +50,15 @@ export function summaryMarkdown(
     `- **Reachable:** Yes`,
     `- **Models:** ${run.server.models.length}`,
     `- **PID:** ${run.server.pid ?? "unknown"}`,
+    ...(run.server.metrics === undefined ? [] : [
+      `- **Server Metrics:** ${
+        run.server.metrics
+          ? `${run.server.metrics.engine} metrics from ${
+            mdCell(run.server.metrics.url)
+          }, sampled every second during each test`
+          : "not offered (no vLLM, SGLang or TGI metrics found); reports show the client's view"
+      }`,
+    ]),
     `- **Run ID:** ${run.run_id}`,
     "",
     "## Benchmark Results",

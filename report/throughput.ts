@@ -11,6 +11,7 @@ import type { Summary } from "../measure/summary.ts";
 import { fixed, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
+import { serverBlocks } from "./server.ts";
 import { type Block, field, heading, list, note, para, table, toMarkdown } from "./doc.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
@@ -159,7 +160,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
         latencyList("Inter-Token Latency (ITL)", m.itl),
       );
     }
-    out.push(...notesAndErrors(t));
+    out.push(...serverBlocks(t), ...notesAndErrors(t));
   }
   const pairs = streamingPairs(suite.tests);
   if (pairs.length) {

@@ -8,6 +8,7 @@
 import { type ChatBody, ChatClient, type HttpClientKind } from "../net/client.ts";
 import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Clock } from "../util/clock.ts";
+import { type ServerSampler, startServerSampler } from "../probes/server_metrics.ts";
 import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
@@ -66,6 +67,11 @@ export interface SuiteContext {
   maxQueueDelayMs?: number;
   /** Run optional extended tests (the concurrent suite's ramp-up). */
   ramp?: boolean;
+  /**
+   * The server's Prometheus metrics, sampled once a second during every test (absent or null:
+   * the server offers none, or they are not wanted).
+   */
+  serverMetrics?: { url: string; shownUrl: string } | null;
   /** `--shard i/n`: run only this shard's part of each test's load (absent = all of it). */
   shard?: Shard;
 }
@@ -128,7 +134,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   } finally {
     rig.close();
   }
-  return rig.result(outcome.interrupted, {
+  return await rig.result(outcome.interrupted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
@@ -151,7 +157,7 @@ interface TestRig {
   /** End the progress and close the pool. */
   close(): void;
   /** The test's result, with the client's health over the test. */
-  result(interrupted: boolean, load: LoadSpec): TestResult;
+  result(interrupted: boolean, load: LoadSpec): Promise<TestResult>;
 }
 
 function testRig(
@@ -180,19 +186,36 @@ function testRig(
   const fixed = bodyOf(spec.payload, model);
   const body = spec.body ?? (() => fixed);
   const health = startHealthProbe();
+  // The server's metrics are sampled from the first counted request on, so the deltas of its
+  // counters and histograms leave the warm-up out.
+  let server: ServerSampler | null = null;
+  const startServer = () => {
+    if (server || !ctx.serverMetrics) return;
+    server = startServerSampler({
+      url: ctx.serverMetrics.url,
+      shownUrl: ctx.serverMetrics.shownUrl,
+      now: () => ctx.clock.now(),
+    });
+  };
   return {
     client,
     agg,
     warmup: spec.warmup ?? ctx.warmup,
     progress,
-    bodyFor: (i, warm) => warm ? warmupBody(spec.payload, model, i, ctx.seed) : body(i, model),
+    bodyFor: (i, warm) => {
+      if (warm) return warmupBody(spec.payload, model, i, ctx.seed);
+      startServer();
+      return body(i, model);
+    },
     close() {
       progress.finish();
       client.close();
     },
-    result(interrupted, load) {
+    async result(interrupted, load) {
       const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
       r.extra.client_health = health.stop();
+      const sampler: ServerSampler | null = server;
+      if (sampler) r.extra.server_metrics = await sampler.stop();
       return r;
     },
   };
@@ -328,7 +351,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   } finally {
     rig.close();
   }
-  const result = rig.result(outcome.interrupted, {
+  const result = await rig.result(outcome.interrupted, {
     kind: "open",
     rate: spec.rate,
     duration_s: spec.durationS,
