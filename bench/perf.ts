@@ -620,6 +620,65 @@ if (peers.wrk) {
   }
 }
 
+// 7. The embedded server's engine model: its cost in streamed tokens/s on one core, side by
+// side with the constant profile at the same load (256 streams, no simulated time, so the
+// server's own work is all that limits it).
+{
+  log("figure 7: engine model capacity (256 streams, zero simulated time, one core)");
+  const streams = {
+    mode: "load",
+    stream: true,
+    concurrency: 256,
+    seconds: SECONDS,
+    maxTokens: 100,
+  };
+  const profiles: [string, string[]][] = [
+    ["constant", [...ZERO_LATENCY_SERVE_FLAGS]],
+    ["engine", [
+      "--profile",
+      "engine",
+      "--workers",
+      "1",
+      "--max-num-seqs",
+      "256",
+      "--max-num-batched-tokens",
+      "65536",
+      "--step-base-ms",
+      "0",
+      "--step-per-seq-ms",
+      "0",
+      "--step-per-prefill-token-ms",
+      "0",
+    ]],
+  ];
+  // Rounds alternate the two profiles; each keeps its best round (noise only lowers capacity).
+  const tokens: Record<string, number> = { constant: 0, engine: 0 };
+  const rounds: Record<string, number[]> = { constant: [], engine: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, flags] of profiles) {
+      const srv = await embeddedServer(flags);
+      try {
+        const r = await probe({ url: srv.url, ...streams });
+        const t = r.rps * streams.maxTokens;
+        rounds[name].push(t);
+        tokens[name] = Math.max(tokens[name], t);
+      } finally {
+        await srv.stop();
+      }
+    }
+  }
+  figures.engine_capacity = { tokens_per_second: tokens, rounds };
+  rows.push({
+    figure: "7 engine model",
+    measure: "streamed tokens/s, 256 streams, engine",
+    fakeai: f0(tokens.engine),
+    peer: `constant ${f0(tokens.constant)}`,
+    ratio: `${f2(tokens.engine / tokens.constant)}× the constant profile (best of ${ROUNDS})`,
+    target: "≥ 1.0× and ≥ 50,000",
+    met: mark(tokens.engine >= tokens.constant && tokens.engine >= 50_000),
+  });
+}
+
 // 6. Client memory.
 {
   log("figure 6a: client RSS at 1000 concurrent streams");

@@ -492,9 +492,14 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
   const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      // Writes go out in order; a stall delays the chain from its token on.
-      let chain = Promise.resolve();
+      // Writes go out at once, in order; once a stall fault fires, every later write waits
+      // behind it on a chain.
+      let chain: Promise<void> | null = null;
       const write = (f: () => void) => {
+        if (chain === null) {
+          if (!ended) f();
+          return;
+        }
         chain = chain.then(() => {
           if (!ended) f();
         });
@@ -518,7 +523,7 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
         token: (k, at) => {
           observe(k, at);
           if (k === faults.at && faults.stall) {
-            chain = chain.then(() => new Promise((r) => setTimeout(r, opts.stallMs)));
+            chain = new Promise((r) => setTimeout(r, opts.stallMs));
           }
           write(() => {
             if (k === faults.at) {

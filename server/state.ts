@@ -58,7 +58,13 @@ export function createState(opts: ServerOptions): ServerState {
     ? Array.from(
       { length: opts.workers },
       () =>
-        new EngineDriver(new EngineCore(engineConfig(opts)), () => performance.now(), sleepUntil),
+        new EngineDriver(
+          new EngineCore(engineConfig(opts)),
+          () => performance.now(),
+          sleepUntil,
+          undefined,
+          (deadline) => clock.adjust(deadline) <= performance.now(),
+        ),
     )
     : null;
   return {
