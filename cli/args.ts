@@ -149,6 +149,14 @@ export const RUN_TABLE = {
       "throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01\n" +
       "(repeatable; OP is one of > >= < <= == !=; names: help metrics)",
   ),
+  serverProfile: choice(
+    "server-profile",
+    "NAME",
+    ["engine", "constant"] as const,
+    "embedded server's timing: engine (batching: latency grows with load; default) or\n" +
+      "constant (FakeAI's: the same TTFT and ITL at any load); see help serve",
+    "engine",
+  ),
   noServerMetrics: flag(
     "no-server-metrics",
     "do not sample the server's Prometheus metrics during tests (default: sample\n" +

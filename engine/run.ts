@@ -105,7 +105,7 @@ export async function executeRun(
       apiKey: cfg.apiKey,
       seed: cfg.seed,
       entry: hooks.entry,
-      serveArgs: hooks.serveArgs,
+      serveArgs: ["--profile", cfg.serverProfile, ...(hooks.serveArgs ?? [])],
       onSpawn: (pid) => serverPid = pid,
     });
     view.started(target);

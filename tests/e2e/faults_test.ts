@@ -27,7 +27,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
-        ["--quick", "--skip-memory", "--output-dir", dir],
+        ["--server-profile", "constant", "--quick", "--skip-memory", "--output-dir", dir],
         [
           ...FAST,
           "--error-rate",
@@ -58,7 +58,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
-        ["--quick", "--suite", "throughput", "--output-dir", dir],
+        ["--server-profile", "constant", "--quick", "--suite", "throughput", "--output-dir", dir],
         [
           ...FAST,
           "--error-rate",

@@ -17,12 +17,21 @@ Deno.test({
     const base = join(root, "base"), slow = join(root, "slow");
     try {
       const quick = ["--quick", "--suite", "throughput", "--output-dir"];
-      assert.equal(await runInProcess([...quick, base], ["--ttft-ms", "60", ...SERVE]), 0);
+      assert.equal(
+        await runInProcess(["--server-profile", "constant", ...quick, base], [
+          "--ttft-ms",
+          "60",
+          ...SERVE,
+        ]),
+        0,
+      );
       // The slow run doubles TTFT and gates on it: reports are written, then exit 4.
       await assert.rejects(
         () =>
           runInProcess(
             [
+              "--server-profile",
+              "constant",
               ...quick,
               slow,
               "--fail-if",

@@ -10,7 +10,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
-        ["--quick", "--suite", "throughput", "--output-dir", dir],
+        ["--server-profile", "constant", "--quick", "--suite", "throughput", "--output-dir", dir],
         ["--ttft-ms", "50", "--itl-ms", "10", "--prefill-ms-per-token", "0"],
       );
       assert.equal(code, 0);

@@ -131,7 +131,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
-        ["--quick", "--suite", "kv-cache", "--output-dir", dir],
+        ["--server-profile", "constant", "--quick", "--suite", "kv-cache", "--output-dir", dir],
         ["--itl-ms", "0.5", "--prefill-ms-per-token", "0.2"],
       );
       assert.equal(code, 0);
