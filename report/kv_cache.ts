@@ -25,6 +25,7 @@ import {
 } from "./doc.ts";
 import { commonTestJson } from "./json.ts";
 import { outcomeLine } from "./throughput.ts";
+import { clientHealthItem } from "./health.ts";
 
 /** What a report shows when the server gave no cache signal. */
 export const NOT_REPORTED = "not reported by server";
@@ -209,6 +210,7 @@ function detailHead(t: TestResult): Text[] {
   return [
     field("Total Requests", String(t.metrics.total_requests)),
     field("Failed", `${t.metrics.failed_requests} (${outcomeLine(t)})`),
+    ...clientHealthItem(t),
   ];
 }
 

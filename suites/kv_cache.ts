@@ -41,6 +41,7 @@ import type { Suite, TestDef } from "./suite.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
 import { runScenarioTest } from "./scenario.ts";
 import { fnv1a, Prng } from "../util/prng.ts";
+import { type HealthProbe, startHealthProbe } from "../load/health.ts";
 
 /** The model the original suite asked for. */
 export const KV_MODEL = "openai/gpt-oss-120b";
@@ -380,6 +381,8 @@ async function runSequential(
   let resetOk = false;
   let before: KvSnapshot | null = null, after: KvSnapshot | null = null;
   let items: Item[] = [];
+  // The client's health over the counted requests, as every other test records it.
+  let health: HealthProbe | null = null;
   try {
     for (let i = 0; i < ctx.warmup && !ctx.stop.aborted; i++) {
       await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
@@ -387,6 +390,7 @@ async function runSequential(
     if (spec.reset) resetOk = await resetKvCache(ctx.baseUrl, ctx.apiKey);
     items = spec.items(resetOk);
     before = await fetchKvMetrics(ctx.baseUrl, ctx.apiKey);
+    health = startHealthProbe();
     const progress = ctx.progress(spec.name, items.length);
     try {
       for (const [i, item] of items.entries()) {
@@ -426,7 +430,7 @@ async function runSequential(
     metrics: agg.metrics(),
     interrupted: interrupted || ctx.stop.aborted,
     notes,
-    extra: {},
+    extra: health ? { client_health: health.stop() } : {},
   };
   return { samples, result, resetOk, delta };
 }

@@ -12,8 +12,13 @@ export interface Mock {
   close(): Promise<void>;
 }
 
-/** Serve `handler` on 127.0.0.1 at a free port. */
-export function mockServer(handler: (req: Request) => Response | Promise<Response>): Mock {
+/** Serve `handler` on 127.0.0.1 at a free port (it also gets the connection's info). */
+export function mockServer(
+  handler: (
+    req: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+  ) => Response | Promise<Response>,
+): Mock {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   const addr = server.addr as Deno.NetAddr;
   return { url: `http://127.0.0.1:${addr.port}`, close: () => server.shutdown() };

@@ -35,6 +35,8 @@ Deno.test({
         assert.ok(Math.abs((e.token_reuse_rate as number) - d.token_reuse_rate!) < 1e-9);
         assert.ok((e.avg_prefix_length as number) >= 256, `${t.name}: long prefixes`);
         assert.deepEqual(t.notes, [], t.name);
+        // Every test records the client's health, the cache experiments too.
+        assert.equal(typeof e.client_health?.event_loop_lag_p99_ms, "number", t.name);
       }
       // Only the first request of each prefix misses.
       const hr = byName(suite.tests, "Cache Hit Rate Test");
