@@ -86,19 +86,22 @@ export function summarizeSorted(sorted: ArrayLike<number>): Summary {
   };
 }
 
-/** The summary of no samples: every value 0. */
+/**
+ * The summary of no samples: count 0 and every value NaN, "no number". Text shows it as "—"
+ * (`report/format.ts`) and JSON as `null` (`JSON.stringify` writes NaN so), never as 0.
+ */
 export function emptySummary(): Summary {
   return {
     count: 0,
-    mean: 0,
-    min: 0,
-    max: 0,
-    stdev: 0,
-    p50: 0,
-    p90: 0,
-    p95: 0,
-    p99: 0,
-    p999: 0,
+    mean: NaN,
+    min: NaN,
+    max: NaN,
+    stdev: NaN,
+    p50: NaN,
+    p90: NaN,
+    p95: NaN,
+    p99: NaN,
+    p999: NaN,
     source: "exact",
     relative_error: 0,
   };

@@ -9,7 +9,8 @@ import { markdownTable } from "markdown-table";
 
 /** Seconds → `123.45ms`. */
 export function ms(seconds: number): string {
-  return `${(seconds * 1000).toFixed(2)}ms`;
+  // A time that was not measured (no successful sample) has no number.
+  return Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(2)}ms` : "—";
 }
 
 /** A number with `digits` decimals. */

@@ -229,7 +229,7 @@ export function throughputSummary(suite: SuiteResult): string {
   }
   const lines = [
     `- **Best RPS:** ${fixed(best.metrics.requests_per_second)} (${best.name})`,
-    `- **Average Latency:** ${ms(n ? sum / n : 0)} (request-weighted over all tests)`,
+    `- **Average Latency:** ${ms(n ? sum / n : NaN)} (request-weighted over all tests)`,
     `- **Total Requests:** ${total}`,
   ];
   const streams = tests.filter((t) => t.streaming && t.metrics.ttft.count > 0);

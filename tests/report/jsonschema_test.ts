@@ -21,46 +21,51 @@ function suiteFile(tests: TestResult[]) {
   }));
 }
 
+/** Validate `doc` as it is written to disk: through JSON (NaN, "no number", becomes null). */
+function onDisk(schema: string, doc: unknown) {
+  return set.validate(schema, JSON.parse(JSON.stringify(doc)));
+}
+
 Deno.test("run.json and every suite file of a synthetic run validate against the schemas", () => {
   const run = fullFakeRun();
-  assert.deepEqual(set.validate("run.schema.json", runJson(run)), []);
+  assert.deepEqual(onDisk("run.schema.json", runJson(run)), []);
   assert.deepEqual(
-    set.validate("throughput_results.schema.json", throughputJson(run.suites[0])),
+    onDisk("throughput_results.schema.json", throughputJson(run.suites[0])),
     [],
   );
   assert.deepEqual(
-    set.validate("kv_cache_results.schema.json", suiteFile(run.suites[1].tests)),
+    onDisk("kv_cache_results.schema.json", suiteFile(run.suites[1].tests)),
     [],
   );
   assert.deepEqual(
-    set.validate("concurrent_results.schema.json", suiteFile(run.suites[2].tests)),
+    onDisk("concurrent_results.schema.json", suiteFile(run.suites[2].tests)),
     [],
   );
-  assert.deepEqual(set.validate("memory_results.schema.json", suiteFile(run.suites[3].tests)), []);
+  assert.deepEqual(onDisk("memory_results.schema.json", suiteFile(run.suites[3].tests)), []);
 });
 
 Deno.test("the schemas reject documents that break the contracts", () => {
   const run = fullFakeRun();
   const bad = runJson({ ...run, mode: "fast" as never });
-  assert.match(set.validate("run.schema.json", bad).join("\n"), /\$\.mode: "fast" not one of/);
+  assert.match(onDisk("run.schema.json", bad).join("\n"), /\$\.mode: "fast" not one of/);
   const leaky = runJson({ ...run, config: { apiKey: "sk-secret" } });
-  assert.match(set.validate("run.schema.json", leaky).join("\n"), /\$\.config: must not match/);
+  assert.match(onDisk("run.schema.json", leaky).join("\n"), /\$\.config: must not match/);
   const tp = throughputJson(run.suites[0]);
   delete (tp[0] as Record<string, unknown>).p90_latency;
   (tp[1] as Record<string, unknown>).schema_version = "2.0.0";
-  const errs = set.validate("throughput_results.schema.json", tp).join("\n");
+  const errs = onDisk("throughput_results.schema.json", tp).join("\n");
   assert.match(errs, /\$\[0\]: missing required property p90_latency/);
   assert.match(errs, /\$\[1\]\.schema_version: '2\.0\.0' does not match/);
   const kv = suiteFile(run.suites[1].tests);
   (kv[0] as Record<string, unknown>).hit_rate = 0.8e3;
   (kv[1] as Record<string, unknown>).worker_distribution = { "worker-0": "many" };
-  const kvErrs = set.validate("kv_cache_results.schema.json", kv).join("\n");
+  const kvErrs = onDisk("kv_cache_results.schema.json", kv).join("\n");
   assert.match(kvErrs, /hit_rate: 800 > maximum 100/);
   assert.match(kvErrs, /worker_distribution\.worker-0: expected integer, got string/);
   const mem = suiteFile(run.suites[3].tests);
   ((mem[0] as Record<string, unknown>).snapshots as { phase: string }[])[0].phase = "warmup";
   assert.match(
-    set.validate("memory_results.schema.json", mem).join("\n"),
+    onDisk("memory_results.schema.json", mem).join("\n"),
     /snapshots\[0\]\.phase: "warmup" not one of/,
   );
 });
