@@ -295,27 +295,61 @@ function completionResponse(state: ServerState, answer: Answer): Response {
   return new Response(body, { status: 200, headers: h });
 }
 
+/** The accounting of one stream: count its tokens in `sent`, settle it once with `end`. */
+interface StreamTally {
+  /** Tokens sent so far. */
+  sent: number;
+  /** True once settled. */
+  readonly ended: boolean;
+  /** Settle the stream: completed with `[DONE]`, or cut. Later calls do nothing. */
+  end(completed: boolean): void;
+}
+
+function streamTally(state: ServerState, worker: number, promptTokens: number): StreamTally {
+  const { metrics } = state;
+  let ended = false;
+  const tally = {
+    sent: 0,
+    get ended() {
+      return ended;
+    },
+    end(completed: boolean) {
+      if (ended) return;
+      ended = true;
+      metrics.activeRequests--;
+      metrics.activeStreams--;
+      metrics.completionTokens += tally.sent;
+      if (completed) {
+        metrics.completedStreams++;
+        retain(state);
+      } else {
+        metrics.failedStreams++;
+      }
+      state.kv.finish(worker, promptTokens + tally.sent);
+    },
+  };
+  return tally;
+}
+
+/** The fixed parts of a stream's chunks: every chunk's head, a token chunk's head and tail. */
+function chunkParts(state: ServerState, id: string, model: string) {
+  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
+    Math.floor(Date.now() / 1000)
+  },"model":${JSON.stringify(model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
+  return {
+    head,
+    tokenHead: head + `{"index":0,"delta":{"content":`,
+    tokenTail: `},"finish_reason":null}]`,
+  };
+}
+
 async function streamResponse(state: ServerState, answer: Answer): Promise<Response> {
   const { chat, id, worker, promptTokens, cachedTokens, textSeed, timing, faults, headers } =
     answer;
-  const { clock, metrics, opts } = state;
+  const { clock, opts } = state;
   const n = chat.maxTokens;
-  let sent = 0;
-  let ended = false;
-  const end = (completed: boolean) => {
-    if (ended) return;
-    ended = true;
-    metrics.activeRequests--;
-    metrics.activeStreams--;
-    metrics.completionTokens += sent;
-    if (completed) {
-      metrics.completedStreams++;
-      retain(state);
-    } else {
-      metrics.failedStreams++;
-    }
-    state.kv.finish(worker, promptTokens + sent);
-  };
+  const tally = streamTally(state, worker, promptTokens);
+  const end = (completed: boolean) => tally.end(completed);
 
   const startAt = clock.adjust(timing.start);
   if (startAt > performance.now() && !(await clock.sleepUntil(startAt))) {
@@ -324,11 +358,7 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
   }
 
   const stampOn = opts.stampChunks;
-  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
-    Math.floor(Date.now() / 1000)
-  },"model":${JSON.stringify(chat.model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
-  const tokenHead = head + `{"index":0,"delta":{"content":`;
-  const tokenTail = `},"finish_reason":null}]`;
+  const { head, tokenHead, tokenTail } = chunkParts(state, id, chat.model);
   const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
   let cancelled = false;
 
@@ -365,7 +395,7 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
       controller.enqueue(
         encoder.encode(tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n"),
       );
-      sent++;
+      tally.sent++;
     }
     controller.enqueue(
       encoder.encode(
@@ -467,28 +497,10 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
   metrics.streamingRequests++;
   metrics.activeStreams++;
   const { id, textSeed, headers } = answer;
-  let sent = 0;
-  let ended = false;
-  const end = (completed: boolean) => {
-    if (ended) return;
-    ended = true;
-    metrics.activeRequests--;
-    metrics.activeStreams--;
-    metrics.completionTokens += sent;
-    if (completed) {
-      metrics.completedStreams++;
-      retain(state);
-    } else {
-      metrics.failedStreams++;
-    }
-    state.kv.finish(worker, promptTokens + sent);
-  };
+  const tally = streamTally(state, worker, promptTokens);
+  const end = (completed: boolean) => tally.end(completed);
   const stampOn = opts.stampChunks;
-  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
-    Math.floor(Date.now() / 1000)
-  },"model":${JSON.stringify(chat.model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
-  const tokenHead = head + `{"index":0,"delta":{"content":`;
-  const tokenTail = `},"finish_reason":null}]`;
+  const { head, tokenHead, tokenTail } = chunkParts(state, id, chat.model);
   const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -497,11 +509,11 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
       let chain: Promise<void> | null = null;
       const write = (f: () => void) => {
         if (chain === null) {
-          if (!ended) f();
+          if (!tally.ended) f();
           return;
         }
         chain = chain.then(() => {
-          if (!ended) f();
+          if (!tally.ended) f();
         });
       };
       const cut = (why: string) => {
@@ -535,7 +547,7 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
                 tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n",
               ),
             );
-            sent++;
+            tally.sent++;
           });
         },
         done: (at) => {
