@@ -10,7 +10,7 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/summary.ts";
-import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, pct } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
@@ -21,6 +21,7 @@ import {
   list,
   note,
   para,
+  reportTitle,
   type Span,
   table,
   type Text,
@@ -315,13 +316,11 @@ function openAnalysis(tests: TestResult[]): Block[] {
 
 /** `concurrent_results.md` as blocks. */
 export function concurrentDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
-  const out: Block[] = [
-    heading(1, "Concurrent Connections Benchmark Results"),
-    para(field("Timestamp", timestamp(now))),
-  ];
-  if (suite.interrupted) {
-    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
-  }
+  const out: Block[] = reportTitle(
+    "Concurrent Connections Benchmark Results",
+    suite.interrupted,
+    now,
+  );
   const unkept = suite.tests.filter((t) => t.extra.schedule_kept === false);
   if (unkept.length) {
     out.push(

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { mdTable } from "./format.ts";
+import { mdTable, timestamp } from "./format.ts";
 import { esc } from "./svg.ts";
 
 /** A run of inline text: plain, bold, emphasised, code, or a line break. */
@@ -79,6 +79,17 @@ export function table(head: readonly string[], rows: readonly (readonly Text[])[
 /** A note block. */
 export function note(text: Text): Block {
   return { kind: "note", text };
+}
+
+/** The opening of every suite report: its title, the timestamp and, if so, the interruption. */
+export function reportTitle(title: string, interrupted: boolean, now: Date): Block[] {
+  return [
+    heading(1, title),
+    para(field("Timestamp", timestamp(now))),
+    ...(interrupted
+      ? [note([{ strong: "Interrupted:" }, " results cover only what completed."])]
+      : []),
+  ];
 }
 
 /** A `**Label:** value` list item. */

@@ -11,7 +11,7 @@
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { summarize, type Summary } from "../measure/summary.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
-import { fixed, ms, NAMING_NOTE, pct, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, pct } from "./format.ts";
 import {
   type Block,
   field,
@@ -19,6 +19,7 @@ import {
   list,
   note,
   para,
+  reportTitle,
   table,
   type Text,
   toMarkdown,
@@ -399,13 +400,7 @@ function coldWarmSection(t: TestResult): Block[] {
 
 /** `kv_cache_results.md` as blocks. */
 export function kvCacheDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
-  const out: Block[] = [
-    heading(1, "KV Cache Benchmark Results"),
-    para(field("Timestamp", timestamp(now))),
-  ];
-  if (suite.interrupted) {
-    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
-  }
+  const out: Block[] = reportTitle("KV Cache Benchmark Results", suite.interrupted, now);
   out.push(
     para([
       "Hits and cached tokens are the server's own: ",

@@ -9,7 +9,7 @@
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { hasMemoryFields, type MemoryFields } from "../suites/memory.ts";
 import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.ts";
-import { fixed, mdCell, signed, timestamp } from "./format.ts";
+import { fixed, mdCell, signed } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
@@ -20,6 +20,7 @@ import {
   list,
   note,
   para,
+  reportTitle,
   type Span,
   table,
   toMarkdown,
@@ -197,13 +198,7 @@ function testSection(t: TestResult): Block[] {
 
 /** `memory_results.md` as blocks. */
 export function memoryDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
-  const out: Block[] = [
-    heading(1, "Memory Benchmark Results"),
-    para(field("Timestamp", timestamp(now))),
-  ];
-  if (suite.interrupted) {
-    out.push(note([{ strong: "Interrupted:" }, " results cover only what completed."]));
-  }
+  const out: Block[] = reportTitle("Memory Benchmark Results", suite.interrupted, now);
   const tests = suite.tests.map((t) => [t, memoryExtra(t)] as const);
   const sources = [
     ...new Set(tests.flatMap(([, e]) => (e ? [sourceLabel(e.memory_source)] : []))),

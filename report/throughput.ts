@@ -8,11 +8,21 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/summary.ts";
-import { fixed, ms, NAMING_NOTE, signed, timestamp } from "./format.ts";
+import { fixed, ms, NAMING_NOTE, signed } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
-import { type Block, field, heading, list, note, para, table, toMarkdown } from "./doc.ts";
+import {
+  type Block,
+  field,
+  heading,
+  list,
+  note,
+  para,
+  reportTitle,
+  table,
+  toMarkdown,
+} from "./doc.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -73,14 +83,7 @@ export function notesAndErrors(t: TestResult): Block[] {
 
 /** The report's title, timestamp, interruption note and metric-name note. */
 export function reportHead(title: string, suite: SuiteResult, now: Date): Block[] {
-  return [
-    heading(1, title),
-    para(field("Timestamp", timestamp(now))),
-    ...(suite.interrupted
-      ? [note([{ strong: "Interrupted:" }, " results cover only what completed."])]
-      : []),
-    para({ em: NAMING_NOTE }),
-  ];
+  return [...reportTitle(title, suite.interrupted, now), para({ em: NAMING_NOTE })];
 }
 
 /** `throughput_results.md` as blocks. */
