@@ -61,10 +61,16 @@ for (const http of HTTP_CLIENTS) {
       const r = await client.chat({ ...body, stream: true });
       assert.equal(r.outcome, "ok", r.error ?? "");
       assert.deepEqual(sentBody.stream_options, { include_usage: true });
-      assert.ok(r.ttfc! < 0.06, `ttfc ${r.ttfc}`);
-      assert.ok(r.ttft! >= 0.075 && r.ttft! < 0.2, `ttft ${r.ttft}`);
+      // Only lower bounds on times and exact relations between them: the mock shares this
+      // process's event loop, so a busy machine can deliver its events late or together.
+      // The first token leaves 80 ms after the role chunk: TTFT is at least that, TTFC not later.
+      assert.ok(r.ttft! >= 0.075, `ttft ${r.ttft}`);
+      assert.ok(r.ttfc! <= r.ttft!, `ttfc ${r.ttfc} after ttft ${r.ttft}`);
+      // One gap per token event after the first; they span first to last token exactly.
       assert.equal(r.itl.length, 2);
-      for (const gap of r.itl) assert.ok(gap > 0.02 && gap < 0.1, `itl ${gap}`);
+      for (const gap of r.itl) assert.ok(gap >= 0, `itl ${gap}`);
+      assert.ok(Math.abs(r.ttft! + r.itl[0] + r.itl[1] - r.e2e) < 1e-9);
+      assert.ok(r.e2e >= 0.135, `e2e ${r.e2e}: the last token leaves 140 ms after the request`);
       assert.equal(r.outputTokens, 3);
       assert.equal(r.outputTokensEstimated, false);
       assert.equal(r.inputTokens, 7);
