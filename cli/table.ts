@@ -78,7 +78,8 @@ export function parseNumber(
   return value;
 }
 
-function one(raw: RawValue): string | undefined {
+/** The string an option was given, or undefined (absent, or a switch). */
+export function stringOf(raw: RawValue): string | undefined {
   return typeof raw === "string" ? raw : undefined;
 }
 
@@ -94,7 +95,7 @@ export function text(
   help: string,
   short?: string,
 ): OptionSpec<string | null> {
-  return { name, short, arg, help, read: (raw) => one(raw) ?? null };
+  return { name, short, arg, help, read: (raw) => stringOf(raw) ?? null };
 }
 
 /** A repeatable string option: every value given, in order. */
@@ -123,7 +124,7 @@ export function number<D extends number | null>(
     arg,
     help,
     read: (raw) => {
-      const s = one(raw);
+      const s = stringOf(raw);
       return s === undefined ? dflt : parseNumber(`--${name}`, s, bounds);
     },
   };
@@ -144,7 +145,7 @@ export function custom<T, D>(
     arg,
     help,
     read: (raw) => {
-      const s = one(raw);
+      const s = stringOf(raw);
       return s === undefined ? dflt : parse(s);
     },
   };

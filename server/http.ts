@@ -4,6 +4,8 @@
  * @module
  */
 
+import { concatBytes } from "../util/bytes.ts";
+
 /** An error answered to the client as OpenAI-style JSON. */
 export class HttpError extends Error {
   /** HTTP status code. */
@@ -104,12 +106,5 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array | 
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }

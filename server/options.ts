@@ -7,7 +7,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import { DEFAULT_ENGINE, type EngineConfig } from "./engine.ts";
-import { type OptionSpec, parseOptions, type RawValue } from "../cli/table.ts";
+import { type OptionSpec, parseOptions, type RawValue, stringOf } from "../cli/table.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
 export type FaultStatus = 429 | 500 | 503;
@@ -462,10 +462,6 @@ interface ServeOption<K extends keyof ServerOptions>
   shown: string;
 }
 
-function one(raw: RawValue): string | undefined {
-  return typeof raw === "string" ? raw : undefined;
-}
-
 function numOption(spec: NumFlag): ServeOption<NumKey> {
   return {
     key: spec.key,
@@ -474,7 +470,7 @@ function numOption(spec: NumFlag): ServeOption<NumKey> {
     help: spec.help,
     shown: String(DEFAULT_SERVER_OPTIONS[spec.key]),
     read: (raw) => {
-      const s = one(raw);
+      const s = stringOf(raw);
       return s === undefined ? undefined : parseNumber(spec, s);
     },
   };
@@ -490,7 +486,7 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     help: "interface to bind",
     shown: DEFAULT_SERVER_OPTIONS.host,
     read: (raw) => {
-      const s = one(raw);
+      const s = stringOf(raw);
       if (s === undefined) return undefined;
       const host = s.trim();
       if (host === "" || /\s/.test(host)) {
@@ -532,7 +528,7 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     help: "timing model: constant (FakeAI: same TTFT/ITL at any load) or engine (batching)",
     shown: DEFAULT_SERVER_OPTIONS.profile,
     read: (raw) => {
-      const s = one(raw);
+      const s = stringOf(raw);
       if (s === undefined) return undefined;
       const p = SERVER_PROFILES.find((x) => x === s.trim().toLowerCase());
       if (!p) {
