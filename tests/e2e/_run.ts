@@ -220,3 +220,22 @@ export async function waitForChatRequests(
 export async function embeddedUrl(p: SpawnedProgram): Promise<string> {
   return (await p.waitForStderr(/→ (http:\/\/[^\s]+) \(embedded server\)/))[1];
 }
+
+/**
+ * `serve` flags of a small engine-profile server: one replica of 8 sequences, steps of 2 ms
+ * + 0.5 ms per sequence, so batch size shows plainly in TPOT.
+ */
+export const SMALL_ENGINE: readonly string[] = [
+  "--profile",
+  "engine",
+  "--workers",
+  "1",
+  "--max-num-seqs",
+  "8",
+  "--step-base-ms",
+  "2",
+  "--step-per-seq-ms",
+  "0.5",
+  "--step-per-prefill-token-ms",
+  "0.01",
+];

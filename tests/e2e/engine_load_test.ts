@@ -5,20 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runProgram, spawnServe } from "./_run.ts";
+import { runProgram, SMALL_ENGINE, spawnServe } from "./_run.ts";
 
-const ENGINE = [
-  "--profile",
-  "engine",
-  "--workers",
-  "1",
-  "--max-num-seqs",
-  "8",
-  "--step-base-ms",
-  "2",
-  "--step-per-seq-ms",
-  "0.5",
-];
 const PROMPT = "Explain what a connection pool is.";
 const OSL = 32;
 
@@ -40,7 +28,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const server = await spawnServe(ENGINE);
+    const server = await spawnServe([...SMALL_ENGINE]);
     const dir = await Deno.makeTempDir();
     try {
       // The prompt's length as the server counts it, for the model's prediction.

@@ -5,27 +5,11 @@
  * does not share its event loop.
  */
 import assert from "node:assert/strict";
-import { spawnServe } from "../e2e/_run.ts";
+import { SMALL_ENGINE, spawnServe } from "../e2e/_run.ts";
 import { testContext } from "../e2e/_ctx.ts";
 import { runClosedTest } from "../../runner/runner.ts";
 import type { RequestRecord } from "../../measure/record.ts";
 import type { Payload } from "../../workload/payload.ts";
-
-// One replica; a large per-sequence cost makes batch size visible in TPOT.
-const ENGINE = [
-  "--profile",
-  "engine",
-  "--workers",
-  "1",
-  "--max-num-seqs",
-  "8",
-  "--step-base-ms",
-  "2",
-  "--step-per-seq-ms",
-  "0.5",
-  "--step-per-prefill-token-ms",
-  "0.01",
-];
 
 const payload = (maxTokens: number): Payload => ({
   label: "engine",
@@ -57,7 +41,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const server = await spawnServe(ENGINE);
+    const server = await spawnServe([...SMALL_ENGINE]);
     try {
       // Batch 1: step = 2 + 0.5 × 1 = 2.5 ms per token.
       const one = await closed(server.url, 5, 1, 40);
@@ -79,7 +63,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const server = await spawnServe(ENGINE);
+    const server = await spawnServe([...SMALL_ENGINE]);
     try {
       // Twice max-num-seqs in flight keeps the batch full and a queue waiting.
       const osl = 24;
@@ -129,7 +113,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const server = await spawnServe([...ENGINE, "--num-gpu-blocks", "24", "--no-kv-cache"]);
+    const server = await spawnServe([...SMALL_ENGINE, "--num-gpu-blocks", "24", "--no-kv-cache"]);
     try {
       const recs = await closed(server.url, 24, 8, 100);
       assert.ok(recs.every((r) => r.outcome === "ok" && r.outputTokens === 100));
