@@ -7,7 +7,7 @@
 
 import { UsageError } from "../util/errors.ts";
 import { DEFAULT_ENGINE, type EngineConfig } from "./engine.ts";
-import { type OptionSpec, parseOptions, type RawValue, stringOf } from "../cli/table.ts";
+import { type OptionSpec, parseOptions, stringOf } from "../cli/table.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
 export type FaultStatus = 429 | 500 | 503;
