@@ -73,6 +73,15 @@ export interface RequestRecord {
   serverStamps: number[] | null;
   /** Client arrival times of token events (s), kept only when serverStamps are. */
   tokenTimes: number[] | null;
+  /**
+   * Streaming only: first answer token (reasoning excluded) − tSend (s); null when the stream
+   * had no answer token. Equals ttft for models that do not reason.
+   */
+  ttfo: number | null;
+  /** Reasoning tokens: the server's `reasoning_tokens`, else the reasoning events counted. */
+  reasoningTokens: number | null;
+  /** The answer's text, kept only when asked (multi-turn sessions). */
+  answer: string | null;
 }
 
 /** A record with every measurement empty, to be filled in by the client. */
@@ -96,6 +105,9 @@ export function emptyRecord(tSend: number, tIntended: number | null = null): Req
     worker: null,
     serverStamps: null,
     tokenTimes: null,
+    ttfo: null,
+    reasoningTokens: null,
+    answer: null,
   };
 }
 

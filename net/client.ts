@@ -1,6 +1,7 @@
 /**
- * OpenAI-compatible client (lean HTTP/1.1 by default, `fetch` on request): target probe, and chat completions, non-streaming and
- * streaming, each measured into a {@linkcode RequestRecord}.
+ * OpenAI-compatible client (lean HTTP/1.1 by default, `fetch` on request): target probe, and
+ * requests to `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings` and `/v1/responses`,
+ * non-streaming and streaming, each measured into a {@linkcode RequestRecord}.
  *
  * @module
  */
@@ -179,18 +180,33 @@ export interface ChatMessage {
   content: string;
 }
 
-/** The body of a chat completion request (extra fields pass through). */
-export interface ChatBody {
+/** The body of a request to any endpoint (fields other than these pass through). */
+export interface RequestBody {
   /** Model id. */
   model: string;
+  /** Stream the answer as SSE. */
+  stream?: boolean;
+  /** Anything else the endpoint takes (`messages`, `prompt`, `input`, `ignore_eos`…). */
+  [extra: string]: unknown;
+}
+
+/** The body of a chat completion request (extra fields pass through). */
+export interface ChatBody extends RequestBody {
   /** Conversation. */
   messages: ChatMessage[];
   /** Output length cap. */
   max_tokens?: number;
-  /** Stream the answer as SSE. */
-  stream?: boolean;
-  /** Anything else the server understands (`ignore_eos`, `temperature`…). */
-  [extra: string]: unknown;
+}
+
+/** The OpenAI endpoints a client can measure. */
+export const ENDPOINTS = ["chat", "completions", "embeddings", "responses"] as const;
+
+/** An endpoint: `chat` (`/v1/chat/completions`), `completions`, `embeddings`, `responses`. */
+export type Endpoint = typeof ENDPOINTS[number];
+
+/** The path of an endpoint under the base URL. */
+export function endpointPath(e: Endpoint): string {
+  return e === "chat" ? "/v1/chat/completions" : `/v1/${e}`;
 }
 
 /** The HTTP client implementations a {@linkcode ChatClient} can use. */
@@ -214,6 +230,8 @@ export interface ChatClientOptions {
   poolSize?: number;
   /** HTTP implementation (default `native`). */
   http?: HttpClientKind;
+  /** The endpoint requests go to (default `chat`). */
+  endpoint?: Endpoint;
 }
 
 /** Options of one call. */
@@ -224,15 +242,20 @@ export interface CallOptions {
   tIntendedMs?: number;
   /** Keep server chunk stamps (`x_sent_ms`) and client arrival times of token events. */
   keepStamps?: boolean;
+  /** Keep the answer's text in `record.answer` (multi-turn sessions send it back). */
+  keepText?: boolean;
 }
 
-/** Chat completions over one shared connection pool. Close it when done. */
+/**
+ * Requests to one endpoint over one shared connection pool (chat completions unless told
+ * otherwise). Close it when done.
+ */
 export class ChatClient {
   readonly #url: string;
   readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
-  #lastBody: ChatBody | null = null;
+  #lastBody: RequestBody | null = null;
   #lastJson = "";
   #lastBytes: Uint8Array | null = null;
   readonly #http: Deno.HttpClient | null;
@@ -241,11 +264,15 @@ export class ChatClient {
   readonly #deadlines: Deadlines;
   /** The HTTP implementation in use. */
   readonly kind: HttpClientKind;
+  /** The endpoint requests go to. */
+  readonly endpoint: Endpoint;
 
   /** Create a client with its own connection pool. */
   constructor(opts: ChatClientOptions) {
-    this.#url = `${opts.baseUrl}/v1/chat/completions`;
-    this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}/v1/chat/completions`;
+    this.endpoint = opts.endpoint ?? "chat";
+    const path = endpointPath(this.endpoint);
+    this.#url = `${opts.baseUrl}${path}`;
+    this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}${path}`;
     this.#apiKey = opts.apiKey;
     this.#headers = { "content-type": "application/json", ...authHeaders(opts.apiKey) };
     this.#timeoutMs = opts.timeoutMs;
@@ -268,16 +295,16 @@ export class ChatClient {
   }
 
   /**
-   * Send one chat completion and measure it. Streaming requests ask for
+   * Send one request and measure it. Streaming chat and completion requests ask for
    * `stream_options.include_usage`. Never throws: every failure becomes an outcome.
    * A body object is serialised when first sent and must not be changed afterwards.
    */
-  chat(body: ChatBody, opts: CallOptions = {}): Promise<RequestRecord> {
-    const streaming = body.stream === true;
+  chat(body: RequestBody, opts: CallOptions = {}): Promise<RequestRecord> {
+    const streaming = body.stream === true && this.endpoint !== "embeddings";
     // A test sends the same body object again and again: it is serialised once. Bodies are
     // treated as immutable once sent.
     if (body !== this.#lastBody) {
-      const payload = streaming
+      const payload = streaming && this.endpoint !== "responses"
         ? {
           ...body,
           stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
@@ -341,16 +368,16 @@ export class ChatClient {
       if (!streaming) {
         // The common case: the body came with the head, and its arrival is the end time.
         const text = res.takeText();
-        if (text !== null) return this.#finishJson(rec, text, t0, res.bodyArrivedAt);
+        if (text !== null) return this.#finishJson(rec, text, t0, res.bodyArrivedAt, opts);
         let rest: string;
         try {
           rest = await res.text();
         } catch (err) {
           return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
         }
-        return this.#finishJson(rec, rest, t0, performance.now());
+        return this.#finishJson(rec, rest, t0, performance.now(), opts);
       }
-      const st = new StreamState(rec, t0, opts.keepStamps === true);
+      const st = new StreamState(rec, t0, opts, this.endpoint);
       try {
         await res.stream((b, t) => st.parser.push(b, t));
       } catch (err) {
@@ -416,10 +443,10 @@ export class ChatClient {
       } catch (err) {
         return this.#fail(rec, this.#classify(err, opts.signal, "stream_cut"), err);
       }
-      return this.#finishJson(rec, text, t0, performance.now());
+      return this.#finishJson(rec, text, t0, performance.now(), opts);
     }
     if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
-    const st = new StreamState(rec, t0, opts.keepStamps === true);
+    const st = new StreamState(rec, t0, opts, this.endpoint);
     const reader = res.body.getReader();
     try {
       while (true) {
@@ -443,27 +470,28 @@ export class ChatClient {
     return this.#finishStream(rec, st, t0, performance.now());
   }
 
-  #finishJson(rec: RequestRecord, text: string, t0: number, tEnd: number): RequestRecord {
+  #finishJson(
+    rec: RequestRecord,
+    text: string,
+    t0: number,
+    tEnd: number,
+    opts: CallOptions,
+  ): RequestRecord {
     rec.tEnd = tEnd / 1000;
     rec.e2e = (tEnd - t0) / 1000;
-    let body: ChatCompletionJson;
+    let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       return this.#fail(rec, "bad_body", `response is not JSON: ${text.slice(0, RAW_ERROR_CHARS)}`);
     }
-    if (!body || typeof body !== "object" || !Array.isArray(body.choices)) {
-      return this.#fail(rec, "bad_body", "response has no choices array");
+    const read = readAnswer(this.endpoint, body, rec);
+    if (typeof read === "string") return this.#fail(rec, "bad_body", read);
+    if (this.endpoint === "embeddings") {
+      rec.outcome = "ok";
+      return rec;
     }
-    readUsage(body.usage, rec);
-    const msg = body.choices[0]?.message;
-    const content = typeof msg?.content === "string" ? msg.content : "";
-    const reasoning = typeof msg?.reasoning_content === "string"
-      ? msg.reasoning_content
-      : typeof msg?.reasoning === "string"
-      ? msg.reasoning
-      : "";
-    const hasTools = Array.isArray(msg?.tool_calls) && msg.tool_calls.length > 0;
+    const { content, reasoning, hasTools } = read;
     if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
       const words = `${reasoning} ${content}`.trim();
       rec.outputTokens = words ? words.split(/\s+/).length : hasTools ? 1 : 0;
@@ -472,6 +500,7 @@ export class ChatClient {
     if (rec.outputTokens === 0 && !content && !reasoning && !hasTools) {
       return this.#fail(rec, "no_tokens", "response carried no generated token");
     }
+    if (opts.keepText) rec.answer = content;
     rec.outcome = "ok";
     return rec;
   }
@@ -479,6 +508,10 @@ export class ChatClient {
   #finishStream(rec: RequestRecord, st: StreamState, t0: number, tEnd: number): RequestRecord {
     rec.tEnd = tEnd / 1000;
     if (st.badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${st.badJson}`);
+    if (st.serverError !== null) {
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(rec, "stream_cut", st.serverError);
+    }
     if (!st.done) {
       rec.e2e = (tEnd - t0) / 1000;
       return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${st.events} events`);
@@ -488,6 +521,11 @@ export class ChatClient {
       return this.#fail(rec, "no_tokens", "stream carried no generated token");
     }
     rec.ttft = (st.first - t0) / 1000;
+    if (st.firstAnswer >= 0) rec.ttfo = (st.firstAnswer - t0) / 1000;
+    if (rec.reasoningTokens === null && st.reasoningEvents > 0) {
+      rec.reasoningTokens = st.reasoningEvents;
+    }
+    if (st.text !== null) rec.answer = st.text;
     rec.e2e = (st.last - t0) / 1000;
     if (rec.outputTokens === 0) {
       rec.outputTokens = st.tokenEvents;
@@ -580,17 +618,27 @@ function httpError(status: number, detail: string): string {
 class StreamState {
   first = -1;
   last = -1;
+  /** Arrival of the first answer (not reasoning) token, or −1. */
+  firstAnswer = -1;
   events = 0;
   tokenEvents = 0;
+  reasoningEvents = 0;
   done = false;
   badJson: string | null = null;
+  /** A failure the server reported inside the stream (Responses API), or null. */
+  serverError: string | null = null;
+  /** The answer's text, when kept. */
+  text: string | null;
   readonly stamps: number[] | null;
   readonly times: number[] | null;
   readonly parser: SseParser;
 
-  constructor(rec: RequestRecord, t0: number, keepStamps: boolean) {
+  constructor(rec: RequestRecord, t0: number, opts: CallOptions, endpoint: Endpoint) {
+    const keepStamps = opts.keepStamps === true;
     this.stamps = keepStamps ? [] : null;
     this.times = keepStamps ? [] : null;
+    this.text = opts.keepText ? "" : null;
+    const responses = endpoint === "responses";
     this.parser = new SseParser((ev) => {
       if (this.done) return;
       this.events++;
@@ -599,7 +647,7 @@ class StreamState {
         this.done = true;
         return;
       }
-      let chunk: ChatChunkJson;
+      let chunk: StreamChunkJson;
       try {
         chunk = JSON.parse(ev.data);
       } catch {
@@ -607,69 +655,182 @@ class StreamState {
         return;
       }
       if (!chunk || typeof chunk !== "object") return;
-      if (chunk.usage) readUsage(chunk.usage, rec);
-      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-      const delta = choice?.delta;
-      if (!delta) return;
-      if (
-        (typeof delta.content === "string" && delta.content.length > 0) ||
-        (typeof delta.reasoning_content === "string" && delta.reasoning_content.length > 0) ||
-        (typeof delta.reasoning === "string" && delta.reasoning.length > 0) ||
-        (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0)
-      ) {
-        this.tokenEvents++;
-        if (this.first < 0) this.first = ev.t;
-        else rec.itl.push((ev.t - this.last) / 1000);
-        this.last = ev.t;
-        if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
-          this.stamps.push(chunk.x_sent_ms);
-          this.times.push(ev.t / 1000);
-        }
+      const token = responses ? this.#responsesEvent(chunk, rec) : this.#choiceChunk(chunk, rec);
+      if (token === null) return;
+      this.tokenEvents++;
+      if (token.reasoning) this.reasoningEvents++;
+      else {
+        if (this.firstAnswer < 0) this.firstAnswer = ev.t;
+        if (this.text !== null) this.text += token.text;
+      }
+      if (this.first < 0) this.first = ev.t;
+      else rec.itl.push((ev.t - this.last) / 1000);
+      this.last = ev.t;
+      if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
+        this.stamps.push(chunk.x_sent_ms);
+        this.times.push(ev.t / 1000);
       }
     });
   }
+
+  /** A chat or completion chunk: the token it carries, or null (role-only, usage-only…). */
+  #choiceChunk(chunk: StreamChunkJson, rec: RequestRecord): StreamToken | null {
+    if (chunk.usage) readUsage(chunk.usage, rec);
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+    if (!choice) return null;
+    if (typeof choice.text === "string" && choice.text.length > 0) {
+      return { reasoning: false, text: choice.text };
+    }
+    const delta = choice.delta;
+    if (!delta) return null;
+    if (typeof delta.content === "string" && delta.content.length > 0) {
+      return { reasoning: false, text: delta.content };
+    }
+    const r = typeof delta.reasoning_content === "string"
+      ? delta.reasoning_content
+      : typeof delta.reasoning === "string"
+      ? delta.reasoning
+      : "";
+    if (r.length > 0) return { reasoning: true, text: r };
+    if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) {
+      return { reasoning: false, text: "" };
+    }
+    return null;
+  }
+
+  /** A Responses API event: text deltas are tokens; `response.completed` ends the stream. */
+  #responsesEvent(chunk: StreamChunkJson, rec: RequestRecord): StreamToken | null {
+    const type = typeof chunk.type === "string" ? chunk.type : "";
+    const delta = typeof chunk.delta === "string" ? chunk.delta : "";
+    if (type === "response.output_text.delta") {
+      return delta.length > 0 ? { reasoning: false, text: delta } : null;
+    }
+    if (
+      type === "response.reasoning_text.delta" || type === "response.reasoning_summary_text.delta"
+    ) {
+      return delta.length > 0 ? { reasoning: true, text: delta } : null;
+    }
+    if (type === "response.completed" || type === "response.incomplete") {
+      readUsage(chunk.response?.usage, rec);
+      this.done = true;
+    } else if (type === "response.failed" || type === "error") {
+      const err = (chunk.response as { error?: { message?: unknown } } | null)?.error ??
+        (chunk as { message?: unknown });
+      this.serverError = `server reported ${type}` +
+        (typeof err?.message === "string" ? `: ${err.message.slice(0, RAW_ERROR_CHARS)}` : "");
+      this.done = true;
+    }
+    return null;
+  }
+}
+
+/** What one stream event carried. */
+interface StreamToken {
+  /** True for reasoning (thinking) text. */
+  reasoning: boolean;
+  /** The text. */
+  text: string;
 }
 
 interface UsageJson {
   prompt_tokens?: unknown;
   completion_tokens?: unknown;
+  input_tokens?: unknown;
+  output_tokens?: unknown;
   prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  input_tokens_details?: { cached_tokens?: unknown } | null;
+  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+  output_tokens_details?: { reasoning_tokens?: unknown } | null;
 }
 
-interface ChatCompletionJson {
-  choices?: {
-    message?: {
-      content?: unknown;
-      reasoning_content?: unknown;
-      reasoning?: unknown;
-      tool_calls?: unknown[];
-    };
-  }[];
-  usage?: UsageJson | null;
+interface MessageJson {
+  content?: unknown;
+  reasoning_content?: unknown;
+  reasoning?: unknown;
+  tool_calls?: unknown[];
 }
 
-interface ChatChunkJson {
-  choices?: {
-    delta?: {
-      content?: unknown;
-      reasoning_content?: unknown;
-      reasoning?: unknown;
-      tool_calls?: unknown[];
-    };
-  }[];
+interface StreamChunkJson {
+  choices?: { delta?: MessageJson; text?: unknown }[];
   usage?: UsageJson | null;
   x_sent_ms?: unknown;
+  /** Responses API: the event type and text delta. */
+  type?: unknown;
+  delta?: unknown;
+  response?: { usage?: UsageJson | null } | null;
+}
+
+/** What a non-streaming answer carried. */
+interface Answer {
+  content: string;
+  reasoning: string;
+  hasTools: boolean;
+}
+
+/**
+ * Read a non-streaming answer of an endpoint into the record's usage; returns its text, or a
+ * reason it is not a valid answer.
+ */
+function readAnswer(endpoint: Endpoint, body: unknown, rec: RequestRecord): Answer | string {
+  if (!body || typeof body !== "object") return "response is not a JSON object";
+  const b = body as Record<string, unknown>;
+  readUsage(b.usage as UsageJson | undefined, rec);
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  switch (endpoint) {
+    case "embeddings": {
+      if (!Array.isArray(b.data) || b.data.length === 0) return "response has no data array";
+      const bad = b.data.findIndex((d) =>
+        !d || (!Array.isArray(d.embedding) && typeof d.embedding !== "string")
+      );
+      if (bad >= 0) return `data[${bad}] has no embedding`;
+      return { content: "", reasoning: "", hasTools: false };
+    }
+    case "completions": {
+      if (!Array.isArray(b.choices)) return "response has no choices array";
+      return { content: str(b.choices[0]?.text), reasoning: "", hasTools: false };
+    }
+    case "responses": {
+      if (!Array.isArray(b.output)) return "response has no output array";
+      let content = "", reasoning = "", hasTools = false;
+      for (const item of b.output as Record<string, unknown>[]) {
+        const parts = Array.isArray(item?.content) ? item.content : [];
+        if (item?.type === "message") {
+          for (const p of parts) if (p?.type === "output_text") content += str(p.text);
+        } else if (item?.type === "reasoning") {
+          for (const p of parts) reasoning += str(p?.text);
+          const summary = Array.isArray(item.summary) ? item.summary : [];
+          for (const p of summary) reasoning += str(p?.text);
+        } else if (item?.type === "function_call") hasTools = true;
+      }
+      return { content, reasoning, hasTools };
+    }
+    case "chat": {
+      if (!Array.isArray(b.choices)) return "response has no choices array";
+      const msg = b.choices[0]?.message as MessageJson | undefined;
+      const reasoning = str(msg?.reasoning_content) || str(msg?.reasoning);
+      return {
+        content: str(msg?.content),
+        reasoning,
+        hasTools: Array.isArray(msg?.tool_calls) && msg.tool_calls.length > 0,
+      };
+    }
+  }
 }
 
 function readUsage(usage: UsageJson | null | undefined, rec: RequestRecord): void {
   if (!usage || typeof usage !== "object") return;
-  if (typeof usage.completion_tokens === "number" && usage.completion_tokens >= 0) {
-    rec.outputTokens = usage.completion_tokens;
+  const out = usage.completion_tokens ?? usage.output_tokens;
+  if (typeof out === "number" && out >= 0) {
+    rec.outputTokens = out;
     rec.outputTokensEstimated = false;
   }
-  if (typeof usage.prompt_tokens === "number") rec.inputTokens = usage.prompt_tokens;
-  const cached = usage.prompt_tokens_details?.cached_tokens;
+  const inp = usage.prompt_tokens ?? usage.input_tokens;
+  if (typeof inp === "number") rec.inputTokens = inp;
+  const cached = (usage.prompt_tokens_details ?? usage.input_tokens_details)?.cached_tokens;
   if (typeof cached === "number") rec.cachedTokens = cached;
+  const reasoning = (usage.completion_tokens_details ?? usage.output_tokens_details)
+    ?.reasoning_tokens;
+  if (typeof reasoning === "number") rec.reasoningTokens = reasoning;
 }
 
 function errorDetail(text: string): string {

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { handleChat } from "./chat.ts";
+import { handleChat, handleGenerate } from "./chat.ts";
+import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http.ts";
 import { MODEL_IDS, MODELS_BODY } from "./models.ts";
 import type { ServerState } from "./state.ts";
@@ -21,6 +22,9 @@ const ROUTES: Record<string, Method> = {
   "/health": "GET",
   "/v1/models": "GET",
   "/v1/chat/completions": "POST",
+  "/v1/completions": "POST",
+  "/v1/embeddings": "POST",
+  "/v1/responses": "POST",
   "/kv-cache/metrics": "GET",
   "/kv-cache/reset": "POST",
   "/metrics": "GET",
@@ -136,6 +140,15 @@ async function route(
     case "/v1/chat/completions":
       checkAuth(state, req);
       return await handleChat(state, req, t0);
+    case "/v1/completions":
+      checkAuth(state, req);
+      return await handleGenerate("completions", state, req, t0);
+    case "/v1/responses":
+      checkAuth(state, req);
+      return await handleGenerate("responses", state, req, t0);
+    case "/v1/embeddings":
+      checkAuth(state, req);
+      return await handleEmbeddings(state, req, t0);
     case "/kv-cache/metrics":
       return jsonResponse(JSON.stringify(state.kv.metrics()));
     case "/kv-cache/reset":

@@ -1,5 +1,6 @@
 /**
- * `POST /v1/chat/completions`: timing plan, faults, non-streaming JSON and SSE streaming.
+ * `POST /v1/chat/completions`, `/v1/completions` and `/v1/responses`: timing plan, faults,
+ * non-streaming JSON and SSE streaming (each endpoint's framing is in `framing.ts`).
  *
  * Timing uses absolute deadlines from the request's arrival `t0`:
  * response start at `t0 + latencyMs`; first token at that plus
@@ -13,13 +14,18 @@
 import { HttpError, readBody, TOO_LARGE } from "./http.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import type { ServerState } from "./state.ts";
-import { generatePieces, pieceJson, piecesToText, tokenIds } from "./tokenizer.ts";
-import { type ChatRequest, validateChat } from "./validate.ts";
+import { tokenIds } from "./tokenizer.ts";
+import {
+  type ChatRequest,
+  validateChat,
+  validateCompletion,
+  validateResponses,
+} from "./validate.ts";
 import { Seq } from "./engine.ts";
+import { type Framer, framer, type GenerateKind, reasoningTokens } from "./framing.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const DONE = encoder.encode("data: [DONE]\n\n");
 
 /** What faults one request draws; fixed draws per request keep runs deterministic. */
 interface FaultPlan {
@@ -50,12 +56,6 @@ function promptHash(ids: readonly number[]): number {
   return h >>> 0;
 }
 
-function usageJson(prompt: number, completion: number, cached: number): string {
-  return `{"prompt_tokens":${prompt},"completion_tokens":${completion},"total_tokens":${
-    prompt + completion
-  },"prompt_tokens_details":{"cached_tokens":${cached},"audio_tokens":0},"completion_tokens_details":null}`;
-}
-
 function stamp(on: boolean): string {
   return on ? `,"x_sent_ms":${(performance.timeOrigin + performance.now()).toFixed(3)}` : "";
 }
@@ -69,7 +69,18 @@ function stamp(on: boolean): string {
  * @returns the response (headers sent at once for streams).
  * @throws {HttpError} for bad requests and injected errors.
  */
-export async function handleChat(state: ServerState, req: Request, t0: number): Promise<Response> {
+export function handleChat(state: ServerState, req: Request, t0: number): Promise<Response> {
+  return handleGenerate("chat", state, req, t0);
+}
+
+const ID_PREFIX: Record<GenerateKind, string> = {
+  chat: "chatcmpl-",
+  completions: "cmpl-",
+  responses: "resp_",
+};
+
+/** Read a request's JSON body, or throw the 413 / 400 the API gives. */
+export async function readJsonBody(state: ServerState, req: Request): Promise<unknown> {
   const opts = state.opts;
   const bytes = await readBody(req, opts.maxBodyBytes);
   if (bytes === TOO_LARGE) {
@@ -81,9 +92,8 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
       "request_too_large",
     );
   }
-  let body: unknown;
   try {
-    body = JSON.parse(decoder.decode(bytes));
+    return JSON.parse(decoder.decode(bytes));
   } catch {
     throw new HttpError(
       400,
@@ -93,7 +103,31 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
       "invalid_json",
     );
   }
-  const chat = validateChat(body, opts.maxTokensLimit);
+}
+
+/**
+ * Handle one request to a generating endpoint.
+ *
+ * @param kind the endpoint.
+ * @param state the server's state.
+ * @param req the request.
+ * @param t0 `performance.now()` at arrival.
+ * @returns the response (headers sent at once for streams).
+ * @throws {HttpError} for bad requests and injected errors.
+ */
+export async function handleGenerate(
+  kind: GenerateKind,
+  state: ServerState,
+  req: Request,
+  t0: number,
+): Promise<Response> {
+  const opts = state.opts;
+  const body = await readJsonBody(state, req);
+  const chat = kind === "chat"
+    ? validateChat(body, opts.maxTokensLimit)
+    : kind === "completions"
+    ? validateCompletion(body, opts.maxTokensLimit)
+    : validateResponses(body, opts.maxTokensLimit);
   const seq = state.seq++;
   const f = state.faultRng;
   const uError = f.next();
@@ -155,9 +189,23 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
   m.activeRequests++;
   m.promptTokens += promptTokens;
   m.cachedTokens += cachedTokens;
-  const id = "chatcmpl-" + new Prng(combine32(opts.seed ^ 0x1d, seq)).hex(32);
+  const id = ID_PREFIX[kind] + new Prng(combine32(opts.seed ^ 0x1d, seq)).hex(32);
   const headers = { "x-fakeai-worker": `worker-${worker}` };
+  const frame = framer({
+    kind,
+    id,
+    model: chat.model,
+    fingerprint: state.fingerprint,
+    n: chat.maxTokens,
+    choices: chat.n,
+    textSeed,
+    promptTokens,
+    cachedTokens,
+    includeUsage: chat.includeUsage,
+    reasoning: kind === "completions" ? 0 : reasoningTokens(chat.model, chat.maxTokens),
+  });
   const answer: Answer = {
+    frame,
     chat,
     id,
     worker,
@@ -184,6 +232,8 @@ export async function handleChat(state: ServerState, req: Request, t0: number): 
 
 /** Everything one answer is made from, decided before the first byte is sent. */
 interface Answer {
+  /** The endpoint's framing of this answer. */
+  frame: Framer;
   /** The validated request. */
   chat: ChatRequest;
   /** `chatcmpl-…` id. */
@@ -256,24 +306,10 @@ function shuttingDown(): HttpError {
 
 /** The non-streaming answer, once its last token is due: the body, faults applied. */
 function completionResponse(state: ServerState, answer: Answer): Response {
-  const { chat, id, worker, promptTokens, cachedTokens, textSeed, faults, headers } = answer;
+  const { chat, worker, promptTokens, faults, headers, frame } = answer;
   const { metrics } = state;
-  const n = chat.maxTokens;
-  let choices = "";
-  for (let c = 0; c < chat.n; c++) {
-    const text = piecesToText(generatePieces(new Prng(combine32(textSeed, c)), n));
-    choices += `${c > 0 ? "," : ""}{"index":${c},"message":{"role":"assistant","content":${
-      JSON.stringify(text)
-    }},"finish_reason":"length","logprobs":null}`;
-  }
-  const completion = n * chat.n;
-  const body = `{"id":"${id}","object":"chat.completion","created":${
-    Math.floor(Date.now() / 1000)
-  },"model":${
-    JSON.stringify(chat.model)
-  },"system_fingerprint":"${state.fingerprint}","choices":[${choices}],"usage":${
-    usageJson(promptTokens, completion, cachedTokens)
-  }}`;
+  const completion = chat.maxTokens * chat.n;
+  const body = frame.json();
   state.kv.finish(worker, promptTokens + completion);
   const h = { "content-type": "application/json", ...headers };
   if (faults.disconnect) {
@@ -331,21 +367,8 @@ function streamTally(state: ServerState, worker: number, promptTokens: number): 
   return tally;
 }
 
-/** The fixed parts of a stream's chunks: every chunk's head, a token chunk's head and tail. */
-function chunkParts(state: ServerState, id: string, model: string) {
-  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${
-    Math.floor(Date.now() / 1000)
-  },"model":${JSON.stringify(model)},"system_fingerprint":"${state.fingerprint}","choices":[`;
-  return {
-    head,
-    tokenHead: head + `{"index":0,"delta":{"content":`,
-    tokenTail: `},"finish_reason":null}]`,
-  };
-}
-
 async function streamResponse(state: ServerState, answer: Answer): Promise<Response> {
-  const { chat, id, worker, promptTokens, cachedTokens, textSeed, timing, faults, headers } =
-    answer;
+  const { chat, worker, promptTokens, timing, faults, headers, frame } = answer;
   const { clock, opts } = state;
   const n = chat.maxTokens;
   const tally = streamTally(state, worker, promptTokens);
@@ -358,18 +381,11 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
   }
 
   const stampOn = opts.stampChunks;
-  const { head, tokenHead, tokenTail } = chunkParts(state, id, chat.model);
-  const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
   let cancelled = false;
 
   const run = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    controller.enqueue(
-      encoder.encode(
-        head + `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]` +
-          stamp(stampOn) +
-          "}\n\n",
-      ),
-    );
+    const opening = frame.open(stamp(stampOn));
+    if (opening) controller.enqueue(encoder.encode(opening));
     let prev = timing.first;
     for (let k = 0; k < n; k++) {
       const raw = tokenDeadline(state, timing, k, faults, prev);
@@ -383,7 +399,7 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
       if (cancelled) return;
       if (k === faults.at) {
         if (faults.malformed) {
-          controller.enqueue(encoder.encode(tokenHead + "\n\n"));
+          controller.enqueue(encoder.encode(frame.malformed()));
         }
         if (faults.disconnect) {
           end(false);
@@ -392,24 +408,10 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
           return;
         }
       }
-      controller.enqueue(
-        encoder.encode(tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n"),
-      );
+      controller.enqueue(encoder.encode(frame.token(k, stamp(stampOn))));
       tally.sent++;
     }
-    controller.enqueue(
-      encoder.encode(
-        head + `{"index":0,"delta":{},"finish_reason":"length"}]` + stamp(stampOn) + "}\n\n",
-      ),
-    );
-    if (chat.includeUsage) {
-      controller.enqueue(
-        encoder.encode(
-          head + `],"usage":${usageJson(promptTokens, n, cachedTokens)}` + stamp(stampOn) + "}\n\n",
-        ),
-      );
-    }
-    controller.enqueue(DONE);
+    controller.enqueue(encoder.encode(frame.close(stamp(stampOn))));
     controller.close();
     end(true);
   };
@@ -446,7 +448,7 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
  * a stall holds every chunk from its token on for `stallMs`.
  */
 async function engineAnswer(state: ServerState, answer: Answer): Promise<Response> {
-  const { chat, worker, promptTokens, cachedTokens, faults } = answer;
+  const { chat, worker, promptTokens, cachedTokens, faults, frame } = answer;
   const { metrics, opts, vllm } = state;
   const driver = state.engines![worker];
   const n = chat.maxTokens;
@@ -496,12 +498,10 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
   }
   metrics.streamingRequests++;
   metrics.activeStreams++;
-  const { id, textSeed, headers } = answer;
+  const { headers } = answer;
   const tally = streamTally(state, worker, promptTokens);
   const end = (completed: boolean) => tally.end(completed);
   const stampOn = opts.stampChunks;
-  const { head, tokenHead, tokenTail } = chunkParts(state, id, chat.model);
-  const pieces = generatePieces(new Prng(combine32(textSeed, 0)), n);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       // Writes go out at once, in order; once a stall fault fires, every later write waits
@@ -525,12 +525,8 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
           // already closed
         }
       };
-      controller.enqueue(
-        encoder.encode(
-          head + `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]` +
-            stamp(stampOn) + "}\n\n",
-        ),
-      );
+      const opening = frame.open(stamp(stampOn));
+      if (opening) controller.enqueue(encoder.encode(opening));
       seq = new Seq(promptTokens, cachedTokens, n, arrived, {
         token: (k, at) => {
           observe(k, at);
@@ -539,35 +535,17 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
           }
           write(() => {
             if (k === faults.at) {
-              if (faults.malformed) controller.enqueue(encoder.encode(tokenHead + "\n\n"));
+              if (faults.malformed) controller.enqueue(encoder.encode(frame.malformed()));
               if (faults.disconnect) return cut("injected disconnect");
             }
-            controller.enqueue(
-              encoder.encode(
-                tokenHead + pieceJson(pieces[k]) + tokenTail + stamp(stampOn) + "}\n\n",
-              ),
-            );
+            controller.enqueue(encoder.encode(frame.token(k, stamp(stampOn))));
             tally.sent++;
           });
         },
         done: (at) => {
           vllm.e2e.observe((at - arrived) / 1000);
           write(() => {
-            controller.enqueue(
-              encoder.encode(
-                head + `{"index":0,"delta":{},"finish_reason":"length"}]` + stamp(stampOn) +
-                  "}\n\n",
-              ),
-            );
-            if (chat.includeUsage) {
-              controller.enqueue(
-                encoder.encode(
-                  head + `],"usage":${usageJson(promptTokens, n, cachedTokens)}` +
-                    stamp(stampOn) + "}\n\n",
-                ),
-              );
-            }
-            controller.enqueue(DONE);
+            controller.enqueue(encoder.encode(frame.close(stamp(stampOn))));
             controller.close();
             end(true);
           });

@@ -1,5 +1,6 @@
 /**
- * Shape and type checks of a chat completion request body.
+ * Shape and type checks of request bodies: chat completions, completions, responses and
+ * embeddings.
  *
  * @module
  */
@@ -92,23 +93,9 @@ function contentText(content: unknown, i: number): string {
  * @throws {HttpError} 400 naming the parameter at fault.
  */
 export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest {
-  if (!isObject(body)) {
-    throw new HttpError(
-      400,
-      "The request body must be a JSON object.",
-      null,
-      "invalid_request_error",
-      "invalid_body",
-    );
-  }
-  const model = body.model;
-  if (typeof model !== "string" || model.length === 0 || model.length > 256) {
-    throw bad(
-      "'model' is required and must be a non-empty string of at most 256 characters.",
-      "model",
-    );
-  }
-  const messages = body.messages;
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  const messages = b.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw bad("'messages' is required and must be a non-empty array.", "messages");
   }
@@ -133,11 +120,41 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
     : rest.length === 0
     ? first.join(" ")
     : first.join(" ") + " " + rest.join(" ");
-  const maxTokens = optInt(body, "max_completion_tokens", 1, maxTokensLimit) ??
-    optInt(body, "max_tokens", 1, maxTokensLimit) ?? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit);
-  if (body.max_completion_tokens !== undefined && body.max_completion_tokens !== null) {
-    optInt(body, "max_tokens", 1, maxTokensLimit);
+  const maxTokens = optInt(b, "max_completion_tokens", 1, maxTokensLimit) ??
+    optInt(b, "max_tokens", 1, maxTokensLimit) ?? Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit);
+  if (b.max_completion_tokens !== undefined && b.max_completion_tokens !== null) {
+    optInt(b, "max_tokens", 1, maxTokensLimit);
   }
+  return { model, promptText, maxTokens, ...generationOptions(b, maxTokens, maxTokensLimit) };
+}
+
+/** The request body as an object with a valid `model`, or a 400. */
+function modelOf(body: unknown): string {
+  if (!isObject(body)) {
+    throw new HttpError(
+      400,
+      "The request body must be a JSON object.",
+      null,
+      "invalid_request_error",
+      "invalid_body",
+    );
+  }
+  const model = body.model;
+  if (typeof model !== "string" || model.length === 0 || model.length > 256) {
+    throw bad(
+      "'model' is required and must be a non-empty string of at most 256 characters.",
+      "model",
+    );
+  }
+  return model;
+}
+
+/** `stream`, `stream_options`, `n`, `seed`, `ignore_eos`, `min_tokens`. */
+function generationOptions(
+  body: Record<string, unknown>,
+  maxTokens: number,
+  maxTokensLimit: number,
+): Pick<ChatRequest, "stream" | "includeUsage" | "n" | "seed"> {
   const stream = optBool(body, "stream", "stream") ?? false;
   let includeUsage = false;
   const so = body.stream_options;
@@ -156,5 +173,136 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
       "min_tokens",
     );
   }
-  return { model, promptText, maxTokens, stream, includeUsage, n, seed };
+  return { stream, includeUsage, n, seed };
+}
+
+/** Default `max_tokens` of `/v1/completions`, as the OpenAI API. */
+export const DEFAULT_COMPLETION_TOKENS = 16;
+
+/**
+ * Check a `/v1/completions` body: `prompt` is a string, or a list of one string.
+ *
+ * @throws {HttpError} 400 naming the parameter at fault.
+ */
+export function validateCompletion(body: unknown, maxTokensLimit: number): ChatRequest {
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  let prompt = b.prompt;
+  if (Array.isArray(prompt)) {
+    if (prompt.length !== 1) {
+      throw bad("'prompt' as a list must hold exactly one string on this server.", "prompt");
+    }
+    prompt = prompt[0];
+  }
+  if (typeof prompt !== "string") throw bad("'prompt' is required and must be a string.", "prompt");
+  const maxTokens = optInt(b, "max_tokens", 1, maxTokensLimit) ??
+    Math.min(DEFAULT_COMPLETION_TOKENS, maxTokensLimit);
+  return {
+    model,
+    promptText: prompt,
+    maxTokens,
+    ...generationOptions(b, maxTokens, maxTokensLimit),
+  };
+}
+
+/**
+ * Check a `/v1/responses` body: `input` is a string or a list of messages (string content or
+ * `input_text` parts), `instructions` an optional string, `max_output_tokens` the length.
+ *
+ * @throws {HttpError} 400 naming the parameter at fault.
+ */
+export function validateResponses(body: unknown, maxTokensLimit: number): ChatRequest {
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  const parts: string[] = [];
+  if (b.instructions !== undefined && b.instructions !== null) {
+    if (typeof b.instructions !== "string") {
+      throw bad("'instructions' must be a string.", "instructions");
+    }
+    parts.push(b.instructions);
+  }
+  const input = b.input;
+  if (typeof input === "string") parts.push(input);
+  else if (Array.isArray(input) && input.length > 0) {
+    for (let i = 0; i < input.length; i++) {
+      const m = input[i];
+      const param = `input[${i}]`;
+      if (!isObject(m)) throw bad(`'${param}' must be an object.`, param);
+      const c = m.content;
+      if (typeof c === "string") parts.push(c);
+      else if (Array.isArray(c)) {
+        for (let j = 0; j < c.length; j++) {
+          const p = c[j];
+          if (!isObject(p) || typeof p.text !== "string") {
+            throw bad(
+              `'${param}.content[${j}]' must be {"type":"input_text","text":string}.`,
+              `${param}.content[${j}]`,
+            );
+          }
+          parts.push(p.text);
+        }
+      } else throw bad(`'${param}.content' must be a string or a list of parts.`, param);
+    }
+  } else {
+    throw bad("'input' is required: a string or a non-empty list of messages.", "input");
+  }
+  const maxTokens = optInt(b, "max_output_tokens", 1, maxTokensLimit) ??
+    Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit);
+  const stream = optBool(b, "stream", "stream") ?? false;
+  return {
+    model,
+    promptText: parts.join(" "),
+    maxTokens,
+    stream,
+    includeUsage: false,
+    n: 1,
+    seed: null,
+  };
+}
+
+/** A checked embeddings request. */
+export interface EmbeddingsRequest {
+  /** Model id, echoed. */
+  model: string;
+  /** The texts to embed. */
+  inputs: string[];
+  /** Vector length. */
+  dimensions: number;
+  /** `float` or `base64`. */
+  base64: boolean;
+}
+
+/** Default embedding length (as `text-embedding-3-small`). */
+export const DEFAULT_DIMENSIONS = 1536;
+
+/** Most inputs one embeddings request may carry, as the OpenAI API. */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
+/**
+ * Check a `/v1/embeddings` body: `input` a string or a list of strings.
+ *
+ * @throws {HttpError} 400 naming the parameter at fault.
+ */
+export function validateEmbeddings(body: unknown): EmbeddingsRequest {
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  const raw = b.input;
+  const inputs = typeof raw === "string" ? [raw] : raw;
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw bad("'input' is required: a string or a non-empty list of strings.", "input");
+  }
+  if (inputs.length > MAX_EMBEDDING_INPUTS) {
+    throw bad(`'input' may hold at most ${MAX_EMBEDDING_INPUTS} items.`, "input");
+  }
+  for (let i = 0; i < inputs.length; i++) {
+    if (typeof inputs[i] !== "string" || inputs[i] === "") {
+      throw bad(`'input[${i}]' must be a non-empty string.`, `input[${i}]`);
+    }
+  }
+  const dimensions = optInt(b, "dimensions", 1, 8192) ?? DEFAULT_DIMENSIONS;
+  const fmt = b.encoding_format;
+  if (fmt !== undefined && fmt !== null && fmt !== "float" && fmt !== "base64") {
+    throw bad("'encoding_format' must be float or base64.", "encoding_format");
+  }
+  return { model, inputs: inputs as string[], dimensions, base64: fmt === "base64" };
 }
