@@ -10,7 +10,9 @@ import { UsageError } from "../util/errors.ts";
 import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { parseShard, parseStartAt } from "../load/shard.ts";
-import { HTTP_CLIENTS } from "../net/client.ts";
+import { type Endpoint, ENDPOINTS, HTTP_CLIENTS } from "../net/client.ts";
+import { parseLength } from "../workload/lengths.ts";
+import { OSL_ENFORCEMENT } from "../workload/workload.ts";
 import {
   choice,
   custom,
@@ -49,6 +51,14 @@ function parseMetricsUrl(raw: string): string {
     throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
   }
   return u.href;
+}
+
+/** Check `--endpoint`. */
+function parseEndpoint(raw: string): Endpoint {
+  const k = raw.trim().toLowerCase().replace(/^\/?v1\//, "").replace("chat/completions", "chat");
+  const hit = ENDPOINTS.find((e) => e === k);
+  if (!hit) throw new UsageError(`--endpoint must be one of ${ENDPOINTS.join(", ")}, got '${raw}'`);
+  return hit;
 }
 
 /** Map a suite name as typed (`kv-cache`, `kv_cache`, `kv`) to its canonical name. */
@@ -106,6 +116,144 @@ export const RUN_TABLE = {
     "scenario file (YAML or JSON) replacing or adding tests of any suite;\n" +
       "without --suite, only the suites it names run",
   ),
+  endpoint: custom(
+    "endpoint",
+    "NAME",
+    "workload test: chat (default), completions, embeddings or responses",
+    parseEndpoint,
+    null,
+  ),
+  isl: custom(
+    "isl",
+    "DIST",
+    "workload test: prompt tokens, exact in the model's tokenizer: 512,\n" +
+      "uniform:256,1024, normal:MEAN,SD[,MIN,MAX] or lognormal:MEAN,SD[,MIN,MAX]",
+    (raw) => parseLength(raw, "--isl"),
+    null,
+  ),
+  osl: custom(
+    "osl",
+    "DIST",
+    "workload test: output tokens per answer, same forms as --isl (default 128)",
+    (raw) => parseLength(raw, "--osl"),
+    null,
+  ),
+  oslEnforce: choice(
+    "osl-enforce",
+    "HOW",
+    OSL_ENFORCEMENT,
+    "how output length is enforced besides max_tokens: ignore_eos (vLLM,\n" +
+      "SGLang; default), min_tokens, or none (for servers that reject both)",
+    "ignore_eos",
+  ),
+  dataset: text(
+    "dataset",
+    "PATH",
+    "workload test: prompts from a ShareGPT JSON, a JSONL file (prompt or\n" +
+      "messages, optional output_len), a folder of .txt files, or builtin",
+  ),
+  minIsl: number(
+    "min-isl",
+    "N",
+    "dataset: skip prompts under N tokens (default 4)",
+    { integer: true, min: 1 },
+    4,
+  ),
+  maxIsl: number(
+    "max-isl",
+    "N",
+    "dataset: skip prompts over N tokens (default: none)",
+    { integer: true, min: 1 },
+    null,
+  ),
+  sharedPrefix: number(
+    "shared-prefix",
+    "N",
+    "synthetic prompts: all start with the same N tokens (default 0: none share\n" +
+      "a prefix)",
+    { integer: true, min: 0, max: 1_000_000 },
+    0,
+  ),
+  turns: number(
+    "turns",
+    "N",
+    "workload test: sessions of N turns, each re-sending the history with the\n" +
+      "real answers; --requests then counts sessions (default 1)",
+    { integer: true, min: 1, max: 1000 },
+    1,
+  ),
+  thinkTimeS: number(
+    "think-time",
+    "S",
+    "sessions: seconds between an answer and the next turn (default 0)",
+    { min: 0, max: 3600 },
+    0,
+  ),
+  trace: text(
+    "trace",
+    "FILE",
+    "workload test: replay a Mooncake JSONL trace (timestamp ms, input_length,\n" +
+      "output_length, hash_ids) on its own schedule",
+  ),
+  traceSpeed: number(
+    "trace-speed",
+    "X",
+    "trace: replay X times as fast (default 1)",
+    { exclusiveMin: 0, max: 10_000 },
+    1,
+  ),
+  maxRequests: number(
+    "max-requests",
+    "N",
+    "trace: replay only the first N requests",
+    { integer: true, min: 1 },
+    null,
+  ),
+  batch: number(
+    "batch",
+    "N",
+    "embeddings: inputs per request (default 1)",
+    { integer: true, min: 1, max: 2048 },
+    1,
+  ),
+  tokenizer: custom(
+    "tokenizer",
+    "NAME|PATH",
+    "tokenizer prompts are built with: auto (default; from the model id),\n" +
+      "words, o200k_base, cl100k_base, llama3, or a tokenizer.json or model folder",
+    (raw) => raw,
+    "auto",
+  ),
+  concurrency: number(
+    "concurrency",
+    "N",
+    "workload test: requests (sessions) in flight (default 8)",
+    { integer: true, min: 1, max: 100_000 },
+    null,
+  ),
+  requests: number(
+    "requests",
+    "N",
+    "workload test: requests (sessions) to count (default 100, 40 with --quick)",
+    { integer: true, min: 1, max: 10_000_000 },
+    null,
+  ),
+  rate: number(
+    "rate",
+    "R",
+    "workload test: an open loop of R arrivals (sessions) per second instead\n" +
+      "of --concurrency",
+    { exclusiveMin: 0, max: 100_000 },
+    null,
+  ),
+  durationS: number(
+    "duration",
+    "S",
+    "workload test with --rate: schedule length in seconds (instead of --requests)",
+    { exclusiveMin: 0, max: 86_400 },
+    null,
+  ),
+  noStream: flag("no-stream", "workload test: non-streaming requests"),
   ramp: flag(
     "ramp",
     "concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops\n" +

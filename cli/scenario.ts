@@ -27,6 +27,15 @@ import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
 import { type LoadSpec, SUITE_NAMES, type SuiteName } from "../measure/result.ts";
 import type { Payload } from "../workload/payload.ts";
+import { ENDPOINTS } from "../net/client.ts";
+import { type LengthDist, parseLength } from "../workload/lengths.ts";
+import {
+  checkWorkload,
+  defaultWorkload,
+  OSL_ENFORCEMENT,
+  type WorkloadSpec,
+} from "../workload/workload.ts";
+import { BenchError } from "../util/errors.ts";
 
 /** A load as a report records it, with its warm-up left to the run's default (null). */
 type WithDefaultWarmup<T> = Omit<T, "warmup"> & {
@@ -52,6 +61,8 @@ export interface ScenarioTest {
   payload: Payload;
   /** How load is offered. */
   load: ScenarioLoad;
+  /** The workload, when the test has one (else every request sends the payload). */
+  workload: WorkloadSpec | null;
   /** Where it came from: `FILE tests[i]`. */
   source: string;
 }
@@ -194,7 +205,108 @@ function suiteName(c: Checker, v: unknown, path: Path): SuiteName | undefined {
 }
 
 const TOP_KEYS = ["version", "description", "replace", "tests"] as const;
-const TEST_KEYS = ["suite", "name", "payload", "load"] as const;
+const TEST_KEYS = ["suite", "name", "payload", "load", "workload"] as const;
+const WORKLOAD_KEYS = [
+  "endpoint",
+  "isl",
+  "osl",
+  "osl_enforce",
+  "dataset",
+  "min_isl",
+  "max_isl",
+  "shared_prefix",
+  "turns",
+  "think_time_s",
+  "trace",
+  "trace_speed",
+  "max_requests",
+  "batch",
+  "tokenizer",
+  "stream",
+] as const;
+
+function lengthField(c: Checker, v: unknown, path: Path): LengthDist | undefined {
+  if (typeof v !== "number" && typeof v !== "string") {
+    return c.fail(path, `must be a length like 512 or normal:1024,128, got ${show(v)}`);
+  }
+  try {
+    return parseLength(String(v), pathText(path));
+  } catch (err) {
+    return c.fail(path, (err as Error).message.replace(`${pathText(path)}: `, ""));
+  }
+}
+
+function checkWorkloadField(c: Checker, v: unknown, path: Path): WorkloadSpec | undefined {
+  const o = c.object(v, path, WORKLOAD_KEYS);
+  if (!o) return undefined;
+  const at = (k: string) => [...path, k];
+  const before = c.problems.length;
+  const w = defaultWorkload();
+  if (o.endpoint !== undefined) {
+    const e = ENDPOINTS.find((x) => x === o.endpoint);
+    if (e) w.endpoint = e;
+    else c.fail(at("endpoint"), `must be one of ${ENDPOINTS.join(", ")}, got ${show(o.endpoint)}`);
+  }
+  if (o.isl !== undefined) w.isl = lengthField(c, o.isl, at("isl")) ?? null;
+  if (o.osl !== undefined) w.osl = lengthField(c, o.osl, at("osl")) ?? null;
+  if (o.osl_enforce !== undefined) {
+    const e = OSL_ENFORCEMENT.find((x) => x === o.osl_enforce);
+    if (e) w.oslEnforce = e;
+    else {
+      c.fail(
+        at("osl_enforce"),
+        `must be one of ${OSL_ENFORCEMENT.join(", ")}, got ${show(o.osl_enforce)}`,
+      );
+    }
+  }
+  if (o.dataset !== undefined) w.dataset = c.string(o.dataset, at("dataset")) ?? null;
+  if (o.trace !== undefined) w.trace = c.string(o.trace, at("trace")) ?? null;
+  if (o.tokenizer !== undefined) w.tokenizer = c.string(o.tokenizer, at("tokenizer")) ?? "auto";
+  if (o.min_isl !== undefined) w.minInput = c.int(o.min_isl, at("min_isl"), 1) ?? w.minInput;
+  if (o.max_isl !== undefined) w.maxInput = c.int(o.max_isl, at("max_isl"), 1) ?? w.maxInput;
+  if (o.shared_prefix !== undefined) {
+    w.sharedPrefix = c.int(o.shared_prefix, at("shared_prefix"), 0) ?? 0;
+  }
+  if (o.turns !== undefined) w.turns = c.int(o.turns, at("turns"), 1, 1000) ?? 1;
+  if (o.think_time_s !== undefined) {
+    const t = o.think_time_s;
+    if (typeof t !== "number" || !(t >= 0) || t > 3600) {
+      c.fail(at("think_time_s"), `must be a number of seconds 0…3600, got ${show(t)}`);
+    } else w.thinkTimeS = t;
+  }
+  if (o.trace_speed !== undefined) {
+    w.traceSpeed = c.positive(o.trace_speed, at("trace_speed"), 10_000) ?? 1;
+  }
+  if (o.max_requests !== undefined) {
+    w.maxRequests = c.int(o.max_requests, at("max_requests"), 1, 10_000_000) ?? null;
+  }
+  if (o.batch !== undefined) w.batch = c.int(o.batch, at("batch"), 1, 2048) ?? 1;
+  if (o.stream !== undefined) {
+    if (typeof o.stream !== "boolean") {
+      c.fail(at("stream"), `must be true or false, got ${show(o.stream)}`);
+    } else w.stream = o.stream;
+  }
+  if (c.problems.length > before) return undefined;
+  try {
+    checkWorkload(w);
+  } catch (err) {
+    if (!(err instanceof BenchError)) throw err;
+    return c.fail(path, err.message.replace(/--([a-z-]+)/g, (_m, k) => k.replaceAll("-", "_")));
+  }
+  return w;
+}
+
+/** The load of a trace test that gives none: the trace's own schedule. */
+const TRACE_LOAD: ScenarioLoad = {
+  kind: "open",
+  rate: 1,
+  duration_s: null,
+  requests: null,
+  arrival: "constant",
+  max_in_flight: null,
+  warmup: null,
+  max_queue_delay_ms: null,
+};
 const PAYLOAD_KEYS = ["model", "messages", "prompt", "max_tokens", "stream", "extra"] as const;
 const LOAD_KEYS = [
   "concurrency",
@@ -376,10 +488,15 @@ export function validateScenario(
           : suiteName(c, o.suite, [...path, "suite"]);
         const name = c.string(o.name, [...path, "name"]);
         const payload = checkPayload(c, o.payload, [...path, "payload"], name ?? "custom");
+        const workload = o.workload === undefined
+          ? null
+          : checkWorkloadField(c, o.workload, [...path, "workload"]);
         const loads = o.load === undefined
-          ? c.fail([...path, "load"], "is required: concurrency + requests, or rate + duration_s")
+          ? workload?.trace
+            ? [TRACE_LOAD]
+            : c.fail([...path, "load"], "is required: concurrency + requests, or rate + duration_s")
           : checkLoads(c, o.load, [...path, "load"]);
-        if (!suite || !name || !payload || !loads) continue;
+        if (!suite || !name || !payload || !loads || workload === undefined) continue;
         if (suite === "memory" && loads.some((l) => l.kind === "closed")) {
           // Memory is judged against a schedule of arrivals, sampled over time.
           c.fail(
@@ -402,6 +519,7 @@ export function validateScenario(
             name: full,
             payload,
             load,
+            workload,
             source: `${file} ${pathText(path)}`,
           });
         }

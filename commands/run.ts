@@ -8,6 +8,7 @@
 import { type RunArgs, VERSION } from "../cli/args.ts";
 import { prepareOutputDir, resolveRunConfig, type RunConfig } from "../cli/config.ts";
 import { loadScenario } from "../cli/scenario.ts";
+import { workloadScenario } from "../cli/workload.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
 import { SUITE_NAMES } from "../measure/result.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
@@ -21,7 +22,7 @@ export { INTERRUPT_GRACE_MS, type RunHooks } from "../engine/run.ts";
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
   const cfg = resolveRunConfig(args);
   // A scenario file is read and validated completely before anything else happens.
-  const scenario = cfg.config ? await loadScenario(args.config!) : null;
+  const scenario = cfg.config ? await loadScenario(args.config!) : workloadScenario(cfg);
   if (scenario && !cfg.suitesExplicit) {
     cfg.suites = SUITE_NAMES.filter((s) =>
       scenario.suites.includes(s) && (s !== "memory" || !args.skipMemory)

@@ -117,7 +117,13 @@ export async function executeRun(
       await waitUntil(cfg.startAtMs, stop.signal);
     }
     if (cfg.workers > 1) {
-      const merged = await runWorkersMerged(cfg, ctx, hooks.entry ?? Deno.mainModule, abort.signal);
+      const merged = await runWorkersMerged(
+        cfg,
+        ctx,
+        hooks.entry ?? Deno.mainModule,
+        abort.signal,
+        scenario,
+      );
       for (const s of merged) {
         const suite = SUITES[s.suite];
         if (suite && s.skipped === null) view.suite(suite);

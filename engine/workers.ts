@@ -15,7 +15,7 @@ import type { SuiteResult } from "../suites/mod.ts";
 import type { SuiteContext } from "../runner/runner.ts";
 import type { Shard } from "../load/shard.ts";
 import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
-import { loadScenario } from "../cli/scenario.ts";
+import type { Scenario } from "../cli/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunConfig } from "../cli/config.ts";
@@ -100,8 +100,8 @@ export interface WorkerJob {
   suites: SuiteName[];
   /** This worker's shard. */
   shard: Shard;
-  /** Scenario file to load (validated by the parent already), or null. */
-  config: string | null;
+  /** The scenario (a file's or the command line's workload), validated by the parent. */
+  scenario: Scenario | null;
   /** Context fields shared by every worker. */
   ctx: SharedContext;
 }
@@ -147,8 +147,8 @@ export interface WorkersOptions {
   outer: Shard | null;
   /** Job fields common to all workers. */
   suites: SuiteName[];
-  /** Scenario file, or null. */
-  config: string | null;
+  /** The scenario, or null. */
+  scenario: Scenario | null;
   /** Context fields common to all workers. */
   ctx: WorkerJob["ctx"];
   /** Module the workers run: the program's entry. */
@@ -197,7 +197,7 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
         job: {
           suites: opts.suites,
           shard: workerShard(opts.outer, w, opts.workers),
-          config: opts.config,
+          scenario: opts.scenario,
           ctx: opts.ctx,
         },
       });
@@ -229,7 +229,7 @@ export function workerMain(): void {
       log,
     };
     try {
-      const scenario = m.job.config ? await loadScenario(m.job.config) : null;
+      const scenario = m.job.scenario;
       const suites = await runSuiteList(
         m.job.suites,
         ctx,
@@ -255,12 +255,13 @@ export async function runWorkersMerged(
   ctx: SuiteContext,
   entry: string,
   abort: AbortSignal,
+  scenario: Scenario | null,
 ): Promise<SuiteResult[]> {
   const lists = await runInWorkers({
     workers: cfg.workers,
     outer: cfg.shard,
     suites: cfg.suites,
-    config: cfg.config,
+    scenario,
     ctx: sharedContext(ctx),
     entry,
     stop: ctx.stop,

@@ -96,6 +96,11 @@ export interface OpenLoopOptions extends LoadSignals {
   warmup: number;
   /** Random source for Poisson gaps, in [0, 1). */
   random?: () => number;
+  /**
+   * A schedule of its own (trace replay): arrival i at `offsetsMs[i]` after the start,
+   * ascending; `rate` and `arrival` are then only descriptive.
+   */
+  offsetsMs?: readonly number[];
   /** The clock the schedule runs on (default: the real one). */
   clock?: Clock;
   /** Sends one request; `tIntendedMs` is its scheduled time on the loop's clock. */
@@ -127,8 +132,11 @@ export interface OpenLoopOutcome extends LoadOutcome {
  * requests in flight, arrivals over the cap wait and their queue delay records it.
  */
 export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcome> {
-  if (!(opts.rate > 0)) throw new RangeError("rate must be positive");
-  const limit = opts.requests ?? Infinity;
+  if (!(opts.rate > 0) && !opts.offsetsMs) throw new RangeError("rate must be positive");
+  const offsets = opts.offsetsMs;
+  const limit = offsets
+    ? Math.min(offsets.length, opts.requests ?? Infinity)
+    : opts.requests ?? Infinity;
   const durationMs = opts.durationS === null || opts.durationS === undefined
     ? Infinity
     : opts.durationS * 1000;
@@ -146,6 +154,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
   // rounding error accumulates; Poisson ones add exponential gaps.
   let poissonAt = 0;
   const offsetMs = (i: number) => {
+    if (offsets) return i < offsets.length ? offsets[i] : Infinity;
     if (opts.arrival !== "poisson") return (i * 1000) / opts.rate;
     if (i > 0) poissonAt += (-Math.log(1 - random()) / opts.rate) * 1000;
     return poissonAt;

@@ -7,6 +7,7 @@
 
 import type { TestMetrics } from "./aggregate.ts";
 import type { ServerSeries } from "./server_series.ts";
+import type { WorkloadStats } from "./workload_stats.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
@@ -88,6 +89,8 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   scenario?: string;
   /** The server's own metrics over the test, when it exposes them. */
   server_metrics?: ServerSeries;
+  /** A workload test's workload and requested-against-delivered lengths. */
+  workload?: WorkloadStats;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */

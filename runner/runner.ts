@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ChatBody, ChatClient, type HttpClientKind } from "../net/client.ts";
+import { ChatClient, type Endpoint, type HttpClientKind, type RequestBody } from "../net/client.ts";
 import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Clock } from "../util/clock.ts";
 import { type ServerSampler, startServerSampler } from "../probes/server_metrics.ts";
@@ -107,9 +107,21 @@ export interface ClosedTestSpec {
   /** Warm-up requests (default: the context's). */
   warmup?: number;
   /** Body of request i (default: the payload's body). */
-  body?: (i: number, model: string) => ChatBody;
+  body?: (i: number, model: string) => RequestBody;
   /** Sees every counted record (e.g. for cache statistics). */
   onRecord?: (rec: RequestRecord, i: number) => void;
+  /** The endpoint, the answer's text, the warm-up body (default: chat, none, the payload's). */
+  wire?: WireOptions;
+}
+
+/** How a test's requests go on the wire, when not as chat completions of its payload. */
+export interface WireOptions {
+  /** The endpoint (default `chat`). */
+  endpoint?: Endpoint;
+  /** Keep each answer's text in its record. */
+  keepText?: boolean;
+  /** Body of warm-up request i (default: a short chat request like the payload). */
+  warmupBody?: (i: number, model: string) => RequestBody;
 }
 
 /** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
@@ -128,7 +140,8 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
       warmup,
       stop: ctx.stop,
       abort: ctx.abort,
-      send: (i, warm, signal) => rig.client.chat(rig.bodyFor(i, warm), { signal }),
+      send: (i, warm, signal) =>
+        rig.client.chat(rig.bodyFor(i, warm), { signal, keepText: spec.wire?.keepText }),
       onRecord: (rec, i) => {
         rig.agg.add(rec);
         spec.onRecord?.(rec, i);
@@ -147,9 +160,11 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
 }
 
 /** What a closed or open test sets up around its load, and how it ends. */
-interface TestRig {
+export interface TestRig {
   /** One connection pool for the test. */
   client: ChatClient;
+  /** The model requests go to. */
+  model: string;
   /** Aggregates the counted records. */
   agg: RecordAggregator;
   /** Uncounted warm-up requests. */
@@ -157,21 +172,28 @@ interface TestRig {
   /** Progress of the test. */
   progress: Progress;
   /** Body of request i (a warm-up body during warm-up). */
-  bodyFor(i: number, warm: boolean): ChatBody;
+  bodyFor(i: number, warm: boolean): RequestBody;
+  /** Call before the first counted request when bodies are not built by `bodyFor`. */
+  counting(): void;
   /** End the progress and close the pool. */
   close(): void;
   /** The test's result, with the client's health over the test. */
   result(interrupted: boolean, load: LoadSpec): Promise<TestResult>;
 }
 
-function testRig(
+/**
+ * Set up what a test needs around its load: the model, one connection pool, the aggregator,
+ * progress, the client's health probe and the server's metrics sampler.
+ */
+export function testRig(
   ctx: SuiteContext,
   spec: {
     suite: SuiteName;
     name: string;
     payload: Payload;
     warmup?: number;
-    body?: (i: number, model: string) => ChatBody;
+    body?: (i: number, model: string) => RequestBody;
+    wire?: WireOptions;
   },
   total: number,
   poolSize?: number,
@@ -183,6 +205,7 @@ function testRig(
     timeoutMs: ctx.timeoutMs,
     http: ctx.http,
     poolSize,
+    endpoint: spec.wire?.endpoint,
   });
   const agg = new RecordAggregator();
   const progress = ctx.progress(spec.name, total);
@@ -201,16 +224,19 @@ function testRig(
       now: () => ctx.clock.now(),
     });
   };
+  const warmBody = spec.wire?.warmupBody;
   return {
     client,
+    model,
     agg,
     warmup: spec.warmup ?? ctx.warmup,
     progress,
     bodyFor: (i, warm) => {
-      if (warm) return warmupBody(spec.payload, model, i, ctx.seed);
+      if (warm) return warmBody ? warmBody(i, model) : warmupBody(spec.payload, model, i, ctx.seed);
       startServer();
       return body(i, model);
     },
+    counting: startServer,
     close() {
       progress.finish();
       client.close();
@@ -274,9 +300,13 @@ export interface OpenTestSpec {
   /** Queue-delay p99 bound in ms (default: the context's, else 10). */
   maxQueueDelayMs?: number;
   /** Body of request i (default: the payload's body). */
-  body?: (i: number, model: string) => ChatBody;
+  body?: (i: number, model: string) => RequestBody;
   /** Sees every counted record. */
   onRecord?: (rec: RequestRecord, i: number) => void;
+  /** The endpoint, the answer's text, the warm-up body. */
+  wire?: WireOptions;
+  /** A schedule of its own (trace replay): arrival offsets in ms, ascending. */
+  offsetsMs?: readonly number[];
 }
 
 /** Whether an open loop kept its schedule, and why not. */
@@ -336,6 +366,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
       arrival,
       maxInFlight: spec.maxInFlight ?? null,
       warmup: rig.warmup,
+      offsetsMs: spec.offsetsMs,
       clock: ctx.clock,
       stop: ctx.stop,
       abort: ctx.abort,
@@ -343,6 +374,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
         rig.client.chat(rig.bodyFor(i, warm), {
           signal,
           tIntendedMs: warm ? undefined : tIntendedMs,
+          keepText: spec.wire?.keepText,
         }),
       onRecord: (rec, i) => {
         rig.agg.add(rec);

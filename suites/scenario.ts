@@ -10,6 +10,7 @@ import type { SuiteExtra } from "./results.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
+import { runWorkloadTest, type WorkloadTestSpec } from "../runner/workload.ts";
 
 /**
  * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted
@@ -22,6 +23,20 @@ export async function runScenarioTest(
   warmup?: number,
 ): Promise<TestResult> {
   const warm = t.load.warmup ?? warmup;
+  if (t.workload) {
+    const { max_queue_delay_ms, ...load } = t.load.kind === "open"
+      ? t.load
+      : { ...t.load, max_queue_delay_ms: null };
+    const r = await runWorkloadTest(ctx, {
+      suite: t.suite,
+      name: t.name,
+      payload: t.payload,
+      workload: t.workload,
+      load: { ...load, warmup: warm ?? ctx.warmup, max_queue_delay_ms } as WorkloadTestSpec["load"],
+    });
+    r.extra.scenario = t.source;
+    return r;
+  }
   const r = t.load.kind === "closed"
     ? await runClosedTest(ctx, {
       suite: t.suite,
@@ -69,7 +84,8 @@ export function withScenario(
   if (!scenario || mine.length === 0) return base;
   const replace = scenario.replace.includes(name);
   const toDef = (t: ScenarioTest): TestDef<SuiteExtra> => {
-    const def = base?.custom?.(t) ?? plainScenarioTest(t);
+    // A workload test runs as it is in any suite; the suite's own custom tests take payloads.
+    const def = (t.workload ? undefined : base?.custom?.(t)) ?? plainScenarioTest(t);
     return {
       ...def,
       run: async (ctx) => {

@@ -1,0 +1,156 @@
+/**
+ * The command line's workload test: `--isl`, `--osl`, `--dataset`, `--turns`, `--trace`,
+ * `--endpoint` and their load (`--concurrency`/`--requests` or `--rate`) make one test, run
+ * as a one-test scenario in place of the throughput suite's built-in tests.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+import type { RunConfig } from "./config.ts";
+import { DEFAULT_SCENARIO_PAYLOAD, type Scenario, type ScenarioLoad } from "./scenario.ts";
+import { describeLength } from "../workload/lengths.ts";
+import { checkWorkload, defaultWorkload, type WorkloadSpec } from "../workload/workload.ts";
+
+/** Concurrency of a command-line workload test without `--concurrency`. */
+export const DEFAULT_WORKLOAD_CONCURRENCY = 8;
+
+/** Requests of a command-line workload test without `--requests` (quick mode: 40). */
+export const DEFAULT_WORKLOAD_REQUESTS = 100;
+
+type WorkloadArgs = Pick<
+  RunConfig,
+  | "endpoint"
+  | "isl"
+  | "osl"
+  | "oslEnforce"
+  | "dataset"
+  | "minIsl"
+  | "maxIsl"
+  | "sharedPrefix"
+  | "turns"
+  | "thinkTimeS"
+  | "trace"
+  | "traceSpeed"
+  | "maxRequests"
+  | "batch"
+  | "tokenizer"
+  | "concurrency"
+  | "requests"
+  | "rate"
+  | "durationS"
+  | "noStream"
+  | "quick"
+  | "model"
+>;
+
+/** True when the command line asks for a workload test. */
+export function wantsWorkload(a: WorkloadArgs): boolean {
+  return a.endpoint !== null || a.isl !== null || a.osl !== null || a.dataset !== null ||
+    a.trace !== null || a.turns > 1 || a.concurrency !== null || a.requests !== null ||
+    a.rate !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream;
+}
+
+/** The workload of the command line. Throws {@linkcode UsageError} for bad combinations. */
+export function workloadOfArgs(a: WorkloadArgs): WorkloadSpec {
+  const w: WorkloadSpec = {
+    ...defaultWorkload(),
+    endpoint: a.endpoint ?? "chat",
+    isl: a.isl,
+    osl: a.osl,
+    oslEnforce: a.oslEnforce,
+    dataset: a.dataset,
+    minInput: a.minIsl,
+    maxInput: a.maxIsl ?? 1_000_000,
+    sharedPrefix: a.sharedPrefix,
+    turns: a.turns,
+    thinkTimeS: a.thinkTimeS,
+    trace: a.trace,
+    traceSpeed: a.traceSpeed,
+    maxRequests: a.maxRequests,
+    batch: a.batch,
+    tokenizer: a.tokenizer,
+    stream: !a.noStream,
+  };
+  checkWorkload(w);
+  return w;
+}
+
+function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
+  if (a.rate !== null && a.concurrency !== null) {
+    throw new UsageError("give --concurrency (closed loop) or --rate (open loop), not both");
+  }
+  if (a.durationS !== null && a.rate === null) {
+    throw new UsageError("--duration applies to an open loop: add --rate");
+  }
+  const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
+  if (a.rate !== null) {
+    return {
+      kind: "open",
+      rate: a.rate,
+      duration_s: a.durationS,
+      requests: a.durationS !== null && a.requests === null ? null : requests,
+      arrival: "constant",
+      max_in_flight: null,
+      warmup: null,
+      max_queue_delay_ms: null,
+    };
+  }
+  return {
+    kind: "closed",
+    concurrency: a.concurrency ?? DEFAULT_WORKLOAD_CONCURRENCY,
+    requests,
+    warmup: null,
+  };
+}
+
+/** A name that says what the test is: `chat isl=512 osl=64, 8 concurrent`. */
+function testName(w: WorkloadSpec, load: ScenarioLoad): string {
+  const parts: string[] = [w.endpoint];
+  if (w.trace) parts.push(`trace ${w.trace.split("/").pop()} x${w.traceSpeed}`);
+  else if (w.dataset) parts.push(`dataset ${w.dataset.split("/").pop()}`);
+  else if (w.isl) parts.push(`isl=${describeLength(w.isl)}`);
+  if (w.osl) parts.push(`osl=${describeLength(w.osl)}`);
+  if (w.turns > 1) parts.push(`${w.turns} turns`);
+  if (w.batch > 1) parts.push(`batch ${w.batch}`);
+  const how = w.trace
+    ? ""
+    : load.kind === "closed"
+    ? `, ${load.concurrency} concurrent`
+    : `, ${load.rate}/s`;
+  return `Workload: ${parts.join(" ")}${how}`;
+}
+
+/**
+ * The command line's workload test as a scenario for the throughput suite, or null when no
+ * workload option was given. Throws {@linkcode UsageError}.
+ */
+export function workloadScenario(a: WorkloadArgs & Pick<RunConfig, "config">): Scenario | null {
+  if (!wantsWorkload(a)) return null;
+  if (a.config) {
+    throw new UsageError(
+      "workload options and --config do not mix: put the workload in the scenario file " +
+        "(a test's workload: field)",
+    );
+  }
+  const workload = workloadOfArgs(a);
+  const load = loadOfArgs(a);
+  return {
+    file: "command line",
+    replace: ["throughput"],
+    suites: ["throughput"],
+    tests: [{
+      suite: "throughput",
+      name: testName(workload, load),
+      payload: {
+        ...DEFAULT_SCENARIO_PAYLOAD,
+        label: "workload",
+        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
+        stream: workload.stream,
+      },
+      load,
+      workload,
+      source: "command line",
+    }],
+  };
+}

@@ -1,0 +1,306 @@
+/**
+ * What a workload test adds to its result (`extra.workload`): the workload as run (tokenizer,
+ * lengths, dataset or trace), requested against delivered lengths (the chat template's
+ * overhead, servers that stop early), TTFO and reasoning tokens, per-turn figures of
+ * multi-turn sessions, and inputs/s of embeddings.
+ *
+ * @module
+ */
+
+import type { RequestRecord } from "./record.ts";
+import { emptySummary, summarize, type Summary } from "./summary.ts";
+
+/** The workload a test ran, as reports describe it. */
+export interface WorkloadInfo {
+  /** `synthetic`, `dataset`, `trace` or `sessions`. */
+  kind: "synthetic" | "dataset" | "trace" | "sessions";
+  /** The endpoint (`chat`, `completions`, `embeddings`, `responses`). */
+  endpoint: string;
+  /** The tokenizer prompts were built and counted with. */
+  tokenizer: string;
+  /** False when its counts only approximate the model's tokenizer. */
+  tokenizer_exact: boolean;
+  /** Why that tokenizer. */
+  tokenizer_reason: string;
+  /** Requested input lengths (`normal:1024,128`), or null when they come from a file. */
+  isl: string | null;
+  /** Requested output lengths, or null when they come from a file or are the default. */
+  osl: string | null;
+  /** How the output length was enforced (`ignore_eos`, `min_tokens`, `none`). */
+  osl_enforced_by: string;
+  /** Tokens every prompt shares at its start (0 = none). */
+  shared_prefix: number;
+  /** Dataset use, for dataset workloads. */
+  dataset?: {
+    /** Path or `builtin`. */
+    name: string;
+    /** Format detected. */
+    format: string;
+    /** Entries the dataset has. */
+    available: number;
+    /** Distinct entries used. */
+    used: number;
+    /** Entries looked at and skipped, by reason. */
+    skipped: Record<string, number>;
+    /** True when entries had to be used more than once. */
+    reused: boolean;
+  };
+  /** Trace replay, for trace workloads. */
+  trace?: {
+    /** The file. */
+    file: string;
+    /** Requests in the file. */
+    requests_in_file: number;
+    /** Requests replayed. */
+    requests: number;
+    /** Speed factor (2 = twice as fast). */
+    speed: number;
+    /** Distinct shared blocks. */
+    blocks: number;
+    /** Schedule length after the speed factor (s). */
+    duration_s: number;
+  };
+  /** Turns per session, for session workloads. */
+  turns?: number;
+  /** Think time between turns (s). */
+  think_time_s?: number;
+  /** Embedding inputs per request. */
+  batch?: number;
+}
+
+/** Requested against delivered lengths, and what only some endpoints have. */
+export interface WorkloadStats extends WorkloadInfo {
+  /** Input lengths: what the client built, what the server counted, and the difference. */
+  input: {
+    /** Mean tokens the client built per request (its tokenizer). */
+    requested_mean: number | null;
+    /** Their standard deviation. */
+    requested_stddev: number | null;
+    /** Smallest. */
+    requested_min: number | null;
+    /** Largest. */
+    requested_max: number | null;
+    /** Mean `usage.prompt_tokens` over successes that reported it (null: none did). */
+    server_mean: number | null;
+    /** Mean of server − requested per request: the chat template's overhead. */
+    overhead_mean: number | null;
+    /** Smallest such difference. */
+    overhead_min: number | null;
+    /** Largest such difference. */
+    overhead_max: number | null;
+    /** Successes without `usage.prompt_tokens`. */
+    missing: number;
+  };
+  /** Output lengths: requested `max_tokens` against what came back. */
+  output: {
+    /** Mean requested output tokens (null when none was requested). */
+    requested_mean: number | null;
+    /** Their standard deviation. */
+    requested_stddev: number | null;
+    /** Mean delivered output tokens of successes. */
+    delivered_mean: number | null;
+    /** Their standard deviation. */
+    delivered_stddev: number | null;
+    /** Successes that delivered fewer tokens than requested (the server stopped early). */
+    short: number;
+  };
+  /** Time to first answer token, reasoning excluded (s); null without streaming. */
+  ttfo: Summary | null;
+  /** Mean reasoning tokens per success, when the model reasoned. */
+  reasoning_tokens_mean: number | null;
+  /** Sessions: figures per turn (turn 1 first). */
+  per_turn?: TurnStats[];
+  /** Sessions: started, completed, duration. */
+  sessions?: {
+    /** Sessions started. */
+    started: number;
+    /** Sessions whose every turn succeeded. */
+    completed: number;
+    /** Duration of completed sessions, think time included (s). */
+    duration: Summary;
+  };
+  /** Embeddings: inputs and input tokens per second of window. */
+  embeddings?: {
+    /** Inputs embedded per second. */
+    inputs_per_second: number;
+    /** Input tokens per second (server-counted where reported). */
+    input_tokens_per_second: number;
+  };
+}
+
+/** One turn of a session workload. */
+export interface TurnStats {
+  /** Turn number, from 1. */
+  turn: number;
+  /** Successful requests of this turn. */
+  requests: number;
+  /** TTFT of this turn (s). */
+  ttft: Summary;
+  /** Mean prompt tokens the server counted. */
+  input_tokens_mean: number | null;
+  /** Mean prompt tokens served from the server's prefix cache (null: never reported). */
+  cached_tokens_mean: number | null;
+}
+
+class Moments {
+  n = 0;
+  sum = 0;
+  sumSq = 0;
+  min = Infinity;
+  max = -Infinity;
+  add(v: number): void {
+    this.n++;
+    this.sum += v;
+    this.sumSq += v * v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+  get mean(): number | null {
+    return this.n > 0 ? this.sum / this.n : null;
+  }
+  get stddev(): number | null {
+    if (this.n === 0) return null;
+    const m = this.sum / this.n;
+    return Math.sqrt(Math.max(0, this.sumSq / this.n - m * m));
+  }
+  get lo(): number | null {
+    return this.n > 0 ? this.min : null;
+  }
+  get hi(): number | null {
+    return this.n > 0 ? this.max : null;
+  }
+}
+
+/** Accumulates a workload test's records with what each request asked for. */
+export class WorkloadTally {
+  readonly #info: WorkloadInfo;
+  readonly #requested = new Moments();
+  readonly #server = new Moments();
+  readonly #overhead = new Moments();
+  readonly #osl = new Moments();
+  readonly #delivered = new Moments();
+  readonly #reasoning = new Moments();
+  readonly #ttfo: number[] = [];
+  readonly #turns: { n: number; ttft: number[]; input: Moments; cached: Moments }[] = [];
+  #missing = 0;
+  #short = 0;
+  #inputs = 0;
+  #inputTokens = 0;
+  #sessionsStarted = 0;
+  #sessionsDone = 0;
+  readonly #sessionDurations: number[] = [];
+
+  /** A tally for one test of a workload. */
+  constructor(info: WorkloadInfo) {
+    this.#info = info;
+  }
+
+  /**
+   * Count one request.
+   *
+   * @param rec its record.
+   * @param requestedInput tokens the client built into it.
+   * @param requestedOutput output tokens it asked for, or null.
+   * @param turn its turn (from 1) in a session, or null.
+   * @param inputs embedding inputs it carried (1 otherwise).
+   */
+  add(
+    rec: RequestRecord,
+    requestedInput: number,
+    requestedOutput: number | null,
+    turn: number | null = null,
+    inputs = 1,
+  ): void {
+    if (rec.outcome !== "ok") return;
+    this.#requested.add(requestedInput);
+    if (rec.inputTokens === null) this.#missing++;
+    else {
+      this.#server.add(rec.inputTokens);
+      this.#overhead.add(rec.inputTokens - requestedInput);
+    }
+    this.#inputs += inputs;
+    this.#inputTokens += rec.inputTokens ?? requestedInput;
+    if (this.#info.endpoint !== "embeddings") {
+      this.#delivered.add(rec.outputTokens);
+      if (requestedOutput !== null) {
+        this.#osl.add(requestedOutput);
+        if (rec.outputTokens < requestedOutput) this.#short++;
+      }
+    }
+    if (rec.ttfo !== null) this.#ttfo.push(rec.ttfo);
+    if (rec.reasoningTokens !== null && rec.reasoningTokens > 0) {
+      this.#reasoning.add(rec.reasoningTokens);
+    }
+    if (turn !== null) {
+      while (this.#turns.length < turn) {
+        this.#turns.push({ n: 0, ttft: [], input: new Moments(), cached: new Moments() });
+      }
+      const t = this.#turns[turn - 1];
+      t.n++;
+      if (rec.ttft !== null) t.ttft.push(rec.ttft);
+      if (rec.inputTokens !== null) t.input.add(rec.inputTokens);
+      if (rec.cachedTokens !== null) t.cached.add(rec.cachedTokens);
+    }
+  }
+
+  /** Count a session that started; `durationS` when every turn succeeded, else null. */
+  session(durationS: number | null): void {
+    this.#sessionsStarted++;
+    if (durationS !== null) {
+      this.#sessionsDone++;
+      this.#sessionDurations.push(durationS);
+    }
+  }
+
+  /** The statistics, given the test's window (s). */
+  stats(windowS: number): WorkloadStats {
+    const out: WorkloadStats = {
+      ...this.#info,
+      input: {
+        requested_mean: this.#requested.mean,
+        requested_stddev: this.#requested.stddev,
+        requested_min: this.#requested.lo,
+        requested_max: this.#requested.hi,
+        server_mean: this.#server.mean,
+        overhead_mean: this.#overhead.mean,
+        overhead_min: this.#overhead.lo,
+        overhead_max: this.#overhead.hi,
+        missing: this.#missing,
+      },
+      output: {
+        requested_mean: this.#osl.mean,
+        requested_stddev: this.#osl.stddev,
+        delivered_mean: this.#delivered.mean,
+        delivered_stddev: this.#delivered.stddev,
+        short: this.#short,
+      },
+      ttfo: this.#ttfo.length > 0 ? summarize(this.#ttfo) : null,
+      reasoning_tokens_mean: this.#reasoning.mean,
+    };
+    if (this.#turns.length > 0) {
+      out.per_turn = this.#turns.map((t, i) => ({
+        turn: i + 1,
+        requests: t.n,
+        ttft: t.ttft.length > 0 ? summarize(t.ttft) : emptySummary(),
+        input_tokens_mean: t.input.mean,
+        cached_tokens_mean: t.cached.mean,
+      }));
+    }
+    if (this.#sessionsStarted > 0) {
+      out.sessions = {
+        started: this.#sessionsStarted,
+        completed: this.#sessionsDone,
+        duration: this.#sessionDurations.length > 0
+          ? summarize(this.#sessionDurations)
+          : emptySummary(),
+      };
+    }
+    if (this.#info.endpoint === "embeddings") {
+      out.embeddings = {
+        inputs_per_second: windowS > 0 ? this.#inputs / windowS : 0,
+        input_tokens_per_second: windowS > 0 ? this.#inputTokens / windowS : 0,
+      };
+    }
+    return out;
+  }
+}

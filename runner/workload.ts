@@ -1,0 +1,252 @@
+/**
+ * Workload tests: a test whose requests come from a workload (exact-length prompts, a
+ * dataset, sessions or a trace) on any endpoint. The workload is built (every prompt
+ * tokenized) before the load starts; the result carries `extra.workload`.
+ *
+ * @module
+ */
+
+import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
+import type { RequestRecord } from "../measure/record.ts";
+import type { ChatMessage } from "../net/client.ts";
+import { WorkloadTally } from "../measure/workload_stats.ts";
+import type { Payload } from "../workload/payload.ts";
+import { resolveModel } from "../workload/payload.ts";
+import {
+  buildWorkload,
+  type BuiltWorkload,
+  workloadBody,
+  type WorkloadSpec,
+  workloadWarmupBody,
+} from "../workload/workload.ts";
+import { runSessions } from "../load/sessions.ts";
+import {
+  DEFAULT_MAX_QUEUE_DELAY_MS,
+  judgeSchedule,
+  runClosedTest,
+  runOpenTest,
+  type SuiteContext,
+  testRig,
+} from "./runner.ts";
+
+/** A workload test: its workload and how load is offered. */
+export interface WorkloadTestSpec {
+  /** Suite. */
+  suite: SuiteName;
+  /** Test name. */
+  name: string;
+  /** Model (and label) of the test. */
+  payload: Payload;
+  /** The workload. */
+  workload: WorkloadSpec;
+  /**
+   * The load: closed or open; with turns, `requests` counts sessions; a trace brings its own
+   * schedule (the load's rate and count are then unused).
+   */
+  load: Exclude<LoadSpec, { kind: "sequential" }> & { max_queue_delay_ms?: number | null };
+}
+
+/** Items a load needs: its request (or session) count. */
+function itemsWanted(load: WorkloadTestSpec["load"]): number {
+  if (load.kind === "closed") return load.requests;
+  return load.requests ?? Math.max(1, Math.round((load.duration_s ?? 0) * load.rate));
+}
+
+/** Run a workload test. */
+export async function runWorkloadTest(
+  ctx: SuiteContext,
+  spec: WorkloadTestSpec,
+): Promise<TestResult> {
+  const { model } = resolveModel(ctx, spec.payload.model);
+  const built = await buildWorkload(spec.workload, {
+    count: itemsWanted(spec.load),
+    seed: ctx.seed,
+    model,
+    embedded: ctx.embedded,
+  });
+  if (!built.tokenizer.exact) ctx.log(`workload: ${built.info.tokenizer_reason}`);
+  const tally = new WorkloadTally(built.info);
+  const wire = {
+    endpoint: spec.workload.endpoint,
+    keepText: spec.workload.turns > 1,
+    warmupBody: (i: number, m: string) => workloadWarmupBody(built, m, i),
+  };
+  const payload: Payload = {
+    ...spec.payload,
+    stream: spec.workload.stream && spec.workload.endpoint !== "embeddings",
+    max_tokens: built.items[0]?.osl ?? spec.payload.max_tokens,
+  };
+  const onRecord = (rec: RequestRecord, i: number) => {
+    const item = built.items[i];
+    tally.add(rec, item.turnTokens[0], osl(built, i), null, batchOf(built));
+  };
+  const body = (i: number, m: string) => workloadBody(built, built.items[i], m);
+  let result: TestResult;
+  if (spec.workload.turns > 1) {
+    result = await runSessionTest(ctx, spec, built, payload, tally);
+  } else if (built.info.trace) {
+    const items = built.items;
+    const offsets = items.map((it) => it.atMs ?? 0);
+    const spanS = offsets[offsets.length - 1] / 1000;
+    result = await runOpenTest(ctx, {
+      suite: spec.suite,
+      name: spec.name,
+      payload,
+      rate: items.length > 1 && spanS > 0 ? (items.length - 1) / spanS : 1,
+      durationS: null,
+      requests: items.length,
+      warmup: spec.load.warmup,
+      maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
+      offsetsMs: offsets,
+      body,
+      onRecord,
+      wire,
+    });
+  } else if (spec.load.kind === "closed") {
+    result = await runClosedTest(ctx, {
+      suite: spec.suite,
+      name: spec.name,
+      payload,
+      requests: spec.load.requests,
+      concurrency: spec.load.concurrency,
+      warmup: spec.load.warmup,
+      body,
+      onRecord,
+      wire,
+    });
+  } else {
+    result = await runOpenTest(ctx, {
+      suite: spec.suite,
+      name: spec.name,
+      payload,
+      rate: spec.load.rate,
+      durationS: spec.load.duration_s,
+      requests: spec.load.requests,
+      arrival: spec.load.arrival,
+      maxInFlight: spec.load.max_in_flight,
+      warmup: spec.load.warmup,
+      maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
+      body,
+      onRecord,
+      wire,
+    });
+  }
+  result.extra.workload = tally.stats(result.metrics.window_s);
+  result.max_tokens = built.info.osl === null || !/^\d+$/.test(built.info.osl)
+    ? null
+    : Number(built.info.osl);
+  const w = result.extra.workload;
+  if (w.output.short > 0) {
+    result.notes.push(
+      `${w.output.short} answer(s) stopped before the requested output length ` +
+        `(the server ignored ${w.osl_enforced_by}); delivered mean ` +
+        `${w.output.delivered_mean?.toFixed(1)} of ${w.output.requested_mean?.toFixed(1)} tokens`,
+    );
+  }
+  if (!built.tokenizer.exact) {
+    result.notes.push(`prompt lengths are approximate: ${built.info.tokenizer_reason}`);
+  }
+  if (w.dataset?.reused) {
+    result.notes.push(
+      `the dataset had ${w.dataset.used} usable entries for ${result.metrics.total_requests} requests: entries were reused`,
+    );
+  }
+  return result;
+}
+
+function osl(w: BuiltWorkload, i: number): number | null {
+  return w.spec.endpoint === "embeddings" ? null : w.items[i].osl;
+}
+
+function batchOf(w: BuiltWorkload): number {
+  return w.spec.endpoint === "embeddings" ? w.items[0]?.turns.length ?? 1 : 1;
+}
+
+/** Sessions: every turn re-sends the history with the real answers. */
+async function runSessionTest(
+  ctx: SuiteContext,
+  spec: WorkloadTestSpec,
+  built: BuiltWorkload,
+  payload: Payload,
+  tally: WorkloadTally,
+): Promise<TestResult> {
+  const sessions = built.items.length;
+  const turns = spec.workload.turns;
+  const rig = testRig(
+    ctx,
+    {
+      suite: spec.suite,
+      name: spec.name,
+      payload,
+      warmup: spec.load.warmup,
+      wire: {
+        endpoint: spec.workload.endpoint,
+        keepText: true,
+        warmupBody: (i, m) => workloadWarmupBody(built, m, i),
+      },
+    },
+    sessions * turns,
+    spec.load.kind === "closed" ? spec.load.concurrency : undefined,
+  );
+  const histories: ChatMessage[][] = built.items.map(() => []);
+  // What the client built into each request: the history's tokens (answers counted with
+  // the same tokenizer once they arrive) plus the new turn.
+  const historyTokens = new Array<number>(sessions).fill(0);
+  let outcome;
+  try {
+    for (let i = 0; i < Math.max(rig.warmup, 0) && !ctx.stop.aborted; i++) {
+      await rig.client.chat(rig.bodyFor(i, true), { signal: ctx.abort });
+    }
+    rig.counting();
+    outcome = await runSessions({
+      sessions,
+      turns,
+      concurrency: spec.load.kind === "closed" ? spec.load.concurrency : 1,
+      rate: spec.load.kind === "open" ? spec.load.rate : null,
+      thinkMs: spec.workload.thinkTimeS * 1000,
+      clock: ctx.clock,
+      stop: ctx.stop,
+      abort: ctx.abort,
+      send: (s, t, signal, tIntendedMs) =>
+        rig.client.chat(workloadBody(built, built.items[s], rig.model, t, histories[s]), {
+          signal,
+          tIntendedMs,
+          keepText: true,
+        }),
+      onRecord: (rec, s, t) => {
+        const item = built.items[s];
+        const requested = historyTokens[s] + item.turnTokens[t];
+        rig.agg.add(rec);
+        tally.add(rec, requested, item.osl, t + 1);
+        if (rec.outcome === "ok") {
+          const answer = rec.answer ?? "";
+          histories[s].push({ role: "user", content: item.turns[t] }, {
+            role: "assistant",
+            content: answer,
+          });
+          historyTokens[s] = requested + built.tokenizer.count(answer);
+        }
+        rec.answer = null;
+      },
+      onSession: (_s, completed, startMs, endMs) =>
+        tally.session(completed ? (endMs - startMs) / 1000 : null),
+      onProgress: (done) => rig.progress.update(done),
+    });
+  } finally {
+    rig.close();
+  }
+  const load: LoadSpec = spec.load.kind === "closed"
+    ? { ...spec.load, requests: sessions * turns }
+    : { ...spec.load, requests: sessions * turns };
+  const result = await rig.result(outcome.interrupted, load);
+  if (spec.load.kind === "open") {
+    const verdict = judgeSchedule(
+      result.metrics,
+      spec.load.max_queue_delay_ms ?? ctx.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+      spec.load.rate,
+      spec.load.rate,
+    );
+    if (verdict.note) result.notes.push(verdict.note);
+  }
+  return result;
+}

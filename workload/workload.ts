@@ -1,0 +1,370 @@
+/**
+ * A workload: what a test's requests carry, built before the load starts (every prompt is
+ * tokenized and cut to length before its timed send). Synthetic prompts of exact input
+ * lengths (ISL), output lengths (OSL) from distributions, a dataset, multi-turn sessions, or a
+ * trace replayed on its own schedule; sent to any of the four OpenAI endpoints.
+ *
+ * @module
+ */
+
+import type { ChatMessage, Endpoint, RequestBody } from "../net/client.ts";
+import { combine32, Prng } from "../util/prng.ts";
+import { UsageError } from "../util/errors.ts";
+import type { WorkloadInfo } from "../measure/workload_stats.ts";
+import { describeLength, type LengthDist, maxLength, sampleLength } from "./lengths.ts";
+import { chooseTokenizer, type Tokenizer } from "./tokenizer.ts";
+import { textOfTokens } from "./corpus.ts";
+import { readDataset, sampleDataset } from "./dataset.ts";
+import { readTrace, TracePrompts, type TraceRequest } from "./trace.ts";
+
+/** How output length is enforced. */
+export const OSL_ENFORCEMENT = ["ignore_eos", "min_tokens", "none"] as const;
+
+/** What a workload is, as the command line or a scenario file gives it. */
+export interface WorkloadSpec {
+  /** The endpoint. */
+  endpoint: Endpoint;
+  /** Input lengths of synthetic prompts (null: from the dataset or trace, else 128). */
+  isl: LengthDist | null;
+  /** Output lengths (null: from the dataset or trace, else 128). */
+  osl: LengthDist | null;
+  /** How the output length is enforced. */
+  oslEnforce: typeof OSL_ENFORCEMENT[number];
+  /** Dataset path or `builtin` (null: synthetic). */
+  dataset: string | null;
+  /** Dataset entries with fewer prompt tokens are skipped. */
+  minInput: number;
+  /** Dataset entries with more prompt tokens are skipped. */
+  maxInput: number;
+  /** Tokens every synthetic prompt shares at its start. */
+  sharedPrefix: number;
+  /** Turns per session (1 = single requests). */
+  turns: number;
+  /** Think time between turns (s). */
+  thinkTimeS: number;
+  /** Mooncake trace file (null: none). */
+  trace: string | null;
+  /** Trace speed factor (2 = twice as fast). */
+  traceSpeed: number;
+  /** Most trace requests replayed (null: all). */
+  maxRequests: number | null;
+  /** Embedding inputs per request. */
+  batch: number;
+  /** `--tokenizer`: `auto`, a name or a path. */
+  tokenizer: string;
+  /** Stream answers (chat, completions, responses). */
+  stream: boolean;
+}
+
+/** Input and output length when nothing says otherwise. */
+export const DEFAULT_LENGTH = 128;
+
+/** A workload with the defaults of the command line. */
+export function defaultWorkload(): WorkloadSpec {
+  return {
+    endpoint: "chat",
+    isl: null,
+    osl: null,
+    oslEnforce: "ignore_eos",
+    dataset: null,
+    minInput: 4,
+    maxInput: 1_000_000,
+    sharedPrefix: 0,
+    turns: 1,
+    thinkTimeS: 0,
+    trace: null,
+    traceSpeed: 1,
+    maxRequests: null,
+    batch: 1,
+    tokenizer: "auto",
+    stream: true,
+  };
+}
+
+/** Check a spec's combinations; throws {@linkcode UsageError}. */
+export function checkWorkload(w: WorkloadSpec): void {
+  if (w.trace && w.dataset) throw new UsageError("give --trace or --dataset, not both");
+  if (w.trace && w.turns > 1) throw new UsageError("--turns does not apply to a --trace");
+  if (w.trace && w.isl) throw new UsageError("--isl does not apply to a --trace (it has lengths)");
+  if (w.dataset && w.isl) {
+    throw new UsageError("--isl does not apply to a --dataset (use --min-isl/--max-isl)");
+  }
+  if (w.endpoint === "embeddings" && w.turns > 1) {
+    throw new UsageError("--turns does not apply to --endpoint embeddings");
+  }
+  if (w.batch > 1 && w.endpoint !== "embeddings") {
+    throw new UsageError("--batch applies only to --endpoint embeddings");
+  }
+  if (w.sharedPrefix > 0 && (w.dataset || w.trace)) {
+    throw new UsageError("--shared-prefix applies only to synthetic prompts");
+  }
+  if (w.minInput > w.maxInput) {
+    throw new UsageError(`--min-isl ${w.minInput} is above --max-isl ${w.maxInput}`);
+  }
+}
+
+/** One request (or session) of a built workload. */
+export interface WorkItem {
+  /** User messages, one per turn (a single request has one). */
+  turns: string[];
+  /** Tokens of each turn's new user message, as built. */
+  turnTokens: number[];
+  /** System message, if any. */
+  system: string | null;
+  /** Output tokens to ask for. */
+  osl: number;
+  /** Trace: arrival offset (ms, after the speed factor). */
+  atMs: number | null;
+}
+
+/** A workload ready to send. */
+export interface BuiltWorkload {
+  /** The spec. */
+  spec: WorkloadSpec;
+  /** What reports say about it. */
+  info: WorkloadInfo;
+  /** One item per request (per session with turns), in order. */
+  items: WorkItem[];
+  /** The tokenizer prompts were built with. */
+  tokenizer: Tokenizer;
+}
+
+/** What a build needs besides the spec. */
+export interface BuildContext {
+  /** Items wanted: requests, or sessions with turns (a trace has its own count). */
+  count: number;
+  /** The run's seed. */
+  seed: number;
+  /** The model requests go to. */
+  model: string;
+  /** True for the embedded server. */
+  embedded: boolean;
+}
+
+/**
+ * Build a workload: choose the tokenizer, read the dataset or trace, and make every prompt.
+ *
+ * @throws {UsageError} or a `ConfigError` for bad options or files, before any request.
+ */
+export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Promise<BuiltWorkload> {
+  checkWorkload(spec);
+  const chosen = await chooseTokenizer({
+    spec: spec.tokenizer,
+    model: ctx.model,
+    embedded: ctx.embedded,
+  });
+  const tok = chosen.tokenizer;
+  const info: WorkloadInfo = {
+    kind: spec.trace
+      ? "trace"
+      : spec.turns > 1
+      ? "sessions"
+      : spec.dataset
+      ? "dataset"
+      : "synthetic",
+    endpoint: spec.endpoint,
+    tokenizer: tok.name,
+    tokenizer_exact: tok.exact,
+    tokenizer_reason: chosen.reason,
+    isl: spec.isl
+      ? describeLength(spec.isl)
+      : spec.dataset || spec.trace
+      ? null
+      : String(DEFAULT_LENGTH),
+    osl: spec.endpoint === "embeddings"
+      ? null
+      : spec.osl
+      ? describeLength(spec.osl)
+      : spec.dataset || spec.trace
+      ? null
+      : String(DEFAULT_LENGTH),
+    osl_enforced_by: spec.endpoint === "embeddings"
+      ? "none"
+      : spec.endpoint === "responses"
+      ? "none (max_output_tokens only)"
+      : spec.oslEnforce,
+    shared_prefix: spec.sharedPrefix,
+  };
+  if (spec.turns > 1) {
+    info.turns = spec.turns;
+    info.think_time_s = spec.thinkTimeS;
+  }
+  if (spec.endpoint === "embeddings") info.batch = spec.batch;
+  const osl = spec.osl ?? { kind: "constant" as const, value: DEFAULT_LENGTH };
+  const rng = new Prng(combine32(ctx.seed, 0x0517));
+  let items: WorkItem[];
+  if (spec.trace) {
+    const all = await readTrace(spec.trace);
+    const reqs = spec.maxRequests ? all.slice(0, spec.maxRequests) : all;
+    items = traceItems(reqs, spec, tok, ctx.seed);
+    const last = reqs[reqs.length - 1].atMs / spec.traceSpeed;
+    const prompts = new Set(reqs.flatMap((r) => r.hashIds));
+    info.trace = {
+      file: spec.trace,
+      requests_in_file: all.length,
+      requests: reqs.length,
+      speed: spec.traceSpeed,
+      blocks: prompts.size,
+      duration_s: last / 1000,
+    };
+  } else if (spec.dataset) {
+    const ds = await readDataset(spec.dataset, tok, ctx.seed);
+    const sample = sampleDataset(ds, ctx.count, ctx.seed, tok, {
+      minInput: spec.minInput,
+      maxInput: spec.maxInput,
+    });
+    const distinct = new Set(sample.entries.map((e) => e.source)).size;
+    info.dataset = {
+      name: ds.name,
+      format: ds.format,
+      available: sample.available,
+      used: distinct,
+      skipped: sample.skipped,
+      reused: sample.reused,
+    };
+    items = sample.entries.map((e) => {
+      const turns: string[] = [];
+      const turnTokens: number[] = [];
+      for (let t = 0; t < spec.turns; t++) {
+        // Sessions longer than the entry continue with generated user turns.
+        const text = e.turns[t] ?? textOfTokens(tok, 64, ctx.seed, rng.nextU32()).text;
+        turns.push(text);
+        turnTokens.push(t === 0 ? e.inputTokens : tok.count(text));
+      }
+      return {
+        turns,
+        turnTokens,
+        system: e.system,
+        osl: spec.osl ? sampleLength(spec.osl, rng) : e.outputLen ?? DEFAULT_LENGTH,
+        atMs: null,
+      };
+    });
+  } else {
+    const isl = spec.isl ?? { kind: "constant" as const, value: DEFAULT_LENGTH };
+    if (spec.sharedPrefix >= maxLength(isl) && isl.kind === "constant") {
+      throw new UsageError(
+        `--shared-prefix ${spec.sharedPrefix} must be below the input length ${isl.value}`,
+      );
+    }
+    const prefix = spec.sharedPrefix > 0
+      ? textOfTokens(tok, spec.sharedPrefix, ctx.seed, 0x5a4ed).text
+      : null;
+    items = [];
+    for (let i = 0; i < ctx.count; i++) {
+      const turns: string[] = [];
+      const turnTokens: number[] = [];
+      for (let t = 0; t < spec.turns; t++) {
+        const n = sampleLength(isl, rng);
+        const key = combine32(i, t + 1);
+        const built = prefix && t === 0 && n > spec.sharedPrefix
+          ? withPrefix(tok, prefix, spec.sharedPrefix, n, ctx.seed, key)
+          : textOfTokens(tok, n, ctx.seed, key);
+        const batch: string[] = [built.text];
+        let tokens = built.tokens;
+        for (let b = 1; b < spec.batch; b++) {
+          const more = textOfTokens(tok, n, ctx.seed, combine32(key, b));
+          batch.push(more.text);
+          tokens += more.tokens;
+        }
+        turns.push(...batch);
+        turnTokens.push(tokens);
+      }
+      items.push({ turns, turnTokens, system: null, osl: sampleLength(osl, rng), atMs: null });
+    }
+  }
+  return { spec, info, items, tokenizer: tok };
+}
+
+/** A prompt of `n` tokens that starts with the shared prefix. */
+function withPrefix(
+  tok: Tokenizer,
+  prefix: string,
+  prefixTokens: number,
+  n: number,
+  seed: number,
+  key: number,
+): { text: string; tokens: number } {
+  const rest = textOfTokens(tok, n - prefixTokens, seed, key);
+  const text = `${prefix} ${rest.text}`;
+  return { text, tokens: tok.count(text) };
+}
+
+function traceItems(
+  reqs: readonly TraceRequest[],
+  spec: WorkloadSpec,
+  tok: Tokenizer,
+  seed: number,
+): WorkItem[] {
+  const prompts = new TracePrompts(tok, seed);
+  return reqs.map((r, i) => {
+    const p = prompts.prompt(r, i);
+    return {
+      turns: [p.text],
+      turnTokens: [p.tokens],
+      system: null,
+      osl: spec.osl
+        ? spec.osl.kind === "constant" ? spec.osl.value : r.outputLength
+        : r.outputLength,
+      atMs: r.atMs / spec.traceSpeed,
+    };
+  });
+}
+
+/** Fields that ask the server for exactly `osl` output tokens. */
+function lengthFields(spec: WorkloadSpec, osl: number): Record<string, unknown> {
+  switch (spec.endpoint) {
+    case "responses":
+      return { max_output_tokens: osl };
+    case "embeddings":
+      return {};
+    default:
+      return {
+        max_tokens: osl,
+        ...(spec.oslEnforce === "ignore_eos" ? { ignore_eos: true } : {}),
+        ...(spec.oslEnforce === "min_tokens" ? { min_tokens: osl } : {}),
+      };
+  }
+}
+
+/**
+ * The body of one request: turn `turn` of an item, after `history` (the earlier turns'
+ * user messages and real answers).
+ */
+export function workloadBody(
+  w: BuiltWorkload,
+  item: WorkItem,
+  model: string,
+  turn = 0,
+  history: readonly ChatMessage[] = [],
+): RequestBody {
+  const spec = w.spec;
+  if (spec.endpoint === "embeddings") return { model, input: item.turns };
+  const user = item.turns[turn];
+  const messages: ChatMessage[] = [
+    ...(item.system ? [{ role: "system", content: item.system }] : []),
+    ...history,
+    { role: "user", content: user },
+  ];
+  const base = { model, stream: spec.stream, ...lengthFields(spec, item.osl) };
+  switch (spec.endpoint) {
+    case "chat":
+      return { ...base, messages };
+    case "responses":
+      return { ...base, input: messages };
+    case "completions":
+      return { ...base, prompt: messages.map((m) => m.content).join("\n\n") };
+  }
+}
+
+/** A warm-up body for a workload: the endpoint's shape, a unique short prompt, 8 tokens. */
+export function workloadWarmupBody(w: BuiltWorkload, model: string, i: number): RequestBody {
+  const text = `warm-up ${i}-${crypto.randomUUID()}: ping`;
+  const item: WorkItem = {
+    turns: w.spec.endpoint === "embeddings" ? [text] : [text],
+    turnTokens: [0],
+    system: null,
+    osl: 8,
+    atMs: null,
+  };
+  return workloadBody(w, item, model);
+}
