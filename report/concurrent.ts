@@ -14,6 +14,7 @@ import { fixed, ms, NAMING_NOTE, pct } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
+import { workloadBlocks } from "./workload.ts";
 import {
   type Block,
   field,
@@ -175,7 +176,7 @@ function detail(t: TestResult): Block[] {
       ),
     );
   }
-  out.push(...serverBlocks(t), ...t.notes.map((n) => note(n)));
+  out.push(...workloadBlocks(t), ...serverBlocks(t), ...t.notes.map((n) => note(n)));
   if (m.error_samples.length) out.push(list(m.error_samples, { strong: "Sample Errors:" }));
   return out;
 }

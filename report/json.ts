@@ -63,6 +63,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     notes: t.notes,
     client_health: t.extra.client_health ?? null,
     server_metrics: t.extra.server_metrics ?? null,
+    workload: t.extra.workload ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

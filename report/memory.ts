@@ -13,6 +13,7 @@ import { fixed, mdCell, signed } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
+import { workloadBlocks } from "./workload.ts";
 import {
   type Block,
   field,
@@ -170,6 +171,7 @@ function testSection(t: TestResult): Block[] {
       field("Memory Source", sourceLabel(e.memory_source)),
     ]),
     ...clientHealthWarning(t),
+    ...workloadBlocks(t),
     ...serverBlocks(t),
     ...t.notes.map((n) => note(n)),
   );

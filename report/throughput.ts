@@ -12,6 +12,7 @@ import { fixed, ms, NAMING_NOTE, signed } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
+import { workloadBlocks } from "./workload.ts";
 import {
   type Block,
   field,
@@ -163,7 +164,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
         latencyList("Inter-Token Latency (ITL)", m.itl),
       );
     }
-    out.push(...serverBlocks(t), ...notesAndErrors(t));
+    out.push(...workloadBlocks(t), ...serverBlocks(t), ...notesAndErrors(t));
   }
   const pairs = streamingPairs(suite.tests);
   if (pairs.length) {

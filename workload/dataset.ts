@@ -8,6 +8,7 @@
  */
 
 import { join } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import { corpusText } from "./corpus.ts";
@@ -78,11 +79,16 @@ export function topLevelOffsets(text: string): number[] {
   return out;
 }
 
+/**
+ * A JSON syntax error with its line: V8's messages carry no position, so the text is parsed
+ * again by the YAML parser (JSON is YAML), whose errors do.
+ */
 function parseError(file: string, text: string, err: unknown): ConfigError {
-  const msg = err instanceof Error ? err.message : String(err);
-  const pos = /position (\d+)/.exec(msg);
-  const line = pos ? `:${lineAt(text, Number(pos[1]))}` : "";
-  return new ConfigError(`${file}${line}: not valid JSON: ${msg}`);
+  const msg = (err instanceof Error ? err.message : String(err)).split("\n")[0].slice(0, 200);
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  const pos = doc.errors[0]?.linePos?.[0];
+  return new ConfigError(`${file}${pos ? `:${pos.line}` : ""}: not valid JSON: ${msg}`);
 }
 
 function fail(file: string, problems: string[]): never {
