@@ -23,6 +23,7 @@
  * @module
  */
 
+import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
 import { type LoadSpec, SUITE_NAMES, type SuiteName } from "../measure/result.ts";
@@ -534,6 +535,15 @@ export function validateScenario(
     const more = c.problems.length - lines.length;
     if (more > 0) lines.push(`… and ${more} more problem(s)`);
     throw new ConfigError(`invalid scenario file\n${lines.join("\n")}`);
+  }
+  // Files a workload names are found next to the scenario file.
+  const near = (p: string) => isAbsolute(p) ? p : resolve(dirname(file), p);
+  for (const t of tests) {
+    const w = t.workload;
+    if (!w) continue;
+    if (w.dataset && w.dataset !== "builtin") w.dataset = near(w.dataset);
+    if (w.trace) w.trace = near(w.trace);
+    if (/[/\\.]/.test(w.tokenizer)) w.tokenizer = near(w.tokenizer);
   }
   const suites = SUITE_NAMES.filter((s) => tests.some((t) => t.suite === s));
   return {

@@ -9,6 +9,7 @@ import { type RunArgs, VERSION } from "../cli/args.ts";
 import { prepareOutputDir, resolveRunConfig, type RunConfig } from "../cli/config.ts";
 import { loadScenario } from "../cli/scenario.ts";
 import { workloadScenario } from "../cli/workload.ts";
+import { preflightWorkload } from "../workload/workload.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
 import { SUITE_NAMES } from "../measure/result.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
@@ -35,6 +36,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
     }
   }
   // Bad input fails before anything is created or sent.
+  for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
   if (cfg.url !== null) normalizeBaseUrl(cfg.url);
   const gates = parseGates(args.failIf ?? [], cfg.suites); // before any request
   await prepareOutputDir(cfg.outputDir);

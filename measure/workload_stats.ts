@@ -90,6 +90,8 @@ export interface WorkloadStats extends WorkloadInfo {
     overhead_max: number | null;
     /** Successes without `usage.prompt_tokens`. */
     missing: number;
+    /** Mean prompt tokens the server served from its prefix cache (null: never reported). */
+    cached_mean: number | null;
   };
   /** Output lengths: requested `max_tokens` against what came back. */
   output: {
@@ -180,6 +182,7 @@ export class WorkloadTally {
   readonly #osl = new Moments();
   readonly #delivered = new Moments();
   readonly #reasoning = new Moments();
+  readonly #cached = new Moments();
   readonly #ttfo: number[] = [];
   readonly #turns: { n: number; ttft: number[]; input: Moments; cached: Moments }[] = [];
   #missing = 0;
@@ -218,6 +221,7 @@ export class WorkloadTally {
       this.#server.add(rec.inputTokens);
       this.#overhead.add(rec.inputTokens - requestedInput);
     }
+    if (rec.cachedTokens !== null) this.#cached.add(rec.cachedTokens);
     this.#inputs += inputs;
     this.#inputTokens += rec.inputTokens ?? requestedInput;
     if (this.#info.endpoint !== "embeddings") {
@@ -266,6 +270,7 @@ export class WorkloadTally {
         overhead_min: this.#overhead.lo,
         overhead_max: this.#overhead.hi,
         missing: this.#missing,
+        cached_mean: this.#cached.mean,
       },
       output: {
         requested_mean: this.#osl.mean,

@@ -49,6 +49,9 @@ export function workloadItems(w: WorkloadStats): Text[] {
         ? "; the server reported no prompt_tokens"
         : `; server-counted mean ${num(i.server_mean)}, template overhead ` +
           `${num(i.overhead_mean)} (${num(i.overhead_min, 0)}…${num(i.overhead_max, 0)}) tokens`) +
+      (i.cached_mean !== null && i.cached_mean > 0
+        ? `; served from the prefix cache: mean ${num(i.cached_mean)}`
+        : "") +
       (i.missing > 0 && i.server_mean !== null
         ? `; ${i.missing} answers without prompt_tokens`
         : ""),

@@ -172,7 +172,7 @@ export function parseShareGpt(file: string, text: string, tok: Tokenizer): Datas
       turns,
       system,
       outputLen: reply === null ? null : tok.count(reply),
-      source: `${file}:${lineAt(text, offsets[i] ?? 0)}`,
+      source: `${file}:${lineAt(text, offsets[i] ?? 0)} (entry ${i})`,
     });
   });
   if (problems.length > 0) fail(file, problems);

@@ -12,7 +12,7 @@ import { combine32, Prng } from "../util/prng.ts";
 import { UsageError } from "../util/errors.ts";
 import type { WorkloadInfo } from "../measure/workload_stats.ts";
 import { describeLength, type LengthDist, maxLength, sampleLength } from "./lengths.ts";
-import { chooseTokenizer, type Tokenizer } from "./tokenizer.ts";
+import { chooseTokenizer, loadTokenizer, type Tokenizer, wordTokenizer } from "./tokenizer.ts";
 import { textOfTokens } from "./corpus.ts";
 import { readDataset, sampleDataset } from "./dataset.ts";
 import { readTrace, TracePrompts, type TraceRequest } from "./trace.ts";
@@ -101,6 +101,19 @@ export function checkWorkload(w: WorkloadSpec): void {
   if (w.minInput > w.maxInput) {
     throw new UsageError(`--min-isl ${w.minInput} is above --max-isl ${w.maxInput}`);
   }
+}
+
+/**
+ * Read and check everything a workload names (dataset, trace, tokenizer file) so a bad file
+ * fails before any request is sent.
+ *
+ * @throws {UsageError} or a `ConfigError` naming the file, line and reason.
+ */
+export async function preflightWorkload(w: WorkloadSpec): Promise<void> {
+  checkWorkload(w);
+  if (w.tokenizer !== "auto") await loadTokenizer(w.tokenizer);
+  if (w.dataset) await readDataset(w.dataset, wordTokenizer(false), 0);
+  if (w.trace) await readTrace(w.trace);
 }
 
 /** One request (or session) of a built workload. */

@@ -38,7 +38,7 @@ Deno.test("ShareGPT: user turns, system message and the reply's length; entries 
   );
   assert.equal(ds.entries[1].system, "Be brief.");
   assert.equal(ds.entries[1].turns.length, 2);
-  assert.equal(ds.entries[1].source, "s.json:6");
+  assert.equal(ds.entries[1].source, "s.json:6 (entry 1)");
   assert.deepEqual(ds.unusable, { "no user turn": 1 });
 });
 
