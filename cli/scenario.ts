@@ -492,8 +492,11 @@ export function validateScenario(
         const workload = o.workload === undefined
           ? null
           : checkWorkloadField(c, o.workload, [...path, "workload"]);
+        // A trace brings its own schedule (also when the rest of its workload has problems).
+        const traced = workload?.trace ||
+          (o.workload !== null && typeof o.workload === "object" && "trace" in o.workload);
         const loads = o.load === undefined
-          ? workload?.trace
+          ? traced
             ? [TRACE_LOAD]
             : c.fail([...path, "load"], "is required: concurrency + requests, or rate + duration_s")
           : checkLoads(c, o.load, [...path, "load"]);

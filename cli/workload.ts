@@ -48,7 +48,19 @@ type WorkloadArgs = Pick<
 export function wantsWorkload(a: WorkloadArgs): boolean {
   return a.endpoint !== null || a.isl !== null || a.osl !== null || a.dataset !== null ||
     a.trace !== null || a.turns > 1 || a.concurrency !== null || a.requests !== null ||
-    a.rate !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream;
+    a.rate !== null || a.durationS !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream;
+}
+
+/** Options that only shape a workload test: given alone, they would do nothing. */
+function orphanOption(a: WorkloadArgs): string | null {
+  if (a.oslEnforce !== "ignore_eos") return "--osl-enforce";
+  if (a.minIsl !== 4) return "--min-isl";
+  if (a.maxIsl !== null) return "--max-isl";
+  if (a.thinkTimeS !== 0) return "--think-time";
+  if (a.traceSpeed !== 1) return "--trace-speed";
+  if (a.maxRequests !== null) return "--max-requests";
+  if (a.tokenizer !== "auto") return "--tokenizer";
+  return null;
 }
 
 /** The workload of the command line. Throws {@linkcode UsageError} for bad combinations. */
@@ -126,7 +138,15 @@ function testName(w: WorkloadSpec, load: ScenarioLoad): string {
  * workload option was given. Throws {@linkcode UsageError}.
  */
 export function workloadScenario(a: WorkloadArgs & Pick<RunConfig, "config">): Scenario | null {
-  if (!wantsWorkload(a)) return null;
+  if (!wantsWorkload(a)) {
+    const orphan = orphanOption(a);
+    if (orphan) {
+      throw new UsageError(
+        `${orphan} shapes a workload test: add --isl, --dataset, --trace, --turns or --endpoint`,
+      );
+    }
+    return null;
+  }
   if (a.config) {
     throw new UsageError(
       "workload options and --config do not mix: put the workload in the scenario file " +
