@@ -20,6 +20,7 @@ import {
   workloadWarmupBody,
 } from "../workload/workload.ts";
 import { runSessions } from "../load/sessions.ts";
+import { combine32, fnv1a } from "../util/prng.ts";
 import {
   DEFAULT_MAX_QUEUE_DELAY_MS,
   judgeSchedule,
@@ -58,9 +59,11 @@ export async function runWorkloadTest(
   spec: WorkloadTestSpec,
 ): Promise<TestResult> {
   const { model } = resolveModel(ctx, spec.payload.model);
+  // Each test of a run gets prompts of its own (the same ones for the same seed and name), so
+  // no test finds another's prompts in the server's prefix cache.
   const built = await buildWorkload(spec.workload, {
     count: itemsWanted(spec.load),
-    seed: ctx.seed,
+    seed: combine32(ctx.seed, fnv1a(spec.name)),
     model,
     embedded: ctx.embedded,
   });

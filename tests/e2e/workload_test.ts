@@ -265,3 +265,40 @@ for (const endpoint of ["completions", "embeddings", "responses"]) {
     },
   });
 }
+
+Deno.test({
+  ...opts,
+  name:
+    "two workload tests of one run send different prompts: neither finds the other's in the cache",
+  fn: async () => {
+    const tmp = await Deno.makeTempDir();
+    try {
+      const file = join(tmp, "s.yaml");
+      await Deno.writeTextFile(
+        file,
+        `replace: true
+tests:
+  - suite: throughput
+    name: "Same shape {concurrency}"
+    workload: { isl: 256, osl: 4 }
+    load: { concurrency: [2, 4], requests: 8, warmup: 0 }
+`,
+      );
+      const out = join(tmp, "o");
+      const code = await runInProcess(
+        ["--config", file, "--server-profile", "constant", "-o", out],
+        FAST,
+      );
+      assert.equal(code, 0);
+      const runJson = JSON.parse(await Deno.readTextFile(join(out, "run.json")));
+      const tests = runJson.suites[0].tests as RunTest[];
+      assert.equal(tests.length, 2);
+      for (const t of tests) {
+        assert.equal(t.extra.workload.input.server_mean, 256);
+        assert.equal(t.extra.workload.input.cached_mean ?? 0, 0, `${t.name} hit the cache`);
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
