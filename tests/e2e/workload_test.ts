@@ -15,7 +15,13 @@ interface RunTest {
   name: string;
   metrics: { successful_requests: number; failed_requests: number; total_output_tokens: number };
   notes: string[];
-  extra: { workload: WorkloadStats; schedule_kept?: boolean };
+  extra: {
+    workload: WorkloadStats;
+    schedule_kept?: boolean;
+    offered_rate?: number;
+    achieved_rate?: number;
+    scheduled_requests?: number;
+  };
 }
 
 /** Run the CLI in-process into a temp folder; returns the workload test and the folder. */
@@ -224,7 +230,17 @@ Deno.test({
         assert.ok(Math.abs(w.trace!.duration_s - 1.1 / speed) < 1e-9);
         assert.equal(t.metrics.successful_requests, 12);
         assert.equal(w.input.server_mean, 900);
-        assert.equal(t.extra.schedule_kept, true, `speed ${speed}: ${t.notes.join("; ")}`);
+        // The schedule is the trace's: 12 arrivals over 1.1 s / speed. Whether a busy machine
+        // kept it is reported (the exact send times are tested on the fake clock in
+        // tests/load/sessions_test.ts); no send may come before its time.
+        const e = t.extra as Required<RunTest["extra"]>;
+        assert.equal(e.scheduled_requests, 12);
+        assert.ok(
+          Math.abs(e.offered_rate - (11 / 1.1) * speed) < 1e-9,
+          `offered ${e.offered_rate}`,
+        );
+        assert.ok(e.achieved_rate <= e.offered_rate * 1.05, `achieved ${e.achieved_rate}`);
+        assert.equal(typeof t.extra.schedule_kept, "boolean");
         // Block 7 opens every prompt: after the first request it comes from the cache.
         assert.ok(w.input.cached_mean! >= 512 * 10 / 12, `cached mean ${w.input.cached_mean}`);
         await Deno.remove(dir, { recursive: true });
