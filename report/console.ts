@@ -105,5 +105,28 @@ export function testTable(t: TestResult): string {
       `${red("no")}: queue delay p99 ${ms(m.queue_delay?.p99 ?? 0)}`,
     ]);
   }
+  const w = t.extra.workload;
+  if (w) {
+    const i = w.input, o = w.output;
+    const n = (v: number | null) => (v === null ? "—" : fixed(v, 1));
+    table.push([
+      "Input tokens (built / server)",
+      `${n(i.requested_mean)} / ${n(i.server_mean)}` +
+      (w.tokenizer_exact ? "" : ` ${yellow("(approximate)")}`),
+    ]);
+    if (w.endpoint !== "embeddings") {
+      table.push([
+        "Output tokens (asked / got)",
+        `${n(o.requested_mean)} / ${n(o.delivered_mean)}` +
+        (o.short > 0 ? ` ${red(`(${o.short} stopped early)`)}` : ""),
+      ]);
+    }
+    if (w.ttfo && w.reasoning_tokens_mean !== null) {
+      table.push(["TTFO p50 / p99 (answer)", `${ms(w.ttfo.p50)} / ${ms(w.ttfo.p99)}`]);
+    }
+    if (w.embeddings) {
+      table.push(["Embedding inputs/s", fixed(w.embeddings.inputs_per_second, 1)]);
+    }
+  }
   return `${bold(t.name)}\n${table.toString()}`;
 }

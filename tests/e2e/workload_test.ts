@@ -318,3 +318,31 @@ tests:
     }
   },
 });
+
+Deno.test({
+  ...opts,
+  name: "the console shows a workload test's requested and delivered lengths",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await runProgram([
+        "--isl",
+        "64",
+        "--osl",
+        "8",
+        "--requests",
+        "4",
+        "--server-profile",
+        "constant",
+        "-o",
+        dir,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Workload: chat isl=64 osl=8, 8 concurrent/);
+      assert.match(r.stdout, /Input tokens \(built \/ server\)\s*│ 64\.0 \/ 64\.0/);
+      assert.match(r.stdout, /Output tokens \(asked \/ got\)\s*│ 8\.0 \/ 8\.0/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
