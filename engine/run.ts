@@ -29,6 +29,14 @@ type ServerMetricsSource = { url: string; shownUrl: string; engine: string };
 /** How long in-flight requests may finish after an interrupt before they are cancelled. */
 export const INTERRUPT_GRACE_MS = 3000;
 
+/**
+ * Signals within this time of the first are the same interrupt: one Ctrl-C reaches the
+ * program from the terminal's process group and again, forwarded, from `deno task`, which
+ * sends it on once or twice more within a few milliseconds. A second interrupt is one that
+ * comes later, on purpose.
+ */
+export const SAME_INTERRUPT_MS = 1000;
+
 /** Hooks for tests: the program entry to re-run for the embedded server, extra serve flags. */
 export interface RunHooks {
   /** Program entry (defaults to the main module). */
@@ -71,9 +79,12 @@ export async function executeRun(
   let serverPid: number | null = null;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let interrupts = 0;
+  let firstAt = 0;
   const onSignal = () => {
+    if (interrupts > 0 && performance.now() - firstAt < SAME_INTERRUPT_MS) return;
     interrupts++;
     if (interrupts === 1) {
+      firstAt = performance.now();
       view.log("interrupt: no new requests; finishing in-flight ones, then writing reports");
       stop.abort();
       graceTimer = setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS);

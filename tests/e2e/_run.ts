@@ -72,11 +72,15 @@ export interface SpawnedProgram {
 export function spawnProgram(
   args: string[],
   env: Record<string, string> = {},
-  opts: { group?: boolean } = {},
+  opts: { group?: boolean; task?: string } = {},
 ): SpawnedProgram {
   const t0 = performance.now();
+  // With `task`, through `deno task TASK` from the project's folder, as the README says.
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL(ENTRY).pathname, ...args],
+    args: opts.task
+      ? ["task", "-q", opts.task, ...args]
+      : ["run", "--allow-all", new URL(ENTRY).pathname, ...args],
+    cwd: opts.task ? new URL(".", ENTRY).pathname : undefined,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",

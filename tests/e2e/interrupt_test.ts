@@ -150,3 +150,34 @@ Deno.test({
     }
   },
 });
+
+for (const to of ["the process group", "the deno task process"] as const) {
+  Deno.test({
+    name: `Ctrl-C through 'deno task bench' (SIGINT to ${to}) still writes the reports`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        // The README's command, in a process group of its own as a terminal's foreground job.
+        const p = spawnProgram(["--suite", "throughput", "-o", dir], {}, {
+          group: true,
+          task: "bench",
+        });
+        await waitForChatRequests(await embeddedUrl(p), 12);
+        // deno task forwards the signal to the program once or twice more within milliseconds:
+        // that is still one interrupt, not a second one that would exit at once.
+        if (to === "the process group") Deno.kill(-p.pid, "SIGINT");
+        else p.signal("SIGINT");
+        const r = await p.result;
+        assert.equal(r.code, 130, r.stderr);
+        assert.match(r.stderr, /interrupt: no new requests/);
+        assert.doesNotMatch(r.stderr, /second interrupt|exiting now/i);
+        const seen = await checkReports(dir, { interrupted: true });
+        assert.ok(seen.requests > 0);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
