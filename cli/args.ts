@@ -297,6 +297,11 @@ export const RUN_TABLE = {
       "throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01\n" +
       "(repeatable; OP is one of > >= < <= == !=; names: help metrics)",
   ),
+  acceptFailures: flag(
+    "accept-failures",
+    "exit 0 even when a test had no successful request or the target stopped\n" +
+      "answering (chaos runs; default: exit 6)",
+  ),
   serverProfile: choice(
     "server-profile",
     "NAME",
@@ -528,7 +533,8 @@ ${optionsHelp(RUN_TABLE)}
 
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unreachable or not
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
-130 interrupted (partial reports are still written)
+6 a test had no successful request, or the target stopped answering (--accept-failures:
+0) · 130 interrupted (partial reports are still written)
 `;
 }
 

@@ -14,6 +14,7 @@ import { ExitCode, GateError } from "../util/errors.ts";
 import { SUITE_NAMES } from "../measure/result.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
 import { executeRun, type RunHooks, type RunView } from "../engine/run.ts";
+import type { RunResult } from "../suites/mod.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
 import { evaluateGates, parseGates } from "../report/gates.ts";
 
@@ -48,7 +49,11 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   for (const s of failed) console.error(`error: the ${s.suite} suite failed: ${s.error}`);
   const missing = run.suites.filter((s) => s.skipped !== null && cfg.suitesExplicit);
   for (const s of missing) console.error(`error: the ${s.suite} suite did not run: ${s.skipped}`);
+  // A lost target explains the suites it stopped: it decides the exit code.
+  const nothing = noSuccess(run);
+  if (run.target_lost && !args.acceptFailures) return failures(nothing);
   if (failed.length || missing.length) return ExitCode.Suite;
+  if (nothing.length && !args.acceptFailures) return failures(nothing);
   const gateResults = evaluateGates(gates, run.suites);
   for (const g of gateResults) log(cfg, `--fail-if ${g.gate.expr}: ${g.message}`);
   const tripped = gateResults.filter((g) => g.failed);
@@ -59,6 +64,29 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
     );
   }
   return ExitCode.Ok;
+}
+
+function failures(why: string[]): number {
+  for (const w of why) console.error(`error: ${w}`);
+  console.error("(exit 6; --accept-failures exits 0 for runs where failures are expected)");
+  return ExitCode.Failures;
+}
+
+/** Why a run's results cannot be trusted as a success: tests where nothing worked, a lost target. */
+export function noSuccess(run: RunResult): string[] {
+  const out: string[] = [];
+  if (run.target_lost) out.push(run.target_lost);
+  for (const s of run.suites) {
+    for (const t of s.tests) {
+      const m = t.metrics;
+      if (m.total_requests > 0 && m.successful_requests === 0) {
+        const classes = Object.entries(m.outcomes).filter(([k, v]) => k !== "ok" && v > 0)
+          .map(([k, v]) => `${v} ${k}`).join(", ");
+        out.push(`${s.suite}: "${t.name}" had no successful request (${classes})`);
+      }
+    }
+  }
+  return out;
 }
 
 /** The terminal view of a run: progress bars and lines on stderr, tables on stdout. */

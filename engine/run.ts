@@ -13,6 +13,7 @@ import type { Scenario } from "../cli/scenario.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
+import { probeTarget } from "../net/client.ts";
 import { probeServerMetrics } from "../probes/server_metrics.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
@@ -109,6 +110,7 @@ export async function executeRun(
   };
   const startedAt = new Date().toISOString();
   const suites: SuiteResult[] = [];
+  let targetLost: string | null = null;
   let serverMetrics: ServerMetricsSource | null = null;
   try {
     target = await openTarget({
@@ -159,6 +161,7 @@ export async function executeRun(
     release();
     throw err;
   } finally {
+    targetLost = await lostTarget(target, suites, cfg);
     await target?.stop();
   }
   const run: RunResult = {
@@ -186,6 +189,7 @@ export async function executeRun(
     },
     suites,
     interrupted: stop.signal.aborted,
+    target_lost: targetLost,
   };
   try {
     await writeReports(run, cfg.outputDir);
@@ -193,6 +197,33 @@ export async function executeRun(
     release();
   }
   return run;
+}
+
+/**
+ * When requests of the run failed to connect, whether the target still answers: null when it
+ * does (or no request failed so), else why not.
+ */
+async function lostTarget(
+  target: Target | null,
+  suites: readonly SuiteResult[],
+  cfg: RunConfig,
+): Promise<string | null> {
+  if (!target) return null;
+  const connects = suites.flatMap((s) => s.tests).reduce(
+    (n, t) => n + (t.metrics.outcomes.connect ?? 0),
+    0,
+  );
+  if (connects === 0) return null;
+  try {
+    await probeTarget(target.baseUrl, {
+      apiKey: cfg.apiKey ?? undefined,
+      timeoutMs: Math.min(cfg.timeoutMs, 5000),
+    });
+    return null;
+  } catch (err) {
+    return `the target stopped answering during the run (${connects} requests could not ` +
+      `connect; at the end: ${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 /**

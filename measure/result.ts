@@ -182,4 +182,9 @@ export interface RunResult<E extends TestExtra = TestExtra> {
   suites: SuiteResult<E>[];
   /** True when the run was interrupted. */
   interrupted: boolean;
+  /**
+   * Set when the target no longer answered at the end of a run whose requests failed to
+   * connect: why (absent in runs of older versions).
+   */
+  target_lost?: string | null;
 }

@@ -7,7 +7,7 @@
  */
 
 import { DEFAULT_LEAK_THRESHOLD_KB } from "../cli/args.ts";
-import { type ChatBody, ChatClient } from "../net/client.ts";
+import { type ChatBody, ChatClient, probeTarget } from "../net/client.ts";
 import {
   analyzeMemory,
   type MemoryProbe,
@@ -280,8 +280,18 @@ export async function prepareMemory(ctx: SuiteContext): Promise<string | null> {
     secrets: [ctx.apiKey],
   });
   if (!found.ok) {
-    ctx.log(`memory suite skipped: ${found.reason}`);
-    return found.reason;
+    // No memory source may just mean the target is gone: say that instead of guessing.
+    let reason = found.reason;
+    try {
+      await probeTarget(ctx.baseUrl, {
+        apiKey: ctx.apiKey ?? undefined,
+        timeoutMs: Math.min(ctx.timeoutMs, 5000),
+      });
+    } catch (err) {
+      reason = `the target stopped answering (${err instanceof Error ? err.message : err})`;
+    }
+    ctx.log(`memory suite skipped: ${reason}`);
+    return reason;
   }
   probes.set(ctx, found.probe);
   const s = found.probe.source;

@@ -3,7 +3,8 @@
  *
  * Exit codes (docs/ARCHITECTURE.md, "Exit codes"): 0 ok · 1 internal error · 2 usage or config error ·
  * 3 target unreachable or not OpenAI-compatible · 4 a threshold or regression gate failed ·
- * 5 a suite could not run · 130 interrupted.
+ * 5 a suite could not run · 6 a test had no successful request, or the target stopped
+ * answering · 130 interrupted.
  *
  * @module
  */
@@ -16,6 +17,7 @@ export const ExitCode = {
   Target: 3,
   Gate: 4,
   Suite: 5,
+  Failures: 6,
   Interrupted: 130,
 } as const;
 
