@@ -46,8 +46,10 @@ export function resolveRunConfig(args: RunArgs, now: Date = new Date()): RunConf
  * Create the output folder and prove it can be written, before any request is sent.
  * Throws {@linkcode ConfigError}.
  */
-export async function prepareOutputDir(dir: string): Promise<void> {
+export async function prepareOutputDir(dir: string): Promise<{ created: boolean }> {
+  let created = false;
   try {
+    created = !(await Deno.stat(dir).then(() => true, () => false));
     await Deno.mkdir(dir, { recursive: true });
     const probe = join(dir, `.write-test-${Deno.pid}`);
     await Deno.writeTextFile(probe, "");
@@ -55,6 +57,17 @@ export async function prepareOutputDir(dir: string): Promise<void> {
   } catch (err) {
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new ConfigError(`cannot write to output folder ${dir}: ${reason}`);
+  }
+  return { created };
+}
+
+/** Remove an output folder this run created when nothing was written into it. */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return;
+    await Deno.remove(dir);
+  } catch {
+    // gone or not ours to clean
   }
 }
 

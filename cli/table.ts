@@ -171,7 +171,11 @@ export function choice<C extends string>(
 }
 
 /** Turn a `node:util` parseArgs error into a one-line usage message ending in `hint`. */
-export function usageFromParseError(err: unknown, hint: string): UsageError {
+export function usageFromParseError(
+  err: unknown,
+  hint: string,
+  argv: readonly string[] = [],
+): UsageError {
   const msg = err instanceof Error ? err.message : String(err);
   const unknown = msg.match(/Unknown option '([^']+)'/);
   if (unknown) return new UsageError(`unknown option ${unknown[1]}; ${hint}`);
@@ -187,10 +191,16 @@ export function usageFromParseError(err: unknown, hint: string): UsageError {
   }
   const positional = msg.match(/Unexpected argument '([^']+)'/);
   if (positional) {
-    // The stray word is not echoed: after `--api-key= sk-...` it would be the key itself.
+    // The stray word is named, unless it follows something secret-looking: after
+    // `--api-key= sk-...` it would be the key itself; then only its position is.
+    const i = argv.indexOf(positional[1]);
+    const prev = i > 0 ? argv[i - 1] : "";
+    const shown = /key|token|secret|passw/i.test(prev) || i < 0
+      ? `number ${i + 1}${prev ? ` (after ${prev.split("=")[0]})` : ""}`
+      : `'${positional[1].slice(0, 60)}'`;
     return new UsageError(
-      `unexpected argument (a word that belongs to no option); write values as --name VALUE ` +
-        `or --name=VALUE; ${hint}`,
+      `unexpected argument ${shown}: a word that belongs to no option; write values as ` +
+        `--name VALUE or --name=VALUE; ${hint}`,
     );
   }
   return new UsageError(`${msg.split("\n")[0]}; ${hint}`);
@@ -237,9 +247,23 @@ export function parseOptions<T extends OptionTable>(
       options: config,
       strict: true,
       allowPositionals: opts.positionals === true,
+      tokens: true,
     });
   } catch (err) {
-    throw opts.describe ? opts.describe(err) : usageFromParseError(err, hint);
+    if (opts.describe) throw opts.describe(err);
+    throw usageFromParseError(err, hint, argv);
+  }
+  // A value option given twice would silently take the last one.
+  const seen = new Map<string, string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== "option" || config[t.name]?.type !== "string" || config[t.name].multiple) {
+      continue;
+    }
+    const prev = seen.get(t.name);
+    if (prev !== undefined) {
+      throw new UsageError(`--${t.name} is given twice; give it once (${hint})`);
+    }
+    seen.set(t.name, t.value ?? "");
   }
   const raw = parsed.values as Record<string, RawValue>;
   const values = Object.fromEntries(

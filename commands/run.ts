@@ -6,7 +6,12 @@
  */
 
 import { type RunArgs, VERSION } from "../cli/args.ts";
-import { prepareOutputDir, resolveRunConfig, type RunConfig } from "../cli/config.ts";
+import {
+  prepareOutputDir,
+  removeIfEmpty,
+  resolveRunConfig,
+  type RunConfig,
+} from "../cli/config.ts";
 import { loadScenario } from "../cli/scenario.ts";
 import { workloadScenario } from "../cli/workload.ts";
 import { preflightWorkload } from "../workload/workload.ts";
@@ -40,8 +45,15 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
   if (cfg.url !== null) normalizeBaseUrl(cfg.url);
   const gates = parseGates(args.failIf ?? [], cfg.suites); // before any request
-  await prepareOutputDir(cfg.outputDir);
-  const run = await executeRun(cfg, scenario, consoleView(cfg), hooks);
+  const { created } = await prepareOutputDir(cfg.outputDir);
+  let run;
+  try {
+    run = await executeRun(cfg, scenario, consoleView(cfg), hooks);
+  } catch (err) {
+    // A run that failed before writing anything (target unreachable…) leaves no empty folder.
+    if (created) await removeIfEmpty(cfg.outputDir);
+    throw err;
+  }
   if (cfg.quiet) console.log(cfg.outputDir);
   else console.log(`\nReports written to ${cfg.outputDir}`);
   if (run.interrupted) return ExitCode.Interrupted;

@@ -120,6 +120,7 @@ export async function executeRun(
       entry: hooks.entry,
       serveArgs: ["--profile", cfg.serverProfile, ...(hooks.serveArgs ?? [])],
       onSpawn: (pid) => serverPid = pid,
+      http: cfg.httpClient,
     });
     view.started(target);
     serverMetrics = await serverMetricsOf(cfg, target, view);
@@ -217,6 +218,7 @@ async function lostTarget(
   try {
     await probeTarget(target.baseUrl, {
       apiKey: cfg.apiKey ?? undefined,
+      http: cfg.httpClient,
       timeoutMs: Math.min(cfg.timeoutMs, 5000),
     });
     return null;

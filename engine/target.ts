@@ -8,7 +8,12 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BenchError, ExitCode, TargetError } from "../util/errors.ts";
-import { normalizeBaseUrl, type ProbeResult, probeTarget } from "../net/client.ts";
+import {
+  type HttpClientKind,
+  normalizeBaseUrl,
+  type ProbeResult,
+  probeTarget,
+} from "../net/client.ts";
 
 /** A target ready to be benchmarked. */
 export interface Target {
@@ -202,13 +207,15 @@ export interface OpenTargetOptions {
   entry?: string;
   /** Told the embedded server's PID as soon as it is spawned. */
   onSpawn?: (pid: number) => void;
+  /** The transport the load will use; the probe uses it too (default `native`). */
+  http?: HttpClientKind;
 }
 
 /** Probe `--url`, or start and probe the embedded server. Throws {@linkcode TargetError}. */
 export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
   if (opts.url !== null) {
     const baseUrl = normalizeBaseUrl(opts.url);
-    const probe = await probeTarget(baseUrl, { apiKey: opts.apiKey ?? undefined });
+    const probe = await probeTarget(baseUrl, { apiKey: opts.apiKey ?? undefined, http: opts.http });
     return { baseUrl, probe, embedded: false, pid: null, stop: () => Promise.resolve() };
   }
   const server = await startEmbeddedServer({
@@ -217,7 +224,10 @@ export async function openTarget(opts: OpenTargetOptions): Promise<Target> {
     onSpawn: opts.onSpawn,
   });
   try {
-    const probe = await probeTarget(server.url, { apiKey: opts.apiKey ?? undefined });
+    const probe = await probeTarget(server.url, {
+      apiKey: opts.apiKey ?? undefined,
+      http: opts.http,
+    });
     return { baseUrl: server.url, probe, embedded: true, pid: server.pid, stop: server.stop };
   } catch (err) {
     await server.stop();

@@ -10,6 +10,7 @@ export type Outcome =
   | "ok"
   | "connect"
   | "timeout"
+  | "http_3xx"
   | "http_4xx"
   | "http_429"
   | "http_5xx"
@@ -23,6 +24,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "ok",
   "connect",
   "timeout",
+  "http_3xx",
   "http_4xx",
   "http_429",
   "http_5xx",

@@ -44,6 +44,9 @@ export function normalizeBaseUrl(raw: string): string {
   if (url.username || url.password) {
     throw new UsageError("--url must not carry credentials; use --api-key or OPENAI_API_KEY");
   }
+  if (url.port === "0") {
+    throw new UsageError(`--url ${JSON.stringify(raw)} has port 0, which no server listens on`);
+  }
   let path = url.pathname.replace(/\/+$/, "");
   if (path.endsWith("/v1")) path = path.slice(0, -3);
   return `${url.protocol}//${url.host}${path}`;
@@ -71,6 +74,74 @@ export interface ProbeOptions {
   apiKey?: string;
   /** Per-call timeout in ms (default 10 000). */
   timeoutMs?: number;
+  /** The transport, as the load will use it (default `native`). */
+  http?: HttpClientKind;
+}
+
+/** One GET's answer, whichever transport carried it. */
+interface GetAnswer {
+  status: number;
+  text: string;
+  header(name: string): string | null;
+}
+
+/**
+ * GET `path` over the load's transport, redirects not followed. Throws a `TimeoutError`
+ * DOMException after `timeoutMs`, or the transport's error.
+ */
+async function getOnce(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  http: HttpClientKind,
+): Promise<GetAnswer> {
+  if (http === "fetch") {
+    const res = await fetch(`${baseUrl}${path}`, {
+      headers,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text().catch(() => "");
+    return { status: res.status, text, header: (n) => res.headers.get(n) };
+  }
+  const pool = new Http1Pool(baseUrl, { maxIdle: 1 });
+  let cancel: (() => void) | null = null;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    cancel?.();
+  }, timeoutMs);
+  try {
+    const prefix = new URL(baseUrl).pathname.replace(/\/+$/, "");
+    const res = await pool.request({ method: "GET", path: `${prefix}${path}`, headers }, (c) => {
+      cancel = c;
+      if (timedOut) c();
+    });
+    const text = await res.text();
+    return { status: res.status, text, header: (n) => res.header(n) };
+  } catch (err) {
+    if (timedOut) throw new DOMException("timed out", "TimeoutError");
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    pool.close();
+  }
+}
+
+/** A redirect answer: where to, as a usable message; null for other answers. */
+function redirectOf(baseUrl: string, path: string, a: GetAnswer): string | null {
+  if (a.status < 300 || a.status >= 400) return null;
+  const to = a.header("location") ?? "(no location)";
+  let where = to;
+  try {
+    const u = new URL(to, `${baseUrl}${path}`);
+    where = u.host === new URL(baseUrl).host ? `${u.pathname} on the same host` : u.origin;
+  } catch {
+    // keep the raw location
+  }
+  return `${baseUrl}${path} answered HTTP ${a.status}, a redirect to ${where}: redirects are ` +
+    "not followed (another host's answers would be taken for the target's); pass the final URL";
 }
 
 function authHeaders(apiKey?: string): Record<string, string> {
@@ -88,15 +159,15 @@ function isTimeout(err: unknown): boolean {
  */
 export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const http = opts.http ?? "native";
   let healthStatus: number | null = null;
   let healthState: string | null = null;
   const firstMs = Math.min(timeoutMs, PROBE_CONNECT_MS);
   try {
-    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(firstMs) });
+    const res = await getOnce(baseUrl, "/health", {}, firstMs, http);
     healthStatus = res.status;
-    const text = await res.text();
     try {
-      const body = JSON.parse(text);
+      const body = JSON.parse(res.text);
       if (body && typeof body.status === "string") healthState = body.status;
     } catch {
       // a plain-text health answer is fine
@@ -108,12 +179,9 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
   }
   const t0 = performance.now();
-  let res: Response;
+  let res: GetAnswer;
   try {
-    res = await fetch(`${baseUrl}/v1/models`, {
-      headers: authHeaders(opts.apiKey),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    res = await getOnce(baseUrl, "/v1/models", authHeaders(opts.apiKey), timeoutMs, http);
   } catch (err) {
     if (isTimeout(err)) {
       throw new TargetError(
@@ -123,8 +191,9 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     }
     throw new TargetError(`cannot reach ${baseUrl}: ${connectReason(err)}`, "unreachable");
   }
-  const text = await res.text().catch(() => "");
   const modelsLatencyMs = performance.now() - t0;
+  const redirect = redirectOf(baseUrl, "/v1/models", res);
+  if (redirect) throw new TargetError(redirect, "not_openai");
   if (res.status === 401 || res.status === 403) {
     throw new TargetError(
       `${baseUrl} rejected the API key (HTTP ${res.status}); pass a valid --api-key or set OPENAI_API_KEY`,
@@ -133,12 +202,12 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
   }
   let body: unknown = null;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(res.text);
   } catch {
     body = null;
   }
   const data = (body as { data?: unknown } | null)?.data;
-  if (!res.ok || !Array.isArray(data)) {
+  if (res.status < 200 || res.status >= 300 || !Array.isArray(data)) {
     throw new TargetError(
       `${baseUrl} is not an OpenAI-compatible API: GET /v1/models answered HTTP ${res.status}` +
         (Array.isArray(data) ? "" : " without a JSON model list"),
@@ -153,7 +222,7 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     healthStatus,
     healthState,
     models,
-    serverHeader: res.headers.get("server"),
+    serverHeader: res.header("server"),
     modelsLatencyMs,
   };
 }
@@ -429,6 +498,7 @@ export class ChatClient {
         body: json,
         client: this.#http!,
         signal,
+        redirect: "manual",
       });
     } catch (err) {
       return this.#fail(rec, this.#classify(err, opts.signal, "connect"), err);
@@ -607,7 +677,13 @@ class Deadlines {
 }
 
 function statusOutcome(status: number): Outcome {
-  return status === 429 ? "http_429" : status >= 500 ? "http_5xx" : "http_4xx";
+  return status === 429
+    ? "http_429"
+    : status >= 500
+    ? "http_5xx"
+    : status >= 300 && status < 400
+    ? "http_3xx"
+    : "http_4xx";
 }
 
 function httpError(status: number, detail: string): string {

@@ -285,6 +285,7 @@ export async function prepareMemory(ctx: SuiteContext): Promise<string | null> {
     try {
       await probeTarget(ctx.baseUrl, {
         apiKey: ctx.apiKey ?? undefined,
+        http: ctx.http,
         timeoutMs: Math.min(ctx.timeoutMs, 5000),
       });
     } catch (err) {

@@ -254,3 +254,31 @@ Deno.test({
     }
   },
 });
+
+for (const http of ["native", "fetch"] as const) {
+  Deno.test({
+    name: `${http}: a redirect during load is its own class, http_3xx, and is not followed`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      let followed = 0;
+      const mock = mockServer((req) => {
+        if (new URL(req.url).pathname !== "/v1/chat/completions") {
+          followed++;
+          return Response.json({});
+        }
+        return new Response("moved", { status: 301, headers: { location: "/elsewhere" } });
+      });
+      const c = new ChatClient({ baseUrl: mock.url, timeoutMs: 5000, http });
+      try {
+        const r = await c.chat({ model: "m", messages: [{ role: "user", content: "x" }] });
+        assert.equal(r.outcome, "http_3xx");
+        assert.equal(r.status, 301);
+        assert.equal(followed, 0);
+      } finally {
+        c.close();
+        await mock.close();
+      }
+    },
+  });
+}
