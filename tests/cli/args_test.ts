@@ -45,7 +45,7 @@ Deno.test("usage errors are one line and say how to get help", () => {
     [["--url"], /--url needs a value/],
     [
       ["--api-key=", "sk-stray-secret"],
-      /^unexpected argument \(a word that belongs to no option\)/,
+      /^unexpected argument number \d+ \(after --api-key\): a word that belongs to no option/,
     ],
     [["--skip-memory", "--suite", "memory"], /no suite left/],
   ];
@@ -77,4 +77,25 @@ Deno.test("base URLs: http(s) only, trailing slash and /v1 removed", () => {
   assert.throws(() => normalizeBaseUrl("ftp://h"), /http or https/);
   assert.throws(() => normalizeBaseUrl("not a url"), /not a URL/);
   assert.throws(() => normalizeBaseUrl("http://u:p@h"), /credentials/);
+});
+
+Deno.test("a value option given twice is a usage error; a stray word is named unless it may be a secret", () => {
+  for (const argv of [["--seed", "1", "--seed", "2"], ["--url", "http://a", "--url=http://b"]]) {
+    assert.throws(() => parseCommandLine(argv, () => undefined), /is given twice/);
+  }
+  // Repeatable options and repeated switches stay fine.
+  parseCommandLine(
+    ["--fail-if", "a.b>1", "--fail-if", "c.d<2", "--quick", "--quick"],
+    () => undefined,
+  );
+  assert.throws(
+    () => parseCommandLine(["--quick", "stray"], () => undefined),
+    /unexpected argument 'stray'/,
+  );
+  assert.throws(
+    () => parseCommandLine(["--api-key=", "sk-secret"], () => undefined),
+    (e: unknown) =>
+      e instanceof Error && /number 2 \(after --api-key\)/.test(e.message) &&
+      !e.message.includes("sk-secret"),
+  );
 });

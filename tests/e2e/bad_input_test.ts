@@ -200,3 +200,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("port 0 is a usage error; a run that cannot reach its target leaves no empty output folder", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const zero = await runProgram(["--url", "http://127.0.0.1:0", "-o", join(dir, "a")]);
+    assert.equal(zero.code, 2, zero.stderr);
+    assert.match(zero.stderr, /port 0/);
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    const out = join(dir, "b");
+    const r = await runProgram(["--url", `http://127.0.0.1:${port}`, "-o", out]);
+    assert.equal(r.code, 3, r.stderr);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
