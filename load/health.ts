@@ -41,12 +41,20 @@ export interface HealthProbe {
   stop(): ClientHealth;
 }
 
-/** Where a probe reads wall and CPU time (tests substitute their own). */
+/** Where a probe reads wall and CPU time and sets its timer (tests substitute their own). */
 export interface HealthSources {
   /** Wall time in ms (monotonic). */
   now(): number;
   /** CPU time of the process in ms. */
   cpuMs(): number;
+  /** Call `fn` after `ms` (default: an unref'd `setTimeout`); returns a cancel function. */
+  after?(fn: () => void, ms: number): () => void;
+}
+
+function unrefTimeout(fn: () => void, ms: number): () => void {
+  const id = setTimeout(fn, ms);
+  Deno.unrefTimer(id as unknown as number);
+  return () => clearTimeout(id);
 }
 
 const PROCESS_SOURCES: HealthSources = { now: () => performance.now(), cpuMs: cpuTimeMs };
@@ -60,20 +68,19 @@ export function startHealthProbe(
   let n = 0;
   const wall0 = sources.now();
   const cpu0 = sources.cpuMs();
+  const after = sources.after ?? unrefTimeout;
   let expected = wall0 + intervalMs;
-  let timer: ReturnType<typeof setTimeout>;
+  let cancel: () => void;
   const tick = () => {
     const now = sources.now();
     lags[n++ % MAX_SAMPLES] = Math.max(0, now - expected);
     expected = now + intervalMs;
-    timer = setTimeout(tick, intervalMs);
-    Deno.unrefTimer(timer as unknown as number);
+    cancel = after(tick, intervalMs);
   };
-  timer = setTimeout(tick, intervalMs);
-  Deno.unrefTimer(timer as unknown as number);
+  cancel = after(tick, intervalMs);
   return {
     stop(): ClientHealth {
-      clearTimeout(timer);
+      cancel();
       const wall = sources.now() - wall0;
       const cpuPct = wall > 0 ? ((sources.cpuMs() - cpu0) / wall) * 100 : 0;
       const sorted = lags.slice(0, Math.min(n, MAX_SAMPLES)).sort();
