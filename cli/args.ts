@@ -78,8 +78,10 @@ export const RUN_TABLE = {
   apiKey: text(
     "api-key",
     "KEY",
-    "bearer key; default: $OPENAI_API_KEY. Never written to any output",
+    "bearer key; default: $OPENAI_API_KEY. Never written to any output, but\n" +
+      "visible in the process list: prefer OPENAI_API_KEY or --api-key-file",
   ),
+  apiKeyFile: text("api-key-file", "FILE", "read the bearer key from FILE (its first line)"),
   model: text("model", "ID", "send every request to this model instead of the payloads' models"),
   suite: texts(
     "suite",
@@ -358,6 +360,8 @@ export type RunArgs =
     suites: SuiteName[];
     /** True when `--suite` was given (explicit request). */
     suitesExplicit: boolean;
+    /** Where the key came from. */
+    apiKeySource: ApiKeySource;
   };
 
 /** The `selftest` command's options. */
@@ -434,6 +438,7 @@ const HINT = `run '${PROGRAM} --help' for usage`;
 export function parseCommandLine(
   argv: string[],
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  readFile: (path: string) => string = (p) => Deno.readTextFileSync(p),
 ): Command {
   let rest = argv;
   let command = "run";
@@ -491,11 +496,45 @@ export function parseCommandLine(
   suites = SUITE_NAMES.filter((s) => suites.includes(s));
   if (args.skipMemory) suites = suites.filter((s) => s !== "memory");
   if (suites.length === 0) throw new UsageError(`no suite left to run; ${HINT}`);
-  const apiKey = args.apiKey ?? env("OPENAI_API_KEY") ?? null;
+  const key = apiKeyOf(args.apiKey, args.apiKeyFile, env, readFile);
   return {
     kind: "run",
-    args: { ...args, apiKey: apiKey === "" ? null : apiKey, suites, suitesExplicit },
+    args: { ...args, ...key, suites, suitesExplicit },
   };
+}
+
+/** Where the key came from: `--api-key`, `--api-key-file`, `OPENAI_API_KEY`, or none. */
+export type ApiKeySource = "flag" | "file" | "env" | null;
+
+function apiKeyOf(
+  flagKey: string | null,
+  file: string | null,
+  env: (name: string) => string | undefined,
+  readFile: (path: string) => string,
+): { apiKey: string | null; apiKeySource: ApiKeySource } {
+  if (flagKey !== null && file !== null) {
+    throw new UsageError("give --api-key or --api-key-file, not both");
+  }
+  if (file !== null) {
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (err) {
+      const why = err instanceof Deno.errors.NotFound
+        ? "no such file"
+        : (err instanceof Error ? err.message : String(err)).split("\n")[0];
+      throw new UsageError(`cannot read --api-key-file ${file}: ${why}`);
+    }
+    const key = text.split(/\r?\n/)[0].trim();
+    if (key === "") throw new UsageError(`--api-key-file ${file} is empty`);
+    return { apiKey: key, apiKeySource: "file" };
+  }
+  // `--api-key=` (empty) sends no key, whatever OPENAI_API_KEY holds.
+  if (flagKey === "") return { apiKey: null, apiKeySource: null };
+  if (flagKey !== null) return { apiKey: flagKey, apiKeySource: "flag" };
+  const fromEnv = env("OPENAI_API_KEY");
+  if (fromEnv) return { apiKey: fromEnv, apiKeySource: "env" };
+  return { apiKey: null, apiKeySource: null };
 }
 
 /** Help text of the `compare` command. */

@@ -28,6 +28,14 @@ export { INTERRUPT_GRACE_MS, type RunHooks } from "../engine/run.ts";
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
   const cfg = resolveRunConfig(args);
+  if (args.apiKeySource === "flag") {
+    console.error(
+      yellow(
+        "warning: --api-key leaves the key readable by other local users (the process list) " +
+          "and in deno task's echo of the command; prefer OPENAI_API_KEY or --api-key-file",
+      ),
+    );
+  }
   // A scenario file is read and validated completely before anything else happens.
   const scenario = cfg.config ? await loadScenario(args.config!) : workloadScenario(cfg);
   if (scenario && !cfg.suitesExplicit) {

@@ -99,3 +99,27 @@ Deno.test("a value option given twice is a usage error; a stray word is named un
       !e.message.includes("sk-secret"),
   );
 });
+
+Deno.test("--api-key-file: the key is the file's first line; a missing or empty file, or both forms, are usage errors", () => {
+  const files: Record<string, string> = { k: "sk-from-file\nignored\n", empty: "\n" };
+  const read = (p: string) => {
+    if (!(p in files)) throw new Deno.errors.NotFound(p);
+    return files[p];
+  };
+  const run = (argv: string[], env: Record<string, string> = {}) => {
+    const cmd = parseCommandLine(argv, (n) => env[n], read);
+    if (cmd.kind !== "run") throw new Error("not run");
+    return cmd.args;
+  };
+  assert.equal(run(["--api-key-file", "k"]).apiKey, "sk-from-file");
+  assert.equal(run(["--api-key-file", "k"]).apiKeySource, "file");
+  assert.equal(run([], { OPENAI_API_KEY: "sk-env" }).apiKeySource, "env");
+  assert.equal(run(["--api-key", "sk-flag"]).apiKeySource, "flag");
+  assert.equal(run(["--api-key="], { OPENAI_API_KEY: "sk-env" }).apiKey, null);
+  assert.throws(
+    () => run(["--api-key-file", "nope"]),
+    /cannot read --api-key-file nope: no such file/,
+  );
+  assert.throws(() => run(["--api-key-file", "empty"]), /is empty/);
+  assert.throws(() => run(["--api-key", "a", "--api-key-file", "k"]), /not both/);
+});

@@ -156,3 +156,74 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the README's key invocations, run through deno task, print the key nowhere",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const key = recognisableKey("readme");
+    const server = await spawnServe(["--api-key", key, "--ttft-ms", "2", "--itl-ms", "1"]);
+    const dir = await Deno.makeTempDir();
+    const root = new URL("../..", import.meta.url).pathname;
+    try {
+      const readme = await Deno.readTextFile(join(root, "README.md"));
+      const lines = readme.split("\n").filter((l) =>
+        l.includes("deno task bench") && /OPENAI_API_KEY=|--api-key-file/.test(l)
+      );
+      assert.ok(lines.length >= 2, `README key examples: ${lines.join(" | ")}`);
+      const keyFile = join(dir, "key.txt");
+      await Deno.writeTextFile(keyFile, `${key}\n`);
+      for (const [i, line] of lines.entries()) {
+        const out = join(dir, `run${i}`);
+        const cmd = line
+          .replace(/https?:\/\/[^\s]+/, server.url)
+          .replace("OPENAI_API_KEY=...", `OPENAI_API_KEY=${key}`)
+          .replace(/--api-key-file \S+/, `--api-key-file ${keyFile}`) +
+          ` --quick --suite throughput --warmup 0 -o ${out}`;
+        const p = await new Deno.Command("sh", {
+          args: ["-c", cmd],
+          cwd: root,
+          env: { NO_COLOR: "1" },
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const r: ProgramResult = {
+          code: p.code,
+          stdout: new TextDecoder().decode(p.stdout),
+          stderr: new TextDecoder().decode(p.stderr),
+          ms: 0,
+        };
+        assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /warning: --api-key/);
+        await assertNowhere(r, out, [key]);
+      }
+      // The flag form works, and says why it should not be used.
+      const flag = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "task",
+          "bench",
+          "--url",
+          server.url,
+          "--api-key",
+          key,
+          "--quick",
+          "--suite",
+          "throughput",
+          "-o",
+          join(dir, "flag"),
+        ],
+        cwd: root,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(flag.stderr);
+      assert.equal(flag.code, 0, err);
+      assert.match(err, /warning: --api-key leaves the key readable/);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
