@@ -11,6 +11,7 @@ import {
   mergeHelp,
   parseCommandLine,
   PROGRAM,
+  reportHelp,
   runHelp,
   selftestHelp,
   VERSION,
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
           console.log(metricsHelp());
         } else if (cmd.topic === "compare") console.log(compareHelp());
         else if (cmd.topic === "selftest") console.log(selftestHelp());
+        else if (cmd.topic === "report") console.log(reportHelp());
         else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
@@ -49,6 +51,10 @@ export async function main(argv: string[]): Promise<number> {
       case "merge": {
         const { mergeCommand } = await import("./commands/merge.ts");
         return await mergeCommand(cmd.args);
+      }
+      case "report": {
+        const { reportCommand } = await import("./commands/report.ts");
+        return await reportCommand(cmd.args);
       }
       case "compare": {
         const { compareCommand } = await import("./commands/compare.ts");

@@ -112,6 +112,12 @@ export const RUN_TABLE = {
     { integer: true, min: 0, max: 100_000 },
     null,
   ),
+  resume: text(
+    "resume",
+    "DIR",
+    "continue the interrupted run in DIR: keep the tests it completed, run the\n" +
+      "rest with the same options, write the reports there",
+  ),
   config: text(
     "config",
     "FILE",
@@ -380,6 +386,33 @@ export const SELFTEST_TABLE = {
 /** Options of the `selftest` command. */
 export type SelftestArgs = Omit<OptionValues<typeof SELFTEST_TABLE>, "help">;
 
+/** The `report` command's options. */
+export const REPORT_TABLE = {
+  quiet: flag("quiet", "print only the output folder", "q"),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `report` command. */
+export type ReportArgs = Omit<OptionValues<typeof REPORT_TABLE>, "help"> & {
+  /** The run folder. */
+  dir: string;
+};
+
+/** Help text of the `report` command. */
+export function reportHelp(): string {
+  return `Usage: ${PROGRAM} report DIR [-q]
+
+Rebuilds the full report set (Markdown, JSON, HTML, charts, run.json) in DIR from what a run
+left there. A run records every test the moment it completes (DIR/progress/), so a run
+stopped by Ctrl-C, SIGTERM, SIGKILL, the OOM killer or a container timeout keeps every test it
+completed; this writes their reports, marked interrupted. A finished run's reports are
+rewritten from its run.json. To run the tests that are missing, use '${PROGRAM} --resume DIR'.
+
+Options:
+${optionsHelp(REPORT_TABLE)}
+`;
+}
+
 /** The `merge` command's options. */
 export const MERGE_TABLE = {
   outputDir: text("output-dir", "OUT", "where the merged reports go", "o"),
@@ -423,11 +456,12 @@ export type Command =
   | { kind: "run"; args: RunArgs }
   | { kind: "serve"; argv: string[] }
   | { kind: "merge"; args: MergeArgs }
+  | { kind: "report"; args: ReportArgs }
   | { kind: "compare"; args: CompareArgs }
   | { kind: "selftest"; args: SelftestArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve", "merge", "compare", "selftest"] as const;
+export const COMMANDS = ["run", "serve", "report", "merge", "compare", "selftest"] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -464,6 +498,17 @@ export function parseCommandLine(
         throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
       }
       return { kind: "merge", args: { ...args, dirs: positionals } };
+    }
+    case "report": {
+      const { values: { help, ...args }, positionals } = parseOptions(REPORT_TABLE, rest, {
+        positionals: true,
+        hint: HINT,
+      });
+      if (help) return { kind: "help", topic: "report" };
+      if (positionals.length !== 1) {
+        throw new UsageError(`report needs one run folder (got ${positionals.length}); ${HINT}`);
+      }
+      return { kind: "report", args: { ...args, dir: positionals[0] } };
     }
     case "compare": {
       const { values: { help, ...args }, positionals } = parseOptions(COMPARE_TABLE, rest, {
@@ -561,6 +606,7 @@ Usage:
   ${PROGRAM} compare BASE NEW      compare two runs; exit 4 on a regression
   ${PROGRAM} help metrics          metric names for --fail-if and compare --threshold
   ${PROGRAM} help serve            options of the embedded server
+  ${PROGRAM} report DIR           rebuild the reports of a run (an interrupted one too)
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
   ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
 

@@ -6,16 +6,19 @@
  */
 
 import { type RunArgs, VERSION } from "../cli/args.ts";
+import { resolve } from "node:path";
 import {
   prepareOutputDir,
+  publicConfig,
   removeIfEmpty,
   resolveRunConfig,
   type RunConfig,
 } from "../cli/config.ts";
+import { type Journal, JOURNAL_DIR, readJournal } from "../engine/journal.ts";
 import { loadScenario } from "../cli/scenario.ts";
 import { workloadScenario } from "../cli/workload.ts";
 import { preflightWorkload } from "../workload/workload.ts";
-import { ExitCode, GateError } from "../util/errors.ts";
+import { ExitCode, GateError, UsageError } from "../util/errors.ts";
 import { SUITE_NAMES } from "../measure/result.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
 import { executeRun, type RunHooks, type RunView } from "../engine/run.ts";
@@ -27,7 +30,10 @@ export { INTERRUPT_GRACE_MS, type RunHooks } from "../engine/run.ts";
 
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
-  const cfg = resolveRunConfig(args);
+  const cfg = resolveRunConfig(
+    args.resume ? { ...args, outputDir: args.outputDir ?? args.resume } : args,
+  );
+  const resume = args.resume ? resumeOf(cfg, args.resume) : null;
   if (args.apiKeySource === "flag") {
     console.error(
       yellow(
@@ -56,7 +62,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   const { created } = await prepareOutputDir(cfg.outputDir);
   let run;
   try {
-    run = await executeRun(cfg, scenario, consoleView(cfg), hooks);
+    run = await executeRun(cfg, scenario, consoleView(cfg), hooks, resume);
   } catch (err) {
     // A run that failed before writing anything (target unreachable…) leaves no empty folder.
     if (created) await removeIfEmpty(cfg.outputDir);
@@ -84,6 +90,48 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
     );
   }
   return ExitCode.Ok;
+}
+
+/** Options that may differ between a run and its `--resume`: they change no measurement. */
+const RESUMABLE = new Set([
+  "outputDir",
+  "resume",
+  "quiet",
+  "startAtMs",
+  "apiKeySource",
+  "api_key_set",
+  "apiKeyFile",
+  "failIf",
+  "acceptFailures",
+]);
+
+/**
+ * The journal `--resume DIR` continues. Throws {@linkcode UsageError} when DIR has none, its
+ * run finished, or the options differ from the run's.
+ */
+function resumeOf(cfg: RunConfig, dir: string): Journal {
+  if (resolve(dir) !== cfg.outputDir) {
+    throw new UsageError(`--resume ${dir} writes into ${dir}; drop -o or give the same folder`);
+  }
+  const journal = readJournal(cfg.outputDir);
+  if (!journal) {
+    throw new UsageError(`--resume ${dir}: no run journal there (${JOURNAL_DIR}/run.json)`);
+  }
+  if (journal.finished && !journal.finished.interrupted) {
+    throw new UsageError(`--resume ${dir}: that run finished; nothing to resume`);
+  }
+  const was = journal.header.config;
+  const now = publicConfig(cfg);
+  const differ = Object.keys({ ...was, ...now })
+    .filter((k) => !RESUMABLE.has(k) && JSON.stringify(was[k]) !== JSON.stringify(now[k]))
+    .map((k) => `${k} was ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])}`);
+  if (differ.length > 0) {
+    throw new UsageError(
+      `--resume ${dir}: give the options the run had (${differ.slice(0, 4).join("; ")}` +
+        `${differ.length > 4 ? `; … ${differ.length - 4} more` : ""})`,
+    );
+  }
+  return journal;
 }
 
 function failures(why: string[]): number {

@@ -21,6 +21,7 @@ import { formatShard, waitUntil } from "../load/shard.ts";
 import { type Suite, SUITES } from "../suites/mod.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { writeReports } from "../report/mod.ts";
+import { type Journal, RunJournal } from "./journal.ts";
 import { openTarget, type Target } from "./target.ts";
 import { runSuiteList, runWorkersMerged } from "./workers.ts";
 
@@ -45,6 +46,9 @@ export interface RunHooks {
   /** Extra flags for the embedded server. */
   serveArgs?: string[];
 }
+
+/** `run --resume`: the journal of the interrupted run being continued. */
+export type Resume = Journal;
 
 /** What a run shows its user; the command decides how (or whether) to print it. */
 export interface RunView {
@@ -73,6 +77,7 @@ export async function executeRun(
   scenario: Scenario | null,
   view: RunView,
   hooks: RunHooks = {},
+  resume: Resume | null = null,
 ): Promise<RunResult> {
   const stop = new AbortController();
   const abort = new AbortController();
@@ -109,8 +114,16 @@ export async function executeRun(
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   };
   const startedAt = new Date().toISOString();
+  const runId = crypto.randomUUID();
   const suites: SuiteResult[] = [];
   let targetLost: string | null = null;
+  let journal: RunJournal | null = null;
+  // Tests an interrupted run completed, kept instead of run again; the test it was in the
+  // middle of (marked interrupted) runs again.
+  const earlier = new Map<string, TestResult>();
+  for (const t of resume?.tests ?? []) {
+    if (!t.result.interrupted) earlier.set(`${t.suite}\u0000${t.result.name}`, t.result);
+  }
   let serverMetrics: ServerMetricsSource | null = null;
   try {
     target = await openTarget({
@@ -124,6 +137,18 @@ export async function executeRun(
     });
     view.started(target);
     serverMetrics = await serverMetricsOf(cfg, target, view);
+    // From here on, every completed test is on disk as it completes (engine/journal.ts).
+    const server = serverIdentity(target, serverMetrics);
+    journal = RunJournal.open(cfg.outputDir, {
+      tool_version: VERSION,
+      run_id: resume?.header.run_id ?? runId,
+      started_at: resume?.header.started_at ?? startedAt,
+      mode: cfg.quick ? "quick" : "full",
+      config: publicConfig(cfg),
+      server,
+      host: hostInfo(),
+      suite_order: cfg.suites,
+    }, resume?.tests.length ?? 0);
     const ctx = suiteContext(cfg, target, view, stop.signal, abort.signal, serverMetrics);
     if (cfg.shard) view.log(`shard ${formatShard(cfg.shard)} of every test's load`);
     if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
@@ -141,7 +166,11 @@ export async function executeRun(
       for (const s of merged) {
         const suite = SUITES[s.suite];
         if (suite && s.skipped === null) view.suite(suite);
-        for (const t of s.tests) view.result(t);
+        for (const t of s.tests) {
+          view.result(t);
+          journal.test(s.suite, t);
+        }
+        journal.suite(s);
       }
       suites.push(...merged);
     } else {
@@ -152,7 +181,16 @@ export async function executeRun(
           {
             beforeSuite: (suite) => view.suite(suite),
             beforeTest: (_s, test, i, n) => view.test(test.name, i, n),
-            afterTest: (_s, result) => view.result(result),
+            afterTest: (s, result) => {
+              journal!.test(s.name, result);
+              view.result(result);
+            },
+            afterSuite: (result) => journal!.suite(result),
+            earlier: (s, name) => {
+              const kept = earlier.get(`${s.name}\u0000${name}`);
+              if (kept) view.log(`${s.name}: "${name}" kept from the interrupted run`);
+              return kept;
+            },
           },
           (name) => withScenario(name, SUITES[name], scenario),
         ),
@@ -167,37 +205,49 @@ export async function executeRun(
   }
   const run: RunResult = {
     tool_version: VERSION,
-    run_id: crypto.randomUUID(),
-    started_at: startedAt,
+    run_id: resume?.header.run_id ?? runId,
+    started_at: resume?.header.started_at ?? startedAt,
     finished_at: new Date().toISOString(),
     mode: cfg.quick ? "quick" : "full",
     config: publicConfig(cfg),
-    server: {
-      base_url: target.baseUrl,
-      embedded: target.embedded,
-      pid: target.pid,
-      models: target.probe.models,
-      server_header: target.probe.serverHeader,
-      health_status: target.probe.healthStatus,
-      metrics: serverMetrics ? { url: serverMetrics.shownUrl, engine: serverMetrics.engine } : null,
-    },
-    host: {
-      hostname: Deno.hostname(),
-      os: Deno.build.os,
-      arch: Deno.build.arch,
-      cpus: navigator.hardwareConcurrency,
-      deno: Deno.version.deno,
-    },
+    server: serverIdentity(target, serverMetrics),
+    host: hostInfo(),
     suites,
     interrupted: stop.signal.aborted,
     target_lost: targetLost,
   };
   try {
     await writeReports(run, cfg.outputDir);
+    journal?.finish(run.finished_at, run.interrupted);
   } finally {
     release();
   }
   return run;
+}
+
+function serverIdentity(
+  target: Target,
+  serverMetrics: ServerMetricsSource | null,
+): RunResult["server"] {
+  return {
+    base_url: target.baseUrl,
+    embedded: target.embedded,
+    pid: target.pid,
+    models: target.probe.models,
+    server_header: target.probe.serverHeader,
+    health_status: target.probe.healthStatus,
+    metrics: serverMetrics ? { url: serverMetrics.shownUrl, engine: serverMetrics.engine } : null,
+  };
+}
+
+function hostInfo(): RunResult["host"] {
+  return {
+    hostname: Deno.hostname(),
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+  };
 }
 
 /**

@@ -83,7 +83,9 @@ export async function runSuiteList(
       continue;
     }
     hooks.beforeSuite?.(suite);
-    out.push(await runSuiteSharded(suite, ctx, hooks));
+    const result = await runSuiteSharded(suite, ctx, hooks);
+    hooks.afterSuite?.(result);
+    out.push(result);
   }
   return out;
 }

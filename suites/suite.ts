@@ -45,6 +45,13 @@ export interface SuiteHooks<E extends TestExtra = TestExtra> {
   beforeTest?(suite: Suite<E>, test: TestDef<E>, index: number, count: number): void;
   /** After a test finished. */
   afterTest?(suite: Suite<E>, result: TestResult<E>): void;
+  /**
+   * A result an earlier, interrupted run already has for this test (`--resume`): it is kept
+   * and the test is not run again.
+   */
+  earlier?(suite: Suite<E>, testName: string): TestResult<E> | undefined;
+  /** After a suite ended (ran, was skipped or failed). */
+  afterSuite?(result: SuiteResult<E>): void;
 }
 
 /** The result of a suite that did not run, with the reason. */
@@ -98,6 +105,11 @@ export async function runSuite<E extends TestExtra>(
   const defs = suite.tests(ctx);
   for (const [i, def] of defs.entries()) {
     if (ctx.stop.aborted) break;
+    const kept = hooks.earlier?.(suite, def.name);
+    if (kept) {
+      tests.push(kept);
+      continue;
+    }
     if (def.skip?.()) continue;
     hooks.beforeTest?.(suite, def, i, defs.length);
     try {

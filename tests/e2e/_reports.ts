@@ -31,6 +31,7 @@ export interface ReportsSeen {
 /** The parts of `run.json` these checks read. */
 export interface RunJson {
   schema_version: string;
+  run_id: string;
   interrupted: boolean;
   server: { pid: number | null };
   suites: {

@@ -1,0 +1,43 @@
+/**
+ * The `report` command: rebuild a run folder's report set from its journal (an interrupted
+ * run) or its `run.json` (a finished one).
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import type { ReportArgs } from "../cli/args.ts";
+import { ConfigError, ExitCode } from "../util/errors.ts";
+import { readJournal, runFromJournal } from "../engine/journal.ts";
+import { readRun } from "../engine/read_run.ts";
+import { writeReports } from "../report/mod.ts";
+
+/** Run the `report` command; resolves to the exit code. Throws typed errors. */
+export async function reportCommand(args: ReportArgs): Promise<number> {
+  const dir = resolve(args.dir);
+  const journal = readJournal(dir);
+  let how: string;
+  let run;
+  if (journal && !journal.finished) {
+    run = runFromJournal(journal);
+    const n = run.suites.reduce((k, s) => k + s.tests.length, 0);
+    how = `rebuilt from the ${n} test(s) the run completed; it did not finish (marked interrupted)`;
+  } else {
+    try {
+      run = await readRun(dir);
+    } catch (err) {
+      if (journal) run = runFromJournal(journal);
+      else {
+        throw new ConfigError(
+          `${dir} holds no run to report: neither progress/run.json nor run.json ` +
+            `(${err instanceof Error ? err.message : err})`,
+        );
+      }
+    }
+    how = "rewritten from the finished run";
+  }
+  await writeReports(run, dir);
+  if (args.quiet) console.log(dir);
+  else console.log(`Reports written to ${dir} (${how})`);
+  return ExitCode.Ok;
+}
