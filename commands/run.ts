@@ -6,7 +6,8 @@
  */
 
 import { type RunArgs, VERSION } from "../cli/args.ts";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
 import {
   prepareOutputDir,
   publicConfig,
@@ -115,7 +116,12 @@ function resumeOf(cfg: RunConfig, dir: string): Journal {
   }
   const journal = readJournal(cfg.outputDir);
   if (!journal) {
-    throw new UsageError(`--resume ${dir}: no run journal there (${JOURNAL_DIR}/run.json)`);
+    const finished = existsSync(join(cfg.outputDir, "run.json"));
+    throw new UsageError(
+      finished
+        ? `--resume ${dir}: that run finished; nothing to resume`
+        : `--resume ${dir}: no run journal there (${JOURNAL_DIR}/run.json)`,
+    );
   }
   if (journal.finished && !journal.finished.interrupted) {
     throw new UsageError(`--resume ${dir}: that run finished; nothing to resume`);

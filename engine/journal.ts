@@ -10,7 +10,8 @@
  *   target answered;
  * - `progress/test-NNNN.json`: one completed test each, numbered in completion order;
  * - `progress/suite-NAME.json`: a suite's end state (skipped, error, interrupted);
- * - `progress/finished.json`: written last, once the reports are.
+ * - `progress/finished.json`: written once the reports of an interrupted run are (a run that
+ *   completes removes its journal instead: its `run.json` holds everything).
  *
  * Every file is written whole to a temporary name and renamed into place, so a reader finds
  * either the complete file or none. Numbers that are NaN ("no number", `measure/summary.ts`)
@@ -92,8 +93,15 @@ export class RunJournal {
     writeAtomic(join(this.#dir, `suite-${result.suite}.json`), encode(state));
   }
 
-  /** Mark the run finished (its reports are written). */
+  /**
+   * The run's reports are written: a complete run removes its journal (its `run.json` holds
+   * everything); an interrupted one keeps it, marked, for `--resume`.
+   */
   finish(finishedAt: string, interrupted: boolean): void {
+    if (!interrupted) {
+      Deno.removeSync(this.#dir, { recursive: true });
+      return;
+    }
     writeAtomic(
       join(this.#dir, "finished.json"),
       encode({ finished_at: finishedAt, interrupted }),

@@ -134,7 +134,9 @@ Deno.test({
       );
       assert.equal(cmd.kind, "run");
       if (cmd.kind !== "run") return;
-      const code = await runCommand({ ...cmd.args, quiet: true });
+      // Nothing succeeds against this server (exit 6 otherwise, tests/e2e/exit_codes_test.ts):
+      // failures are what this run is for.
+      const code = await runCommand({ ...cmd.args, quiet: true, acceptFailures: true });
       assert.equal(code, 0);
       const seen = await checkReports(dir, { interrupted: false });
       let total = 0, warm = 0;
