@@ -305,6 +305,22 @@ export const RUN_TABLE = {
       "throughput.ttft_p99_ms>800 or concurrent.error_rate>0.01\n" +
       "(repeatable; OP is one of > >= < <= == !=; names: help metrics)",
   ),
+  maxResponseMb: number(
+    "max-response-mb",
+    "N",
+    "largest non-streaming response body read, in MB (default 64); a larger one\n" +
+      "fails its request as too_large",
+    { exclusiveMin: 0, max: 16_384 },
+    64,
+  ),
+  maxEventKb: number(
+    "max-event-kb",
+    "N",
+    "largest SSE line or event, in KB (default 1024); a larger one fails its request\n" +
+      "as too_large",
+    { exclusiveMin: 0, max: 1_048_576 },
+    1024,
+  ),
   acceptFailures: flag(
     "accept-failures",
     "exit 0 even when a test had no successful request or the target stopped\n" +

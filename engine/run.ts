@@ -319,6 +319,10 @@ function suiteContext(
     http: cfg.httpClient,
     models: target.probe.models,
     modelOverride: cfg.model,
+    limits: {
+      maxBodyBytes: Math.round(cfg.maxResponseMb * 1024 * 1024),
+      maxEventBytes: Math.round(cfg.maxEventKb * 1024),
+    },
     quick: cfg.quick,
     seed: cfg.seed,
     warmup: cfg.warmup,

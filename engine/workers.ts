@@ -125,6 +125,7 @@ const SHARED_CONTEXT_KEYS = [
   "maxQueueDelayMs",
   "memory",
   "serverMetrics",
+  "limits",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */

@@ -15,6 +15,7 @@ export type Outcome =
   | "http_429"
   | "http_5xx"
   | "bad_body"
+  | "too_large"
   | "stream_cut"
   | "no_tokens"
   | "aborted";
@@ -29,6 +30,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "http_429",
   "http_5xx",
   "bad_body",
+  "too_large",
   "stream_cut",
   "no_tokens",
   "aborted",

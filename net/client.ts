@@ -8,9 +8,13 @@
 
 import { TargetError, UsageError } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
-import { SseParser } from "./sse.ts";
-import { Http1Pool, type Http1Response } from "./http1.ts";
+import { DEFAULT_MAX_EVENT_BYTES, SseLimitError, SseParser } from "./sse.ts";
+import { Http1Error, Http1Pool, type Http1Response } from "./http1.ts";
+
+/** Default bound on a non-streaming body, and on an answer's text kept for a session (bytes). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Budget of the first probe call (`GET /health`): a host that does not answer within it is
@@ -301,6 +305,10 @@ export interface ChatClientOptions {
   http?: HttpClientKind;
   /** The endpoint requests go to (default `chat`). */
   endpoint?: Endpoint;
+  /** Largest non-streaming body read (bytes; default {@linkcode DEFAULT_MAX_BODY_BYTES}). */
+  maxBodyBytes?: number;
+  /** Largest SSE line or event (bytes; default 1 MiB). */
+  maxEventBytes?: number;
 }
 
 /** Options of one call. */
@@ -331,6 +339,8 @@ export class ChatClient {
   readonly #pool: Http1Pool | null;
   readonly #apiKey?: string;
   readonly #deadlines: Deadlines;
+  readonly #maxBody: number;
+  readonly #maxEvent: number;
   /** The HTTP implementation in use. */
   readonly kind: HttpClientKind;
   /** The endpoint requests go to. */
@@ -339,6 +349,8 @@ export class ChatClient {
   /** Create a client with its own connection pool. */
   constructor(opts: ChatClientOptions) {
     this.endpoint = opts.endpoint ?? "chat";
+    this.#maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     const path = endpointPath(this.endpoint);
     this.#url = `${opts.baseUrl}${path}`;
     this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}${path}`;
@@ -440,18 +452,24 @@ export class ChatClient {
         if (text !== null) return this.#finishJson(rec, text, t0, res.bodyArrivedAt, opts);
         let rest: string;
         try {
-          rest = await res.text();
+          rest = await res.text(this.#maxBody);
         } catch (err) {
+          if (err instanceof Http1Error && err.kind === "too_large" && !reason) {
+            return this.#fail(rec, "too_large", err);
+          }
           return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
         }
         return this.#finishJson(rec, rest, t0, performance.now(), opts);
       }
-      const st = new StreamState(rec, t0, opts, this.endpoint);
+      const st = new StreamState(rec, t0, opts, this.endpoint, this.#maxEvent, this.#maxBody);
       try {
         await res.stream((b, t) => st.parser.push(b, t));
       } catch (err) {
         rec.tEnd = performance.now() / 1000;
         rec.e2e = rec.tEnd - rec.tSend;
+        // The transport wraps what the parser threw.
+        const limit = err instanceof SseLimitError ? err : (err as Error)?.cause;
+        if (limit instanceof SseLimitError && !reason) return this.#fail(rec, "too_large", limit);
         return this.#fail(rec, reason ?? "stream_cut", reason ? this.#why(reason) : err);
       }
       st.parser.end(performance.now());
@@ -486,7 +504,15 @@ export class ChatClient {
 
   async #chatFetch(json: string, streaming: boolean, opts: CallOptions): Promise<RequestRecord> {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    // Over a bound, the request is aborted as a whole: cancelling only the body reader leaves
+    // the runtime reading the rest of the body into memory.
+    const over = new AbortController();
+    const signal = AbortSignal.any(
+      opts.signal ? [opts.signal, timeout, over.signal] : [
+        timeout,
+        over.signal,
+      ],
+    );
     const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
     const t0 = performance.now();
     const rec = emptyRecord(t0 / 1000, tIntended);
@@ -509,14 +535,18 @@ export class ChatClient {
     if (!streaming) {
       let text: string;
       try {
-        text = await res.text();
+        text = await readLimited(res, this.#maxBody);
       } catch (err) {
+        if (err instanceof TooLarge) {
+          over.abort();
+          return this.#fail(rec, "too_large", err);
+        }
         return this.#fail(rec, this.#classify(err, opts.signal, "stream_cut"), err);
       }
       return this.#finishJson(rec, text, t0, performance.now(), opts);
     }
     if (!res.body) return this.#fail(rec, "bad_body", "streaming response has no body");
-    const st = new StreamState(rec, t0, opts, this.endpoint);
+    const st = new StreamState(rec, t0, opts, this.endpoint, this.#maxEvent, this.#maxBody);
     const reader = res.body.getReader();
     try {
       while (true) {
@@ -531,6 +561,11 @@ export class ChatClient {
     } catch (err) {
       rec.tEnd = performance.now() / 1000;
       rec.e2e = rec.tEnd - rec.tSend;
+      if (err instanceof SseLimitError) {
+        over.abort();
+        reader.cancel().catch(() => {});
+        return this.#fail(rec, "too_large", err);
+      }
       const outcome = this.#classify(err, opts.signal, "stream_cut");
       if (outcome === "timeout" && !signal.aborted) return this.#fail(rec, "stream_cut", err);
       return this.#fail(rec, outcome, err);
@@ -676,6 +711,40 @@ class Deadlines {
   }
 }
 
+/** A body over the bound. */
+class TooLarge extends Error {}
+
+/** Read a fetch body as text, at most `maxBytes` of it; over that, cancel it and throw. */
+async function readLimited(res: Response, maxBytes: number): Promise<string> {
+  const cl = Number(res.headers.get("content-length") ?? NaN);
+  if (cl > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw new TooLarge(`the body is ${cl} bytes, over ${maxBytes}`);
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        parts.length = 0;
+        await reader.cancel().catch(() => {});
+        throw new TooLarge(`the body exceeded ${maxBytes} bytes`);
+      }
+      // A copy: the chunk may be a view on a much larger buffer the runtime allocated, which
+      // keeping the view would keep whole.
+      parts.push(value.slice());
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(concatBytes(parts));
+}
+
 function statusOutcome(status: number): Outcome {
   return status === 429
     ? "http_429"
@@ -709,7 +778,14 @@ class StreamState {
   readonly times: number[] | null;
   readonly parser: SseParser;
 
-  constructor(rec: RequestRecord, t0: number, opts: CallOptions, endpoint: Endpoint) {
+  constructor(
+    rec: RequestRecord,
+    t0: number,
+    opts: CallOptions,
+    endpoint: Endpoint,
+    maxEventBytes: number,
+    maxTextChars: number,
+  ) {
     const keepStamps = opts.keepStamps === true;
     this.stamps = keepStamps ? [] : null;
     this.times = keepStamps ? [] : null;
@@ -737,7 +813,9 @@ class StreamState {
       if (token.reasoning) this.reasoningEvents++;
       else {
         if (this.firstAnswer < 0) this.firstAnswer = ev.t;
-        if (this.text !== null) this.text += token.text;
+        if (this.text !== null && this.text.length + token.text.length <= maxTextChars) {
+          this.text += token.text;
+        }
       }
       if (this.first < 0) this.first = ev.t;
       else rec.itl.push((ev.t - this.last) / 1000);

@@ -12,7 +12,7 @@
 import { concatBytes } from "../util/bytes.ts";
 
 /** Why an exchange failed below HTTP. */
-export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled";
+export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled" | "too_large";
 
 /** A transport failure of {@linkcode Http1Pool}: no connection, connection lost, bad framing. */
 export class Http1Error extends Error {
@@ -173,7 +173,7 @@ export interface Http1Response {
   /** A header value (name in lower case), or null. Repeated headers are joined with `, `. */
   header(name: string): string | null;
   /** The whole body as text. */
-  text(): Promise<string>;
+  text(maxBytes?: number): Promise<string>;
   /**
    * Hand every piece of the body to `onData` with the arrival time (ms, `performance.now()`)
    * of the read that brought it. The bytes are valid only during the call.
@@ -393,6 +393,7 @@ export class Http1Pool {
       return new BufferedResponse(head, text, conn.t);
     }
     let used = false;
+    const dropConn = () => this.#drop(conn);
     const wrap = async (fn: () => Promise<void>): Promise<void> => {
       if (used) throw new Http1Error("protocol", "body already read");
       used = true;
@@ -420,7 +421,11 @@ export class Http1Pool {
       bodyArrivedAt: NaN,
       header: (name) => head.headers.get(name) ?? null,
       stream,
-      async text() {
+      async text(maxBytes = Infinity) {
+        if (length > maxBytes) {
+          dropConn();
+          throw new Http1Error("too_large", `the body is ${length} bytes, over ${maxBytes}`);
+        }
         if (!chunked && length >= 0) {
           let out = "";
           await wrap(async () => {
@@ -433,7 +438,22 @@ export class Http1Pool {
           return out;
         }
         const parts: Uint8Array[] = [];
-        await stream((b) => parts.push(b.slice()));
+        let total = 0;
+        try {
+          await stream((b) => {
+            total += b.length;
+            if (total > maxBytes) {
+              parts.length = 0;
+              throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
+            }
+            parts.push(b.slice());
+          });
+        } catch (err) {
+          if (total > maxBytes) {
+            throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
+          }
+          throw err;
+        }
         return dec.decode(concatBytes(parts));
       },
       cancel: () => {

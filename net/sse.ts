@@ -34,9 +34,28 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const COLON = 58;
 const SPACE = 32;
 
-/** Incremental parser: feed it byte chunks with their arrival time, it calls back per event. */
+/** Default bound on one SSE line or event (bytes). */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+/** An SSE line or event larger than the parser's bound: the stream is not a sane one. */
+export class SseLimitError extends Error {
+  /** Create the error for a bound of `limit` bytes. */
+  constructor(limit: number) {
+    super(`an SSE line or event exceeded ${limit} bytes (raise it with --max-event-kb)`);
+    this.name = "SseLimitError";
+  }
+}
+
+/**
+ * Incremental parser: feed it byte chunks with their arrival time, it calls back per event.
+ * A line or event longer than its bound throws {@linkcode SseLimitError} from `push`, and the
+ * parser lets go of what it had buffered.
+ */
 export class SseParser {
   readonly #onEvent: (event: SseEvent) => void;
+  readonly #max: number;
+  #pendingBytes = 0;
+  #eventBytes = 0;
   #atStart = true;
   #pending: Uint8Array[] = [];
   #skipLf = false;
@@ -48,8 +67,17 @@ export class SseParser {
   #id: string | null = null;
 
   /** Create a parser that calls `onEvent` for every dispatched event. */
-  constructor(onEvent: (event: SseEvent) => void) {
+  constructor(onEvent: (event: SseEvent) => void, maxEventBytes = DEFAULT_MAX_EVENT_BYTES) {
     this.#onEvent = onEvent;
+    this.#max = maxEventBytes;
+  }
+
+  #overflow(): never {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#data = null;
+    this.#more = null;
+    throw new SseLimitError(this.#max);
   }
 
   /** Feed one chunk of bytes that arrived at time `t` (ms). */
@@ -60,6 +88,8 @@ export class SseParser {
       this.#pending.length > 0 && !this.#atStart && !this.#skipLf &&
       chunk.indexOf(LF) < 0 && chunk.indexOf(CR) < 0
     ) {
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes > this.#max) this.#overflow();
       this.#pending.push(chunk.slice());
       return;
     }
@@ -67,6 +97,7 @@ export class SseParser {
     if (this.#pending.length > 0) {
       buf = concatBytes([...this.#pending, chunk]);
       this.#pending = [];
+      this.#pendingBytes = 0;
     }
     let start = 0;
     const n = buf.length;
@@ -100,7 +131,11 @@ export class SseParser {
       i++;
       start = i;
     }
-    if (start < n) this.#pending = [buf.slice(start)];
+    if (start < n) {
+      if (n - start > this.#max) this.#overflow();
+      this.#pending = [buf.slice(start)];
+      this.#pendingBytes = n - start;
+    }
   }
 
   /** Signal the end of the stream at time `t`: a pending line and event are dispatched. */
@@ -118,6 +153,7 @@ export class SseParser {
       this.#dispatch(t);
       return;
     }
+    if (to - from > this.#max) this.#overflow();
     if (buf[from] === COLON) return; // comment
     let colon = -1;
     for (let j = from; j < to; j++) {
@@ -142,8 +178,14 @@ export class SseParser {
     }
     switch (field) {
       case "data":
-        if (this.#data === null) this.#data = value;
-        else (this.#more ??= []).push(value);
+        if (this.#data === null) {
+          this.#data = value;
+          this.#eventBytes = to - from;
+        } else {
+          this.#eventBytes += to - from;
+          if (this.#eventBytes > this.#max) this.#overflow();
+          (this.#more ??= []).push(value);
+        }
         break;
       case "event":
         this.#event = value;

@@ -74,6 +74,35 @@ export interface SuiteContext {
   serverMetrics?: { url: string; shownUrl: string } | null;
   /** `--shard i/n`: run only this shard's part of each test's load (absent = all of it). */
   shard?: Shard;
+  /** Bounds on what one response may make the client hold (absent: the defaults). */
+  limits?: ClientLimits;
+}
+
+/** Bounds on what one response may make the client hold. */
+export interface ClientLimits {
+  /** Largest non-streaming body (bytes). */
+  maxBodyBytes: number;
+  /** Largest SSE line or event (bytes). */
+  maxEventBytes: number;
+}
+
+/** The client options every client of a suite shares: target, key, timeout, transport, bounds. */
+export function clientOptions(ctx: SuiteContext): {
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs: number;
+  http: HttpClientKind;
+  maxBodyBytes?: number;
+  maxEventBytes?: number;
+} {
+  return {
+    baseUrl: ctx.baseUrl,
+    apiKey: ctx.apiKey ?? undefined,
+    timeoutMs: ctx.timeoutMs,
+    http: ctx.http,
+    maxBodyBytes: ctx.limits?.maxBodyBytes,
+    maxEventBytes: ctx.limits?.maxEventBytes,
+  };
 }
 
 /**
@@ -200,10 +229,7 @@ export function testRig(
 ): TestRig {
   const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
   const client = new ChatClient({
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-    http: ctx.http,
+    ...clientOptions(ctx),
     poolSize,
     endpoint: spec.wire?.endpoint,
   });

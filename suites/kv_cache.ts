@@ -32,7 +32,7 @@ import type {
 } from "./results.ts";
 
 export type { CacheStats, ColdWarmStats, KvCacheExtra, KvCacheTestResult, RouterStats };
-import type { SuiteContext } from "../runner/runner.ts";
+import { clientOptions, type SuiteContext } from "../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import { summarize } from "../measure/summary.ts";
 import { RecordAggregator } from "../measure/aggregate.ts";
@@ -368,13 +368,7 @@ async function runSequential(
 ): Promise<SequentialRun> {
   const payload = payloadOf(o);
   const { model, substitutedFor } = resolveModel(ctx, payload.model);
-  const client = new ChatClient({
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-    http: ctx.http,
-    poolSize: 1,
-  });
+  const client = new ChatClient({ ...clientOptions(ctx), poolSize: 1 });
   const agg = new RecordAggregator();
   const samples: CacheSample[] = [];
   let interrupted = false;

@@ -17,7 +17,7 @@ import {
 import type { MemoryExtra, MemoryFields, MemoryTestResult } from "./results.ts";
 
 export type { MemoryExtra, MemoryFields, MemoryTestResult };
-import { runOpenTest, type SuiteContext } from "../runner/runner.ts";
+import { clientOptions, runOpenTest, type SuiteContext } from "../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Suite, TestDef } from "./suite.ts";
 
@@ -128,13 +128,7 @@ async function warmUp(
   concurrency: number,
 ): Promise<number> {
   if (count <= 0) return 0;
-  const client = new ChatClient({
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-    http: ctx.http,
-    poolSize: concurrency,
-  });
+  const client = new ChatClient({ ...clientOptions(ctx), poolSize: concurrency });
   let next = 0;
   try {
     const worker = async () => {
