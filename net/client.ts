@@ -824,7 +824,7 @@ class StreamState {
         this.stamps.push(chunk.x_sent_ms);
         this.times.push(ev.t / 1000);
       }
-    });
+    }, maxEventBytes);
   }
 
   /** A chat or completion chunk: the token it carries, or null (role-only, usage-only…). */

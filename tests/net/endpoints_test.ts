@@ -282,3 +282,31 @@ for (const http of ["native", "fetch"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "maxEventBytes bounds one SSE event: a larger one fails the request as too_large",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const big = "y".repeat(300);
+    const mock = mockServer(() =>
+      timedStream([[0, ev({ choices: [{ index: 0, delta: { content: big } }] })], [
+        0,
+        "data: [DONE]\n\n",
+      ]])
+    );
+    try {
+      for (const [max, outcome] of [[256, "too_large"], [4096, "ok"]] as const) {
+        const c = new ChatClient({ baseUrl: mock.url, timeoutMs: 5000, maxEventBytes: max });
+        try {
+          const r = await c.chat({ model: "m", messages: [], stream: true });
+          assert.equal(r.outcome, outcome, `max ${max}: ${r.error}`);
+        } finally {
+          c.close();
+        }
+      }
+    } finally {
+      await mock.close();
+    }
+  },
+});
