@@ -391,7 +391,7 @@ export class MemorySampler {
 }
 
 /** The leak verdict. */
-export type LeakVerdict = "leak" | "no leak" | "inconclusive";
+export type LeakVerdict = "leak" | "no leak" | "inconclusive" | "interrupted";
 
 /** Options of {@linkcode analyzeMemory}. */
 export interface AnalysisOptions {
@@ -405,6 +405,11 @@ export interface AnalysisOptions {
   minPoints?: number;
   /** Confidence of the interval (default 0.95). */
   confidence?: number;
+  /**
+   * The test was cut short (an interrupt during load or drain): its samples cannot support a
+   * verdict, so it gets "interrupted", never "leak".
+   */
+  interrupted?: boolean;
 }
 
 /** What the leak analysis concluded (field names as in the reports). */
@@ -489,7 +494,14 @@ export function analyzeMemory(
   let verdict: LeakVerdict;
   let reason: string;
   const interval = `95% interval [${kb(lowKb)}, ${kb(highKb)}] per request`;
-  if (fitted.length < minPoints || fit.pairs === 0) {
+  // Memory that ended under load and after the drain no higher than where it started did not
+  // grow, whatever a noisy slope says.
+  const neverRose = load.length > 0 && baseline.length > 0 && loadEndMb <= baselineMb &&
+    (drain.length === 0 || drainMb <= baselineMb);
+  if (opts.interrupted) {
+    verdict = "interrupted";
+    reason = "the test was interrupted, so its load or drain phase is cut short: no verdict";
+  } else if (fitted.length < minPoints || fit.pairs === 0) {
     verdict = "inconclusive";
     reason = `only ${fitted.length} samples under load after warm-up (need ${minPoints})`;
   } else if (lowKb > threshold) {
@@ -509,6 +521,10 @@ export function analyzeMemory(
   } else if (highKb <= threshold) {
     verdict = "no leak";
     reason = `${interval} lies at or below ${kb(threshold)} per request`;
+  } else if (neverRose) {
+    verdict = "no leak";
+    reason = `memory never rose above its baseline of ${baselineMb.toFixed(2)} MB (load end ` +
+      `${loadEndMb.toFixed(2)} MB${drain.length ? `, drain ${drainMb.toFixed(2)} MB` : ""})`;
   } else {
     verdict = "inconclusive";
     reason = `${interval} straddles the threshold of ${kb(threshold)} per request ` +

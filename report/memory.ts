@@ -101,7 +101,13 @@ const kbPerReq = (x: number) => `${fixed(x)} KB/request`;
 
 /** `YES` / `NO` / `INCONCLUSIVE`. */
 function leakCell(e: MemoryFields): string {
-  return e.verdict === "leak" ? "YES" : e.verdict === "no leak" ? "NO" : "INCONCLUSIVE";
+  return e.verdict === "leak"
+    ? "YES"
+    : e.verdict === "no leak"
+    ? "NO"
+    : e.verdict === "interrupted"
+    ? "NO VERDICT (interrupted)"
+    : "INCONCLUSIVE";
 }
 
 function interval(e: MemoryFields): string {
@@ -254,6 +260,7 @@ export function memoryDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
   const withE = tests.flatMap(([t, e]) => (e ? [[t, e] as const] : []));
   const leaks = withE.filter(([, e]) => e.verdict === "leak");
   const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
+  const cut = withE.filter(([, e]) => e.verdict === "interrupted");
   if (leaks.length) {
     out.push(
       heading(3, "Memory Leaks Detected"),
@@ -280,6 +287,12 @@ export function memoryDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
     out.push(
       heading(3, "Inconclusive"),
       list(unsure.map(([t]) => [{ strong: t.name }, `: ${mdCell(t.extra.verdict_reason ?? "")}`])),
+    );
+  }
+  if (cut.length) {
+    out.push(
+      heading(3, "Interrupted: no verdict"),
+      list(cut.map(([t]) => [{ strong: t.name }, `: ${mdCell(t.extra.verdict_reason ?? "")}`])),
     );
   }
   const perReq = withE.map(([t, e]) => {
@@ -313,6 +326,7 @@ export function memorySummary(suite: SuiteResult): string {
   if (withE.length === 0) return "No test completed.";
   const leaks = withE.filter(([, e]) => e.verdict === "leak");
   const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
+  const cut = withE.filter(([, e]) => e.verdict === "interrupted");
   const growth = withE.map(([, e]) => finalMb(e) - e.baseline_mb).filter(Number.isFinite);
   const perReq = withE.map(([t, e]) => {
     const c = e.completed_requests ?? t.metrics.total_requests;
@@ -320,9 +334,12 @@ export function memorySummary(suite: SuiteResult): string {
   }).filter(Number.isFinite);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const lines = [
-    `- **Memory Leaks Detected:** ${leaks.length ? "Yes" : "No"}` +
+    `- **Memory Leaks Detected:** ${
+      leaks.length ? "Yes" : cut.length === withE.length ? "No verdict (interrupted)" : "No"
+    }` +
     (leaks.length ? ` (${leaks.map(([t]) => t.name).join(", ")})` : "") +
-    (unsure.length ? `; inconclusive: ${unsure.map(([t]) => t.name).join(", ")}` : ""),
+    (unsure.length ? `; inconclusive: ${unsure.map(([t]) => t.name).join(", ")}` : "") +
+    (cut.length ? `; interrupted, no verdict: ${cut.map(([t]) => t.name).join(", ")}` : ""),
     `- **Average Memory Growth:** ${signed(mean(growth))} MB`,
     `- **Average Memory per Request:** ${fixed(mean(perReq))} KB`,
     `- **Memory Source:** ${sourceLabel(withE[0][1].memory_source)}`,

@@ -117,8 +117,8 @@ export interface MemoryOptions {
   serverPid: number | null;
   /** `--metrics-url`: a Prometheus endpoint with `process_resident_memory_bytes`. */
   metricsUrl: string | null;
-  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak. */
-  leakThresholdKb: number;
+  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak (null: the mode's default). */
+  leakThresholdKb: number | null;
 }
 
 /** A closed-loop test of one payload. */

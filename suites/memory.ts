@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DEFAULT_LEAK_THRESHOLD_KB } from "../cli/args.ts";
+import { DEFAULT_LEAK_THRESHOLD_KB, QUICK_LEAK_THRESHOLD_KB } from "../cli/args.ts";
 import { type ChatBody, ChatClient, probeTarget } from "../net/client.ts";
 import {
   analyzeMemory,
@@ -156,7 +156,7 @@ export async function runMemoryTest(
 ): Promise<MemoryTestResult> {
   const timing = { ...SUITE_TIMING, ...(spec.timing ?? {}) };
   const threshold = spec.thresholdKbPerRequest ?? ctx.memory?.leakThresholdKb ??
-    DEFAULT_LEAK_THRESHOLD_KB;
+    (ctx.quick ? QUICK_LEAK_THRESHOLD_KB : DEFAULT_LEAK_THRESHOLD_KB);
   const { model } = resolveModel(ctx, spec.payload.model);
   const warmed = await warmUp(
     ctx,
@@ -204,6 +204,7 @@ export async function runMemoryTest(
   const a = analyzeMemory(snapshots, {
     thresholdKbPerRequest: threshold,
     warmupFraction: timing.warmupFraction,
+    interrupted: ctx.stop.aborted || result.interrupted,
   });
   ctx.log(
     `memory: ${a.verdict} — ${a.slope_kb_per_request.toFixed(2)} KB/request ` +
@@ -258,9 +259,19 @@ export const FULL_TESTS: readonly MemoryTestSpec[] = [
   { name: "Long-Running Leak Test (10 RPS)", payload: LOAD_PAYLOAD, rate: 10, durationS: 120 },
 ];
 
-/** Quick mode: 5 RPS for 30 s. */
+/**
+ * Quick mode: 300 warm-up requests (10 at a time) so the server's heap is past its first
+ * growth, then 25 RPS for 24 s (600 requests), judged against the quick threshold.
+ */
 export const QUICK_TESTS: readonly MemoryTestSpec[] = [
-  { name: "Quick Memory Test", payload: QUICK_PAYLOAD, rate: 5, durationS: 30 },
+  {
+    name: "Quick Memory Test",
+    payload: QUICK_PAYLOAD,
+    rate: 25,
+    durationS: 24,
+    warmup: 300,
+    warmupConcurrency: 10,
+  },
 ];
 
 /** Choose the memory source for a context; a string is why there is none. */

@@ -172,3 +172,25 @@ Deno.test("a remote host falls through to --metrics-url", async () => {
     await mock.close();
   }
 });
+
+Deno.test("an interrupted test gets no verdict, however it grew", () => {
+  const s = series((r, i) => 64 * r + wobble(i), { drainMb: (end) => end });
+  const a = analyzeMemory(s.slice(0, s.length - 9), {
+    thresholdKbPerRequest: 1,
+    interrupted: true,
+  });
+  assert.equal(a.verdict, "interrupted");
+  assert.match(a.verdict_reason, /no verdict/);
+  // The same samples, not cut short, are a leak.
+  assert.equal(analyzeMemory(s, { thresholdKbPerRequest: 1 }).verdict, "leak");
+});
+
+Deno.test("memory that never rose above its baseline is no leak, even when its slope is unsure", () => {
+  // Noise around the baseline, ending below it: the interval straddles 1 KB/request.
+  const s = series((r, i) => 10 * wobble(i) - (r > 250 ? 300 : 0), {
+    drainMb: () => 99.5,
+  });
+  const a = analyzeMemory(s, { thresholdKbPerRequest: 1 });
+  assert.equal(a.verdict, "no leak", a.verdict_reason);
+  assert.match(a.verdict_reason, /never rose above its baseline/);
+});
