@@ -8,11 +8,13 @@ const run = (argv: string[]) => {
   return cmd.args;
 };
 
-Deno.test("memory flags default to no PID, no metrics URL and the default threshold", () => {
+Deno.test("memory flags default to no PID, no metrics URL and the mode's threshold", () => {
   const a = run([]);
   assert.equal(a.serverPid, null);
   assert.equal(a.metricsUrl, null);
-  assert.equal(a.leakThresholdKb, DEFAULT_LEAK_THRESHOLD_KB);
+  // null: the memory suite takes the mode's default (4 KB full, 32 KB quick).
+  assert.equal(a.leakThresholdKb, null);
+  assert.match(runHelp(), new RegExp(`default ${DEFAULT_LEAK_THRESHOLD_KB}; 32 with --quick`));
 });
 
 Deno.test("--server-pid, --metrics-url and --leak-threshold-kb are parsed and checked", () => {
