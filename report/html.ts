@@ -9,7 +9,7 @@
 
 import type { SuiteName } from "../measure/result.ts";
 import type { RunResult, SuiteResult } from "../suites/mod.ts";
-import { BANDS, type Mark, markOf, worstMark } from "./bands.ts";
+import { BANDS, type Mark, markOf, suiteMark } from "./bands.ts";
 import { type Chart, suiteCharts } from "./charts.ts";
 import { type Block, toHtml } from "./doc.ts";
 import { formatMetric, type MetricDef, suiteKey, suiteMetrics } from "./metrics.ts";
@@ -87,23 +87,33 @@ function suiteTitle(name: SuiteName, sources: Partial<Record<SuiteName, HtmlSuit
   return sources[name]?.title ?? name;
 }
 
-/** Headline tiles of one suite, banded metrics first; returns the HTML and the suite's mark. */
+/**
+ * Headline tiles of one suite, banded metrics first; returns the HTML and the suite's mark. A
+ * band rates the tests its guide is about; a run that cannot reach a band says "not rated" and
+ * why; a suite with failed requests is never "good".
+ */
 export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | null } {
   const key = suiteKey(suite.suite);
+  const band = (def: MetricDef) => BANDS.find((b) => b.metric === `${key}.${def.name}`);
   const values = suiteMetrics(suite.suite)
     .map((def) => ({ def, value: def.value(suite) }))
     .filter((m) => m.value !== null && Number.isFinite(m.value));
-  const band = (def: MetricDef) => BANDS.find((b) => b.metric === `${key}.${def.name}`);
   values.sort((a, b) => Number(!band(a.def)) - Number(!band(b.def)));
-  let mark: Mark | null = null;
+  const marks: (Mark | null)[] = [];
   const tiles = values.map(({ def, value }) => {
     const b = band(def);
-    const m = b ? markOf(b, value) : null;
-    mark = worstMark(mark, m);
+    const rating = b?.rate?.(suite) ?? null;
+    const ratedValue = rating ? rating.value : value;
+    const m = b && !rating?.notRated ? markOf(b, ratedValue) : null;
+    marks.push(m);
     const label = b?.label ?? def.description;
     const rule = b
-      ? `<div class="band">guide: ${esc(b.rule)}${
-        b.target ? ` · target ${esc(b.target)}` : ""
+      ? `<div class="band">guide: ${esc(b.rule)}${b.target ? ` · target ${esc(b.target)}` : ""}${
+        rating?.notRated
+          ? `<br><span class="mark">not rated</span> ${esc(rating.notRated)}`
+          : rating && ratedValue !== value && ratedValue !== null
+          ? `<br>rated on ${esc(formatMetric(def, ratedValue))}`
+          : ""
       }</div>`
       : "";
     return `<div class="tile${m ? ` ${m}` : ""}"><div class="label">${esc(label)} <code>${
@@ -112,7 +122,7 @@ export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | 
       m ? ` <span class="mark ${m}">${MARK_TEXT[m]}</span>` : ""
     }</div>${rule}</div>`;
   });
-  return { html: `<div class="tiles">${tiles.join("")}</div>`, mark };
+  return { html: `<div class="tiles">${tiles.join("")}</div>`, mark: suiteMark(suite, marks) };
 }
 
 /** The whole `report.html` of a run. */
