@@ -105,6 +105,16 @@ export function testTable(t: TestResult): string {
       `${red("no")}: queue delay p99 ${ms(m.queue_delay?.p99 ?? 0)}`,
     ]);
   }
+  const health = t.extra.client_health;
+  if (health?.saturated) {
+    table.push([
+      "Client",
+      red(
+        `saturated (event-loop lag p99 ${fixed(health.event_loop_lag_p99_ms, 1)} ms, ` +
+          `CPU ${fixed(health.cpu_pct, 0)}%): latencies include the client's own delay`,
+      ),
+    ]);
+  }
   const w = t.extra.workload;
   if (w) {
     const i = w.input, o = w.output;

@@ -148,6 +148,14 @@ export function reportHtml(
       }</h3>`,
     );
     if (s.error !== null) head.push(`<div class="banner">Suite failed: ${esc(s.error)}</div>`);
+    const saturated = s.tests.filter((t) => t.extra.client_health?.saturated);
+    if (saturated.length > 0) {
+      head.push(
+        `<div class="banner">Client saturated in ${saturated.length} test(s) (${
+          esc(saturated.map((t) => t.name).join(", "))
+        }): their latencies include the client's own delay.</div>`,
+      );
+    }
     if (s.tests.length === 0) head.push(`<p class="meta">No test completed.</p>`);
     else head.push(html);
   }

@@ -286,6 +286,16 @@ export const COMMON_METRICS: readonly MetricDef[] = [
       return n > 0 ? sumOf(s.tests, (t) => t.metrics.failed_requests) / n : null;
     },
   },
+  {
+    name: "client_saturated",
+    unit: "tests",
+    better: "lower",
+    description: "tests during which the client itself was saturated (event-loop lag or CPU), " +
+      "so their latencies include the client's own delay",
+    threshold: { kind: "relative", value: 0, floor: 0.5 },
+    value: (s) =>
+      s.tests.length > 0 ? s.tests.filter((t) => t.extra.client_health?.saturated).length : null,
+  },
 ];
 
 /** Metrics only one suite has. */

@@ -98,6 +98,15 @@ export function recommendations(run: RunResult): string[] {
             `requests failed; see the error classes in the suite report.`,
         );
       }
+      const health = t.extra.client_health;
+      if (health?.saturated) {
+        recs.push(
+          `- ⚠️ ${name}: the client itself was saturated (event-loop lag p99 ` +
+            `${health.event_loop_lag_p99_ms.toFixed(1)} ms, CPU ${health.cpu_pct.toFixed(0)}%): ` +
+            `its latencies include the client's own delay. Use fewer streams per process ` +
+            `(--workers), or run 'fakeai-bench selftest'.`,
+        );
+      }
       if (t.extra.schedule_kept === false) {
         recs.push(
           `- ⚠️ ${name}: the client did not keep the arrival schedule; read the corrected ` +
@@ -130,7 +139,9 @@ export function recommendations(run: RunResult): string[] {
     if (suite.error) recs.push(`- ❌ The ${suite.suite} suite failed: ${mdCell(suite.error)}`);
   }
   if (recs.length === 0) {
-    recs.push("- ✅ No failed requests, leaks, missed schedules or suite errors.");
+    recs.push(
+      "- ✅ No failed requests, leaks, missed schedules, client saturation or suite errors.",
+    );
   }
   return recs;
 }
