@@ -16,7 +16,7 @@ import {
   type RunConfig,
 } from "../cli/config.ts";
 import { type Journal, JOURNAL_DIR, readJournal } from "../engine/journal.ts";
-import { loadScenario } from "../cli/scenario.ts";
+import { loadScenario, type Scenario } from "../cli/scenario.ts";
 import { workloadScenario } from "../cli/workload.ts";
 import { preflightWorkload } from "../workload/workload.ts";
 import { ExitCode, GateError, UsageError } from "../util/errors.ts";
@@ -63,7 +63,13 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   const { created } = await prepareOutputDir(cfg.outputDir);
   let run;
   try {
-    run = await executeRun(cfg, scenario, consoleView(cfg), hooks, resume);
+    run = await executeRun(
+      cfg,
+      scenario,
+      consoleView(cfg, modeLabel(cfg, scenario)),
+      hooks,
+      resume,
+    );
   } catch (err) {
     // A run that failed before writing anything (target unreachable…) leaves no empty folder.
     if (created) await removeIfEmpty(cfg.outputDir);
@@ -163,8 +169,22 @@ export function noSuccess(run: RunResult): string[] {
   return out;
 }
 
+/**
+ * What the banner says the run is: quick or full mode, or, when a scenario (or the command
+ * line's workload) replaced every suite's built-in tests, where its tests come from.
+ */
+export function modeLabel(
+  cfg: Pick<RunConfig, "quick" | "suites">,
+  scenario: Scenario | null,
+): string {
+  if (scenario && cfg.suites.every((s) => scenario.replace.includes(s))) {
+    return scenario.file === "command line" ? "workload test" : `tests of ${scenario.file}`;
+  }
+  return `${cfg.quick ? "quick" : "full"} mode`;
+}
+
 /** The terminal view of a run: progress bars and lines on stderr, tables on stdout. */
-function consoleView(cfg: RunConfig): RunView {
+function consoleView(cfg: RunConfig, mode: string): RunView {
   return {
     log: (line) => log(cfg, line.startsWith("interrupt:") ? yellow(line) : line),
     started: (target) =>
@@ -172,7 +192,7 @@ function consoleView(cfg: RunConfig): RunView {
         cfg,
         `${bold("fakeai-bench")} ${VERSION} → ${target.baseUrl}` +
           `${target.embedded ? " (embedded server)" : ""} · ${target.probe.models.length} ` +
-          `models · ${cfg.quick ? "quick" : "full"} mode`,
+          `models · ${mode}`,
       ),
     suite: (suite) => say(cfg, `\n${bold(`== ${suite.title} ==`)}`),
     test: (name, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${name}`)),

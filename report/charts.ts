@@ -568,5 +568,5 @@ export function chartLinksOf(charts: readonly Chart[]): string {
 }
 
 function mdAlt(s: string): string {
-  return s.replace(/[[\]\\\r\n]/g, " ");
+  return s.replace(/[[\]\\\r\n<]/g, " ");
 }

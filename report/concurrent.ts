@@ -10,7 +10,7 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/summary.ts";
-import { fixed, ms, NAMING_NOTE, pct } from "./format.ts";
+import { fixed, mdCell, ms, NAMING_NOTE, pct } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
@@ -412,7 +412,7 @@ export function concurrentSummary(suite: SuiteResult): string {
   for (const t of tests.filter((x) => x.load.kind === "open")) {
     const m = t.metrics;
     lines.push(
-      `- **${t.name}:** offered ${fixed(t.extra.offered_rate ?? 0)}/s, achieved ${
+      `- **${mdCell(t.name)}:** offered ${fixed(t.extra.offered_rate ?? 0)}/s, achieved ${
         fixed(t.extra.achieved_rate ?? 0)
       }/s, schedule kept: ${t.extra.schedule_kept === false ? "**No**" : "Yes"}; P99 ${
         ms(m.latency.p99)

@@ -101,12 +101,28 @@ function spans(t: Text): readonly Span[] {
   return typeof t === "string" || !Array.isArray(t) ? [t as Span] : t;
 }
 
+/**
+ * Text for Markdown: a `<` is escaped, so a server's string (a model id, an error message)
+ * can never become live HTML where the Markdown is rendered.
+ */
+export function mdEscape(text: string): string {
+  return text.replace(/(?<!\\)</g, "\\<");
+}
+
+/** A code span that holds any text: its fence is longer than any backtick run inside. */
+function mdCode(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
 function mdSpan(s: Span): string {
-  if (typeof s === "string") return s;
-  if ("strong" in s) return `**${s.strong}**`;
-  if ("em" in s) return `_${s.em}_`;
+  if (typeof s === "string") return mdEscape(s);
+  if ("strong" in s) return `**${mdEscape(s.strong)}**`;
+  if ("em" in s) return `_${mdEscape(s.em)}_`;
   if ("br" in s) return "  \n";
-  return `\`${s.code}\``;
+  return mdCode(s.code);
 }
 
 /** Inline text as Markdown. */

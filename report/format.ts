@@ -35,7 +35,8 @@ export function mdTable(header: string[], rows: string[][]): string {
 
 /** Escape a value for a Markdown table cell. */
 export function mdCell(text: string): string {
-  return text.replaceAll("|", "\\|").replace(/[\r\n]+/g, " ");
+  // A `<` already escaped (by the block renderer) is not escaped twice.
+  return text.replaceAll("|", "\\|").replace(/(?<!\\)</g, "\\<").replace(/[\r\n]+/g, " ");
 }
 
 /** Local timestamp `YYYY-MM-DD HH:MM:SS`, as the original reports print it. */

@@ -11,7 +11,7 @@
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import { summarize, type Summary } from "../measure/summary.ts";
 import type { CacheStats, ColdWarmStats, RouterStats } from "../suites/kv_cache.ts";
-import { fixed, ms, NAMING_NOTE, pct } from "./format.ts";
+import { fixed, mdCell, ms, NAMING_NOTE, pct } from "./format.ts";
 import {
   type Block,
   field,
@@ -546,7 +546,7 @@ export function kvCacheSummary(suite: SuiteResult): string {
           k.load_balance_score === null ? NOT_REPORTED : `${fixed(k.load_balance_score)}/100`
         } (Jain), **Cache Affinity:** ${
           k.cache_affinity === null ? NOT_REPORTED : pct(k.cache_affinity)
-        } (${t.name})`,
+        } (${mdCell(t.name)})`,
       );
     }
     if (k.test_kind === "cold_warm") {
@@ -555,7 +555,7 @@ export function kvCacheSummary(suite: SuiteResult): string {
           k.ms_saved_per_1k_cached_tokens === null
             ? (k.cache_reported ? "n/a" : NOT_REPORTED)
             : `${fixed(k.ms_saved_per_1k_cached_tokens)} ms`
-        } (${t.name})`,
+        } (${mdCell(t.name)})`,
       );
     }
   }

@@ -337,9 +337,9 @@ export function memorySummary(suite: SuiteResult): string {
     `- **Memory Leaks Detected:** ${
       leaks.length ? "Yes" : cut.length === withE.length ? "No verdict (interrupted)" : "No"
     }` +
-    (leaks.length ? ` (${leaks.map(([t]) => t.name).join(", ")})` : "") +
-    (unsure.length ? `; inconclusive: ${unsure.map(([t]) => t.name).join(", ")}` : "") +
-    (cut.length ? `; interrupted, no verdict: ${cut.map(([t]) => t.name).join(", ")}` : ""),
+    (leaks.length ? ` (${leaks.map(([t]) => mdCell(t.name)).join(", ")})` : "") +
+    (unsure.length ? `; inconclusive: ${unsure.map(([t]) => mdCell(t.name)).join(", ")}` : "") +
+    (cut.length ? `; interrupted, no verdict: ${cut.map(([t]) => mdCell(t.name)).join(", ")}` : ""),
     `- **Average Memory Growth:** ${signed(mean(growth))} MB`,
     `- **Average Memory per Request:** ${fixed(mean(perReq))} KB`,
     `- **Memory Source:** ${sourceLabel(withE[0][1].memory_source)}`,
@@ -347,7 +347,7 @@ export function memorySummary(suite: SuiteResult): string {
   ];
   for (const [t, e] of withE) {
     lines.push(
-      `- ${t.name}: ${e.verdict}, ${kbPerReq(e.slope_kb_per_request)} (95% interval ` +
+      `- ${mdCell(t.name)}: ${e.verdict}, ${kbPerReq(e.slope_kb_per_request)} (95% interval ` +
         `${interval(e)})`,
     );
   }

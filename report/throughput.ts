@@ -8,7 +8,7 @@
 
 import type { SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Summary } from "../measure/summary.ts";
-import { fixed, ms, NAMING_NOTE, signed } from "./format.ts";
+import { fixed, mdCell, ms, NAMING_NOTE, signed } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
@@ -232,14 +232,14 @@ export function throughputSummary(suite: SuiteResult): string {
     total += t.metrics.total_requests;
   }
   const lines = [
-    `- **Best RPS:** ${fixed(best.metrics.requests_per_second)} (${best.name})`,
+    `- **Best RPS:** ${fixed(best.metrics.requests_per_second)} (${mdCell(best.name)})`,
     `- **Average Latency:** ${ms(n ? sum / n : NaN)} (request-weighted over all tests)`,
     `- **Total Requests:** ${total}`,
   ];
   const streams = tests.filter((t) => t.streaming && t.metrics.ttft.count > 0);
   if (streams.length) {
     const worst = streams.reduce((a, b) => (b.metrics.ttft.p99 > a.metrics.ttft.p99 ? b : a));
-    lines.push(`- **Worst TTFT P99:** ${ms(worst.metrics.ttft.p99)} (${worst.name})`);
+    lines.push(`- **Worst TTFT P99:** ${ms(worst.metrics.ttft.p99)} (${mdCell(worst.name)})`);
   }
   return lines.join("\n");
 }

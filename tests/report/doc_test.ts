@@ -22,21 +22,23 @@ const DOC = [
   note(["note & ", { code: "co<de>" }]),
 ];
 
-Deno.test("Markdown: blocks apart by a blank line, spans as Markdown, table cells escaped", () => {
+Deno.test("Markdown: blocks apart by a blank line, spans as Markdown, table cells and < escaped", () => {
+  // A `<` is escaped so that no string can become live HTML where the Markdown is rendered.
+  const md = EVIL.replaceAll("<", "\\<");
   assert.equal(
     toMarkdown(DOC),
     [
-      `# Title ${EVIL}`,
+      `# Title ${md}`,
       "",
       "**Timestamp:** 2026-01-02  ",
       "_note_",
       "",
-      "| Test   | Value               |",
-      "| ------ | ------------------- |",
-      `| a \\| b | **No** ${EVIL} |`,
+      "| Test   | Value                |",
+      "| ------ | -------------------- |",
+      `| a \\| b | **No** ${md} |`,
       "",
       "**Latency:**",
-      `- **Model:** ${EVIL}`,
+      `- **Model:** ${md}`,
       "- two",
       "",
       "> note & `co<de>`",

@@ -15,7 +15,7 @@ Deno.test("recommendations name leaks, missed schedules, failures and a low cach
     ]),
   ]);
   const recs = recommendations(run).join("\n");
-  assert.match(recs, /T <1>: 33\.3% of requests failed/);
+  assert.match(recs, /T \\<1>: 33\.3% of requests failed/);
   assert.match(recs, /Cache hit rate is 20\.0% over 15 requests/);
   assert.match(recs, /Sustained: the client did not keep the arrival schedule/);
   assert.match(recs, /Leaky: memory leak detected \(64\.2 KB per request\)/);
