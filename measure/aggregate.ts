@@ -66,7 +66,8 @@ export interface TestMetrics {
   histograms: MetricHistograms;
   /**
    * TTFT samples for distribution charts (s), ascending, at most {@linkcode SAMPLE_POINTS}:
-   * every kept sample when there are few, else evenly spaced order statistics of them.
+   * every sample when there are few, else evenly spaced order statistics of all of them (from
+   * the histogram once there are more than the raw cap keeps, min and max exact).
    */
   ttft_samples?: number[];
   /** ITL samples for distribution charts (s), ascending, bounded like `ttft_samples`. */
@@ -260,9 +261,9 @@ export class RecordAggregator {
       },
       errors: [...this.#errors],
       samples: {
-        ttft_samples: quantileSample(this.#ttft.sorted()),
-        itl_samples: quantileSample(this.#itl.sorted()),
-        tpot_samples: quantileSample(this.#tpot.sorted()),
+        ttft_samples: this.#ttft.chartSamples(SAMPLE_POINTS),
+        itl_samples: this.#itl.chartSamples(SAMPLE_POINTS),
+        tpot_samples: this.#tpot.chartSamples(SAMPLE_POINTS),
       },
     });
   }

@@ -169,6 +169,38 @@ export class Distribution {
     return Array.from(this.#raw.toFloat64Array().sort());
   }
 
+  /**
+   * At most `points` values standing for every sample, ascending (for distribution charts):
+   * evenly spaced order statistics of the raw samples while all are kept, else quantiles of
+   * the histogram, which holds every sample (first and last are the exact min and max), so a
+   * stall after the raw cap still shows.
+   */
+  chartSamples(points: number): number[] {
+    if (this.#count === 0 || points <= 0) return [];
+    if (this.exact) {
+      const sorted = this.#raw.toFloat64Array().sort();
+      const n = sorted.length;
+      if (n <= points) return Array.from(sorted);
+      if (points === 1) return [sorted[n - 1]];
+      return Array.from(
+        { length: points },
+        (_, j) => sorted[Math.round((j * (n - 1)) / (points - 1))],
+      );
+    }
+    const h = this.#histogram();
+    const out: number[] = new Array(points);
+    for (let j = 0; j < points; j++) {
+      const q = points === 1 ? 1 : j / (points - 1);
+      const v = j === 0
+        ? this.#min
+        : j === points - 1
+        ? this.#max
+        : h.getValueAtPercentile(q * 100) / HDR_UNITS_PER_SECOND;
+      out[j] = Math.min(this.#max, Math.max(this.#min, v));
+    }
+    return out;
+  }
+
   /** The HDR histogram of every sample, in the standard compressed base64 encoding. */
   encodedHistogram(): string {
     return encodeHistogram(this.#histogram());

@@ -157,3 +157,21 @@ Deno.test("mergeMetrics adds counts, outcomes and tokens and unions the windows"
   assert.equal(m.latency.p90, mm.latency.p90);
   sameCounts(m.histograms.latency, mm.histograms.latency);
 });
+
+Deno.test("chart samples stand for every sample, also past the raw cap: a late stall shows", () => {
+  const d = new Distribution(1000);
+  for (let i = 0; i < 5000; i++) d.add(0.005 + (i % 10) * 0.0001);
+  for (let i = 0; i < 60; i++) d.add(0.318); // a stall after the cap: 60 gaps of 318 ms
+  assert.equal(d.exact, false);
+  const s = d.chartSamples(1000);
+  assert.equal(s.length, 1000);
+  assert.equal(s.at(-1), 0.318, "the max is exact");
+  // 60 of 5060 samples are the stall: about 12 of 1000 chart points.
+  const stall = s.filter((x) => x > 0.3).length;
+  assert.ok(stall >= 10 && stall <= 13, `stall points ${stall}`);
+  for (let i = 1; i < s.length; i++) assert.ok(s[i] >= s[i - 1], "ascending");
+  // Exact while the raw samples are all kept: the order statistics themselves.
+  const e = new Distribution(1000);
+  for (const v of [3, 1, 2]) e.add(v);
+  assert.deepEqual(e.chartSamples(1000), [1, 2, 3]);
+});
