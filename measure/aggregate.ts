@@ -25,9 +25,9 @@ export interface TestMetrics {
   requests_per_second: number;
   /** Σ output tokens of successes per second of window. */
   output_tokens_per_second: number;
-  /** Σ (input + output) tokens of successes per second of window. */
+  /** Σ (input + output) tokens of successes per second of window; NaN when input is missing. */
   total_tokens_per_second: number;
-  /** Σ input tokens of successes (null fields count 0). */
+  /** Σ input tokens of successes; NaN (JSON null) when some success had no prompt_tokens. */
   total_input_tokens: number;
   /** Σ output tokens of successes. */
   total_output_tokens: number;
@@ -393,8 +393,10 @@ function buildMetrics(p: MetricParts): TestMetrics {
     window_s: p.windowS,
     requests_per_second: per(ok),
     output_tokens_per_second: per(p.outputTokens),
-    total_tokens_per_second: per(p.outputTokens + p.inputTokens),
-    total_input_tokens: p.inputTokens,
+    // Input tokens the server did not report are unknown, not 0 (NaN: "no number", written as
+    // null): a total that counts output only would read as input + output.
+    total_tokens_per_second: p.inputMissing ? NaN : per(p.outputTokens + p.inputTokens),
+    total_input_tokens: p.inputMissing ? NaN : p.inputTokens,
     total_output_tokens: p.outputTokens,
     output_tokens_estimated: p.outputEstimated,
     input_tokens_missing: p.inputMissing,

@@ -125,7 +125,8 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
     ),
     para(
       "Requests = requests sent (warm-up excluded); Tokens/sec = input + output tokens per second " +
-        "from server usage; Output tok/s = output tokens per second.",
+        "from server usage (n/a when the server did not report prompt tokens); Output tok/s = " +
+        "output tokens per second.",
     ),
     heading(2, "Detailed Results"),
   ];

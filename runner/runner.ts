@@ -287,6 +287,13 @@ function testResult(
 ): TestResult {
   const notes: string[] = [];
   if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
+  const metrics = agg.metrics();
+  if (metrics.input_tokens_missing) {
+    notes.push(
+      "the server reported no usage.prompt_tokens for some answers: input and total tokens " +
+        "are unknown (n/a), not 0",
+    );
+  }
   return {
     suite: spec.suite,
     name: spec.name,
@@ -296,7 +303,7 @@ function testResult(
     model_substituted_for: substitutedFor,
     max_tokens: spec.payload.max_tokens,
     load,
-    metrics: agg.metrics(),
+    metrics,
     interrupted,
     notes,
     extra: {},

@@ -114,3 +114,23 @@ Deno.test("Jain's index: one of four workers busy scores 0.25, even spread 1", (
   close(jainIndex([25, 25, 25, 25]), 1);
   assert.equal(jainIndex([]), 0);
 });
+
+Deno.test("input tokens the server did not report are unknown, not 0: total tokens/s is NaN, JSON null", () => {
+  const agg = new RecordAggregator();
+  for (let i = 0; i < 3; i++) {
+    const r = emptyRecord(i, null);
+    r.tEnd = i + 0.5;
+    r.e2e = 0.5;
+    r.outputTokens = 10;
+    r.inputTokens = i === 0 ? 7 : null; // two answers without usage.prompt_tokens
+    agg.add(r);
+  }
+  const m = agg.metrics();
+  assert.equal(m.input_tokens_missing, true);
+  assert.ok(Number.isNaN(m.total_input_tokens));
+  assert.ok(Number.isNaN(m.total_tokens_per_second));
+  assert.ok(m.output_tokens_per_second > 0, "output tokens are still known");
+  const json = JSON.parse(JSON.stringify(m));
+  assert.equal(json.total_input_tokens, null);
+  assert.equal(json.total_tokens_per_second, null);
+});
