@@ -64,6 +64,8 @@ figcaption{font-size:.8rem;color:var(--muted);padding:2px 4px;overflow-wrap:anyw
 .table-wrap{overflow-x:auto;margin:.6em 0}
 table{border-collapse:collapse;font-size:.88rem;font-variant-numeric:tabular-nums}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+.suite-report th,.suite-report td{overflow-wrap:normal;word-break:normal}
+th{white-space:nowrap}
 th{background:var(--card)}
 blockquote{margin:.6em 0;padding:4px 12px;border-left:4px solid var(--line);color:var(--muted)}
 code{font-size:.9em;background:var(--card);padding:0 3px;border-radius:3px}

@@ -5,6 +5,28 @@ import { Browser, findChromium } from "../_cdp.ts";
 import { decodePng, inkStats } from "../_png.ts";
 
 const chromium = findChromium();
+
+/** Words of table cells whose glyphs sit on more than one line (a word broken mid-way). */
+const BROKEN_WORDS = `(() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll("th, td")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      // Lines may break at spaces and after hyphens or slashes, never inside a word or number.
+      const re = /[^\\s\\-\\/–—]+/g;
+      let m;
+      while ((m = re.exec(n.textContent))) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter((x) => x.width > 0)
+          .map((x) => Math.round(x.top)));
+        if (tops.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken.slice(0, 10);
+})()`;
 if (!chromium) {
   console.warn(
     "browser test skipped: Chromium is not installed (.ci/run installs it with apt-get; " +
@@ -64,6 +86,12 @@ Deno.test({
       const ink = inkStats(img);
       assert.ok(ink.ink > 0.03, `screenshot nearly blank: ${(ink.ink * 100).toFixed(2)}% ink`);
       assert.ok(ink.colours >= 6, `only ${ink.colours} colours`);
+      // Table headers and numbers never break inside a word: a wide table scrolls instead.
+      for (const [w, h, mobile] of [[1400, 1000, false], [390, 844, true]] as const) {
+        await browser.viewport(w, h, mobile);
+        const broken: string[] = await browser.evaluate<string[]>(BROKEN_WORDS);
+        assert.deepEqual(broken, [], `words broken across lines at ${w} px`);
+      }
       // Phone: nothing wider than the screen.
       await browser.viewport(390, 844, true);
       const overflow = await browser.evaluate<number>(
