@@ -33,6 +33,11 @@ export interface TestMetrics {
   total_output_tokens: number;
   /** True when some output token counts were estimated by the client. */
   output_tokens_estimated: boolean;
+  /**
+   * How the client counted them: a tokenizer's name (the streamed text's tokens) or `events`
+   * (token-bearing chunks); null when nothing was estimated. Absent in older runs.
+   */
+  output_tokens_counted_by?: string | null;
   /** True when some successful request had no `usage.prompt_tokens`. */
   input_tokens_missing: boolean;
   /** End-to-end latency from t_send, successes only (s). */
@@ -145,6 +150,7 @@ export class RecordAggregator {
   #outputTokens = 0;
   #estimated = false;
   #inputMissing = false;
+  #countedBy: string | null = null;
   #openLoop = false;
   #errors: string[] = [];
 
@@ -188,7 +194,10 @@ export class RecordAggregator {
       if (r.ttft !== null) this.#ttftCorrected.add(r.ttft + lag);
     }
     this.#outputTokens += r.outputTokens;
-    if (r.outputTokensEstimated) this.#estimated = true;
+    if (r.outputTokensEstimated) {
+      this.#estimated = true;
+      this.#countedBy ??= r.outputTokensCountedBy;
+    }
     if (r.inputTokens === null) this.#inputMissing = true;
     else this.#inputTokens += r.inputTokens;
   }
@@ -248,6 +257,7 @@ export class RecordAggregator {
       inputTokens: this.#inputTokens,
       outputTokens: this.#outputTokens,
       outputEstimated: this.#estimated,
+      countedBy: this.#countedBy,
       inputMissing: this.#inputMissing,
       dists: {
         latency: this.#latency,
@@ -335,6 +345,7 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
     inputTokens,
     outputTokens,
     outputEstimated: parts.some((p) => p.output_tokens_estimated),
+    countedBy: parts.find((p) => p.output_tokens_counted_by)?.output_tokens_counted_by ?? null,
     inputMissing: parts.some((p) => p.input_tokens_missing),
     dists: {
       latency: merged("latency"),
@@ -371,6 +382,7 @@ interface MetricParts {
   outputTokens: number;
   /** Flags on the token counts. */
   outputEstimated: boolean;
+  countedBy: string | null;
   inputMissing: boolean;
   /** The distributions; the open-loop ones are null for a closed loop. */
   dists: Record<DistName, Distribution> & Record<OptionalDistName, Distribution | null>;
@@ -399,6 +411,7 @@ function buildMetrics(p: MetricParts): TestMetrics {
     total_input_tokens: p.inputMissing ? NaN : p.inputTokens,
     total_output_tokens: p.outputTokens,
     output_tokens_estimated: p.outputEstimated,
+    output_tokens_counted_by: p.countedBy,
     input_tokens_missing: p.inputMissing,
     latency: d.latency.summary(),
     ttft: d.ttft.summary(),

@@ -61,6 +61,8 @@ export interface RequestRecord {
   outputTokens: number;
   /** True when outputTokens was counted by the client, not reported by the server. */
   outputTokensEstimated: boolean;
+  /** When estimated: the tokenizer that counted the text, or `events` (chunks counted). */
+  outputTokensCountedBy: string | null;
   /** `usage.prompt_tokens`; null when the server did not say. */
   inputTokens: number | null;
   /** `usage.prompt_tokens_details.cached_tokens`; null when absent (never 0 by default). */
@@ -101,6 +103,7 @@ export function emptyRecord(tSend: number, tIntended: number | null = null): Req
     tpot: null,
     outputTokens: 0,
     outputTokensEstimated: false,
+    outputTokensCountedBy: null,
     inputTokens: null,
     cachedTokens: null,
     outcome: "ok",

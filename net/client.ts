@@ -9,6 +9,21 @@
 import { TargetError, UsageError } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
 import { concatBytes } from "../util/bytes.ts";
+import { countTokens } from "../util/words.ts";
+
+/** What counts output tokens when a server sends no usage: a tokenizer's name and count. */
+export interface TokenCounter {
+  /** Its name, as reports show it (`words`, `o200k_base`…). */
+  name: string;
+  /** Tokens in a text. */
+  count(text: string): number;
+}
+
+/**
+ * The counter used when no other is given: FakeAI's word count, an approximation for real
+ * models' tokenizers (closer than counting stream chunks, which carry several tokens or none).
+ */
+export const WORD_COUNTER: TokenCounter = { name: "words", count: countTokens };
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
 import { DEFAULT_MAX_EVENT_BYTES, SseLimitError, SseParser } from "./sse.ts";
 import { Http1Error, Http1Pool, type Http1Response } from "./http1.ts";
@@ -309,6 +324,8 @@ export interface ChatClientOptions {
   maxBodyBytes?: number;
   /** Largest SSE line or event (bytes; default 1 MiB). */
   maxEventBytes?: number;
+  /** Counts output tokens of answers without usage (default {@linkcode WORD_COUNTER}). */
+  tokenCounter?: TokenCounter;
 }
 
 /** Options of one call. */
@@ -341,6 +358,7 @@ export class ChatClient {
   readonly #deadlines: Deadlines;
   readonly #maxBody: number;
   readonly #maxEvent: number;
+  readonly #counter: TokenCounter;
   /** The HTTP implementation in use. */
   readonly kind: HttpClientKind;
   /** The endpoint requests go to. */
@@ -351,6 +369,7 @@ export class ChatClient {
     this.endpoint = opts.endpoint ?? "chat";
     this.#maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#maxEvent = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.#counter = opts.tokenCounter ?? WORD_COUNTER;
     const path = endpointPath(this.endpoint);
     this.#url = `${opts.baseUrl}${path}`;
     this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}${path}`;
@@ -598,9 +617,10 @@ export class ChatClient {
     }
     const { content, reasoning, hasTools } = read;
     if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
-      const words = `${reasoning} ${content}`.trim();
-      rec.outputTokens = words ? words.split(/\s+/).length : hasTools ? 1 : 0;
+      const text = `${reasoning} ${content}`.trim();
+      rec.outputTokens = text ? this.#counter.count(text) : hasTools ? 1 : 0;
       rec.outputTokensEstimated = true;
+      rec.outputTokensCountedBy = text ? this.#counter.name : "events";
     }
     if (rec.outputTokens === 0 && !content && !reasoning && !hasTools) {
       return this.#fail(rec, "no_tokens", "response carried no generated token");
@@ -633,8 +653,11 @@ export class ChatClient {
     if (st.text !== null) rec.answer = st.text;
     rec.e2e = (st.last - t0) / 1000;
     if (rec.outputTokens === 0) {
-      rec.outputTokens = st.tokenEvents;
+      // No usage: the streamed text's tokens, not the chunks (a chunk may carry several).
+      const counted = st.allText ? this.#counter.count(st.allText) : 0;
+      rec.outputTokens = counted > 0 ? counted : st.tokenEvents;
       rec.outputTokensEstimated = true;
+      rec.outputTokensCountedBy = counted > 0 ? this.#counter.name : "events";
     }
     rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
     if (st.stamps && st.times && st.stamps.length > 0) {
@@ -774,6 +797,8 @@ class StreamState {
   serverError: string | null = null;
   /** The answer's text, when kept. */
   text: string | null;
+  /** Everything streamed (reasoning included), to count tokens when the server sends no usage. */
+  allText = "";
   readonly stamps: number[] | null;
   readonly times: number[] | null;
   readonly parser: SseParser;
@@ -810,6 +835,9 @@ class StreamState {
       const token = responses ? this.#responsesEvent(chunk, rec) : this.#choiceChunk(chunk, rec);
       if (token === null) return;
       this.tokenEvents++;
+      if (rec.outputTokens === 0 && this.allText.length + token.text.length <= maxTextChars) {
+        this.allText += token.text;
+      }
       if (token.reasoning) this.reasoningEvents++;
       else {
         if (this.firstAnswer < 0) this.firstAnswer = ev.t;

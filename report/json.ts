@@ -49,6 +49,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     total_input_tokens: m.total_input_tokens,
     total_output_tokens: m.total_output_tokens,
     output_tokens_estimated: m.output_tokens_estimated,
+    output_tokens_counted_by: m.output_tokens_counted_by ?? null,
     latency: m.latency,
     ttft: t.streaming ? m.ttft : null,
     ttfc: t.streaming ? m.ttfc : null,

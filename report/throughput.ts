@@ -151,7 +151,13 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
         field(
           "Output Tokens/sec",
           fixed(m.output_tokens_per_second) +
-            (m.output_tokens_estimated ? " (some counts estimated by the client)" : ""),
+            (m.output_tokens_estimated
+              ? ` (some counts estimated by the client: ${
+                m.output_tokens_counted_by === "events" || !m.output_tokens_counted_by
+                  ? "token-bearing chunks counted"
+                  : `streamed text counted with the ${m.output_tokens_counted_by} tokenizer`
+              })`
+              : ""),
         ),
         ...clientHealthItem(t),
       ]),

@@ -5,7 +5,13 @@
  * @module
  */
 
-import { ChatClient, type Endpoint, type HttpClientKind, type RequestBody } from "../net/client.ts";
+import {
+  ChatClient,
+  type Endpoint,
+  type HttpClientKind,
+  type RequestBody,
+  type TokenCounter,
+} from "../net/client.ts";
 import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Clock } from "../util/clock.ts";
 import { type ServerSampler, startServerSampler } from "../probes/server_metrics.ts";
@@ -151,6 +157,8 @@ export interface WireOptions {
   keepText?: boolean;
   /** Body of warm-up request i (default: a short chat request like the payload). */
   warmupBody?: (i: number, model: string) => RequestBody;
+  /** Counts output tokens of answers without usage (default: the word count). */
+  tokenCounter?: TokenCounter;
 }
 
 /** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
@@ -232,6 +240,7 @@ export function testRig(
     ...clientOptions(ctx),
     poolSize,
     endpoint: spec.wire?.endpoint,
+    tokenCounter: spec.wire?.tokenCounter,
   });
   const agg = new RecordAggregator();
   const progress = ctx.progress(spec.name, total);

@@ -69,10 +69,12 @@ export async function runWorkloadTest(
   });
   if (!built.tokenizer.exact) ctx.log(`workload: ${built.info.tokenizer_reason}`);
   const tally = new WorkloadTally(built.info);
+  const tokenCounter = { name: built.tokenizer.name, count: built.tokenizer.count };
   const wire = {
     endpoint: spec.workload.endpoint,
     keepText: spec.workload.turns > 1,
     warmupBody: (i: number, m: string) => workloadWarmupBody(built, m, i),
+    tokenCounter,
   };
   const payload: Payload = {
     ...spec.payload,

@@ -84,7 +84,7 @@ for (const http of HTTP_CLIENTS) {
 
   Deno.test(`[${http}] streaming without usage: tokens counted by the client and flagged; cached stays null`, async () => {
     const mock = mockServer(() =>
-      timedStream([[0, tok("a")], [0, tok("b")], [0, "data: [DONE]\n\n"]])
+      timedStream([[0, tok("a")], [0, tok(" b")], [0, "data: [DONE]\n\n"]])
     );
     const client = new ChatClient({ http, baseUrl: mock.url, timeoutMs: 5000 });
     try {
@@ -92,6 +92,7 @@ for (const http of HTTP_CLIENTS) {
       assert.equal(r.outcome, "ok");
       assert.equal(r.outputTokens, 2);
       assert.equal(r.outputTokensEstimated, true);
+      assert.equal(r.outputTokensCountedBy, "words");
       assert.equal(r.cachedTokens, null);
       assert.equal(r.inputTokens, null);
     } finally {
