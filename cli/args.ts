@@ -307,6 +307,13 @@ export const RUN_TABLE = {
     { integer: true, min: 1, max: 256 },
     1,
   ),
+  slo: texts(
+    "slo",
+    "M=BOUND",
+    "a per-request SLO every test counts against: ttft=500ms, tpot=50ms, e2e=2s,\n" +
+      "itl=100ms (largest gap) or itl.p99=80ms; repeatable. Tests report attainment\n" +
+      "and goodput (open loops judge TTFT and E2E from the intended send time)",
+  ),
   failIf: texts(
     "fail-if",
     "EXPR",

@@ -19,6 +19,7 @@ import { type Journal, JOURNAL_DIR, readJournal } from "../engine/journal.ts";
 import { loadScenario, type Scenario } from "../cli/scenario.ts";
 import { workloadScenario } from "../cli/workload.ts";
 import { preflightWorkload } from "../workload/workload.ts";
+import { parseSlo } from "../measure/slo.ts";
 import { ExitCode, GateError, UsageError } from "../util/errors.ts";
 import { SUITE_NAMES } from "../measure/result.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
@@ -60,6 +61,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
   if (cfg.url !== null) normalizeBaseUrl(cfg.url);
   const gates = parseGates(args.failIf ?? [], cfg.suites); // before any request
+  for (const s of cfg.slo) parseSlo(s); // a bad SLO is a usage error before any request
   const { created } = await prepareOutputDir(cfg.outputDir);
   let run;
   try {

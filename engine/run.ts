@@ -14,6 +14,7 @@ import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
 import { probeTarget } from "../net/client.ts";
+import { parseSlo } from "../measure/slo.ts";
 import { probeServerMetrics } from "../probes/server_metrics.ts";
 import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
@@ -319,6 +320,7 @@ function suiteContext(
     http: cfg.httpClient,
     models: target.probe.models,
     modelOverride: cfg.model,
+    slos: cfg.slo.map((x) => parseSlo(x)),
     limits: {
       maxBodyBytes: Math.round(cfg.maxResponseMb * 1024 * 1024),
       maxEventBytes: Math.round(cfg.maxEventKb * 1024),

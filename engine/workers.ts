@@ -126,6 +126,7 @@ const SHARED_CONTEXT_KEYS = [
   "memory",
   "serverMetrics",
   "limits",
+  "slos",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */

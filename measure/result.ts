@@ -8,6 +8,7 @@
 import type { TestMetrics } from "./aggregate.ts";
 import type { ServerSeries } from "./server_series.ts";
 import type { WorkloadStats } from "./workload_stats.ts";
+import type { SloStats } from "./slo.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
@@ -91,6 +92,8 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   server_metrics?: ServerSeries;
   /** A workload test's workload and requested-against-delivered lengths. */
   workload?: WorkloadStats;
+  /** Attainment and goodput against the run's SLOs (`--slo`), when it has any. */
+  slo?: SloStats;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */

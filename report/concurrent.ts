@@ -15,6 +15,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
+import { sloBlocks } from "./slo.ts";
 import {
   type Block,
   field,
@@ -176,7 +177,12 @@ function detail(t: TestResult): Block[] {
       ),
     );
   }
-  out.push(...workloadBlocks(t), ...serverBlocks(t), ...t.notes.map((n) => note(n)));
+  out.push(
+    ...workloadBlocks(t),
+    ...sloBlocks(t),
+    ...serverBlocks(t),
+    ...t.notes.map((n) => note(n)),
+  );
   if (m.error_samples.length) out.push(list(m.error_samples, { strong: "Sample Errors:" }));
   return out;
 }

@@ -115,6 +115,14 @@ export function testTable(t: TestResult): string {
       ),
     ]);
   }
+  const slo = t.extra.slo;
+  if (slo) {
+    table.push([
+      "SLO attainment / goodput",
+      `${slo.attainment_pct === null ? "—" : `${fixed(slo.attainment_pct, 1)}%`} / ` +
+      `${fixed(slo.goodput_rps)} req/s`,
+    ]);
+  }
   const w = t.extra.workload;
   if (w) {
     const i = w.input, o = w.output;

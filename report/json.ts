@@ -65,6 +65,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     client_health: t.extra.client_health ?? null,
     server_metrics: t.extra.server_metrics ?? null,
     workload: t.extra.workload ?? null,
+    slo: t.extra.slo ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

@@ -14,6 +14,7 @@ import { commonTestJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
+import { sloBlocks } from "./slo.ts";
 import {
   type Block,
   field,
@@ -178,6 +179,7 @@ function testSection(t: TestResult): Block[] {
     ]),
     ...clientHealthWarning(t),
     ...workloadBlocks(t),
+    ...sloBlocks(t),
     ...serverBlocks(t),
     ...t.notes.map((n) => note(n)),
   );

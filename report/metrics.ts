@@ -287,6 +287,29 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     },
   },
   {
+    name: "slo_attainment_pct",
+    unit: "%",
+    better: "higher",
+    description: "share of requests that met every --slo, over the suite's tests",
+    threshold: { kind: "points", value: 1, floor: 0 },
+    value: (s) => {
+      const n = sumOf(s.tests, (t) => t.extra.slo?.requests ?? 0);
+      return n > 0 ? (sumOf(s.tests, (t) => t.extra.slo?.met ?? 0) / n) * 100 : null;
+    },
+  },
+  {
+    name: "goodput_rps",
+    unit: "req/s",
+    better: "higher",
+    description: "requests that met every --slo per second over the tests' windows",
+    threshold: RATE,
+    value: (s) => {
+      const judged = s.tests.filter((t) => t.extra.slo);
+      const w = sumOf(judged, (t) => t.metrics.window_s);
+      return judged.length && w > 0 ? sumOf(judged, (t) => t.extra.slo!.met) / w : null;
+    },
+  },
+  {
     name: "client_saturated",
     unit: "tests",
     better: "lower",

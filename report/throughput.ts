@@ -13,6 +13,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
+import { sloBlocks } from "./slo.ts";
 import {
   type Block,
   field,
@@ -171,7 +172,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
         latencyList("Inter-Token Latency (ITL)", m.itl),
       );
     }
-    out.push(...workloadBlocks(t), ...serverBlocks(t), ...notesAndErrors(t));
+    out.push(...workloadBlocks(t), ...sloBlocks(t), ...serverBlocks(t), ...notesAndErrors(t));
   }
   const pairs = streamingPairs(suite.tests);
   if (pairs.length) {

@@ -19,6 +19,7 @@ import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
 import { RecordAggregator, type TestMetrics } from "../measure/aggregate.ts";
+import { type Slo, SloTally } from "../measure/slo.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe } from "../load/health.ts";
 
@@ -82,6 +83,8 @@ export interface SuiteContext {
   shard?: Shard;
   /** Bounds on what one response may make the client hold (absent: the defaults). */
   limits?: ClientLimits;
+  /** `--slo`: every test counts its requests against these (absent or empty: none). */
+  slos?: readonly Slo[];
 }
 
 /** Bounds on what one response may make the client hold. */
@@ -196,14 +199,36 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   });
 }
 
+/** A record aggregator that also counts every record against the run's SLOs, when it has any. */
+export class SloAggregator extends RecordAggregator {
+  /** The SLO tally (null without SLOs). */
+  readonly slo: SloTally | null;
+
+  /** An aggregator for a test of a run with these SLOs. */
+  constructor(slos: readonly Slo[] | undefined) {
+    super();
+    this.slo = slos && slos.length > 0 ? new SloTally(slos) : null;
+  }
+
+  /** Add a record to the metrics and the SLO tally. */
+  override add(rec: RequestRecord): void {
+    super.add(rec);
+    this.slo?.add(rec);
+  }
+}
+
+function sloAggregator(slos: readonly Slo[] | undefined): SloAggregator {
+  return new SloAggregator(slos);
+}
+
 /** What a closed or open test sets up around its load, and how it ends. */
 export interface TestRig {
   /** One connection pool for the test. */
   client: ChatClient;
   /** The model requests go to. */
   model: string;
-  /** Aggregates the counted records. */
-  agg: RecordAggregator;
+  /** Aggregates the counted records (and counts them against the SLOs). */
+  agg: SloAggregator;
   /** Uncounted warm-up requests. */
   warmup: number;
   /** Progress of the test. */
@@ -242,7 +267,7 @@ export function testRig(
     endpoint: spec.wire?.endpoint,
     tokenCounter: spec.wire?.tokenCounter,
   });
-  const agg = new RecordAggregator();
+  const agg = sloAggregator(ctx.slos);
   const progress = ctx.progress(spec.name, total);
   // Without a body per request, every request sends one body object, built once.
   const fixed = bodyOf(spec.payload, model);
@@ -278,6 +303,7 @@ export function testRig(
     },
     async result(interrupted, load) {
       const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
+      if (agg.slo) r.extra.slo = agg.slo.stats(r.metrics.window_s);
       r.extra.client_health = health.stop();
       const sampler: ServerSampler | null = server;
       if (sampler) r.extra.server_metrics = await sampler.stop();

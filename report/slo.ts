@@ -1,0 +1,30 @@
+/**
+ * A test's SLO attainment and goodput in the reports.
+ *
+ * @module
+ */
+
+import type { TestResult } from "../suites/mod.ts";
+import { type Block, list, type Text } from "./doc.ts";
+import { fixed } from "./format.ts";
+
+/** The lines of a test's SLO result. */
+export function sloItems(t: TestResult): Text[] {
+  const s = t.extra.slo;
+  if (!s) return [];
+  const missed = Object.entries(s.missed_by).filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}: ${n}`).join(", ");
+  return [
+    `SLOs: ${s.slos.join(", ")}${s.corrected ? " (TTFT and E2E from the intended send time)" : ""}`,
+    `Attainment: ${s.attainment_pct === null ? "—" : `${fixed(s.attainment_pct, 1)}%`} ` +
+    `(${s.met} of ${s.requests} requests met every SLO)`,
+    `Goodput: ${fixed(s.goodput_rps)} req/s, ${fixed(s.goodput_output_tps, 1)} output tokens/s`,
+    `Missed: ${missed || "none"}${s.failed > 0 ? `; ${s.failed} failed requests (meet none)` : ""}`,
+  ];
+}
+
+/** The SLO list of a test's section, or nothing. */
+export function sloBlocks(t: TestResult): Block[] {
+  const items = sloItems(t);
+  return items.length ? [list(items, { strong: "SLOs and goodput:" })] : [];
+}
