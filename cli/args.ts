@@ -12,6 +12,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { parseShard, parseStartAt } from "../load/shard.ts";
 import { type Endpoint, ENDPOINTS, HTTP_CLIENTS } from "../net/client.ts";
 import { parseLength } from "../workload/lengths.ts";
+import { parseSweep } from "../capacity/sweep.ts";
 import { OSL_ENFORCEMENT } from "../workload/workload.ts";
 import {
   choice,
@@ -271,6 +272,15 @@ export const RUN_TABLE = {
     null,
   ),
   noStream: flag("no-stream", "workload test: non-streaming requests"),
+  sweep: custom(
+    "sweep",
+    "KIND:LEVELS",
+    "workload test: one test per level, rate:1,2,4,8 (open loop) or concurrency:\n" +
+      "1..64x2 (geometric); stops after the first level past saturation; the report\n" +
+      "draws the throughput-latency curve and the Pareto frontier and marks the knee",
+    parseSweep,
+    null,
+  ),
   ramp: flag(
     "ramp",
     "concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops\n" +

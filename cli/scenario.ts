@@ -66,6 +66,11 @@ export interface ScenarioTest {
   workload: WorkloadSpec | null;
   /** Where it came from: `FILE tests[i]`. */
   source: string;
+  /**
+   * A point of a sweep: its sweep, what varies and the level. A sweep's later points are
+   * skipped once one is past saturation.
+   */
+  sweep?: { id: string; kind: "rate" | "concurrency"; level: number };
 }
 
 /** A validated scenario file. */

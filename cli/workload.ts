@@ -42,13 +42,15 @@ type WorkloadArgs = Pick<
   | "noStream"
   | "quick"
   | "model"
+  | "sweep"
 >;
 
 /** True when the command line asks for a workload test. */
 export function wantsWorkload(a: WorkloadArgs): boolean {
   return a.endpoint !== null || a.isl !== null || a.osl !== null || a.dataset !== null ||
     a.trace !== null || a.turns > 1 || a.concurrency !== null || a.requests !== null ||
-    a.rate !== null || a.durationS !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream;
+    a.rate !== null || a.durationS !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream ||
+    a.sweep !== null;
 }
 
 /** Options that only shape a workload test: given alone, they would do nothing. */
@@ -116,6 +118,48 @@ function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
   };
 }
 
+/** One workload test per level of `--sweep`, each a point of one sweep. */
+function sweepScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
+  const sweep = a.sweep!;
+  if (workload.trace) throw new UsageError("--sweep does not apply to a --trace");
+  if (sweep.kind === "rate" && a.concurrency !== null) {
+    throw new UsageError("--sweep rate:… is an open loop: drop --concurrency");
+  }
+  if (sweep.kind === "concurrency" && (a.rate !== null || a.durationS !== null)) {
+    throw new UsageError("--sweep concurrency:… is a closed loop: drop --rate and --duration");
+  }
+  const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
+  const tests = sweep.levels.map((level) => {
+    const load: ScenarioLoad = sweep.kind === "rate"
+      ? {
+        kind: "open",
+        rate: level,
+        duration_s: a.durationS,
+        requests: a.durationS !== null && a.requests === null ? null : requests,
+        arrival: "constant",
+        max_in_flight: null,
+        warmup: null,
+        max_queue_delay_ms: null,
+      }
+      : { kind: "closed", concurrency: level, requests, warmup: null };
+    return {
+      suite: "throughput" as const,
+      name: testName(workload, load),
+      payload: {
+        ...DEFAULT_SCENARIO_PAYLOAD,
+        label: "workload",
+        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
+        stream: workload.stream,
+      },
+      load,
+      workload,
+      source: "command line",
+      sweep: { id: "command line", kind: sweep.kind, level },
+    };
+  });
+  return { file: "command line", replace: ["throughput"], suites: ["throughput"], tests };
+}
+
 /** A name that says what the test is: `chat isl=512 osl=64, 8 concurrent`. */
 function testName(w: WorkloadSpec, load: ScenarioLoad): string {
   const parts: string[] = [w.endpoint];
@@ -154,6 +198,7 @@ export function workloadScenario(a: WorkloadArgs & Pick<RunConfig, "config">): S
     );
   }
   const workload = workloadOfArgs(a);
+  if (a.sweep) return sweepScenario(a, workload);
   const load = loadOfArgs(a);
   return {
     file: "command line",

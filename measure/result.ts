@@ -94,6 +94,10 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   workload?: WorkloadStats;
   /** Attainment and goodput against the run's SLOs (`--slo`), when it has any. */
   slo?: SloStats;
+  /** A sweep's point: which sweep, what varies, the level. */
+  sweep?: { id: string; kind: "rate" | "concurrency"; level: number };
+  /** Why this test was past saturation, when it was (a sweep stops after it). */
+  saturated_because?: string | null;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */

@@ -20,6 +20,7 @@ import { percentileSorted } from "../measure/summary.ts";
 import { quantileSample } from "../measure/aggregate.ts";
 import { jainIndex } from "../measure/fit.ts";
 import { memoryGrowth, numberArray, snapshotsOf, suiteKey, workerCounts } from "./metrics.ts";
+import { sweepsOf, unit } from "./sweep.ts";
 import {
   axisBottom,
   axisLeft,
@@ -48,7 +49,8 @@ export interface Chart {
     | "cache"
     | "memory"
     | "workers"
-    | "server";
+    | "server"
+    | "sweep";
   /** The SVG document. */
   svg: string;
 }
@@ -379,6 +381,46 @@ function concurrencyGroups(tests: readonly TestResult[]): [string, TestResult[]]
   ]).filter(([, ts]) => new Set(ts.map(concurrencyOf)).size >= 2);
 }
 
+/** The charts of a suite's sweeps: latency against throughput, and the Pareto frontier. */
+function sweepCharts(suite: SuiteResult, file: (base: string) => string): Chart[] {
+  return sweepsOf(suite).flatMap((s) => {
+    const knee = s.knee === null ? "" : ` · knee at ${s.points[s.knee].level} ${unit(s.kind)}`;
+    const latTitle = `Latency against throughput (${s.kind} sweep)`;
+    const paretoTitle = `Pareto frontier (${s.kind} sweep)`;
+    const withUser = s.points.filter((p) => p.per_user_tps !== null);
+    return [
+      {
+        file: file("sweep-latency"),
+        title: latTitle,
+        kind: "sweep" as const,
+        svg: lineChart(latTitle, `one point per level${knee}`, "output tokens/s", "latency (ms)", [
+          { label: "p50", points: s.points.map((p) => [p.output_tps, p.latency_p50 * 1000]) },
+          { label: "p99", points: s.points.map((p) => [p.output_tps, p.latency_p99 * 1000]) },
+        ]),
+      },
+      {
+        file: file("sweep-pareto"),
+        title: paretoTitle,
+        kind: "sweep" as const,
+        svg: lineChart(
+          paretoTitle,
+          "output tokens/s per user against total; the frontier dashed",
+          "total output tokens/s",
+          "output tokens/s per user",
+          [
+            { label: "levels", points: withUser.map((p) => [p.output_tps, p.per_user_tps!]) },
+            {
+              label: "Pareto frontier",
+              dashed: true,
+              points: s.frontier.map((i) => [s.points[i].output_tps, s.points[i].per_user_tps!]),
+            },
+          ],
+        ),
+      },
+    ];
+  });
+}
+
 /** Every chart a suite's results support, in report order. */
 export function suiteCharts(suite: SuiteResult): Chart[] {
   const key = suiteKey(suite.suite).replace(/_/g, "-");
@@ -551,6 +593,7 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
       ),
     });
   }
+  charts.push(...sweepCharts(suite, file));
   return charts;
 }
 

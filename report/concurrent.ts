@@ -16,6 +16,7 @@ import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
 import { sloBlocks } from "./slo.ts";
+import { sweepBlocks } from "./sweep.ts";
 import {
   type Block,
   field,
@@ -381,6 +382,7 @@ export function concurrentDoc(suite: SuiteResult, now: Date = new Date()): Block
   const open = suite.tests.filter((t) => t.load.kind === "open");
   if (open.length) out.push(heading(3, "Sustained Load (open loop)"), ...openAnalysis(open));
   if (!groups.length && !open.length) out.push(para("No test completed."));
+  out.push(...sweepBlocks(suite));
   return out;
 }
 

@@ -35,6 +35,7 @@ const KIND_TITLES: Record<Chart["kind"], string> = {
   memory: "Memory timeline with fitted slope",
   workers: "Worker distribution",
   server: "Server queue over each test (the server's own metrics)",
+  sweep: "Sweeps: latency against throughput, and the Pareto frontier",
 };
 
 const CSS = `

@@ -14,6 +14,7 @@ import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
 import { sloBlocks } from "./slo.ts";
+import { sweepBlocks } from "./sweep.ts";
 import {
   type Block,
   field,
@@ -200,6 +201,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
       ),
     );
   }
+  out.push(...sweepBlocks(suite));
   return out;
 }
 

@@ -15,6 +15,7 @@ import { resolveModel } from "../workload/payload.ts";
 import {
   buildWorkload,
   type BuiltWorkload,
+  type WorkItem,
   workloadBody,
   type WorkloadSpec,
   workloadWarmupBody,
@@ -47,10 +48,21 @@ export interface WorkloadTestSpec {
   load: Exclude<LoadSpec, { kind: "sequential" }> & { max_queue_delay_ms?: number | null };
 }
 
-/** Items a load needs: its request (or session) count. */
+/**
+ * Items a load needs: its request (or session) count. A timed open loop sends arrival i while
+ * i / rate is inside the duration, so ceil(duration × rate) of them; a Poisson schedule may
+ * send more, so it gets headroom (and `itemAt` wraps around beyond it).
+ */
 function itemsWanted(load: WorkloadTestSpec["load"]): number {
   if (load.kind === "closed") return load.requests;
-  return load.requests ?? Math.max(1, Math.round((load.duration_s ?? 0) * load.rate));
+  if (load.requests !== null) return load.requests;
+  const expected = Math.ceil((load.duration_s ?? 0) * load.rate);
+  return Math.max(1, load.arrival === "poisson" ? Math.ceil(expected * 1.5) + 10 : expected + 1);
+}
+
+/** Item i of a workload; a schedule that outruns the items starts over. */
+function itemAt(w: BuiltWorkload, i: number): WorkItem {
+  return w.items[i % w.items.length];
 }
 
 /** Run a workload test. */
@@ -82,10 +94,10 @@ export async function runWorkloadTest(
     max_tokens: built.items[0]?.osl ?? spec.payload.max_tokens,
   };
   const onRecord = (rec: RequestRecord, i: number) => {
-    const item = built.items[i];
-    tally.add(rec, item.turnTokens[0], osl(built, i), null, batchOf(built));
+    const item = itemAt(built, i);
+    tally.add(rec, item.turnTokens[0], item.osl, null, batchOf(built));
   };
-  const body = (i: number, m: string) => workloadBody(built, built.items[i], m);
+  const body = (i: number, m: string) => workloadBody(built, itemAt(built, i), m);
   let result: TestResult;
   if (spec.workload.turns > 1) {
     result = await runSessionTest(ctx, spec, built, payload, tally);
@@ -157,10 +169,6 @@ export async function runWorkloadTest(
     );
   }
   return result;
-}
-
-function osl(w: BuiltWorkload, i: number): number | null {
-  return w.spec.endpoint === "embeddings" ? null : w.items[i].osl;
 }
 
 function batchOf(w: BuiltWorkload): number {

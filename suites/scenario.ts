@@ -11,6 +11,7 @@ import type { RequestRecord } from "../measure/record.ts";
 import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import { runWorkloadTest, type WorkloadTestSpec } from "../runner/workload.ts";
+import { pastSaturation } from "../capacity/sweep.ts";
 
 /**
  * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted
@@ -83,14 +84,27 @@ export function withScenario(
   const mine = scenario?.tests.filter((t) => t.suite === name) ?? [];
   if (!scenario || mine.length === 0) return base;
   const replace = scenario.replace.includes(name);
+  // Sweeps whose latest point was past saturation: their later points do not run.
+  const stopped = new Map<string, string>();
   const toDef = (t: ScenarioTest): TestDef<SuiteExtra> => {
     // A workload test runs as it is in any suite; the suite's own custom tests take payloads.
     const def = (t.workload ? undefined : base?.custom?.(t)) ?? plainScenarioTest(t);
     return {
       ...def,
+      skip: () => (t.sweep !== undefined && stopped.has(t.sweep.id)) || (def.skip?.() ?? false),
       run: async (ctx) => {
         const r = await def.run(ctx);
         r.extra.scenario = t.source;
+        if (t.sweep) {
+          r.extra.sweep = t.sweep;
+          const why = pastSaturation(r);
+          r.extra.saturated_because = why;
+          if (why) {
+            stopped.set(t.sweep.id, why);
+            r.notes.push(`past saturation: ${why}; the sweep stops here`);
+            ctx.log(`sweep: stops after ${t.name}: ${why}`);
+          }
+        }
         return r;
       },
     };
