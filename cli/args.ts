@@ -13,6 +13,7 @@ import { parseShard, parseStartAt } from "../load/shard.ts";
 import { type Endpoint, ENDPOINTS, HTTP_CLIENTS } from "../net/client.ts";
 import { parseLength } from "../workload/lengths.ts";
 import { parseSweep } from "../capacity/sweep.ts";
+import { parseSearchKind } from "../capacity/search.ts";
 import { OSL_ENFORCEMENT } from "../workload/workload.ts";
 import {
   choice,
@@ -316,6 +317,36 @@ export const RUN_TABLE = {
     "run N shards in Web Workers of this process and merge them (default 1)",
     { integer: true, min: 1, max: 256 },
     1,
+  ),
+  search: custom(
+    "search",
+    "KIND",
+    "workload test: search for the highest rate (or concurrency) whose SLO\n" +
+      "attainment (95% lower bound) reaches --target-attainment; needs --slo;\n" +
+      "starts at --rate / --concurrency (default 1), doubles, then bisects",
+    parseSearchKind,
+    null,
+  ),
+  targetAttainment: number(
+    "target-attainment",
+    "PCT",
+    "search: the attainment to sustain, in % (default 99)",
+    { exclusiveMin: 0, max: 100 },
+    99,
+  ),
+  searchMaxProbes: number(
+    "search-max-probes",
+    "N",
+    "search: most probes (default 12)",
+    { integer: true, min: 2, max: 100 },
+    12,
+  ),
+  searchMaxS: number(
+    "search-max-s",
+    "S",
+    "search: most seconds for all probes (default 900)",
+    { exclusiveMin: 0, max: 86_400 },
+    900,
   ),
   slo: texts(
     "slo",

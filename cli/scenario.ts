@@ -37,6 +37,7 @@ import {
   type WorkloadSpec,
 } from "../workload/workload.ts";
 import { BenchError } from "../util/errors.ts";
+import type { SearchSpec } from "../capacity/search.ts";
 
 /** A load as a report records it, with its warm-up left to the run's default (null). */
 type WithDefaultWarmup<T> = Omit<T, "warmup"> & {
@@ -71,6 +72,8 @@ export interface ScenarioTest {
    * skipped once one is past saturation.
    */
   sweep?: { id: string; kind: "rate" | "concurrency"; level: number };
+  /** A max-load search: the test's load is probed at levels the search picks. */
+  search?: SearchSpec;
 }
 
 /** A validated scenario file. */

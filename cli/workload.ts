@@ -11,6 +11,7 @@ import type { RunConfig } from "./config.ts";
 import { DEFAULT_SCENARIO_PAYLOAD, type Scenario, type ScenarioLoad } from "./scenario.ts";
 import { describeLength } from "../workload/lengths.ts";
 import { checkWorkload, defaultWorkload, type WorkloadSpec } from "../workload/workload.ts";
+import { probeRequests } from "../capacity/search.ts";
 
 /** Concurrency of a command-line workload test without `--concurrency`. */
 export const DEFAULT_WORKLOAD_CONCURRENCY = 8;
@@ -43,6 +44,11 @@ type WorkloadArgs = Pick<
   | "quick"
   | "model"
   | "sweep"
+  | "search"
+  | "targetAttainment"
+  | "searchMaxProbes"
+  | "searchMaxS"
+  | "slo"
 >;
 
 /** True when the command line asks for a workload test. */
@@ -50,7 +56,7 @@ export function wantsWorkload(a: WorkloadArgs): boolean {
   return a.endpoint !== null || a.isl !== null || a.osl !== null || a.dataset !== null ||
     a.trace !== null || a.turns > 1 || a.concurrency !== null || a.requests !== null ||
     a.rate !== null || a.durationS !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream ||
-    a.sweep !== null;
+    a.sweep !== null || a.search !== null;
 }
 
 /** Options that only shape a workload test: given alone, they would do nothing. */
@@ -115,6 +121,73 @@ function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
     concurrency: a.concurrency ?? DEFAULT_WORKLOAD_CONCURRENCY,
     requests,
     warmup: null,
+  };
+}
+
+/** One search test: its load is a template the search sets the level of. */
+function searchScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
+  const kind = a.search!;
+  if (a.slo.length === 0) {
+    throw new UsageError("--search needs at least one --slo to judge attainment against");
+  }
+  if (workload.trace) throw new UsageError("--search does not apply to a --trace");
+  if (kind === "rate" && a.concurrency !== null) {
+    throw new UsageError("--search rate starts at --rate: drop --concurrency");
+  }
+  if (kind === "concurrency" && a.rate !== null) {
+    throw new UsageError("--search concurrency starts at --concurrency: drop --rate");
+  }
+  if (a.durationS !== null) {
+    throw new UsageError(
+      "--search sizes its probes by request count (enough for the attainment's interval to " +
+        "reach the target): use --requests, not --duration",
+    );
+  }
+  if (!(a.targetAttainment < 100)) {
+    throw new UsageError("--target-attainment must be below 100 (100% can never be shown)");
+  }
+  const start = kind === "rate" ? a.rate ?? 1 : a.concurrency ?? 1;
+  const requests = probeRequests(
+    a.targetAttainment / 100,
+    a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS),
+  );
+  const load: ScenarioLoad = kind === "rate"
+    ? {
+      kind: "open",
+      rate: start,
+      duration_s: null,
+      requests,
+      arrival: "constant",
+      max_in_flight: null,
+      warmup: null,
+      max_queue_delay_ms: null,
+    }
+    : { kind: "closed", concurrency: start, requests, warmup: null };
+  return {
+    file: "command line",
+    replace: ["throughput"],
+    suites: ["throughput"],
+    tests: [{
+      suite: "throughput",
+      name: `Max-load search over ${kind} (${workload.endpoint})`,
+      payload: {
+        ...DEFAULT_SCENARIO_PAYLOAD,
+        label: "workload",
+        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
+        stream: workload.stream,
+      },
+      load,
+      workload,
+      source: "command line",
+      search: {
+        kind,
+        start,
+        target: a.targetAttainment / 100,
+        maxProbes: a.searchMaxProbes,
+        maxSeconds: a.searchMaxS,
+        precision: 0.1,
+      },
+    }],
   };
 }
 
@@ -198,7 +271,9 @@ export function workloadScenario(a: WorkloadArgs & Pick<RunConfig, "config">): S
     );
   }
   const workload = workloadOfArgs(a);
+  if (a.sweep && a.search) throw new UsageError("give --sweep or --search, not both");
   if (a.sweep) return sweepScenario(a, workload);
+  if (a.search) return searchScenario(a, workload);
   const load = loadOfArgs(a);
   return {
     file: "command line",

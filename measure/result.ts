@@ -98,6 +98,32 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   sweep?: { id: string; kind: "rate" | "concurrency"; level: number };
   /** Why this test was past saturation, when it was (a sweep stops after it). */
   saturated_because?: string | null;
+  /** A max-load search's probes and answer (the test's own metrics are its best probe's). */
+  search?: SearchResult;
+}
+
+/** What a max-load search found (`extra.search`). */
+export interface SearchResult {
+  /** `rate` or `concurrency`. */
+  kind: "rate" | "concurrency";
+  /** Target attainment, in %. */
+  target_pct: number;
+  /** Every probe, in the order it ran: level, counts, attainment and its 95% interval (%). */
+  probes: {
+    level: number;
+    requests: number;
+    met: number;
+    attainment_pct: number;
+    low_pct: number;
+    high_pct: number;
+    pass: boolean;
+  }[];
+  /** The highest level that reached the target, or null. */
+  sustained: number | null;
+  /** The lowest level above it that did not, or null. */
+  failed_at: number | null;
+  /** Why the search stopped. */
+  stopped: string;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */

@@ -17,6 +17,7 @@ import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
 import { sloBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
+import { searchBlocks } from "./search.ts";
 import {
   type Block,
   field,
@@ -382,7 +383,7 @@ export function concurrentDoc(suite: SuiteResult, now: Date = new Date()): Block
   const open = suite.tests.filter((t) => t.load.kind === "open");
   if (open.length) out.push(heading(3, "Sustained Load (open loop)"), ...openAnalysis(open));
   if (!groups.length && !open.length) out.push(para("No test completed."));
-  out.push(...sweepBlocks(suite));
+  out.push(...sweepBlocks(suite), ...searchBlocks(suite));
   return out;
 }
 

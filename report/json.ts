@@ -66,6 +66,8 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     server_metrics: t.extra.server_metrics ?? null,
     workload: t.extra.workload ?? null,
     slo: t.extra.slo ?? null,
+    sweep: t.extra.sweep ?? null,
+    search: t.extra.search ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

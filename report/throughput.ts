@@ -15,6 +15,7 @@ import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
 import { sloBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
+import { searchBlocks } from "./search.ts";
 import {
   type Block,
   field,
@@ -201,7 +202,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
       ),
     );
   }
-  out.push(...sweepBlocks(suite));
+  out.push(...sweepBlocks(suite), ...searchBlocks(suite));
   return out;
 }
 

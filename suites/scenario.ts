@@ -5,13 +5,14 @@
  */
 
 import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
-import type { SuiteName, TestResult } from "../measure/result.ts";
+import type { SearchResult, SuiteName, TestResult } from "../measure/result.ts";
 import type { SuiteExtra } from "./results.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import { runWorkloadTest, type WorkloadTestSpec } from "../runner/workload.ts";
 import { pastSaturation } from "../capacity/sweep.ts";
+import { searchMaxLoad } from "../capacity/search.ts";
 
 /**
  * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted
@@ -24,6 +25,7 @@ export async function runScenarioTest(
   warmup?: number,
 ): Promise<TestResult> {
   const warm = t.load.warmup ?? warmup;
+  if (t.workload && t.search) return await runSearchTest(ctx, t, warm);
   if (t.workload) {
     const { max_queue_delay_ms, ...load } = t.load.kind === "open"
       ? t.load
@@ -62,6 +64,76 @@ export async function runScenarioTest(
       onRecord,
     });
   r.extra.scenario = t.source;
+  return r;
+}
+
+/** The load of a search probe: the test's load at another level. */
+function probeLoad(t: ScenarioTest, level: number, warm: number | undefined, ctx: SuiteContext) {
+  const w = warm ?? ctx.warmup;
+  return t.load.kind === "open"
+    ? { ...t.load, rate: level, warmup: w }
+    : { ...t.load, concurrency: level, warmup: w, max_queue_delay_ms: null };
+}
+
+/**
+ * A max-load search: workload probes at the levels the search picks; the result is the best
+ * passing probe's test (else the last), with every probe in `extra.search`.
+ */
+async function runSearchTest(
+  ctx: SuiteContext,
+  t: ScenarioTest,
+  warm: number | undefined,
+): Promise<TestResult> {
+  const spec = t.search!;
+  const results = new Map<number, TestResult>();
+  const unit = spec.kind === "rate" ? "req/s" : "concurrent";
+  const outcome = await searchMaxLoad(spec, async (level) => {
+    if (ctx.stop.aborted) return null;
+    ctx.log(`search: probing ${level} ${unit}`);
+    const { max_queue_delay_ms, ...load } = probeLoad(t, level, warm, ctx);
+    const r = await runWorkloadTest(ctx, {
+      suite: t.suite,
+      name: `${t.name} @ ${level} ${unit}`,
+      payload: t.payload,
+      workload: t.workload!,
+      load: { ...load, max_queue_delay_ms } as WorkloadTestSpec["load"],
+    });
+    results.set(level, r);
+    if (r.interrupted || !r.extra.slo) return null;
+    return { requests: r.extra.slo.requests, met: r.extra.slo.met };
+  });
+  const pct = (x: number) => x * 100;
+  const search: SearchResult = {
+    kind: spec.kind,
+    target_pct: pct(spec.target),
+    probes: outcome.probes.map((p) => ({
+      level: p.level,
+      requests: p.requests,
+      met: p.met,
+      attainment_pct: pct(p.attainment),
+      low_pct: pct(p.low),
+      high_pct: pct(p.high),
+      pass: p.pass,
+    })),
+    sustained: outcome.sustained,
+    failed_at: outcome.failedAt,
+    stopped: outcome.stopped,
+  };
+  const last = outcome.probes.at(-1)?.level;
+  const best = (outcome.sustained !== null ? results.get(outcome.sustained) : undefined) ??
+    (last !== undefined ? results.get(last) : undefined);
+  if (!best) throw new Error("the search ran no probe");
+  const r: TestResult = { ...best, name: t.name, notes: [...best.notes] };
+  r.extra = { ...best.extra, search, scenario: t.source };
+  r.notes.push(
+    outcome.sustained === null
+      ? `search: no level reached ${pct(spec.target)}% SLO attainment (${outcome.stopped})`
+      : `search: sustains ${outcome.sustained}${
+        outcome.failedAt !== null ? `–${outcome.failedAt}` : "+"
+      } ${unit} at ${pct(spec.target)}% SLO attainment (${outcome.stopped}); these metrics ` +
+        `are the probe at ${outcome.sustained} ${unit}`,
+  );
+  ctx.log(r.notes.at(-1)!);
   return r;
 }
 
