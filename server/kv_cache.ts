@@ -32,6 +32,12 @@ export interface KvConfig {
   overlapWeight: number;
   /** Router weight of active requests. */
   loadWeight: number;
+  /** Blocks unused for longer than this expire, in ms (0: never; default 0). */
+  ttlMs?: number;
+  /** Prompts shorter than this are neither looked up nor cached (default 0). */
+  minTokens?: number;
+  /** Clock of the TTL, ms (default `performance.now`). */
+  now?: () => number;
 }
 
 /**
@@ -59,14 +65,29 @@ export function blockKeys(ids: readonly number[], blockSize: number): number[] {
   return keys;
 }
 
-/** One worker's bounded LRU set of cached blocks. */
+/** One worker's bounded LRU set of cached blocks, each stamped with when it was last used. */
 export class BlockLru {
   readonly #capacity: number;
-  readonly #map = new Map<number, true>();
+  readonly #map = new Map<number, number>();
+  readonly #now: () => number;
 
   /** Create an empty cache holding at most `capacity` blocks. */
-  constructor(capacity: number) {
+  constructor(capacity: number, now: () => number = () => performance.now()) {
     this.#capacity = capacity;
+    this.#now = now;
+  }
+
+  /**
+   * Drop the blocks unused for longer than `ttlMs` (the least recently used come first, so
+   * the sweep stops at the first fresh one).
+   */
+  expire(ttlMs: number, onEvict: (key: number) => void): void {
+    const cutoff = this.#now() - ttlMs;
+    for (const [k, t] of this.#map) {
+      if (t >= cutoff) break;
+      this.#map.delete(k);
+      onEvict(k);
+    }
   }
 
   /** Number of cached blocks. */
@@ -100,12 +121,13 @@ export class BlockLru {
     onEvict: (key: number) => void,
   ): void {
     const map = this.#map;
+    const now = this.#now();
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i];
       if (map.delete(k)) {
-        map.set(k, true);
+        map.set(k, now);
       } else {
-        map.set(k, true);
+        map.set(k, now);
         onAdd(k);
       }
     }
@@ -167,9 +189,15 @@ export class KvCacheRouter {
       active: 0,
       total: 0,
       tokensProcessed: 0,
-      cache: new BlockLru(config.capacityBlocks),
+      cache: new BlockLru(config.capacityBlocks, config.now),
     }));
   }
+
+  #evict = (k: number): void => {
+    const r = (this.#refs.get(k) ?? 1) - 1;
+    if (r <= 0) this.#refs.delete(k);
+    else this.#refs.set(k, r);
+  };
 
   /**
    * Choose a worker for a prompt, count the request active there, look up and
@@ -181,7 +209,11 @@ export class KvCacheRouter {
   route(ids: readonly number[]): RouteResult {
     const { enabled, blockSize, overlapWeight, loadWeight } = this.config;
     const workers = this.workers;
-    const keys = enabled && ids.length >= blockSize ? blockKeys(ids, blockSize) : [];
+    const ttl = this.config.ttlMs ?? 0;
+    if (enabled && ttl > 0) { for (const w of workers) w.cache.expire(ttl, this.#evict); }
+    const cacheable = enabled && ids.length >= blockSize &&
+      ids.length >= (this.config.minTokens ?? 0);
+    const keys = cacheable ? blockKeys(ids, blockSize) : [];
     const matchable = ids.length > 0
       ? Math.min(keys.length, Math.floor((ids.length - 1) / blockSize))
       : 0;
@@ -222,11 +254,7 @@ export class KvCacheRouter {
       worker.cache.insert(
         keys,
         (k) => this.#refs.set(k, (this.#refs.get(k) ?? 0) + 1),
-        (k) => {
-          const r = (this.#refs.get(k) ?? 1) - 1;
-          if (r <= 0) this.#refs.delete(k);
-          else this.#refs.set(k, r);
-        },
+        this.#evict,
       );
     }
     const cachedTokens = bestMatched * blockSize;

@@ -42,6 +42,10 @@ export interface ServerOptions {
   kvBlockSize: number;
   /** Capacity of each worker's KV cache in blocks (LRU beyond it). Default 8192. */
   kvCapacityBlocks: number;
+  /** Seconds a cached block may go unused before it expires (0: never). Default 0. */
+  cacheTtlS: number;
+  /** Prompts shorter than this many tokens are not cached. Default 0. */
+  minTokensForCache: number;
   /** Number of simulated workers behind the router. Default 4. */
   workers: number;
   /** Router weight of uncached blocks. Default 1.0. */
@@ -113,6 +117,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   kvCache: true,
   kvBlockSize: 16,
   kvCapacityBlocks: 8192,
+  cacheTtlS: 0,
+  minTokensForCache: 0,
   workers: 4,
   overlapWeight: 1.0,
   loadWeight: 0.5,
@@ -261,6 +267,22 @@ const NUM_FLAGS: readonly NumFlag[] = [
     min: 1,
     max: 16_777_216,
     help: "KV cache capacity of each worker in blocks (LRU)",
+  },
+  {
+    flag: "cache-ttl-s",
+    key: "cacheTtlS",
+    kind: "num",
+    min: 0,
+    max: 31_536_000,
+    help: "seconds a cached block may go unused before it expires (0: never)",
+  },
+  {
+    flag: "min-tokens-for-cache",
+    key: "minTokensForCache",
+    kind: "int",
+    min: 0,
+    max: 16_777_216,
+    help: "prompts with fewer tokens are neither looked up nor cached",
   },
   {
     flag: "workers",
@@ -601,7 +623,10 @@ function profileFileArgs(file: string): string[] {
  * @returns complete options, defaults filled in.
  * @throws {UsageError} one line naming the flag and the problem.
  */
-export function parseServeArgs(argv: string[]): ServerOptions {
+export function parseServeArgs(
+  argv: string[],
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): ServerOptions {
   const table = Object.fromEntries(SERVE_TABLE.map((o) => [o.key, o]));
   const parse = (args: string[]) => {
     const { values } = parseOptions(table, args, {
@@ -609,11 +634,38 @@ export function parseServeArgs(argv: string[]): ServerOptions {
     });
     return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
   };
+  // The environment first (FakeAI's settings), then a profile file, then flags: each wins
+  // over the one before. A bad value names its variable.
+  const fromEnv: Record<string, unknown> = {};
+  for (const { name, value, args } of envArgs(env)) {
+    try {
+      const parsed = parse(args);
+      if (Array.isArray(parsed.apiKeys)) {
+        fromEnv.apiKeys = [...(fromEnv.apiKeys as string[] ?? []), ...parsed.apiKeys];
+        delete parsed.apiKeys;
+      }
+      Object.assign(fromEnv, parsed);
+    } catch (err) {
+      const why = err instanceof Error ? err.message.replace(/^--[\w-]+:?\s*/, "") : String(err);
+      throw new UsageError(`${name}=${JSON.stringify(value)}: ${why}`);
+    }
+  }
+  // FakeAI checks keys only when FAKEAI_AUTH__REQUIRE_API_KEY is true.
+  const require = env("FAKEAI_AUTH__REQUIRE_API_KEY");
+  if (require !== undefined && !envBool(require)) delete fromEnv.apiKeys;
+  const rateLimits = env("FAKEAI_RATE_LIMITS__ENABLED");
+  if (rateLimits !== undefined && envBool(rateLimits)) {
+    throw new UsageError(
+      "FAKEAI_RATE_LIMITS__ENABLED=true: the embedded server does not simulate FakeAI's rate " +
+        "limits; inject 429s with --error-rate and --error-status 429 instead",
+    );
+  }
   const { file, rest } = takeProfileFile(argv);
   const fromFile = file === null ? {} : parse(profileFileArgs(file));
   const opts: ServerOptions = {
     ...DEFAULT_SERVER_OPTIONS,
     apiKeys: [],
+    ...fromEnv,
     ...fromFile,
     ...parse(rest),
   };
@@ -621,6 +673,140 @@ export function parseServeArgs(argv: string[]): ServerOptions {
     throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
   }
   return opts;
+}
+
+/** One FakeAI environment setting: its names, and the flags a value stands for. */
+interface EnvSetting {
+  /** Variable names (the nested name FakeAI reads first, then the guide's flat one). */
+  names: readonly string[];
+  /** The flags a value stands for (a boolean "false" may stand for none). */
+  flags(value: string): string[];
+  /** What it means, for `serve --help`. */
+  help: string;
+}
+
+function envBool(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off", ""].includes(v)) return false;
+  throw new UsageError(`expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function envList(value: string): string[] {
+  const v = value.trim();
+  if (v.startsWith("[")) {
+    const parsed = JSON.parse(v);
+    if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
+      throw new UsageError("expected a JSON list of strings");
+    }
+    return parsed;
+  }
+  return v.split(",").map((x) => x.trim()).filter(Boolean);
+}
+
+const num = (flag: string) => (value: string) => [`--${flag}`, value];
+
+/**
+ * FakeAI's environment settings the embedded server honours: the nested names FakeAI reads
+ * (`FAKEAI_GENERATION__TTFT_MS`…) and the flat names its guide documents
+ * (`FAKEAI_RESPONSE_DELAY`…), which FakeAI itself ignores, with the guide's meaning.
+ */
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  { names: ["FAKEAI_GENERATION__TTFT_MS"], flags: num("ttft-ms"), help: "--ttft-ms" },
+  { names: ["FAKEAI_GENERATION__ITL_MS"], flags: num("itl-ms"), help: "--itl-ms" },
+  {
+    names: ["FAKEAI_GENERATION__TTFT_VARIANCE_PERCENT"],
+    flags: num("ttft-variance"),
+    help: "--ttft-variance",
+  },
+  {
+    names: ["FAKEAI_GENERATION__ITL_VARIANCE_PERCENT"],
+    flags: num("itl-variance"),
+    help: "--itl-variance",
+  },
+  {
+    names: ["FAKEAI_FEATURES__ENABLE_PROMPT_CACHING", "FAKEAI_ENABLE_PROMPT_CACHING"],
+    flags: (v) => (envBool(v) ? [] : ["--no-kv-cache"]),
+    help: "false = --no-kv-cache",
+  },
+  {
+    names: ["FAKEAI_FEATURES__CACHE_TTL_SECONDS", "FAKEAI_CACHE_TTL_SECONDS"],
+    flags: num("cache-ttl-s"),
+    help: "--cache-ttl-s",
+  },
+  {
+    names: ["FAKEAI_FEATURES__MIN_TOKENS_FOR_CACHE"],
+    flags: num("min-tokens-for-cache"),
+    help: "--min-tokens-for-cache",
+  },
+  {
+    names: ["FAKEAI_AUTH__API_KEYS"],
+    flags: (v) => envList(v).flatMap((k) => ["--api-key", k]),
+    help: "--api-key per key (JSON list or comma-separated)",
+  },
+  {
+    names: ["FAKEAI_AUTH__REQUIRE_API_KEY"],
+    flags: (v) => {
+      envBool(v);
+      return [];
+    },
+    help: "false: the keys of FAKEAI_AUTH__API_KEYS are not checked",
+  },
+  {
+    names: ["FAKEAI_KV_CACHE__ENABLED"],
+    flags: (v) => (envBool(v) ? [] : ["--no-kv-cache"]),
+    help: "false = --no-kv-cache",
+  },
+  { names: ["FAKEAI_KV_CACHE__BLOCK_SIZE"], flags: num("kv-block-size"), help: "--kv-block-size" },
+  { names: ["FAKEAI_KV_CACHE__NUM_WORKERS"], flags: num("workers"), help: "--workers" },
+  {
+    names: ["FAKEAI_KV_CACHE__OVERLAP_WEIGHT"],
+    flags: num("overlap-weight"),
+    help: "--overlap-weight",
+  },
+  {
+    names: ["FAKEAI_KV_CACHE__LOAD_BALANCE_WEIGHT"],
+    flags: num("load-weight"),
+    help: "--load-weight",
+  },
+  {
+    names: ["FAKEAI_RESPONSE_DELAY"],
+    flags: (v) => {
+      const s = Number(v);
+      if (v.trim() === "" || !Number.isFinite(s) || s < 0) {
+        throw new UsageError(`expected seconds, 0 or more, got ${JSON.stringify(v)}`);
+      }
+      return ["--latency-ms", String(s * 1000)];
+    },
+    help: "seconds before every response starts (the guide's flat name) = --latency-ms × 1000",
+  },
+  {
+    names: ["FAKEAI_RANDOM_DELAY"],
+    flags: (v) => (envBool(v) ? [] : ["--ttft-variance", "0", "--itl-variance", "0"]),
+    help: "false = no random variation of TTFT and ITL (the guide's flat name)",
+  },
+];
+
+/** The flags the environment's FakeAI settings stand for, one entry per variable set. */
+export function envArgs(
+  env: (name: string) => string | undefined,
+): { name: string; value: string; args: string[] }[] {
+  const out: { name: string; value: string; args: string[] }[] = [];
+  for (const setting of ENV_SETTINGS) {
+    for (const name of setting.names) {
+      const value = env(name);
+      if (value === undefined) continue;
+      let args: string[];
+      try {
+        args = setting.flags(value);
+      } catch (err) {
+        throw new UsageError(`${name}=${JSON.stringify(value)}: ${(err as Error).message}`);
+      }
+      out.push({ name, value, args });
+      break; // the nested name wins over the flat one
+    }
+  }
+  return out;
 }
 
 /**
@@ -650,6 +836,9 @@ export function serveHelp(): string {
     "",
     `  ${"flag".padEnd(w)}  ${"default".padEnd(dw)}  meaning`,
     ...rows.map(([f, def, help]) => `  ${f.padEnd(w)}  ${def.padEnd(dw)}  ${help}`),
+    "",
+    "FakeAI's environment settings are honoured (flags and --profile-file win over them):",
+    ...ENV_SETTINGS.map((e) => `  ${e.names.join(", ")}: ${e.help}`),
   ];
   return lines.join("\n");
 }

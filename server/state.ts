@@ -78,6 +78,8 @@ export function createState(opts: ServerOptions): ServerState {
       workers: opts.workers,
       overlapWeight: opts.overlapWeight,
       loadWeight: opts.loadWeight,
+      ttlMs: opts.cacheTtlS * 1000,
+      minTokens: opts.minTokensForCache,
     }),
     metrics: new ServerMetrics(),
     faultRng: new Prng(opts.seed ^ 0x0fa17),
