@@ -14,6 +14,7 @@ import {
   reportHelp,
   runHelp,
   selftestHelp,
+  trendHelp,
   VERSION,
 } from "./cli/args.ts";
 import { BenchError, ExitCode } from "./util/errors.ts";
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
         } else if (cmd.topic === "compare") console.log(compareHelp());
         else if (cmd.topic === "selftest") console.log(selftestHelp());
         else if (cmd.topic === "report") console.log(reportHelp());
+        else if (cmd.topic === "trend") console.log(trendHelp());
         else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
@@ -51,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       case "merge": {
         const { mergeCommand } = await import("./commands/merge.ts");
         return await mergeCommand(cmd.args);
+      }
+      case "trend": {
+        const { trendCommand } = await import("./commands/trend.ts");
+        return await trendCommand(cmd.args);
       }
       case "report": {
         const { reportCommand } = await import("./commands/report.ts");

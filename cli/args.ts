@@ -459,6 +459,53 @@ export const SELFTEST_TABLE = {
 /** Options of the `selftest` command. */
 export type SelftestArgs = Omit<OptionValues<typeof SELFTEST_TABLE>, "help">;
 
+/** The `trend` command's options. */
+export const TREND_TABLE = {
+  outputDir: text(
+    "output-dir",
+    "OUT",
+    "where trend.md, trend.json and trend.html go (default: the first DIR)",
+    "o",
+  ),
+  window: number(
+    "window",
+    "N",
+    "runs in the rolling baseline a point is compared with (default 5)",
+    { integer: true, min: 3, max: 1000 },
+    5,
+  ),
+  failOnRegression: flag(
+    "fail-on-regression",
+    "exit 4 when the latest run is a regression of any metric against its baseline",
+  ),
+  failIf: texts("fail-if", "EXPR", "exit 4 when EXPR holds for the latest run (as run --fail-if)"),
+  quiet: flag("quiet", "print only the output folder", "q"),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `trend` command. */
+export type TrendArgs = Omit<OptionValues<typeof TREND_TABLE>, "help"> & {
+  /** Folders to search for runs. */
+  dirs: string[];
+};
+
+/** Help text of the `trend` command. */
+export function trendHelp(): string {
+  return `Usage: ${PROGRAM} trend DIR... [-o OUT] [--window N] [--fail-on-regression] [--fail-if EXPR]
+
+Reads every run under the given folders (each folder with a run.json, up to four levels down),
+in time order, and writes trend.md, trend.json and trend.html into OUT: one chart per headline
+metric of the catalogue over the runs, each run linked. A point is a change when it differs from
+the median of the previous N runs by more than three times their spread and than the metric's
+compare threshold; a regression when the change is for the worse. Runs of another target or
+schema major version are listed and left out. Exits 4 on --fail-on-regression or a --fail-if
+that holds for the latest run, so a nightly job fails on a slow drift no pairwise compare sees.
+
+Options:
+${optionsHelp(TREND_TABLE)}
+`;
+}
+
 /** The `report` command's options. */
 export const REPORT_TABLE = {
   quiet: flag("quiet", "print only the output folder", "q"),
@@ -530,11 +577,20 @@ export type Command =
   | { kind: "serve"; argv: string[] }
   | { kind: "merge"; args: MergeArgs }
   | { kind: "report"; args: ReportArgs }
+  | { kind: "trend"; args: TrendArgs }
   | { kind: "compare"; args: CompareArgs }
   | { kind: "selftest"; args: SelftestArgs };
 
 /** Commands the tool knows. */
-export const COMMANDS = ["run", "serve", "report", "merge", "compare", "selftest"] as const;
+export const COMMANDS = [
+  "run",
+  "serve",
+  "report",
+  "trend",
+  "merge",
+  "compare",
+  "selftest",
+] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
 
@@ -571,6 +627,17 @@ export function parseCommandLine(
         throw new UsageError(`merge needs at least one shard output folder; ${HINT}`);
       }
       return { kind: "merge", args: { ...args, dirs: positionals } };
+    }
+    case "trend": {
+      const { values: { help, ...args }, positionals } = parseOptions(TREND_TABLE, rest, {
+        positionals: true,
+        hint: HINT,
+      });
+      if (help) return { kind: "help", topic: "trend" };
+      if (positionals.length === 0) {
+        throw new UsageError(`trend needs at least one folder of runs; ${HINT}`);
+      }
+      return { kind: "trend", args: { ...args, dirs: positionals } };
     }
     case "report": {
       const { values: { help, ...args }, positionals } = parseOptions(REPORT_TABLE, rest, {
@@ -680,6 +747,7 @@ Usage:
   ${PROGRAM} help metrics          metric names for --fail-if and compare --threshold
   ${PROGRAM} help serve            options of the embedded server
   ${PROGRAM} report DIR           rebuild the reports of a run (an interrupted one too)
+  ${PROGRAM} trend DIR...         charts and change points over many runs
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
   ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
 

@@ -1,0 +1,96 @@
+/**
+ * The `trend` command: every run found under the given folders, in time order, one series per
+ * headline metric with change points against a rolling baseline; `trend.md`, `trend.json` and
+ * `trend.html`; gates on the latest run.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import type { TrendArgs } from "../cli/args.ts";
+import { ConfigError, ExitCode, GateError } from "../util/errors.ts";
+import { readRun } from "../engine/read_run.ts";
+import { SCHEMA_VERSION } from "../report/json.ts";
+import {
+  buildTrend,
+  latestRegressions,
+  type TrendExcluded,
+  trendHtml,
+  trendMarkdown,
+  type TrendRun,
+} from "../report/trend.ts";
+import { evaluateGates, parseGates } from "../report/gates.ts";
+
+/** Folders under `dir` (itself included, at most `depth` levels down) that hold a run.json. */
+async function runDirs(dir: string, depth = 4): Promise<string[]> {
+  const out: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (err) {
+    throw new ConfigError(`cannot read ${dir}: ${err instanceof Error ? err.message : err}`);
+  }
+  if (entries.some((e) => e.isFile && e.name === "run.json")) out.push(dir);
+  if (depth > 0) {
+    for (const e of entries) {
+      if (e.isDirectory && e.name !== "progress" && e.name !== "charts") {
+        out.push(...await runDirs(join(dir, e.name), depth - 1));
+      }
+    }
+  }
+  return out;
+}
+
+/** Run the `trend` command; resolves to the exit code. Throws typed errors. */
+export async function trendCommand(args: TrendArgs): Promise<number> {
+  const gates = parseGates(args.failIf ?? []); // before reading anything
+  const dirs = (await Promise.all(args.dirs.map((d) => runDirs(resolve(d))))).flat();
+  const runs: TrendRun[] = [];
+  const excluded: TrendExcluded[] = [];
+  const major = SCHEMA_VERSION.split(".")[0];
+  for (const dir of [...new Set(dirs)]) {
+    let version: unknown;
+    try {
+      version = JSON.parse(Deno.readTextFileSync(join(dir, "run.json"))).schema_version;
+    } catch {
+      excluded.push({ dir, reason: "run.json is not JSON" });
+      continue;
+    }
+    if (typeof version !== "string" || version.split(".")[0] !== major) {
+      excluded.push({ dir, reason: `schema version ${version}, this tool reads ${major}.x` });
+      continue;
+    }
+    try {
+      runs.push({ dir, run: await readRun(dir) });
+    } catch (err) {
+      excluded.push({ dir, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  if (runs.length === 0) {
+    throw new ConfigError(`no run found under ${args.dirs.join(", ")} (folders with a run.json)`);
+  }
+  const trend = buildTrend(runs, args.window, excluded);
+  const out = resolve(args.outputDir ?? args.dirs[0]);
+  Deno.mkdirSync(out, { recursive: true });
+  Deno.writeTextFileSync(join(out, "trend.md"), trendMarkdown(trend));
+  Deno.writeTextFileSync(join(out, "trend.json"), JSON.stringify(trend, null, 2) + "\n");
+  Deno.writeTextFileSync(join(out, "trend.html"), trendHtml(trend));
+  const reg = latestRegressions(trend);
+  if (!args.quiet) {
+    console.log(
+      `${trend.runs.length} runs (${trend.excluded.length} left out); ` +
+        (reg.length
+          ? `regressions at the latest run: ${reg.map((s) => s.metric).join(", ")}`
+          : "no regression at the latest run"),
+    );
+    console.log(`Trend written to ${out}`);
+  } else console.log(out);
+  const failed: string[] = [];
+  if (args.failOnRegression && reg.length) {
+    failed.push(`regressions at the latest run: ${reg.map((s) => s.metric).join(", ")}`);
+  }
+  const latest = runs.sort((a, b) => a.run.started_at.localeCompare(b.run.started_at)).at(-1)!;
+  for (const g of evaluateGates(gates, latest.run.suites)) if (g.failed) failed.push(g.message);
+  if (failed.length) throw new GateError(`trend: ${failed.join("; ")}`);
+  return ExitCode.Ok;
+}
