@@ -8,7 +8,12 @@
 
 import { UsageError } from "../util/errors.ts";
 import type { RunConfig } from "./config.ts";
-import { DEFAULT_SCENARIO_PAYLOAD, type Scenario, type ScenarioLoad } from "./scenario.ts";
+import {
+  DEFAULT_SCENARIO_PAYLOAD,
+  type Scenario,
+  type ScenarioLoad,
+  type ScenarioTest,
+} from "./scenario.ts";
 import { describeLength } from "../workload/lengths.ts";
 import { checkWorkload, defaultWorkload, type WorkloadSpec } from "../workload/workload.ts";
 import { probeRequests } from "../capacity/search.ts";
@@ -96,6 +101,49 @@ export function workloadOfArgs(a: WorkloadArgs): WorkloadSpec {
   return w;
 }
 
+/** An open loop at `rate` for `--duration`, or for `requests` arrivals. */
+function openLoad(a: WorkloadArgs, rate: number, requests: number, timed = true): ScenarioLoad {
+  const duration = timed ? a.durationS : null;
+  return {
+    kind: "open",
+    rate,
+    duration_s: duration,
+    requests: duration !== null && a.requests === null ? null : requests,
+    arrival: "constant",
+    max_in_flight: null,
+    warmup: null,
+    max_queue_delay_ms: null,
+  };
+}
+
+/** The command line's test of a workload under a load (one point of a sweep, or a search). */
+function workloadTest(
+  a: WorkloadArgs,
+  workload: WorkloadSpec,
+  load: ScenarioLoad,
+  more: Partial<ScenarioTest> = {},
+): ScenarioTest {
+  return {
+    suite: "throughput",
+    name: testName(workload, load),
+    payload: {
+      ...DEFAULT_SCENARIO_PAYLOAD,
+      label: "workload",
+      model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
+      stream: workload.stream,
+    },
+    load,
+    workload,
+    source: "command line",
+    ...more,
+  };
+}
+
+/** The command line's tests as a scenario replacing the throughput suite's own. */
+function commandLineScenario(tests: ScenarioTest[]): Scenario {
+  return { file: "command line", replace: ["throughput"], suites: ["throughput"], tests };
+}
+
 function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
   if (a.rate !== null && a.concurrency !== null) {
     throw new UsageError("give --concurrency (closed loop) or --rate (open loop), not both");
@@ -104,18 +152,7 @@ function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
     throw new UsageError("--duration applies to an open loop: add --rate");
   }
   const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
-  if (a.rate !== null) {
-    return {
-      kind: "open",
-      rate: a.rate,
-      duration_s: a.durationS,
-      requests: a.durationS !== null && a.requests === null ? null : requests,
-      arrival: "constant",
-      max_in_flight: null,
-      warmup: null,
-      max_queue_delay_ms: null,
-    };
-  }
+  if (a.rate !== null) return openLoad(a, a.rate, requests);
   return {
     kind: "closed",
     concurrency: a.concurrency ?? DEFAULT_WORKLOAD_CONCURRENCY,
@@ -152,33 +189,11 @@ function searchScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
     a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS),
   );
   const load: ScenarioLoad = kind === "rate"
-    ? {
-      kind: "open",
-      rate: start,
-      duration_s: null,
-      requests,
-      arrival: "constant",
-      max_in_flight: null,
-      warmup: null,
-      max_queue_delay_ms: null,
-    }
+    ? openLoad(a, start, requests, false)
     : { kind: "closed", concurrency: start, requests, warmup: null };
-  return {
-    file: "command line",
-    replace: ["throughput"],
-    suites: ["throughput"],
-    tests: [{
-      suite: "throughput",
+  return commandLineScenario([
+    workloadTest(a, workload, load, {
       name: `Max-load search over ${kind} (${workload.endpoint})`,
-      payload: {
-        ...DEFAULT_SCENARIO_PAYLOAD,
-        label: "workload",
-        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
-        stream: workload.stream,
-      },
-      load,
-      workload,
-      source: "command line",
       search: {
         kind,
         start,
@@ -187,8 +202,8 @@ function searchScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
         maxSeconds: a.searchMaxS,
         precision: 0.1,
       },
-    }],
-  };
+    }),
+  ]);
 }
 
 /** One workload test per level of `--sweep`, each a point of one sweep. */
@@ -204,33 +219,13 @@ function sweepScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
   const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
   const tests = sweep.levels.map((level) => {
     const load: ScenarioLoad = sweep.kind === "rate"
-      ? {
-        kind: "open",
-        rate: level,
-        duration_s: a.durationS,
-        requests: a.durationS !== null && a.requests === null ? null : requests,
-        arrival: "constant",
-        max_in_flight: null,
-        warmup: null,
-        max_queue_delay_ms: null,
-      }
+      ? openLoad(a, level, requests)
       : { kind: "closed", concurrency: level, requests, warmup: null };
-    return {
-      suite: "throughput" as const,
-      name: testName(workload, load),
-      payload: {
-        ...DEFAULT_SCENARIO_PAYLOAD,
-        label: "workload",
-        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
-        stream: workload.stream,
-      },
-      load,
-      workload,
-      source: "command line",
+    return workloadTest(a, workload, load, {
       sweep: { id: "command line", kind: sweep.kind, level },
-    };
+    });
   });
-  return { file: "command line", replace: ["throughput"], suites: ["throughput"], tests };
+  return commandLineScenario(tests);
 }
 
 /** A name that says what the test is: `chat isl=512 osl=64, 8 concurrent`. */
@@ -274,23 +269,5 @@ export function workloadScenario(a: WorkloadArgs & Pick<RunConfig, "config">): S
   if (a.sweep && a.search) throw new UsageError("give --sweep or --search, not both");
   if (a.sweep) return sweepScenario(a, workload);
   if (a.search) return searchScenario(a, workload);
-  const load = loadOfArgs(a);
-  return {
-    file: "command line",
-    replace: ["throughput"],
-    suites: ["throughput"],
-    tests: [{
-      suite: "throughput",
-      name: testName(workload, load),
-      payload: {
-        ...DEFAULT_SCENARIO_PAYLOAD,
-        label: "workload",
-        model: a.model ?? DEFAULT_SCENARIO_PAYLOAD.model,
-        stream: workload.stream,
-      },
-      load,
-      workload,
-      source: "command line",
-    }],
-  };
+  return commandLineScenario([workloadTest(a, workload, loadOfArgs(a))]);
 }

@@ -300,7 +300,8 @@ async function jsonCompletion(state: ServerState, answer: Answer): Promise<Respo
   return completionResponse(state, answer);
 }
 
-function shuttingDown(): HttpError {
+/** The 503 a request gets when the server shuts down before answering it. */
+export function shuttingDown(): HttpError {
   return new HttpError(503, "The server is shutting down.", null, "server_error", "shutting_down");
 }
 

@@ -11,7 +11,7 @@ import { encodeBase64 } from "../util/bytes.ts";
 import type { ServerState } from "./state.ts";
 import { countTokens } from "./tokenizer.ts";
 import { validateEmbeddings } from "./validate.ts";
-import { readJsonBody } from "./chat.ts";
+import { readJsonBody, shuttingDown } from "./chat.ts";
 import { Seq } from "./engine.ts";
 import { HttpError } from "./http.ts";
 
@@ -67,24 +67,12 @@ export async function handleEmbeddings(
       );
     });
     if (!ok) {
-      throw new HttpError(
-        503,
-        "The server is shutting down.",
-        null,
-        "server_error",
-        "shutting_down",
-      );
+      throw shuttingDown();
     }
   } else {
     const due = clock.adjust(t0 + opts.latencyMs + opts.ttftMs + opts.prefillMsPerToken * tokens);
     if (due > performance.now() && !(await clock.sleepUntil(due))) {
-      throw new HttpError(
-        503,
-        "The server is shutting down.",
-        null,
-        "server_error",
-        "shutting_down",
-      );
+      throw shuttingDown();
     }
   }
   const data = body.inputs.map((text, index) => {
