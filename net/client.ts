@@ -10,6 +10,9 @@ import { TargetError, UsageError } from "../util/errors.ts";
 import { redact } from "../util/redact.ts";
 import { concatBytes } from "../util/bytes.ts";
 import { countTokens } from "../util/words.ts";
+import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
+import { DEFAULT_MAX_EVENT_BYTES, SseLimitError, SseParser } from "./sse.ts";
+import { Http1Error, Http1Pool, type Http1Response } from "./http1.ts";
 
 /** What counts output tokens when a server sends no usage: a tokenizer's name and count. */
 export interface TokenCounter {
@@ -24,9 +27,6 @@ export interface TokenCounter {
  * models' tokenizers (closer than counting stream chunks, which carry several tokens or none).
  */
 export const WORD_COUNTER: TokenCounter = { name: "words", count: countTokens };
-import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
-import { DEFAULT_MAX_EVENT_BYTES, SseLimitError, SseParser } from "./sse.ts";
-import { Http1Error, Http1Pool, type Http1Response } from "./http1.ts";
 
 /** Default bound on a non-streaming body, and on an answer's text kept for a session (bytes). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;

@@ -217,10 +217,6 @@ export class SloAggregator extends RecordAggregator {
   }
 }
 
-function sloAggregator(slos: readonly Slo[] | undefined): SloAggregator {
-  return new SloAggregator(slos);
-}
-
 /** What a closed or open test sets up around its load, and how it ends. */
 export interface TestRig {
   /** One connection pool for the test. */
@@ -267,7 +263,7 @@ export function testRig(
     endpoint: spec.wire?.endpoint,
     tokenCounter: spec.wire?.tokenCounter,
   });
-  const agg = sloAggregator(ctx.slos);
+  const agg = new SloAggregator(ctx.slos);
   const progress = ctx.progress(spec.name, total);
   // Without a body per request, every request sends one body object, built once.
   const fixed = bodyOf(spec.payload, model);
