@@ -9,6 +9,7 @@ import type { TestMetrics } from "./aggregate.ts";
 import type { ServerSeries } from "./server_series.ts";
 import type { WorkloadStats } from "./workload_stats.ts";
 import type { SloStats } from "./slo.ts";
+import type { SteadyState } from "./steady.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
@@ -100,6 +101,8 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   saturated_because?: string | null;
   /** A max-load search's probes and answer (the test's own metrics are its best probe's). */
   search?: SearchResult;
+  /** A closed loop's figures over its steady state (null: too short to have one). */
+  steady_state?: SteadyState | null;
 }
 
 /** What a max-load search found (`extra.search`). */

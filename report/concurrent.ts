@@ -15,7 +15,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
-import { sloBlocks } from "./slo.ts";
+import { sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -182,6 +182,7 @@ function detail(t: TestResult): Block[] {
   out.push(
     ...workloadBlocks(t),
     ...sloBlocks(t),
+    ...steadyBlocks(t),
     ...serverBlocks(t),
     ...t.notes.map((n) => note(n)),
   );

@@ -68,6 +68,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     slo: t.extra.slo ?? null,
     sweep: t.extra.sweep ?? null,
     search: t.extra.search ?? null,
+    steady_state: t.extra.steady_state ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

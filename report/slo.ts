@@ -1,12 +1,12 @@
 /**
- * A test's SLO attainment and goodput in the reports.
+ * A test's SLO attainment and goodput, and its steady state, in the reports.
  *
  * @module
  */
 
 import type { TestResult } from "../suites/mod.ts";
 import { type Block, list, type Text } from "./doc.ts";
-import { fixed } from "./format.ts";
+import { fixed, ms } from "./format.ts";
 
 /** The lines of a test's SLO result. */
 export function sloItems(t: TestResult): Text[] {
@@ -27,4 +27,18 @@ export function sloItems(t: TestResult): Text[] {
 export function sloBlocks(t: TestResult): Block[] {
   const items = sloItems(t);
   return items.length ? [list(items, { strong: "SLOs and goodput:" })] : [];
+}
+
+/** The steady-state line of a closed-loop test's section, or nothing. */
+export function steadyBlocks(t: TestResult): Block[] {
+  const s = t.extra.steady_state;
+  if (!s) return [];
+  return [
+    list([
+      `Steady state (every lane busy; ${fixed(s.cut_s, 2)} s of ramp-up and drain cut): ` +
+      `${s.requests} requests over ${fixed(s.window_s, 2)} s, ${fixed(s.requests_per_second)} ` +
+      `req/s, ${fixed(s.output_tokens_per_second, 1)} output tokens/s, latency p50 / p99 ` +
+      `${ms(s.latency_p50)} / ${ms(s.latency_p99)}`,
+    ]),
+  ];
 }

@@ -13,7 +13,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
-import { sloBlocks } from "./slo.ts";
+import { sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -174,7 +174,13 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
         latencyList("Inter-Token Latency (ITL)", m.itl),
       );
     }
-    out.push(...workloadBlocks(t), ...sloBlocks(t), ...serverBlocks(t), ...notesAndErrors(t));
+    out.push(
+      ...workloadBlocks(t),
+      ...sloBlocks(t),
+      ...steadyBlocks(t),
+      ...serverBlocks(t),
+      ...notesAndErrors(t),
+    );
   }
   const pairs = streamingPairs(suite.tests);
   if (pairs.length) {

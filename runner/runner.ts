@@ -20,6 +20,7 @@ import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
 import { RecordAggregator, type TestMetrics } from "../measure/aggregate.ts";
 import { type Slo, SloTally } from "../measure/slo.ts";
+import { SteadyTracker } from "../measure/steady.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe } from "../load/health.ts";
 
@@ -172,6 +173,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   // Warm-up runs on every lane, so each leaves an open connection behind: the first counted
   // wave pays no connection set-up that later waves do not.
   const warmup = spec.requests > 0 && rig.warmup > 0 ? Math.max(rig.warmup, lanes) : 0;
+  const steady = new SteadyTracker(Math.min(lanes, spec.requests));
   let outcome;
   try {
     outcome = await runClosedLoop({
@@ -184,6 +186,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
         rig.client.chat(rig.bodyFor(i, warm), { signal, keepText: spec.wire?.keepText }),
       onRecord: (rec, i) => {
         rig.agg.add(rec);
+        steady.add(rec.tSend, rec.tEnd, rec.e2e, rec.outputTokens, rec.outcome === "ok");
         spec.onRecord?.(rec, i);
       },
       onProgress: (done) => rig.progress.update(done),
@@ -191,12 +194,14 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   } finally {
     rig.close();
   }
-  return await rig.result(outcome.interrupted, {
+  const result = await rig.result(outcome.interrupted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
     warmup,
   });
+  result.extra.steady_state = steady.result();
+  return result;
 }
 
 /** A record aggregator that also counts every record against the run's SLOs, when it has any. */
