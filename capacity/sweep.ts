@@ -69,6 +69,7 @@ export const SATURATION_ERROR_RATE = 0.05;
 
 /** Why a sweep point is past saturation, or null when it is not. */
 export function pastSaturation(t: TestResult): string | null {
+  if (t.extra.stopped_early) return t.extra.stopped_early;
   const m = t.metrics;
   if (m.total_requests > 0 && m.failed_requests / m.total_requests > SATURATION_ERROR_RATE) {
     return `${((m.failed_requests / m.total_requests) * 100).toFixed(1)}% of requests failed ` +

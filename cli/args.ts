@@ -378,6 +378,14 @@ export const RUN_TABLE = {
     { exclusiveMin: 0, max: 1_048_576 },
     1024,
   ),
+  maxErrorRate: number(
+    "max-error-rate",
+    "PCT",
+    "end a test early once 20 requests are in and more than PCT% of them failed\n" +
+      "(marked in the report; a sweep or search treats it as past saturation)",
+    { min: 0, max: 100 },
+    null,
+  ),
   acceptFailures: flag(
     "accept-failures",
     "exit 0 even when a test had no successful request or the target stopped\n" +

@@ -321,6 +321,7 @@ function suiteContext(
     models: target.probe.models,
     modelOverride: cfg.model,
     slos: cfg.slo.map((x) => parseSlo(x)),
+    maxErrorRate: cfg.maxErrorRate === null ? undefined : cfg.maxErrorRate / 100,
     limits: {
       maxBodyBytes: Math.round(cfg.maxResponseMb * 1024 * 1024),
       maxEventBytes: Math.round(cfg.maxEventKb * 1024),

@@ -127,6 +127,7 @@ const SHARED_CONTEXT_KEYS = [
   "serverMetrics",
   "limits",
   "slos",
+  "maxErrorRate",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */

@@ -10,6 +10,8 @@ import type { ServerSeries } from "./server_series.ts";
 import type { WorkloadStats } from "./workload_stats.ts";
 import type { SloStats } from "./slo.ts";
 import type { SteadyState } from "./steady.ts";
+import type { FailureTime } from "./failures.ts";
+import type { Outcome } from "./record.ts";
 
 /** The four suites, in the order they run. */
 export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
@@ -103,6 +105,10 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   search?: SearchResult;
   /** A closed loop's figures over its steady state (null: too short to have one). */
   steady_state?: SteadyState | null;
+  /** How long failed requests took to fail, per error class (null: none failed). */
+  failure_times?: Partial<Record<Outcome, FailureTime>> | null;
+  /** Why the test ended early (`--max-error-rate`), or absent. */
+  stopped_early?: string;
 }
 
 /** What a max-load search found (`extra.search`). */

@@ -15,7 +15,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
-import { sloBlocks, steadyBlocks } from "./slo.ts";
+import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -183,6 +183,7 @@ function detail(t: TestResult): Block[] {
     ...workloadBlocks(t),
     ...sloBlocks(t),
     ...steadyBlocks(t),
+    ...failureBlocks(t),
     ...serverBlocks(t),
     ...t.notes.map((n) => note(n)),
   );

@@ -69,6 +69,8 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     sweep: t.extra.sweep ?? null,
     search: t.extra.search ?? null,
     steady_state: t.extra.steady_state ?? null,
+    failure_times: t.extra.failure_times ?? null,
+    stopped_early: t.extra.stopped_early ?? null,
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

@@ -1,5 +1,6 @@
 /**
- * A test's SLO attainment and goodput, and its steady state, in the reports.
+ * What any test may add to its section: SLO attainment and goodput, its steady state, and its
+ * failures' time to failure per class.
  *
  * @module
  */
@@ -41,4 +42,14 @@ export function steadyBlocks(t: TestResult): Block[] {
       `${ms(s.latency_p50)} / ${ms(s.latency_p99)}`,
     ]),
   ];
+}
+
+/** Time to failure per error class of a test's section, or nothing. */
+export function failureBlocks(t: TestResult): Block[] {
+  const f = t.extra.failure_times;
+  if (!f) return [];
+  const items = Object.entries(f).map(([cls, v]) =>
+    `${cls}: ${v!.count} failed after p50 ${ms(v!.p50)}, p99 ${ms(v!.p99)}, max ${ms(v!.max)}`
+  );
+  return [list(items, { strong: "Time to failure (not in the latencies above):" })];
 }

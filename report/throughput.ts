@@ -13,7 +13,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { serverBlocks } from "./server.ts";
 import { workloadBlocks } from "./workload.ts";
-import { sloBlocks, steadyBlocks } from "./slo.ts";
+import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -178,6 +178,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
       ...workloadBlocks(t),
       ...sloBlocks(t),
       ...steadyBlocks(t),
+      ...failureBlocks(t),
       ...serverBlocks(t),
       ...notesAndErrors(t),
     );

@@ -21,6 +21,7 @@ import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
 import { RecordAggregator, type TestMetrics } from "../measure/aggregate.ts";
 import { type Slo, SloTally } from "../measure/slo.ts";
 import { SteadyTracker } from "../measure/steady.ts";
+import { FailureTimes } from "../measure/failures.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe } from "../load/health.ts";
 
@@ -86,6 +87,33 @@ export interface SuiteContext {
   limits?: ClientLimits;
   /** `--slo`: every test counts its requests against these (absent or empty: none). */
   slos?: readonly Slo[];
+  /**
+   * `--max-error-rate`: a test ends early once {@linkcode EARLY_STOP_MIN} requests are in and
+   * more than this share (0–1) of them failed (absent: never).
+   */
+  maxErrorRate?: number;
+}
+
+/** Requests a test must have counted before `--max-error-rate` may end it. */
+export const EARLY_STOP_MIN = 20;
+
+/** A stop signal for one test: the run's, or an early stop when too many requests fail. */
+function earlyStop(ctx: SuiteContext, agg: RecordAggregator) {
+  const early = new AbortController();
+  const limit = ctx.maxErrorRate;
+  return {
+    signal: limit === undefined ? ctx.stop : AbortSignal.any([ctx.stop, early.signal]),
+    check() {
+      if (limit === undefined || early.signal.aborted || agg.count < EARLY_STOP_MIN) return;
+      if (agg.failures / agg.count > limit) early.abort();
+    },
+    /** Why the test ended early, or null. */
+    why(): string | null {
+      if (!early.signal.aborted) return null;
+      return `stopped early: ${((agg.failures / agg.count) * 100).toFixed(1)}% of the first ` +
+        `${agg.count} requests failed (over --max-error-rate ${((limit ?? 0) * 100).toFixed(1)}%)`;
+    },
+  };
 }
 
 /** Bounds on what one response may make the client hold. */
@@ -174,13 +202,14 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
   // wave pays no connection set-up that later waves do not.
   const warmup = spec.requests > 0 && rig.warmup > 0 ? Math.max(rig.warmup, lanes) : 0;
   const steady = new SteadyTracker(Math.min(lanes, spec.requests));
+  const early = earlyStop(ctx, rig.agg);
   let outcome;
   try {
     outcome = await runClosedLoop({
       requests: spec.requests,
       concurrency: lanes,
       warmup,
-      stop: ctx.stop,
+      stop: early.signal,
       abort: ctx.abort,
       send: (i, warm, signal) =>
         rig.client.chat(rig.bodyFor(i, warm), { signal, keepText: spec.wire?.keepText }),
@@ -188,37 +217,44 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
         rig.agg.add(rec);
         steady.add(rec.tSend, rec.tEnd, rec.e2e, rec.outputTokens, rec.outcome === "ok");
         spec.onRecord?.(rec, i);
+        early.check();
       },
       onProgress: (done) => rig.progress.update(done),
     });
   } finally {
     rig.close();
   }
-  const result = await rig.result(outcome.interrupted, {
+  const result = await rig.result(outcome.interrupted && ctx.stop.aborted, {
     kind: "closed",
     requests: spec.requests,
     concurrency: spec.concurrency,
     warmup,
   });
   result.extra.steady_state = steady.result();
+  markEarlyStop(result, early.why());
   return result;
 }
 
-/** A record aggregator that also counts every record against the run's SLOs, when it has any. */
+/**
+ * A record aggregator that also counts every record against the run's SLOs (when it has any)
+ * and keeps failed requests' time to failure per class.
+ */
 export class SloAggregator extends RecordAggregator {
   /** The SLO tally (null without SLOs). */
   readonly slo: SloTally | null;
-
+  /** Time to failure per error class. */
+  readonly failureTimes = new FailureTimes();
   /** An aggregator for a test of a run with these SLOs. */
   constructor(slos: readonly Slo[] | undefined) {
     super();
     this.slo = slos && slos.length > 0 ? new SloTally(slos) : null;
   }
 
-  /** Add a record to the metrics and the SLO tally. */
+  /** Add a record to the metrics, the SLO tally and the failure times. */
   override add(rec: RequestRecord): void {
     super.add(rec);
     this.slo?.add(rec);
+    this.failureTimes.add(rec);
   }
 }
 
@@ -305,6 +341,7 @@ export function testRig(
     async result(interrupted, load) {
       const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
       if (agg.slo) r.extra.slo = agg.slo.stats(r.metrics.window_s);
+      r.extra.failure_times = agg.failureTimes.stats();
       r.extra.client_health = health.stop();
       const sampler: ServerSampler | null = server;
       if (sampler) r.extra.server_metrics = await sampler.stop();
@@ -426,6 +463,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   const rig = testRig(ctx, spec, expected);
   const arrival = spec.arrival ?? "constant";
   let firstSend = Infinity, lastSend = -Infinity;
+  const early = earlyStop(ctx, rig.agg);
   let outcome;
   try {
     outcome = await runOpenLoop({
@@ -437,7 +475,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
       warmup: rig.warmup,
       offsetsMs: spec.offsetsMs,
       clock: ctx.clock,
-      stop: ctx.stop,
+      stop: early.signal,
       abort: ctx.abort,
       send: (i, warm, signal, tIntendedMs) =>
         rig.client.chat(rig.bodyFor(i, warm), {
@@ -450,13 +488,14 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
         firstSend = Math.min(firstSend, rec.tSend);
         lastSend = Math.max(lastSend, rec.tSend);
         spec.onRecord?.(rec, i);
+        early.check();
       },
       onProgress: (done) => rig.progress.update(done),
     });
   } finally {
     rig.close();
   }
-  const result = await rig.result(outcome.interrupted, {
+  const result = await rig.result(outcome.interrupted && ctx.stop.aborted, {
     kind: "open",
     rate: spec.rate,
     duration_s: spec.durationS,
@@ -485,7 +524,14 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
   result.extra.schedule_kept = verdict.kept;
   result.extra.max_queue_delay_ms = verdict.boundMs;
   if (verdict.note) result.notes.push(verdict.note);
+  markEarlyStop(result, early.why());
   return result;
+}
+
+function markEarlyStop(result: TestResult, why: string | null): void {
+  if (!why) return;
+  result.extra.stopped_early = why;
+  result.notes.push(why);
 }
 
 /** A closed-loop spec reduced to one shard's part; request indices keep their global numbers. */
