@@ -13,9 +13,6 @@ import type { Summary } from "../measure/summary.ts";
 import { fixed, mdCell, ms, NAMING_NOTE, pct } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
-import { serverBlocks } from "./server.ts";
-import { workloadBlocks } from "./workload.ts";
-import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -31,6 +28,7 @@ import {
   type Text,
   toMarkdown,
 } from "./doc.ts";
+import { extraBlocks } from "./extras.ts";
 
 /** One test as a `concurrent_results.json` object (original fields first). */
 export function concurrentTestJson(t: TestResult): Record<string, unknown> {
@@ -180,11 +178,7 @@ function detail(t: TestResult): Block[] {
     );
   }
   out.push(
-    ...workloadBlocks(t),
-    ...sloBlocks(t),
-    ...steadyBlocks(t),
-    ...failureBlocks(t),
-    ...serverBlocks(t),
+    ...extraBlocks(t),
     ...t.notes.map((n) => note(n)),
   );
   if (m.error_samples.length) out.push(list(m.error_samples, { strong: "Sample Errors:" }));

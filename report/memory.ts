@@ -12,9 +12,6 @@ import type { MemoryKind, MemorySnapshot, MemorySource } from "../probes/memory.
 import { fixed, mdCell, signed } from "./format.ts";
 import { commonTestJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
-import { serverBlocks } from "./server.ts";
-import { workloadBlocks } from "./workload.ts";
-import { sloBlocks } from "./slo.ts";
 import {
   type Block,
   field,
@@ -27,6 +24,7 @@ import {
   table,
   toMarkdown,
 } from "./doc.ts";
+import { extraBlocks } from "./extras.ts";
 
 /** The memory fields of a test, or null when it has none. */
 export function memoryExtra(t: TestResult): MemoryFields | null {
@@ -178,9 +176,7 @@ function testSection(t: TestResult): Block[] {
       field("Memory Source", sourceLabel(e.memory_source)),
     ]),
     ...clientHealthWarning(t),
-    ...workloadBlocks(t),
-    ...sloBlocks(t),
-    ...serverBlocks(t),
+    ...extraBlocks(t),
     ...t.notes.map((n) => note(n)),
   );
   const shown = thinTimeline(e.snapshots);

@@ -11,9 +11,6 @@ import type { Summary } from "../measure/summary.ts";
 import { fixed, mdCell, ms, NAMING_NOTE, signed } from "./format.ts";
 import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
-import { serverBlocks } from "./server.ts";
-import { workloadBlocks } from "./workload.ts";
-import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
 import {
@@ -27,6 +24,7 @@ import {
   table,
   toMarkdown,
 } from "./doc.ts";
+import { extraBlocks } from "./extras.ts";
 
 /** One test as a `throughput_results.json` object (original fields first). */
 export function throughputTestJson(t: TestResult): Record<string, unknown> {
@@ -175,11 +173,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
       );
     }
     out.push(
-      ...workloadBlocks(t),
-      ...sloBlocks(t),
-      ...steadyBlocks(t),
-      ...failureBlocks(t),
-      ...serverBlocks(t),
+      ...extraBlocks(t),
       ...notesAndErrors(t),
     );
   }

@@ -1,0 +1,23 @@
+/**
+ * The sections any test may add to its suite's report, whatever the suite: its workload, SLO
+ * attainment and goodput, steady state, time to failure and the server's own metrics.
+ *
+ * @module
+ */
+
+import type { TestResult } from "../suites/mod.ts";
+import type { Block } from "./doc.ts";
+import { serverBlocks } from "./server.ts";
+import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
+import { workloadBlocks } from "./workload.ts";
+
+/** Every generic section of a test, in report order (empty when it has none). */
+export function extraBlocks(t: TestResult): Block[] {
+  return [
+    ...workloadBlocks(t),
+    ...sloBlocks(t),
+    ...steadyBlocks(t),
+    ...failureBlocks(t),
+    ...serverBlocks(t),
+  ];
+}
