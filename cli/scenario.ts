@@ -38,6 +38,7 @@ import {
 } from "../workload/workload.ts";
 import { BenchError } from "../util/errors.ts";
 import type { SearchSpec } from "../capacity/search.ts";
+import { parseSlo, type Slo } from "../measure/slo.ts";
 
 /** A load as a report records it, with its warm-up left to the run's default (null). */
 type WithDefaultWarmup<T> = Omit<T, "warmup"> & {
@@ -74,6 +75,8 @@ export interface ScenarioTest {
   sweep?: { id: string; kind: "rate" | "concurrency"; level: number };
   /** A max-load search: the test's load is probed at levels the search picks. */
   search?: SearchSpec;
+  /** The test's own SLOs (`slo:`), in place of the run's `--slo`. */
+  slos?: Slo[];
 }
 
 /** A validated scenario file. */
@@ -214,7 +217,7 @@ function suiteName(c: Checker, v: unknown, path: Path): SuiteName | undefined {
 }
 
 const TOP_KEYS = ["version", "description", "replace", "tests"] as const;
-const TEST_KEYS = ["suite", "name", "payload", "load", "workload"] as const;
+const TEST_KEYS = ["suite", "name", "payload", "load", "workload", "slo"] as const;
 const WORKLOAD_KEYS = [
   "endpoint",
   "isl",
@@ -508,6 +511,18 @@ export function validateScenario(
             ? [TRACE_LOAD]
             : c.fail([...path, "load"], "is required: concurrency + requests, or rate + duration_s")
           : checkLoads(c, o.load, [...path, "load"]);
+        let slos: Slo[] | undefined;
+        if (o.slo !== undefined) {
+          slos = c.list(o.slo, [...path, "slo"], (x, p) => {
+            if (typeof x !== "string") return c.fail(p, `must be a string like ttft=500ms`);
+            try {
+              return parseSlo(x, pathText(p));
+            } catch (err) {
+              return c.fail(p, (err as Error).message.replace(`${pathText(p)} `, ""));
+            }
+          });
+          if (!slos) continue;
+        }
         if (!suite || !name || !payload || !loads || workload === undefined) continue;
         if (suite === "memory" && loads.some((l) => l.kind === "closed")) {
           // Memory is judged against a schedule of arrivals, sampled over time.
@@ -533,6 +548,7 @@ export function validateScenario(
             load,
             workload,
             source: `${file} ${pathText(path)}`,
+            ...(slos ? { slos } : {}),
           });
         }
       }

@@ -164,7 +164,9 @@ export function withScenario(
     return {
       ...def,
       skip: () => (t.sweep !== undefined && stopped.has(t.sweep.id)) || (def.skip?.() ?? false),
-      run: async (ctx) => {
+      run: async (runCtx) => {
+        // A test's own SLOs stand in for the run's.
+        const ctx = t.slos ? { ...runCtx, slos: t.slos } : runCtx;
         const r = await def.run(ctx);
         r.extra.scenario = t.source;
         if (t.sweep) {

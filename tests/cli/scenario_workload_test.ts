@@ -118,3 +118,27 @@ Deno.test("contradictory workload options are usage errors", () => {
   assert.throws(() => cli(["--isl", "normal:5"]), UsageError);
   assert.throws(() => cli(["--endpoint", "audio"]), UsageError);
 });
+
+Deno.test("a scenario test's own SLOs parse; a bad one names its path and line", () => {
+  const s = parseScenario(
+    `
+tests:
+  - suite: throughput
+    name: A
+    slo: [ttft=500ms, "itl.p99=80ms"]
+    load: { concurrency: 1, requests: 1 }
+`,
+    "s.yaml",
+  );
+  assert.deepEqual(s.tests[0].slos?.map((x) => x.text), ["ttft=500ms", "itl.p99=80ms"]);
+  assert.throws(
+    () =>
+      parseScenario(
+        `tests:\n  - suite: throughput\n    name: A\n    slo: [ttfb=1s]\n    load: { concurrency: 1, requests: 1 }\n`,
+        "b.yaml",
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /tests\[0\]\.slo\[0\] \(line 4\): .*unknown metric "ttfb"/.test(e.message),
+  );
+});

@@ -41,3 +41,34 @@ Deno.test("--slo: a bound every request meets gives 100%, an impossible one 0%; 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a scenario test's slo: field stands in for --slo", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "s.yaml");
+    await Deno.writeTextFile(
+      file,
+      `replace: true
+tests:
+  - suite: throughput
+    name: Judged
+    slo: [e2e=60s]
+    workload: { isl: 16, osl: 4 }
+    load: { concurrency: 2, requests: 6 }
+  - suite: throughput
+    name: Unjudged
+    workload: { isl: 16, osl: 4 }
+    load: { concurrency: 2, requests: 6 }
+`,
+    );
+    const r = await runProgram(["--config", file, "-o", join(dir, "o")]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = JSON.parse(await Deno.readTextFile(join(dir, "o", "run.json")));
+    const [judged, unjudged] = run.suites[0].tests;
+    assert.equal(judged.extra.slo.attainment_pct, 100);
+    assert.deepEqual(judged.extra.slo.slos, ["e2e=60s"]);
+    assert.equal(unjudged.extra.slo, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
