@@ -56,6 +56,13 @@ export class Prng {
     return this.next() * 2 - 1;
   }
 
+  /** A standard normal draw (Box–Muller; two uniform draws). */
+  gaussian(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

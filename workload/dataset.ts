@@ -277,17 +277,13 @@ export function builtinDataset(_seed: number): Dataset {
     const count = 1 + (rng.int(10) < 7 ? 0 : rng.int(4));
     for (let t = 0; t < count; t++) {
       // Lognormal-ish lengths: mostly 20–300 words, a few up to about 1200.
-      const words = Math.min(1200, Math.max(4, Math.round(Math.exp(3.5 + 1.1 * gauss(rng)))));
+      const words = Math.min(1200, Math.max(4, Math.round(Math.exp(3.5 + 1.1 * rng.gaussian()))));
       turns.push(corpusText(rng, words));
     }
-    const out = Math.min(1024, Math.max(8, Math.round(Math.exp(4.8 + 0.8 * gauss(rng)))));
+    const out = Math.min(1024, Math.max(8, Math.round(Math.exp(4.8 + 0.8 * rng.gaussian()))));
     entries.push({ turns, system: null, outputLen: out, source: `builtin:${i}` });
   }
   return { name: "builtin", format: "builtin", entries, unusable: {} };
-}
-
-function gauss(rng: Prng): number {
-  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 
 /** Filters a sample applies to entries. */

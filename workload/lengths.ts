@@ -123,13 +123,6 @@ function lengthOf(kind: string, v: number[], where: string, text: string): Lengt
   }
 }
 
-/** A standard normal draw (Box–Muller). */
-function gaussian(rng: Prng): number {
-  const u = 1 - rng.next();
-  const v = rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
 /**
  * Draw one length.
  *
@@ -144,12 +137,12 @@ export function sampleLength(d: LengthDist, rng: Prng): number {
     case "uniform":
       return d.min + rng.int(d.max - d.min + 1);
     case "normal":
-      return clip(Math.round(d.mean + d.stddev * gaussian(rng)), d.min, d.max);
+      return clip(Math.round(d.mean + d.stddev * rng.gaussian()), d.min, d.max);
     case "lognormal": {
       // The parameters of the underlying normal for a lognormal of this mean and sd.
       const s2 = Math.log(1 + (d.stddev * d.stddev) / (d.mean * d.mean));
       const mu = Math.log(d.mean) - s2 / 2;
-      return clip(Math.round(Math.exp(mu + Math.sqrt(s2) * gaussian(rng))), d.min, d.max);
+      return clip(Math.round(Math.exp(mu + Math.sqrt(s2) * rng.gaussian())), d.min, d.max);
     }
   }
 }
