@@ -7,7 +7,16 @@
 
 import { ERROR_CLASSES, type Outcome, OUTCOMES, type RequestRecord } from "./record.ts";
 import type { Summary } from "./summary.ts";
-import { DEFAULT_RAW_CAP, Distribution, HDR_SIGNIFICANT_DIGITS, HDR_UNIT } from "./distribution.ts";
+import {
+  DEFAULT_RAW_CAP,
+  Distribution,
+  HDR_SIGNIFICANT_DIGITS,
+  HDR_UNIT,
+  quantileSample,
+  SAMPLE_POINTS,
+} from "./distribution.ts";
+
+export { quantileSample, SAMPLE_POINTS };
 
 /** Totals and distributions of one test, aggregated from its request records. */
 export interface TestMetrics {
@@ -106,23 +115,6 @@ export interface MetricHistograms {
   ttft_corrected: string | null;
   /** Open loop: queue delay (null for closed loop). */
   queue_delay: string | null;
-}
-
-/** Most values a chart sample array (`ttft_samples`, `itl_samples`) holds. */
-export const SAMPLE_POINTS = 1000;
-
-/**
- * At most `points` values that stand for an ascending array: the array itself when it is
- * short enough, else its evenly spaced order statistics (first and last included), so the
- * empirical CDF of the result follows the input's within 1/(points − 1).
- */
-export function quantileSample(sorted: readonly number[], points = SAMPLE_POINTS): number[] {
-  const n = sorted.length;
-  if (n <= points) return [...sorted];
-  if (points <= 1) return points === 1 ? [sorted[n - 1]] : [];
-  const out: number[] = new Array(points);
-  for (let j = 0; j < points; j++) out[j] = sorted[Math.round((j * (n - 1)) / (points - 1))];
-  return out;
 }
 
 /** How many error samples a test keeps. */

@@ -57,6 +57,23 @@ export function decodeHistogram(encoded: string): hdr.Histogram {
   return h;
 }
 
+/** Most values a chart sample array (`ttft_samples`, `itl_samples`) holds. */
+export const SAMPLE_POINTS = 1000;
+
+/**
+ * At most `points` values that stand for an ascending array: the array itself when it is
+ * short enough, else its evenly spaced order statistics (first and last included), so the
+ * empirical CDF of the result follows the input's within 1/(points − 1).
+ */
+export function quantileSample(sorted: ArrayLike<number>, points = SAMPLE_POINTS): number[] {
+  const n = sorted.length;
+  if (n <= points) return Array.from(sorted);
+  if (points <= 1) return points === 1 ? [sorted[n - 1]] : [];
+  const out: number[] = new Array(points);
+  for (let j = 0; j < points; j++) out[j] = sorted[Math.round((j * (n - 1)) / (points - 1))];
+  return out;
+}
+
 /**
  * A growing set of samples (seconds). Keeps raw values up to `rawCap` for exact percentiles,
  * always feeds an HDR histogram (microseconds, 3 significant digits; memory bounded by the
@@ -177,16 +194,7 @@ export class Distribution {
    */
   chartSamples(points: number): number[] {
     if (this.#count === 0 || points <= 0) return [];
-    if (this.exact) {
-      const sorted = this.#raw.toFloat64Array().sort();
-      const n = sorted.length;
-      if (n <= points) return Array.from(sorted);
-      if (points === 1) return [sorted[n - 1]];
-      return Array.from(
-        { length: points },
-        (_, j) => sorted[Math.round((j * (n - 1)) / (points - 1))],
-      );
-    }
+    if (this.exact) return quantileSample(this.#raw.toFloat64Array().sort(), points);
     const h = this.#histogram();
     const out: number[] = new Array(points);
     for (let j = 0; j < points; j++) {
