@@ -36,11 +36,12 @@ export interface SteadyState {
 /** Collects a closed loop's request times, then finds its steady state. */
 export class SteadyTracker {
   readonly #lanes: number;
-  readonly #send: number[] = [];
   readonly #end: number[] = [];
   readonly #e2e: number[] = [];
   readonly #tokens: number[] = [];
   readonly #ok: boolean[] = [];
+  #firstSend = Infinity;
+  #lastSend = -Infinity;
 
   /** A tracker for a loop of `lanes` requests in flight. */
   constructor(lanes: number) {
@@ -49,24 +50,25 @@ export class SteadyTracker {
 
   /** Count one request: its send and end times (s), latency, output tokens, success. */
   add(tSend: number, tEnd: number, e2e: number, tokens: number, ok: boolean): void {
-    this.#send.push(tSend);
     this.#end.push(tEnd);
     this.#e2e.push(e2e);
     this.#tokens.push(tokens);
     this.#ok.push(ok);
+    if (tSend < this.#firstSend) this.#firstSend = tSend;
+    if (tSend > this.#lastSend) this.#lastSend = tSend;
   }
 
   /** The steady state, or null when the test was too short to have one. */
   result(): SteadyState | null {
-    const n = this.#send.length;
+    const n = this.#end.length;
     if (n < this.#lanes + MIN_STEADY_REQUESTS) return null;
     const ends = [...this.#end].sort((a, b) => a - b);
-    const first = Math.min(...this.#send);
+    const first = this.#firstSend;
     const lastEnd = ends[n - 1];
     // Every lane has completed one request once `lanes` requests have completed.
     const start = ends[this.#lanes - 1];
     // After the last send no lane gets new work: all were busy until the next completion.
-    const lastSend = Math.max(...this.#send);
+    const lastSend = this.#lastSend;
     const end = ends.find((t) => t > lastSend) ?? lastEnd;
     if (!(end > start)) return null;
     const lat: number[] = [];

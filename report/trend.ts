@@ -17,6 +17,7 @@ import { type MetricDef, runMetricValues } from "./metrics.ts";
 import { lineChart } from "./charts.ts";
 import { esc } from "./svg.ts";
 import { fixed, mdCell, mdTable } from "./format.ts";
+import { median } from "../measure/fit.ts";
 
 /** One run as a trend reads it. */
 export interface TrendRun {
@@ -74,12 +75,6 @@ export interface Trend {
 
 /** Smallest number of earlier points a baseline needs. */
 export const MIN_BASELINE = 3;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** The target a run measured: the embedded server is one target whatever its port. */
 export function targetOf(run: RunResult): string {
