@@ -9,7 +9,7 @@
 import { join, resolve } from "node:path";
 import type { TrendArgs } from "../cli/args.ts";
 import { ConfigError, ExitCode, GateError } from "../util/errors.ts";
-import { readRun } from "../engine/read_run.ts";
+import { loadRun } from "../engine/read_run.ts";
 import { SCHEMA_VERSION } from "../report/json.ts";
 import {
   buildTrend,
@@ -47,21 +47,13 @@ export async function trendCommand(args: TrendArgs): Promise<number> {
   const dirs = (await Promise.all(args.dirs.map((d) => runDirs(resolve(d))))).flat();
   const runs: TrendRun[] = [];
   const excluded: TrendExcluded[] = [];
-  const major = SCHEMA_VERSION.split(".")[0];
   for (const dir of [...new Set(dirs)]) {
-    let version: unknown;
+    // One read per run, with compare's checks (a run.json, this schema's major version).
     try {
-      version = JSON.parse(Deno.readTextFileSync(join(dir, "run.json"))).schema_version;
-    } catch {
-      excluded.push({ dir, reason: "run.json is not JSON" });
-      continue;
-    }
-    if (typeof version !== "string" || version.split(".")[0] !== major) {
-      excluded.push({ dir, reason: `schema version ${version}, this tool reads ${major}.x` });
-      continue;
-    }
-    try {
-      runs.push({ dir, run: await readRun(dir) });
+      const loaded = await loadRun(dir);
+      if (loaded.schemaVersion === null) {
+        excluded.push({ dir, reason: `no schema version, this tool reads ${SCHEMA_VERSION}` });
+      } else runs.push({ dir, run: loaded.run });
     } catch (err) {
       excluded.push({ dir, reason: err instanceof Error ? err.message : String(err) });
     }
