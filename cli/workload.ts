@@ -101,6 +101,11 @@ export function workloadOfArgs(a: WorkloadArgs): WorkloadSpec {
   return w;
 }
 
+/** Requests (or sessions) per test: `--requests`, else 100, 40 with `--quick`. */
+function requestsOf(a: WorkloadArgs): number {
+  return a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
+}
+
 /** An open loop at `rate` for `--duration`, or for `requests` arrivals. */
 function openLoad(a: WorkloadArgs, rate: number, requests: number, timed = true): ScenarioLoad {
   const duration = timed ? a.durationS : null;
@@ -151,7 +156,7 @@ function loadOfArgs(a: WorkloadArgs): ScenarioLoad {
   if (a.durationS !== null && a.rate === null) {
     throw new UsageError("--duration applies to an open loop: add --rate");
   }
-  const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
+  const requests = requestsOf(a);
   if (a.rate !== null) return openLoad(a, a.rate, requests);
   return {
     kind: "closed",
@@ -186,7 +191,7 @@ function searchScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
   const start = kind === "rate" ? a.rate ?? 1 : a.concurrency ?? 1;
   const requests = probeRequests(
     a.targetAttainment / 100,
-    a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS),
+    requestsOf(a),
   );
   const load: ScenarioLoad = kind === "rate"
     ? openLoad(a, start, requests, false)
@@ -216,7 +221,7 @@ function sweepScenario(a: WorkloadArgs, workload: WorkloadSpec): Scenario {
   if (sweep.kind === "concurrency" && (a.rate !== null || a.durationS !== null)) {
     throw new UsageError("--sweep concurrency:… is a closed loop: drop --rate and --duration");
   }
-  const requests = a.requests ?? (a.quick ? 40 : DEFAULT_WORKLOAD_REQUESTS);
+  const requests = requestsOf(a);
   const tests = sweep.levels.map((level) => {
     const load: ScenarioLoad = sweep.kind === "rate"
       ? openLoad(a, level, requests)

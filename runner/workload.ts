@@ -248,9 +248,7 @@ async function runSessionTest(
   } finally {
     rig.close();
   }
-  const load: LoadSpec = spec.load.kind === "closed"
-    ? { ...spec.load, requests: sessions * turns }
-    : { ...spec.load, requests: sessions * turns };
+  const load: LoadSpec = { ...spec.load, requests: sessions * turns };
   const result = await rig.result(outcome.interrupted, load);
   if (spec.load.kind === "open") {
     const verdict = judgeSchedule(

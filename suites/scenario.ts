@@ -27,15 +27,12 @@ export async function runScenarioTest(
   const warm = t.load.warmup ?? warmup;
   if (t.workload && t.search) return await runSearchTest(ctx, t, warm);
   if (t.workload) {
-    const { max_queue_delay_ms, ...load } = t.load.kind === "open"
-      ? t.load
-      : { ...t.load, max_queue_delay_ms: null };
     const r = await runWorkloadTest(ctx, {
       suite: t.suite,
       name: t.name,
       payload: t.payload,
       workload: t.workload,
-      load: { ...load, warmup: warm ?? ctx.warmup, max_queue_delay_ms } as WorkloadTestSpec["load"],
+      load: workloadLoad(t, warm, ctx),
     });
     r.extra.scenario = t.source;
     return r;
@@ -67,12 +64,17 @@ export async function runScenarioTest(
   return r;
 }
 
-/** The load of a search probe: the test's load at another level. */
-function probeLoad(t: ScenarioTest, level: number, warm: number | undefined, ctx: SuiteContext) {
-  const w = warm ?? ctx.warmup;
+/** A workload test's load: the scenario's, with its warm-up, at `level` when given (a probe). */
+function workloadLoad(
+  t: ScenarioTest,
+  warm: number | undefined,
+  ctx: SuiteContext,
+  level?: number,
+): WorkloadTestSpec["load"] {
+  const warmup = warm ?? ctx.warmup;
   return t.load.kind === "open"
-    ? { ...t.load, rate: level, warmup: w }
-    : { ...t.load, concurrency: level, warmup: w, max_queue_delay_ms: null };
+    ? { ...t.load, rate: level ?? t.load.rate, warmup }
+    : { ...t.load, concurrency: level ?? t.load.concurrency, warmup, max_queue_delay_ms: null };
 }
 
 /**
@@ -90,13 +92,12 @@ async function runSearchTest(
   const outcome = await searchMaxLoad(spec, async (level) => {
     if (ctx.stop.aborted) return null;
     ctx.log(`search: probing ${level} ${unit}`);
-    const { max_queue_delay_ms, ...load } = probeLoad(t, level, warm, ctx);
     const r = await runWorkloadTest(ctx, {
       suite: t.suite,
       name: `${t.name} @ ${level} ${unit}`,
       payload: t.payload,
       workload: t.workload!,
-      load: { ...load, max_queue_delay_ms } as WorkloadTestSpec["load"],
+      load: workloadLoad(t, warm, ctx, level),
     });
     results.set(level, r);
     if (r.interrupted || !r.extra.slo) return null;

@@ -373,7 +373,7 @@ export function workloadBody(
 export function workloadWarmupBody(w: BuiltWorkload, model: string, i: number): RequestBody {
   const text = `warm-up ${i}-${crypto.randomUUID()}: ping`;
   const item: WorkItem = {
-    turns: w.spec.endpoint === "embeddings" ? [text] : [text],
+    turns: [text],
     turnTokens: [0],
     system: null,
     osl: 8,
