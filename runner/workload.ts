@@ -15,6 +15,7 @@ import { resolveModel } from "../workload/payload.ts";
 import {
   buildWorkload,
   type BuiltWorkload,
+  fixedOsl,
   type WorkItem,
   workloadBody,
   type WorkloadSpec,
@@ -149,9 +150,7 @@ export async function runWorkloadTest(
     });
   }
   result.extra.workload = tally.stats(result.metrics.window_s);
-  result.max_tokens = built.info.osl === null || !/^\d+$/.test(built.info.osl)
-    ? null
-    : Number(built.info.osl);
+  result.max_tokens = fixedOsl(spec.workload);
   const w = result.extra.workload;
   if (w.output.short > 0) {
     result.notes.push(

@@ -81,6 +81,16 @@ export function defaultWorkload(): WorkloadSpec {
   };
 }
 
+/**
+ * The one output length every request of a workload asks for, or null when it varies (a
+ * distribution, a dataset's or a trace's lengths) or does not apply (embeddings).
+ */
+export function fixedOsl(spec: WorkloadSpec): number | null {
+  if (spec.endpoint === "embeddings") return null;
+  if (spec.osl) return spec.osl.kind === "constant" ? spec.osl.value : null;
+  return spec.dataset || spec.trace ? null : DEFAULT_LENGTH;
+}
+
 /** Check a spec's combinations; throws {@linkcode UsageError}. */
 export function checkWorkload(w: WorkloadSpec): void {
   if (w.trace && w.dataset) throw new UsageError("give --trace or --dataset, not both");
