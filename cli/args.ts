@@ -386,6 +386,30 @@ export const RUN_TABLE = {
     { min: 0, max: 100 },
     null,
   ),
+  repeat: number(
+    "repeat",
+    "N",
+    "run each test N times (repeat k with seed + k) and report each headline\n" +
+      "metric's mean, 95% interval and CV; compare then judges changes against\n" +
+      "the intervals (default 1; a search runs once)",
+    { integer: true, min: 1, max: 100 },
+    1,
+  ),
+  repeatPauseS: number(
+    "repeat-pause-s",
+    "S",
+    "pause between the repeats of a test, in seconds (default 2)",
+    { min: 0, max: 3600 },
+    2,
+  ),
+  maxCv: number(
+    "max-cv",
+    "PCT",
+    "--repeat: mark a metric unstable when its CV over the repeats is above PCT%\n" +
+      "(default 10)",
+    { exclusiveMin: 0, max: 1000 },
+    10,
+  ),
   acceptFailures: flag(
     "accept-failures",
     "exit 0 even when a test had no successful request or the target stopped\n" +
@@ -566,6 +590,11 @@ export const COMPARE_TABLE = {
       "+1 point",
   ),
   output: text("output", "FILE", "where to write the comparison (default NEW/comparison.md)", "o"),
+  ignoreIntervals: flag(
+    "ignore-intervals",
+    "judge changes by their thresholds only, even when both runs have\n" +
+      "repeats (default: a change within the repeats' noise is no regression)",
+  ),
   help: flag("help", "this help", "h"),
 };
 

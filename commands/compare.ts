@@ -21,7 +21,7 @@ export async function compareCommand(
 ): Promise<number> {
   const overrides = parseThresholds(args.thresholds);
   const [base, next] = [await loadRun(args.base), await loadRun(args.next)];
-  const c = compareRuns(base, next, overrides);
+  const c = compareRuns(base, next, overrides, !args.ignoreIntervals);
   const md = comparisonMarkdown(c);
   const out = resolve(args.output ?? join(next.dir, "comparison.md"));
   await writeFileAtomic(out, md);
@@ -33,7 +33,9 @@ export async function compareCommand(
       c.metrics.filter((m) => m.verdict === "better").length
     } better, ${
       c.metrics.filter((m) => m.verdict === "worse").length
-    } worse, ${c.regressions.length} regressions`,
+    } worse, ${c.regressions.length} regressions${
+      c.withinNoise.length ? `, ${c.withinNoise.length} within the repeats' noise` : ""
+    }`,
   );
   console.log(`Comparison written to ${out}`);
   if (c.regressions.length) {

@@ -77,14 +77,26 @@ export function mergeTests(parts: readonly TestResult[]): TestResult {
   const first = parts[0];
   const notes = [...new Set(parts.flatMap((p) => p.notes))];
   notes.push(`merged from ${parts.length} shards`);
-  return {
-    ...first,
+  const { repeat: _first, ...rest } = first;
+  const merged: TestResult = {
+    ...rest,
     load: mergeLoad(parts.map((p) => p.load)),
     metrics: mergeMetrics(parts.map((p) => p.metrics)),
     interrupted: parts.some((p) => p.interrupted),
     notes,
     extra: mergeExtra(parts.map((p) => p.extra)),
   };
+  // Repeats merge repeat by repeat: repeat k of every shard ran at the same time.
+  const n = first.repeat?.runs.length ?? 0;
+  if (n > 0 && parts.every((p) => p.repeat?.runs.length === n)) {
+    merged.repeat = {
+      ...first.repeat!,
+      runs: [...Array(n).keys()].map((k) => mergeTests(parts.map((p) => p.repeat!.runs[k]))),
+    };
+  } else if (parts.some((p) => p.repeat)) {
+    notes.push("repeats not kept: the shards ran different numbers of them");
+  }
+  return merged;
 }
 
 /** Merge one suite's results from several shards; tests are matched by name, in run order. */

@@ -322,6 +322,7 @@ function suiteContext(
     modelOverride: cfg.model,
     slos: cfg.slo.map((x) => parseSlo(x)),
     maxErrorRate: cfg.maxErrorRate === null ? undefined : cfg.maxErrorRate / 100,
+    repeat: { count: cfg.repeat, pauseS: cfg.repeatPauseS, maxCvPct: cfg.maxCv },
     limits: {
       maxBodyBytes: Math.round(cfg.maxResponseMb * 1024 * 1024),
       maxEventBytes: Math.round(cfg.maxEventKb * 1024),

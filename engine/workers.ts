@@ -128,6 +128,7 @@ const SHARED_CONTEXT_KEYS = [
   "limits",
   "slos",
   "maxErrorRate",
+  "repeat",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */

@@ -293,17 +293,21 @@ function restoreDist(m: TestMetrics, name: DistName): Distribution {
  * (earliest start, latest end, by epoch time); rates are recomputed over it; distributions
  * merge exactly in count, mean, stdev, min and max, and through their HDR histograms for
  * percentiles (exact when every shard kept its raw latencies).
+ *
+ * `sequential`: the parts ran one after another (repeats of a test), so the window is the sum
+ * of theirs, not their union, and the pauses between them count for nothing.
  */
-export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
+export function mergeMetrics(parts: readonly TestMetrics[], sequential = false): TestMetrics {
   if (parts.length === 0) throw new RangeError("mergeMetrics needs at least one part");
   if (parts.length === 1) return structuredClone(parts[0]);
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   let inputTokens = 0, outputTokens = 0, total = 0;
-  let start = Infinity, end = -Infinity;
+  let start = Infinity, end = -Infinity, windows = 0;
   const errors: string[] = [];
   for (const p of parts) {
     for (const o of OUTCOMES) outcomes[o] += p.outcomes[o] ?? 0;
     total += p.total_requests;
+    windows += p.window_s;
     inputTokens += p.total_input_tokens;
     outputTokens += p.total_output_tokens;
     if (p.window_start_epoch_s !== null && p.window_end_epoch_s !== null) {
@@ -331,7 +335,7 @@ export function mergeMetrics(parts: readonly TestMetrics[]): TestMetrics {
   return buildMetrics({
     total,
     outcomes,
-    windowS: end > start ? end - start : 0,
+    windowS: sequential ? windows : end > start ? end - start : 0,
     startEpochS: Number.isFinite(start) ? start : null,
     endEpochS: Number.isFinite(end) ? end : null,
     inputTokens,

@@ -161,6 +161,28 @@ export interface TestResult<E extends TestExtra = TestExtra> {
   notes: string[];
   /** Suite-specific fields, written into that suite's JSON and Markdown. */
   extra: E;
+  /**
+   * `--repeat`: how the test was repeated and each repeat's own result; the fields above are
+   * then pooled over the repeats (capacity/repeat.ts). Absent when it ran once.
+   */
+  repeat?: RepeatInfo<E>;
+}
+
+/** How a test was repeated (`TestResult.repeat`). */
+export interface RepeatInfo<E extends TestExtra = TestExtra> {
+  /** Repeats asked for (`--repeat`); `runs` holds fewer when the run was interrupted. */
+  count: number;
+  /** Pause between repeats (s). */
+  pause_s: number;
+  /** The seed of each repeat that ran. */
+  seeds: number[];
+  /** CV (%) above which a metric is marked unstable (`--max-cv`). */
+  max_cv_pct: number;
+  /**
+   * Each repeat's own result, in the order they ran (their `latencies` cut to a quantile
+   * sample: the pooled result above holds them all).
+   */
+  runs: TestResult<E>[];
 }
 
 /** What one suite produced. */

@@ -10,6 +10,8 @@ import { UsageError } from "../util/errors.ts";
 import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
 import type { RunResult } from "../suites/mod.ts";
 import { mdCell, mdTable } from "./format.ts";
+import { type RepeatStat, welch } from "../capacity/confidence.ts";
+import { runRepeatStats } from "./repeat.ts";
 import {
   closeMatches,
   COMMON_METRICS,
@@ -95,8 +97,15 @@ export interface MetricDiff {
   change: string;
   /** Threshold used, as shown. */
   thresholdText: string;
-  /** True when worse beyond the threshold. */
+  /** True when worse beyond the threshold (and, with intervals, beyond the noise). */
   regression: boolean;
+  /**
+   * Welch's test of the two runs' repeats, when both have at least two (`--repeat`): the
+   * two-sided p-value and whether the difference is significant at 95%. Null otherwise.
+   */
+  noise: { p: number; significant: boolean } | null;
+  /** True when the change was worse beyond the threshold but within the repeats' noise. */
+  withinNoise: boolean;
 }
 
 function thresholdFor(ref: MetricRef, overrides: ThresholdOverrides): Threshold {
@@ -130,6 +139,8 @@ export function diffMetric(
       change: base === null && next === null ? "—" : base === null ? "new" : "not measured",
       thresholdText,
       regression: false,
+      noise: null,
+      withinNoise: false,
     };
   }
   const delta = next - base;
@@ -150,7 +161,30 @@ export function diffMetric(
     beyond = Math.abs(pct) > th.value;
   }
   const regression = worse && beyond && Math.abs(delta) > th.floor;
-  return { name: ref.qualified, def, base, next, verdict, change, thresholdText, regression };
+  return {
+    name: ref.qualified,
+    def,
+    base,
+    next,
+    verdict,
+    change,
+    thresholdText,
+    regression,
+    noise: null,
+    withinNoise: false,
+  };
+}
+
+/**
+ * Weigh a diff against the repeats of both runs: a regression whose difference Welch's test
+ * does not find significant at 95% is within noise, and no regression.
+ */
+export function withIntervals(d: MetricDiff, a: RepeatStat, b: RepeatStat): MetricDiff {
+  const w = welch(a, b);
+  if (!w) return d;
+  const noise = { p: w.p, significant: w.significant };
+  const withinNoise = d.regression && !w.significant;
+  return { ...d, noise, withinNoise, regression: d.regression && w.significant };
 }
 
 /** The comparison of two runs. */
@@ -163,26 +197,37 @@ export interface Comparison {
   metrics: MetricDiff[];
   /** The regressions among them. */
   regressions: MetricDiff[];
+  /** Worse beyond the threshold but within the repeats' noise (not regressions). */
+  withinNoise: MetricDiff[];
   /** Per-test diffs (informational). */
   tests: { suite: SuiteName; test: string; diff: MetricDiff }[];
   /** Reasons the runs may not be comparable. */
   warnings: string[];
 }
 
-/** Compare two loaded runs. */
+/**
+ * Compare two loaded runs. When both ran their tests repeatedly (`--repeat`), each suite-level
+ * change is also weighed against the repeats' noise (Welch's test), unless `intervals` is
+ * false.
+ */
 export function compareRuns(
   base: LoadedRun,
   next: LoadedRun,
   overrides: ThresholdOverrides = new Map(),
+  intervals = true,
 ): Comparison {
   const a = runMetricValues(base.run.suites), b = runMetricValues(next.run.suites);
+  const repA = intervals ? runRepeatStats(base.run.suites) : new Map();
+  const repB = intervals ? runRepeatStats(next.run.suites) : new Map();
   const names = [...new Set([...a.keys(), ...b.keys()])];
   const metrics: MetricDiff[] = [];
   for (const name of names) {
     const ref = (a.get(name) ?? b.get(name))!.ref;
     const va = a.get(name)?.value ?? null, vb = b.get(name)?.value ?? null;
     if (va === null && vb === null) continue;
-    metrics.push(diffMetric(ref, va, vb, thresholdFor(ref, overrides)));
+    const d = diffMetric(ref, va, vb, thresholdFor(ref, overrides));
+    const sa = repA.get(name), sb = repB.get(name);
+    metrics.push(sa && sb ? withIntervals(d, sa, sb) : d);
   }
   const tests: Comparison["tests"] = [];
   for (const sb of next.run.suites) {
@@ -226,7 +271,15 @@ export function compareRuns(
       warnings.push(`suite ${s.suite} is only in the base run`);
     }
   }
-  return { base, next, metrics, regressions: metrics.filter((m) => m.regression), tests, warnings };
+  return {
+    base,
+    next,
+    metrics,
+    regressions: metrics.filter((m) => m.regression),
+    withinNoise: metrics.filter((m) => m.withinNoise),
+    tests,
+    warnings,
+  };
 }
 
 function describe(r: LoadedRun): string {
@@ -273,26 +326,61 @@ export function comparisonMarkdown(c: Comparison): string {
       ),
       "",
     );
-  } else out.push("No metric got worse beyond its threshold.", "");
+  } else {
+    out.push(
+      c.withinNoise.length
+        ? "No metric got worse beyond both its threshold and the repeats' noise."
+        : "No metric got worse beyond its threshold.",
+      "",
+    );
+  }
+  if (c.withinNoise.length) {
+    out.push(
+      `## Within noise (${c.withinNoise.length})`,
+      "",
+      "Worse beyond the threshold, but the repeats of the two runs do not differ " +
+        "significantly (Welch's t-test, 95%): not counted as regressions.",
+      "",
+      mdTable(
+        ["Metric", "Base", "New", "Change", "Threshold", "p"],
+        c.withinNoise.map((m) => [
+          m.name,
+          formatMetric(m.def, m.base),
+          formatMetric(m.def, m.next),
+          m.change,
+          m.thresholdText,
+          m.noise!.p.toFixed(3),
+        ]),
+      ),
+      "",
+    );
+  }
   out.push(
     "## All metrics",
     "",
     mdTable(
-      ["Metric", "Base", "New", "Change", "Verdict", "Threshold"],
+      ["Metric", "Base", "New", "Change", "Verdict", "Threshold", "Repeats p"],
       c.metrics.map((m) => [
         m.name,
         formatMetric(m.def, m.base),
         formatMetric(m.def, m.next),
         m.change,
-        m.regression ? "**worse (regression)**" : VERDICT_TEXT[m.verdict],
+        m.regression
+          ? "**worse (regression)**"
+          : m.withinNoise
+          ? "worse (within noise)"
+          : VERDICT_TEXT[m.verdict],
         m.thresholdText,
+        m.noise ? m.noise.p.toFixed(3) : "—",
       ]),
     ),
     "",
     "Suite-level latencies pool every request of the suite. A regression is a change in the " +
       "worse direction beyond the threshold (percent of the base value, or percentage points " +
-      "for shares) and beyond the metric's noise floor. Override with " +
-      "`--threshold metric=percent`.",
+      "for shares) and beyond the metric's noise floor; when both runs repeated their tests " +
+      "(`--repeat`), it must also be significant against the repeats' spread (Welch's t-test " +
+      "at 95%, its p-value in the last column; `--ignore-intervals` turns this off). " +
+      "Override thresholds with `--threshold metric=percent`.",
     "",
   );
   if (c.tests.length) {

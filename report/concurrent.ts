@@ -15,6 +15,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
+import { repeatBlocks } from "./repeat.ts";
 import {
   type Block,
   field,
@@ -379,7 +380,7 @@ export function concurrentDoc(suite: SuiteResult, now: Date = new Date()): Block
   const open = suite.tests.filter((t) => t.load.kind === "open");
   if (open.length) out.push(heading(3, "Sustained Load (open loop)"), ...openAnalysis(open));
   if (!groups.length && !open.length) out.push(para("No test completed."));
-  out.push(...sweepBlocks(suite), ...searchBlocks(suite));
+  out.push(...sweepBlocks(suite), ...searchBlocks(suite), ...repeatBlocks(suite));
   return out;
 }
 

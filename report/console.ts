@@ -9,6 +9,7 @@ import Table from "cli-table3";
 import type { Progress } from "../runner/runner.ts";
 import type { TestResult } from "../suites/mod.ts";
 import { fixed, ms, pct } from "./format.ts";
+import { testRepeatSummary } from "./repeat.ts";
 
 /** True when colour may be used on stdout. */
 export function colorEnabled(): boolean {
@@ -114,6 +115,17 @@ export function testTable(t: TestResult): string {
           `CPU ${fixed(health.cpu_pct, 0)}%): latencies include the client's own delay`,
       ),
     ]);
+  }
+  const rep = testRepeatSummary(t);
+  if (rep) {
+    const cv = (name: string) => {
+      const x = rep.metrics.find((m) => m.name === name);
+      if (!x || x.cv_pct === null) return null;
+      const text = `${name} CV ${fixed(x.cv_pct, 1)}%`;
+      return x.unstable ? red(`${text} (unstable)`) : text;
+    };
+    const cvs = ["rps", "latency_p99_ms", "ttft_p99_ms"].map(cv).filter((x) => x !== null);
+    table.push([`Over ${rep.repeats} repeats`, cvs.join(" · ") || "—"]);
   }
   const slo = t.extra.slo;
   if (slo) {

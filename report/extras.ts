@@ -1,6 +1,7 @@
 /**
  * The sections any test may add to its suite's report, whatever the suite: its workload, SLO
- * attainment and goodput, steady state, time to failure and the server's own metrics.
+ * attainment and goodput, steady state, time to failure, the server's own metrics and, for a
+ * repeated test, its metrics over the repeats.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import type { Block } from "./doc.ts";
 import { serverBlocks } from "./server.ts";
 import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
 import { workloadBlocks } from "./workload.ts";
+import { testRepeatBlocks } from "./repeat.ts";
 
 /** Every generic section of a test, in report order (empty when it has none). */
 export function extraBlocks(t: TestResult): Block[] {
@@ -19,5 +21,6 @@ export function extraBlocks(t: TestResult): Block[] {
     ...steadyBlocks(t),
     ...failureBlocks(t),
     ...serverBlocks(t),
+    ...testRepeatBlocks(t),
   ];
 }

@@ -6,6 +6,7 @@
 
 import type { TestResult } from "../suites/mod.ts";
 import type { TestMetrics } from "../measure/aggregate.ts";
+import { testRepeatSummary } from "./repeat.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */
 export const SCHEMA_VERSION = "1.0.0";
@@ -71,6 +72,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     steady_state: t.extra.steady_state ?? null,
     failure_times: t.extra.failure_times ?? null,
     stopped_early: t.extra.stopped_early ?? null,
+    repeat: testRepeatSummary(t),
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

@@ -27,6 +27,7 @@ import {
 import { commonTestJson } from "./json.ts";
 import { outcomeLine } from "./throughput.ts";
 import { clientHealthItem } from "./health.ts";
+import { repeatBlocks } from "./repeat.ts";
 
 /** What a report shows when the server gave no cache signal. */
 export const NOT_REPORTED = "not reported by server";
@@ -478,6 +479,7 @@ export function kvCacheDoc(suite: SuiteResult, now: Date = new Date()): Block[] 
     out.push(heading(2, "Cold vs Warm"));
     for (const t of coldWarm) out.push(...coldWarmSection(t));
   }
+  out.push(...repeatBlocks(suite));
   return out;
 }
 

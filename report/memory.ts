@@ -25,6 +25,7 @@ import {
   toMarkdown,
 } from "./doc.ts";
 import { extraBlocks } from "./extras.ts";
+import { repeatBlocks } from "./repeat.ts";
 
 /** The memory fields of a test, or null when it has none. */
 export function memoryExtra(t: TestResult): MemoryFields | null {
@@ -306,6 +307,7 @@ export function memoryDoc(suite: SuiteResult, now: Date = new Date()): Block[] {
         } KB (unweighted mean over tests of growth after the drain ÷ completed requests)`,
       ),
     ),
+    ...repeatBlocks(suite),
   );
   return out;
 }

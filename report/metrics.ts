@@ -620,6 +620,9 @@ export function metricsHelp(): string {
   out.push(
     "Suite-level latencies pool every request of the suite (request-weighted); error_rate is",
     "a fraction (0.01 = 1%); hit_rate and other % metrics are percentages (0-100).",
+    "With --repeat N, every metric is also computed for each repeat: run.json's suites carry",
+    "`repeat` (mean, 95% Student-t interval, CV, unstable above --max-cv) and compare weighs a",
+    "change against it (Welch's t-test); --fail-if reads the value pooled over the repeats.",
   );
   return out.join("\n");
 }

@@ -30,6 +30,7 @@ import { SCHEMA_VERSION } from "./json.ts";
 import { writeFileAtomic, writeJsonAtomic } from "./write.ts";
 import { type Chart, chartLinksOf, suiteCharts } from "./charts.ts";
 import { reportHtml } from "./html.ts";
+import { suiteRepeatSummary } from "./repeat.ts";
 
 /** Reporters by suite. */
 export const REPORTERS: Partial<Record<SuiteName, SuiteReporter>> = {
@@ -73,9 +74,17 @@ export function notStartedMarkdown(title: string, reason: string): string {
     `suite ran.\n`;
 }
 
-/** `run.json`: everything about the run, with the schema version. */
+/**
+ * `run.json`: everything about the run, with the schema version (and, for suites with repeated
+ * tests, their `repeat` statistics).
+ */
 export function runJson(run: RunResult): Record<string, unknown> {
-  return { schema_version: SCHEMA_VERSION, ...run };
+  // A suite with repeated tests carries its catalogue metrics over the repeats.
+  const suites = run.suites.map((s) => {
+    const repeat = suiteRepeatSummary(s);
+    return repeat ? { ...s, repeat } : s;
+  });
+  return { schema_version: SCHEMA_VERSION, ...run, suites };
 }
 
 /** Write every report of a run; returns the paths written. */

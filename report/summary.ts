@@ -9,6 +9,7 @@ import type { SuiteName } from "../measure/result.ts";
 import type { RunResult, SuiteResult } from "../suites/mod.ts";
 import { mdCell, timestamp } from "./format.ts";
 import type { Block } from "./doc.ts";
+import { unstableMetrics } from "./repeat.ts";
 
 /** How one suite's results become files. */
 export interface SuiteReporter {
@@ -137,6 +138,13 @@ export function recommendations(run: RunResult): string[] {
       }
     }
     if (suite.error) recs.push(`- ❌ The ${suite.suite} suite failed: ${mdCell(suite.error)}`);
+  }
+  const unstable = unstableMetrics(run.suites);
+  if (unstable.length) {
+    recs.push(
+      `- ⚠️ Unstable over the repeats: ${unstable.join(", ")}; a change in these smaller than ` +
+        `their interval is noise. Repeat more, run longer tests, or quiet the machines.`,
+    );
   }
   if (recs.length === 0) {
     recs.push(

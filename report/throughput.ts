@@ -13,6 +13,7 @@ import { commonTestJson, originalTimingJson } from "./json.ts";
 import { clientHealthItem, clientHealthWarning } from "./health.ts";
 import { sweepBlocks } from "./sweep.ts";
 import { searchBlocks } from "./search.ts";
+import { repeatBlocks } from "./repeat.ts";
 import {
   type Block,
   field,
@@ -203,7 +204,7 @@ export function throughputDoc(suite: SuiteResult, now: Date = new Date()): Block
       ),
     );
   }
-  out.push(...sweepBlocks(suite), ...searchBlocks(suite));
+  out.push(...sweepBlocks(suite), ...searchBlocks(suite), ...repeatBlocks(suite));
   return out;
 }
 

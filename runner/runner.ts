@@ -92,6 +92,11 @@ export interface SuiteContext {
    * more than this share (0–1) of them failed (absent: never).
    */
   maxErrorRate?: number;
+  /**
+   * `--repeat`: run each test `count` times, `pauseS` apart, repeat k with seed + k, and
+   * pool them (absent or count 1: once). `maxCvPct` marks unstable metrics in the reports.
+   */
+  repeat?: { count: number; pauseS: number; maxCvPct: number };
 }
 
 /** Requests a test must have counted before `--max-error-rate` may end it. */

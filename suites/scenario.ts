@@ -164,6 +164,8 @@ export function withScenario(
     const def = (t.workload ? undefined : base?.custom?.(t)) ?? plainScenarioTest(t);
     return {
       ...def,
+      // A search is not repeated: each of its probes carries its own interval.
+      repeatable: t.search === undefined && def.repeatable !== false,
       skip: () => (t.sweep !== undefined && stopped.has(t.sweep.id)) || (def.skip?.() ?? false),
       run: async (runCtx) => {
         // A test's own SLOs stand in for the run's.

@@ -7,6 +7,7 @@
 import type { SuiteContext } from "../runner/runner.ts";
 import type { SuiteName, SuiteResult, TestExtra, TestResult } from "../measure/result.ts";
 import type { ScenarioTest } from "../cli/scenario.ts";
+import { runRepeated } from "../capacity/repeat.ts";
 
 /** One test of a suite; `E` is the suite's `extra` fields. */
 export interface TestDef<E extends TestExtra = TestExtra> {
@@ -16,6 +17,8 @@ export interface TestDef<E extends TestExtra = TestExtra> {
   run(ctx: SuiteContext): Promise<TestResult<E>>;
   /** Checked just before the test would start: true skips it (e.g. a ramp that stopped). */
   skip?(): boolean;
+  /** False for a test that must not be repeated under `--repeat` (a search: its probes are). */
+  repeatable?: boolean;
 }
 
 /** A suite: a named list of tests; `E` is its `extra` fields. */
@@ -113,7 +116,7 @@ export async function runSuite<E extends TestExtra>(
     if (def.skip?.()) continue;
     hooks.beforeTest?.(suite, def, i, defs.length);
     try {
-      const result = await def.run(ctx);
+      const result = await runRepeated(def, ctx);
       tests.push(result);
       hooks.afterTest?.(suite, result);
     } catch (err) {

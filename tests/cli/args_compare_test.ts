@@ -12,9 +12,17 @@ Deno.test("compare takes two folders, repeatable --threshold and --output", () =
     ),
     {
       kind: "compare",
-      args: { base: "a", next: "b", thresholds: ["rps=5", "ttft_p99_ms=20"], output: "c.md" },
+      args: {
+        base: "a",
+        next: "b",
+        thresholds: ["rps=5", "ttft_p99_ms=20"],
+        output: "c.md",
+        ignoreIntervals: false,
+      },
     },
   );
+  const plain = parseCommandLine(["compare", "a", "b", "--ignore-intervals"], noEnv);
+  assert.ok(plain.kind === "compare" && plain.args.ignoreIntervals);
   assert.deepEqual(parseCommandLine(["compare", "--help"], noEnv), {
     kind: "help",
     topic: "compare",

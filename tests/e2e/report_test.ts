@@ -64,7 +64,7 @@ Deno.test({
       await assert.rejects(
         () =>
           compareCommand(
-            { base, next: slow, thresholds: [], output: null },
+            { base, next: slow, thresholds: [], output: null, ignoreIntervals: false },
             (n) => n === "GITHUB_STEP_SUMMARY" ? summary : undefined,
           ),
         (e: unknown) => {

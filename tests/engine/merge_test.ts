@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { checkShards, mergeRuns, SHARD_ZERO_ONLY } from "../../engine/merge.ts";
+import { checkShards, mergeRuns, mergeTests, SHARD_ZERO_ONLY } from "../../engine/merge.ts";
+import { poolRepeats } from "../../capacity/repeat.ts";
 import { shardOrder } from "../../engine/workers.ts";
 import { ConfigError } from "../../util/errors.ts";
 import { emptyRecord } from "../../measure/record.ts";
@@ -132,4 +133,20 @@ Deno.test("shards run shardable suites first, the others last on shard 0", () =>
   } finally {
     SUITES.throughput!.shardable = saved;
   }
+});
+
+Deno.test("shards of a repeated test merge repeat by repeat", () => {
+  const load: LoadSpec = { kind: "closed", requests: 4, concurrency: 2, warmup: 0 };
+  const how = { count: 2, pause_s: 0, seeds: [1, 2], max_cv_pct: 10 };
+  // Shard 0 ran 4 then 6 requests per repeat; shard 1 ran 2 then 8.
+  const s0 = poolRepeats([test("t", 4, load), test("t", 6, load)], how);
+  const s1 = poolRepeats([test("t", 2, load), test("t", 8, load)], how);
+  const merged = mergeTests([s0, s1]);
+  assert.equal(merged.metrics.total_requests, 20);
+  assert.deepEqual(merged.repeat!.runs.map((r) => r.metrics.total_requests), [6, 14]);
+  // Shards with different numbers of repeats: the repeats are not kept, and a note says why.
+  const short = poolRepeats([test("t", 3, load)], how);
+  const odd = mergeTests([s0, short]);
+  assert.equal(odd.repeat, undefined);
+  assert.ok(odd.notes.some((n) => /repeats not kept/.test(n)));
 });

@@ -1,0 +1,165 @@
+/**
+ * Repeats and confidence (`--repeat N`): each headline metric of the catalogue computed for
+ * every repeat separately (suite by suite, the suite as repeat k ran it), then its mean, 95%
+ * interval (Student's t), CV, and whether it is unstable (CV above `--max-cv`). `compare` and
+ * `trend` use these intervals; the reports show them.
+ *
+ * @module
+ */
+
+import type { SuiteResult, TestResult } from "../suites/mod.ts";
+import { type RepeatStat, repeatStat } from "../capacity/confidence.ts";
+import { DEFAULT_MAX_CV_PCT } from "../capacity/repeat.ts";
+import { type Better, formatMetric, runMetricValues, testMetricValues } from "./metrics.ts";
+import { type Block, heading, para, table, type Text } from "./doc.ts";
+import { fixed } from "./format.ts";
+
+/** One metric over the repeats. */
+export interface RepeatMetric extends RepeatStat {
+  /** Metric name (qualified `suite.metric` at suite level, bare per test). */
+  name: string;
+  /** Its unit. */
+  unit: string;
+  /** Which way is better. */
+  better: Better;
+  /** True when its CV is above the threshold. */
+  unstable: boolean;
+}
+
+/** The repeat statistics of a suite or a test. */
+export interface RepeatSummary {
+  /** Repeats the statistics cover. */
+  repeats: number;
+  /** CV (%) above which a metric is unstable. */
+  max_cv_pct: number;
+  /** Every metric measured in at least one repeat, catalogue order. */
+  metrics: RepeatMetric[];
+}
+
+/** The threshold a suite's repeated tests carry (the default when none do). */
+function maxCvOf(tests: readonly TestResult[]): number {
+  return tests.find((t) => t.repeat)?.repeat?.max_cv_pct ?? DEFAULT_MAX_CV_PCT;
+}
+
+/**
+ * The suite as each repeat ran it: suite k holds repeat k of every repeated test (and every
+ * test that ran once as it is). Null when no test of the suite was repeated. With repeats cut
+ * short by an interrupt, as many suites as every repeated test has runs.
+ */
+export function repeatSuites(suite: SuiteResult): SuiteResult[] | null {
+  const repeated = suite.tests.filter((t) => (t.repeat?.runs.length ?? 0) > 0);
+  if (repeated.length === 0) return null;
+  const n = Math.min(...repeated.map((t) => t.repeat!.runs.length));
+  return [...Array(n).keys()].map((k) => ({
+    ...suite,
+    tests: suite.tests.map((t) => t.repeat?.runs[k] ?? t),
+  }));
+}
+
+function summarise(
+  values: Map<string, { better: Better; unit: string; values: number[] }>,
+  repeats: number,
+  maxCv: number,
+): RepeatSummary {
+  const metrics: RepeatMetric[] = [];
+  for (const [name, v] of values) {
+    const s = repeatStat(v.values);
+    if (!s) continue;
+    metrics.push({
+      name,
+      unit: v.unit,
+      better: v.better,
+      ...s,
+      unstable: s.n > 1 && s.cv_pct !== null && s.cv_pct > maxCv,
+    });
+  }
+  return { repeats, max_cv_pct: maxCv, metrics };
+}
+
+/** Mean, interval and CV of every catalogue metric of a suite over its repeats, or null. */
+export function suiteRepeatSummary(suite: SuiteResult): RepeatSummary | null {
+  const per = repeatSuites(suite);
+  if (!per) return null;
+  const values = new Map<string, { better: Better; unit: string; values: number[] }>();
+  for (const s of per) {
+    for (const [name, { ref, value }] of runMetricValues([s])) {
+      const v = values.get(name) ??
+        { better: ref.def.better, unit: ref.def.unit, values: [] as number[] };
+      if (value !== null) v.values.push(value);
+      values.set(name, v);
+    }
+  }
+  return summarise(values, per.length, maxCvOf(suite.tests));
+}
+
+/** Mean, interval and CV of a test's common metrics over its repeats, or null. */
+export function testRepeatSummary(t: TestResult): RepeatSummary | null {
+  const runs = t.repeat?.runs;
+  if (!runs || runs.length === 0) return null;
+  const values = new Map<string, { better: Better; unit: string; values: number[] }>();
+  for (const r of runs) {
+    for (const { def, value } of testMetricValues(r)) {
+      const v = values.get(def.name) ?? { better: def.better, unit: def.unit, values: [] };
+      if (value !== null) v.values.push(value);
+      values.set(def.name, v);
+    }
+  }
+  return summarise(values, runs.length, t.repeat!.max_cv_pct);
+}
+
+/** Every suite-level metric's repeat statistics of a run, by qualified name. */
+export function runRepeatStats(suites: readonly SuiteResult[]): Map<string, RepeatMetric> {
+  const out = new Map<string, RepeatMetric>();
+  for (const s of suites) {
+    if (s.skipped !== null) continue;
+    for (const m of suiteRepeatSummary(s)?.metrics ?? []) out.set(m.name, m);
+  }
+  return out;
+}
+
+/** `12.3 ms – 14.5 ms`, or `—` for one repeat. */
+export function intervalText(m: Pick<RepeatMetric, "unit" | "ci95_low" | "ci95_high">): string {
+  return m.ci95_low === null || m.ci95_high === null
+    ? "—"
+    : `${formatMetric(m, m.ci95_low)} – ${formatMetric(m, m.ci95_high)}`;
+}
+
+function rows(summary: RepeatSummary): Text[][] {
+  return summary.metrics.filter((m) => m.n > 0).map((m) => [
+    { code: m.name },
+    formatMetric(m, m.mean),
+    intervalText(m),
+    m.cv_pct === null ? "—" : `${fixed(m.cv_pct, 1)}%`,
+    m.unstable ? { strong: "unstable" } : "stable",
+  ]);
+}
+
+const HEAD = ["Metric", "Mean", "95% interval", "CV", "Verdict"];
+
+function explain(summary: RepeatSummary): string {
+  const unstable = summary.metrics.filter((m) => m.unstable).map((m) => m.name);
+  return `Over ${summary.repeats} repeats: the mean of each repeat's value, its 95% interval ` +
+    `(Student's t, ${summary.repeats - 1} degrees of freedom) and the coefficient of variation; ` +
+    `a metric whose CV is above ${fixed(summary.max_cv_pct, 1)}% is unstable` +
+    (unstable.length ? ` (here: ${unstable.join(", ")}).` : " (none here).");
+}
+
+/** The suite-level repeat section (catalogue metrics over the repeats), or nothing. */
+export function repeatBlocks(suite: SuiteResult): Block[] {
+  const s = suiteRepeatSummary(suite);
+  if (!s || s.metrics.length === 0) return [];
+  return [heading(2, "Repeats and Confidence"), para(explain(s)), table(HEAD, rows(s))];
+}
+
+/** A repeated test's own table of its common metrics over the repeats, or nothing. */
+export function testRepeatBlocks(t: TestResult): Block[] {
+  const s = testRepeatSummary(t);
+  if (!s || s.metrics.length === 0) return [];
+  return [para({ strong: `Over ${s.repeats} repeats:` }), table(HEAD, rows(s))];
+}
+
+/** The unstable metrics of a run, as `suite.metric (CV 14.2%)` (for the summary). */
+export function unstableMetrics(suites: readonly SuiteResult[]): string[] {
+  return [...runRepeatStats(suites).values()].filter((m) => m.unstable)
+    .map((m) => `${m.name} (CV ${fixed(m.cv_pct ?? 0, 1)}%)`);
+}
