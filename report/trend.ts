@@ -7,7 +7,9 @@
  * than three times their spread (median absolute deviation, scaled to a standard deviation)
  * and lies beyond every one of them by more than the metric's compare threshold and than the
  * window's range (so a window whose points happen to agree closely does not make ordinary
- * noise a change); it is a regression when the change is in the worse direction.
+ * noise a change); it is a regression when the change is in the worse direction. A run made
+ * with `--repeat` has a 95% interval per metric: its point is a change only when that interval
+ * excludes the baseline too.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import { lineChart } from "./charts.ts";
 import { esc } from "./svg.ts";
 import { fixed, mdCell, mdTable } from "./format.ts";
 import { median } from "../measure/fit.ts";
+import { runRepeatStats } from "./repeat.ts";
 
 /** One run as a trend reads it. */
 export interface TrendRun {
@@ -39,6 +42,8 @@ export interface TrendPoint {
   baseline: number | null;
   /** `regression`, `improvement`, or null. */
   change: "regression" | "improvement" | null;
+  /** The 95% interval of the value over the run's repeats (`--repeat`), or null. */
+  interval: [number, number] | null;
 }
 
 /** One metric over the runs. */
@@ -97,6 +102,7 @@ export function buildTrend(
     } else used.push(r);
   }
   const values = used.map((r) => runMetricValues(r.run.suites));
+  const repeats = used.map((r) => runRepeatStats(r.run.suites));
   const names = latest ? [...values.at(-1)!.keys()] : [];
   const series: TrendSeries[] = names.map((metric) => {
     const ref = values.at(-1)!.get(metric)!.ref;
@@ -104,6 +110,11 @@ export function buildTrend(
     const points: TrendPoint[] = [];
     used.forEach((r, i) => {
       const value = values[i].get(metric)?.value ?? null;
+      const rep = repeats[i].get(metric);
+      const interval: [number, number] | null =
+        rep && rep.ci95_low !== null && rep.ci95_high !== null
+          ? [rep.ci95_low, rep.ci95_high]
+          : null;
       const prev = points.slice(-window).map((p) => p.value).filter((v): v is number => v !== null);
       let baseline: number | null = null;
       let change: TrendPoint["change"] = null;
@@ -119,12 +130,14 @@ export function buildTrend(
         // window's own range: the noise a window of single runs shows.
         const lo = Math.min(...prev), hi = Math.max(...prev);
         const beyond = delta > 0 ? value - hi : lo - value;
-        if (Math.abs(delta) > 3 * spread && beyond > Math.max(limit, hi - lo)) {
+        // With repeats, the run's own interval must exclude the baseline as well.
+        const clear = interval === null || baseline < interval[0] || baseline > interval[1];
+        if (Math.abs(delta) > 3 * spread && beyond > Math.max(limit, hi - lo) && clear) {
           const worse = def.better === "lower" ? delta > 0 : delta < 0;
           change = worse ? "regression" : "improvement";
         }
       }
-      points.push({ dir: r.dir, started_at: r.run.started_at, value, baseline, change });
+      points.push({ dir: r.dir, started_at: r.run.started_at, value, baseline, change, interval });
     });
     return { metric, unit: def.unit, better: def.better, points };
   });
@@ -157,7 +170,7 @@ export function trendMarkdown(t: Trend): string {
       t.runs.at(-1)?.started_at ?? "—"
     }; a change is a shift from the median of the previous ${t.window} runs larger than ` +
     "three times their spread, beyond all of them by more than the metric's compare threshold " +
-    "and their range.",
+    "and their range, and, for a run made with --repeat, outside its own 95% interval.",
     "",
   ];
   const reg = latestRegressions(t);
@@ -180,11 +193,12 @@ export function trendMarkdown(t: Trend): string {
     out.push(`## ${s.metric} (${s.unit}, ${s.better} is better)`, "");
     out.push(
       mdTable(
-        ["Run", "Started", "Value", "Baseline", "Change"],
+        ["Run", "Started", "Value", "95% interval", "Baseline", "Change"],
         s.points.map((p) => [
           mdCell(p.dir),
           p.started_at,
           num(p.value),
+          p.interval ? `${num(p.interval[0])} – ${num(p.interval[1])}` : "—",
           num(p.baseline),
           p.change ?? "",
         ]),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { buildTrend, latestRegressions } from "../../report/trend.ts";
 import { fakeRun, fakeSuite, fakeTest } from "./_fixtures.ts";
+import { poolRepeats } from "../../capacity/repeat.ts";
 
 /** A run whose every request took `ms` (± a little), started at minute `i`. */
 function run(i: number, ms: number) {
@@ -36,4 +37,36 @@ Deno.test("trend: runs of another target are listed and left out", () => {
   const t = buildTrend([run(1, 100), run(2, 100), other, run(3, 100)]);
   assert.equal(t.runs.length, 3);
   assert.match(t.excluded[0].reason, /another target \(http:\/\/elsewhere:8000/);
+});
+
+Deno.test("trend: a run made with --repeat is a change only when its own interval excludes the baseline", () => {
+  const noise = [100, 101, 99, 100, 100];
+  /** The latest run: repeats at these latencies (ms), pooled. */
+  const repeated = (values: number[]) => {
+    const runs = values.map((ms) =>
+      fakeTest({ latencies: Array.from({ length: 20 }, () => ms / 1000) })
+    );
+    const t = poolRepeats(runs, {
+      count: values.length,
+      pause_s: 0,
+      seeds: values.map((_, k) => k),
+      max_cv_pct: 10,
+    });
+    const r = fakeRun([fakeSuite("throughput", [t])]);
+    r.started_at = "2026-01-01T00:59:00.000Z";
+    return { dir: "/runs/last", run: r };
+  };
+  const series = (latest: { dir: string; run: ReturnType<typeof fakeRun> }) =>
+    buildTrend([...noise.map((ms, i) => run(i, ms)), latest]).series.find((s) =>
+      s.metric === "throughput.latency_p50_ms"
+    )!.points.at(-1)!;
+  // Pooled p50 ≈ 140 ms, but the repeats scatter from 60 to 220 ms: their interval holds the
+  // baseline, so this is noise.
+  const wide = series(repeated([60, 140, 220, 90, 190]));
+  assert.ok(wide.interval && wide.interval[0] < 100 && wide.interval[1] > 100, `${wide.interval}`);
+  assert.equal(wide.change, null);
+  // Tight repeats around 140 ms: a regression.
+  const tight = series(repeated([139, 140, 141, 140, 140]));
+  assert.ok(tight.interval && tight.interval[0] > 100);
+  assert.equal(tight.change, "regression");
 });
