@@ -15,6 +15,7 @@ import { type Block, toHtml } from "./doc.ts";
 import { formatMetric, type MetricDef, suiteKey, suiteMetrics } from "./metrics.ts";
 import { esc } from "./svg.ts";
 import { NAMING_NOTE, timestamp } from "./format.ts";
+import { guideBlocks } from "./guide.ts";
 
 /** What the HTML report needs of a suite's reporter: its title and its report's blocks. */
 export interface HtmlSuiteSource {
@@ -189,6 +190,8 @@ export function reportHtml(
       `<section class="suite-report">${toHtml(src.doc(s, run), 2)}</section>`,
     );
   }
+  const guide = guideBlocks(run);
+  const guideHtml = guide.length ? `<section id="guide">${toHtml(guide, 2)}</section>` : "";
   const server = run.server;
   const meta = [
     `Server: <code>${esc(server.base_url)}</code>${server.embedded ? " (embedded)" : ""}`,
@@ -226,6 +229,7 @@ ${
 <p class="meta">Marks use the original guide's interpretation bands ("Interpreting Metrics"; targets from "Performance Targets"). Suite-level latencies pool every request of the suite.</p>
 ${head.join("\n")}
 </section>
+${guideHtml}
 <section id="charts">
 <h2>Charts</h2>
 ${chartHtml.length ? chartHtml.join("\n") : `<p class="meta">No chart: no test produced data.</p>`}
