@@ -529,7 +529,8 @@ Reads every run under the given folders (each folder with a run.json, up to four
 in time order, and writes trend.md, trend.json and trend.html into OUT: one chart per headline
 metric of the catalogue over the runs, each run linked. A point is a change when it differs from
 the median of the previous N runs by more than three times their spread and than the metric's
-compare threshold; a regression when the change is for the worse. Runs of another target or
+compare threshold (and, for a run made with --repeat, lies outside its own 95% interval); a
+regression when the change is for the worse. Runs of another target or
 schema major version are listed and left out. Exits 4 on --fail-on-regression or a --fail-if
 that holds for the latest run, so a nightly job fails on a slow drift no pairwise compare sees.
 
