@@ -1,4 +1,7 @@
-/** trend over ten runs, the last one slowed down: charts, the flagged run, and exit 4 gates. */
+/**
+ * trend over ten runs of the quick suites, the last one slowed down: charts, the flagged run,
+ * and exit 4 gates.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runInProcess, runProgram } from "./_run.ts";
@@ -10,20 +13,9 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      const argv = [
-        "--isl",
-        "16",
-        "--osl",
-        "8",
-        "--requests",
-        "12",
-        "--concurrency",
-        "2",
-        "--warmup",
-        "1",
-        "--server-profile",
-        "constant",
-      ];
+      // The quick suites (the memory suite's minute of idle sampling left out), each run
+      // against its own embedded server.
+      const argv = ["--quick", "--skip-memory", "--server-profile", "constant"];
       for (let i = 0; i < 10; i++) {
         const slow = i === 9;
         const code = await runInProcess(
