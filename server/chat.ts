@@ -528,9 +528,27 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
       };
       const opening = frame.open(stamp(stampOn));
       if (opening) controller.enqueue(encoder.encode(opening));
+      // A stream without faults gathers the chunks of steps run back to back and sends them
+      // in one write when the engine yields to I/O (at once when steps take time).
+      const plain = !faults.disconnect && !faults.stall && !faults.malformed;
+      let pending = "";
+      let pendingTokens = 0;
+      const flush = () => {
+        if (pending === "" || tally.ended) return;
+        controller.enqueue(encoder.encode(pending));
+        tally.sent += pendingTokens;
+        pending = "";
+        pendingTokens = 0;
+      };
       seq = new Seq(promptTokens, cachedTokens, n, arrived, {
         token: (k, at) => {
           observe(k, at);
+          if (plain) {
+            if (pending === "") driver.beforeYield(flush);
+            pending += frame.token(k, stamp(stampOn));
+            pendingTokens++;
+            return;
+          }
           if (k === faults.at && faults.stall) {
             chain = new Promise((r) => setTimeout(r, opts.stallMs));
           }
@@ -545,6 +563,13 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
         },
         done: (at) => {
           vllm.e2e.observe((at - arrived) / 1000);
+          if (plain) {
+            pending += frame.close(stamp(stampOn));
+            flush();
+            controller.close();
+            end(true);
+            return;
+          }
           write(() => {
             controller.enqueue(encoder.encode(frame.close(stamp(stampOn))));
             controller.close();

@@ -316,6 +316,7 @@ export class EngineDriver {
   readonly #onStep: (stats: StepStats, startMs: number, endMs: number) => void;
   readonly #due: (deadlineMs: number) => boolean;
   #running = false;
+  readonly #flushes = new Set<() => void>();
 
   /**
    * A driver of `core` on `now` and `sleepUntil`; `onStep` sees every step; `due` says whether
@@ -333,6 +334,21 @@ export class EngineDriver {
     this.#sleepUntil = sleepUntil;
     this.#onStep = onStep;
     this.#due = due ?? ((d) => d <= now());
+  }
+
+  /**
+   * Run `flush` once before the loop next yields to I/O (or stops): a stream that gathers the
+   * chunks of steps run back to back sends them in one write.
+   */
+  beforeYield(flush: () => void): void {
+    this.#flushes.add(flush);
+  }
+
+  #flush(): void {
+    if (this.#flushes.size === 0) return;
+    const all = [...this.#flushes];
+    this.#flushes.clear();
+    for (const f of all) f();
   }
 
   /** Queue a sequence and make sure the step loop runs. */
@@ -360,6 +376,7 @@ export class EngineDriver {
         // timers are clamped to 4 ms, which would cap the engine at 250 steps/s. Due steps
         // still yield to I/O after DUE_RUN_MS of running back to back.
         if (!this.#due(end) || this.#now() - yielded >= DUE_RUN_MS) {
+          this.#flush();
           if (!(await this.#sleepUntil(end))) {
             this.core.failAll();
             return;
@@ -371,6 +388,7 @@ export class EngineDriver {
       }
     } finally {
       this.#running = false;
+      this.#flush();
     }
   }
 }

@@ -169,3 +169,46 @@ Deno.test("the driver runs steps back to back on a clock and stops when idle", a
   for (let i = 1; i < steps.length; i++) assert.equal(steps[i][0], steps[i - 1][1]);
   assert.equal(clock.pending, 0, "no step scheduled once idle");
 });
+
+Deno.test("the driver flushes gathered output once per yield: steps run back to back share one write", async () => {
+  const cases: [((d: number) => boolean) | undefined, number[]][] = [
+    [() => true, [5]], // every step already due: one run, one write at its end
+    [undefined, [1, 1, 1, 1, 1]], // steps take time: a write before each wait, and at the end
+  ];
+  for (const [due, expected] of cases) {
+    const clock = new FakeClock();
+    const writes: number[] = [];
+    let pending = 0;
+    let finished = false;
+    const flush = () => {
+      writes.push(pending);
+      pending = 0;
+    };
+    const driver: EngineDriver = new EngineDriver(
+      new EngineCore(CFG),
+      () => clock.now(),
+      async (d) => {
+        await clock.sleepUntil(d);
+        return true;
+      },
+      undefined,
+      due,
+    );
+    driver.submit(
+      new Seq(16, 0, 5, 0, {
+        token: () => {
+          if (pending === 0) driver.beforeYield(flush);
+          pending++;
+        },
+        done: () => finished = true,
+      }),
+    );
+    await clock.run(
+      new Promise<void>((resolve) => {
+        const check = () => (finished && writes.length ? resolve() : setTimeout(check, 0));
+        check();
+      }),
+    );
+    assert.deepEqual(writes, expected, due ? "due steps" : "timed steps");
+  }
+});
