@@ -113,31 +113,31 @@ function noneComparable(suite: SuiteName, note: string): GuideCheck[] {
   return GUIDE[suite].map((_, i) => check(suite, i, "not comparable", null, note));
 }
 
-/** A test the guide describes, run as the guide ran it (not a scenario's, same load). */
+/** True when `t` is one of `specs` (a closed loop of that name, requests and concurrency). */
+function closedAs(
+  t: TestResult,
+  specs: readonly { name: string; requests: number; concurrency: number }[],
+): boolean {
+  return specs.some((g) =>
+    g.name === t.name && t.load.kind === "closed" && t.load.requests === g.requests &&
+    t.load.concurrency === g.concurrency
+  );
+}
+
+/** The tests the guide describes, run as the guide ran them (not a scenario's, same load). */
 function guideTests(suite: SuiteResult): TestResult[] {
-  const ok = (t: TestResult) => t.extra.scenario === undefined && t.metrics.total_requests > 0;
+  const mine = suite.tests.filter((t) =>
+    t.extra.scenario === undefined && t.metrics.total_requests > 0
+  );
   switch (suite.suite) {
     case "throughput":
-      return suite.tests.filter((t) =>
-        ok(t) &&
-        THROUGHPUT_TESTS.some((g) =>
-          g.name === t.name && t.load.kind === "closed" && t.load.requests === g.requests &&
-          t.load.concurrency === g.concurrency
-        )
-      );
+      return mine.filter((t) => closedAs(t, THROUGHPUT_TESTS));
     case "concurrent":
-      return suite.tests.filter((t) =>
-        ok(t) &&
-        BURSTS.some((g) =>
-          g.name === t.name && t.load.kind === "closed" && t.load.requests === g.requests &&
-          t.load.concurrency === g.concurrency
-        )
-      );
+      return mine.filter((t) => closedAs(t, BURSTS));
     case "kv-cache":
-      return suite.tests.filter((t) => ok(t) && t.name === "Cache Hit Rate Test");
+      return mine.filter((t) => t.name === "Cache Hit Rate Test");
     case "memory":
-      return suite.tests.filter((t) =>
-        ok(t) &&
+      return mine.filter((t) =>
         MEMORY_TESTS.some((g) =>
           g.name === t.name && t.load.kind === "open" && t.load.rate === g.rate
         )
