@@ -189,3 +189,42 @@ Deno.test("router: capacity bounds every worker's cache", () => {
   assert.ok(m.smart_router.radix_tree.total_cached_blocks <= 20);
   assert.ok(kv.distinctBlocks <= 20);
 });
+
+Deno.test("BlockLru agrees with a plain list model over random inserts, expiries and clears", () => {
+  let now = 0;
+  const lru = new BlockLru(50, () => now);
+  /** The model: [key, last used], least recently used first. */
+  let model: [number, number][] = [];
+  const evicted: number[] = [], modelEvicted: number[] = [];
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let step = 0; step < 5000; step++) {
+    now += rand(3);
+    const op = rand(100);
+    if (op < 90) {
+      // A prompt of up to 40 blocks from a small key space, so refreshes and evictions mix.
+      const keys = Array.from({ length: 1 + rand(40) }, () => 1e12 + rand(200));
+      const unique = [...new Set(keys)];
+      lru.insert(unique, () => {}, (k) => evicted.push(k));
+      for (let i = unique.length - 1; i >= 0; i--) {
+        model = model.filter(([k]) => k !== unique[i]);
+        model.push([unique[i], now]);
+      }
+      while (model.length > 50) modelEvicted.push(model.shift()![0]);
+    } else if (op < 98) {
+      const ttl = rand(40);
+      lru.expire(ttl, (k) => evicted.push(k));
+      while (model.length && model[0][1] < now - ttl) modelEvicted.push(model.shift()![0]);
+    } else {
+      lru.clear();
+      model = [];
+    }
+    assert.equal(lru.size, model.length, `size at step ${step}`);
+  }
+  assert.deepEqual(evicted, modelEvicted, "same blocks evicted, in the same order");
+  for (const [k] of model) assert.ok(lru.has(k));
+  assert.ok(evicted.length > 1000, `${evicted.length} evictions exercised`);
+});
