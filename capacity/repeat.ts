@@ -141,7 +141,7 @@ export function poolRepeats<E extends TestExtra>(
 /**
  * Run one test, or under `--repeat` its repeats: repeat k (from 0) with seed + k, so a
  * server's prefix cache cannot serve one repeat from the one before, `pauseS` apart; they are
- * pooled into one result that keeps each (measure/repeat.ts). An interrupt ends the repeats;
+ * pooled into one result that keeps each ({@linkcode poolRepeats}). An interrupt ends the repeats;
  * those that ran are kept.
  */
 export async function runRepeated<E extends TestExtra>(

@@ -204,8 +204,11 @@ export function suiteMark(suite: SuiteResult, marks: readonly (Mark | null)[]): 
   return mark;
 }
 
-/** The mark of a value under a band; null when there is no value. */
-export function markOf(band: Band, value: number | null): Mark | null {
+/** The mark of a value under a band (or any good/poor pair); null when there is no value. */
+export function markOf(
+  band: Pick<Band, "better" | "good" | "poor">,
+  value: number | null,
+): Mark | null {
   if (value === null || !Number.isFinite(value)) return null;
   if (band.better === "higher") {
     if (value > band.good) return "good";

@@ -14,6 +14,8 @@ import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
 import { BURSTS } from "../suites/concurrent.ts";
 import { FULL_TESTS as THROUGHPUT_TESTS } from "../suites/throughput.ts";
 import { FULL_TESTS as MEMORY_TESTS } from "../suites/memory.ts";
+import { type Mark, markOf } from "./bands.ts";
+import { streamingPairs } from "./throughput.ts";
 import { isLeak, memoryGrowth } from "./metrics.ts";
 import { type Block, heading, para, table, type Text } from "./doc.ts";
 import { fixed, mdCell } from "./format.ts";
@@ -156,15 +158,20 @@ function whyNot(suite: SuiteResult, run: RunResult): string {
   return "none of the guide's tests of this suite completed";
 }
 
-/** A three-level "Performance Targets" verdict. */
+const TARGET_LEVEL: Record<Mark, GuideVerdict> = {
+  good: "target",
+  warning: "acceptable",
+  poor: "poor",
+};
+
+/** A three-level "Performance Targets" verdict: the bands' mark under the target's limits. */
 function level(
   value: number,
   better: "higher" | "lower",
   target: number,
   poor: number,
 ): GuideVerdict {
-  if (better === "higher") return value > target ? "target" : value < poor ? "poor" : "acceptable";
-  return value < target ? "target" : value > poor ? "poor" : "acceptable";
+  return TARGET_LEVEL[markOf({ better, good: target, poor }, value) ?? "poor"];
 }
 
 function rate(t: TestResult): string {
@@ -194,10 +201,7 @@ function throughputChecks(suite: SuiteResult, run: RunResult): GuideCheck[] {
       ? check(name, 1, "not comparable", null, "no small-payload test completed")
       : check(name, 1, smallP99 < 0.5 ? "meets" : "misses", p99Text),
   );
-  const pairs = payloads.filter((t) => !t.streaming).flatMap((a) => {
-    const b = payloads.find((x) => x.streaming && x.payload === a.payload);
-    return b ? [[a, b] as const] : [];
-  });
+  const pairs = streamingPairs(payloads);
   if (pairs.length === 0) {
     out.push(
       check(name, 2, "not comparable", null, "no payload ran both with and without streaming"),

@@ -56,11 +56,22 @@ export function repeatSuites(suite: SuiteResult): SuiteResult[] | null {
   }));
 }
 
+/**
+ * The statistics of metric values gathered repeat by repeat: `perRepeat` gives, for each
+ * repeat, its metrics (name, unit, direction, value or null).
+ */
 function summarise(
-  values: Map<string, { better: Better; unit: string; values: number[] }>,
-  repeats: number,
+  perRepeat: readonly { name: string; unit: string; better: Better; value: number | null }[][],
   maxCv: number,
 ): RepeatSummary {
+  const values = new Map<string, { better: Better; unit: string; values: number[] }>();
+  for (const metrics of perRepeat) {
+    for (const { name, unit, better, value } of metrics) {
+      const v = values.get(name) ?? { better, unit, values: [] };
+      if (value !== null) v.values.push(value);
+      values.set(name, v);
+    }
+  }
   const metrics: RepeatMetric[] = [];
   for (const [name, v] of values) {
     const s = repeatStat(v.values);
@@ -73,38 +84,41 @@ function summarise(
       unstable: s.n > 1 && s.cv_pct !== null && s.cv_pct > maxCv,
     });
   }
-  return { repeats, max_cv_pct: maxCv, metrics };
+  return { repeats: perRepeat.length, max_cv_pct: maxCv, metrics };
 }
 
 /** Mean, interval and CV of every catalogue metric of a suite over its repeats, or null. */
 export function suiteRepeatSummary(suite: SuiteResult): RepeatSummary | null {
   const per = repeatSuites(suite);
   if (!per) return null;
-  const values = new Map<string, { better: Better; unit: string; values: number[] }>();
-  for (const s of per) {
-    for (const [name, { ref, value }] of runMetricValues([s])) {
-      const v = values.get(name) ??
-        { better: ref.def.better, unit: ref.def.unit, values: [] as number[] };
-      if (value !== null) v.values.push(value);
-      values.set(name, v);
-    }
-  }
-  return summarise(values, per.length, maxCvOf(suite.tests));
+  return summarise(
+    per.map((s) =>
+      [...runMetricValues([s])].map(([name, { ref, value }]) => ({
+        name,
+        unit: ref.def.unit,
+        better: ref.def.better,
+        value,
+      }))
+    ),
+    maxCvOf(suite.tests),
+  );
 }
 
 /** Mean, interval and CV of a test's common metrics over its repeats, or null. */
 export function testRepeatSummary(t: TestResult): RepeatSummary | null {
   const runs = t.repeat?.runs;
   if (!runs || runs.length === 0) return null;
-  const values = new Map<string, { better: Better; unit: string; values: number[] }>();
-  for (const r of runs) {
-    for (const { def, value } of testMetricValues(r)) {
-      const v = values.get(def.name) ?? { better: def.better, unit: def.unit, values: [] };
-      if (value !== null) v.values.push(value);
-      values.set(def.name, v);
-    }
-  }
-  return summarise(values, runs.length, t.repeat!.max_cv_pct);
+  return summarise(
+    runs.map((r) =>
+      testMetricValues(r).map(({ def, value }) => ({
+        name: def.name,
+        unit: def.unit,
+        better: def.better,
+        value,
+      }))
+    ),
+    t.repeat!.max_cv_pct,
+  );
 }
 
 /** Every suite-level metric's repeat statistics of a run, by qualified name. */
@@ -125,7 +139,7 @@ export function intervalText(m: Pick<RepeatMetric, "unit" | "ci95_low" | "ci95_h
 }
 
 function rows(summary: RepeatSummary): Text[][] {
-  return summary.metrics.filter((m) => m.n > 0).map((m) => [
+  return summary.metrics.map((m) => [
     { code: m.name },
     formatMetric(m, m.mean),
     intervalText(m),
