@@ -298,6 +298,11 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   "n/a": "—",
 };
 
+/** A diff's first cells in every table: metric, base, new, change. */
+function diffCells(m: MetricDiff): string[] {
+  return [m.name, formatMetric(m.def, m.base), formatMetric(m.def, m.next), m.change];
+}
+
 /** `comparison.md`. */
 export function comparisonMarkdown(c: Comparison): string {
   const out: string[] = [
@@ -316,13 +321,7 @@ export function comparisonMarkdown(c: Comparison): string {
     out.push(
       mdTable(
         ["Metric", "Base", "New", "Change", "Threshold"],
-        c.regressions.map((m) => [
-          m.name,
-          formatMetric(m.def, m.base),
-          formatMetric(m.def, m.next),
-          m.change,
-          m.thresholdText,
-        ]),
+        c.regressions.map((m) => [...diffCells(m), m.thresholdText]),
       ),
       "",
     );
@@ -343,14 +342,7 @@ export function comparisonMarkdown(c: Comparison): string {
       "",
       mdTable(
         ["Metric", "Base", "New", "Change", "Threshold", "p"],
-        c.withinNoise.map((m) => [
-          m.name,
-          formatMetric(m.def, m.base),
-          formatMetric(m.def, m.next),
-          m.change,
-          m.thresholdText,
-          m.noise!.p.toFixed(3),
-        ]),
+        c.withinNoise.map((m) => [...diffCells(m), m.thresholdText, m.noise!.p.toFixed(3)]),
       ),
       "",
     );
@@ -361,10 +353,7 @@ export function comparisonMarkdown(c: Comparison): string {
     mdTable(
       ["Metric", "Base", "New", "Change", "Verdict", "Threshold", "Repeats p"],
       c.metrics.map((m) => [
-        m.name,
-        formatMetric(m.def, m.base),
-        formatMetric(m.def, m.next),
-        m.change,
+        ...diffCells(m),
         m.regression
           ? "**worse (regression)**"
           : m.withinNoise
