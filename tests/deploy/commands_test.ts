@@ -6,25 +6,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEPLOY_DIR, UNIT_EXECUTABLE, yamlDocuments } from "../../tools/deploy_check.ts";
-import { ENTRY, spawnServe } from "../e2e/_run.ts";
+import { runProgram, spawnServe } from "../e2e/_run.ts";
 
-const MAIN = new URL(ENTRY).pathname;
-
-interface Ran {
-  code: number;
-  out: string;
-}
-
-/** Run the program with `args` in `cwd`. */
-async function program(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    cwd,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) } satisfies Ran;
+/** Run the program with `args` in `cwd`; its output, both streams, for failure messages. */
+async function program(args: string[], cwd: string) {
+  const r = await runProgram(args, {}, cwd);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** The run folders under `dir` (each holding a run.json), up to two levels down. */

@@ -23,15 +23,17 @@ export interface ProgramResult {
   ms: number;
 }
 
-/** Run `main.ts` with `args` as a child process (NO_COLOR set). */
+/** Run `main.ts` with `args` as a child process (NO_COLOR set), in `cwd` if given. */
 export async function runProgram(
   args: string[],
   env: Record<string, string> = {},
+  cwd?: string,
 ): Promise<ProgramResult> {
   const t0 = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", new URL(ENTRY).pathname, ...args],
     env: { NO_COLOR: "1", ...env },
+    cwd,
     stdin: "null",
   }).output();
   const dec = new TextDecoder();
