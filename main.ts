@@ -32,8 +32,8 @@ export async function main(argv: string[]): Promise<number> {
           const { serveHelp } = await import("./server/options.ts");
           console.log(serveHelp());
         } else if (cmd.topic === "metrics") {
-          const { metricsHelp } = await import("./report/metrics.ts");
-          console.log(metricsHelp());
+          const { CATALOGUE } = await import("./suites/registry.ts");
+          console.log(CATALOGUE.help());
         } else if (cmd.topic === "compare") console.log(compareHelp());
         else if (cmd.topic === "selftest") console.log(selftestHelp());
         else if (cmd.topic === "report") console.log(reportHelp());

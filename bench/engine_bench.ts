@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EngineCore, Seq } from "../server/engine.ts";
+import { EngineCore, Seq } from "../twin/engine.ts";
 import { Clock } from "../server/timing.ts";
 
 const STREAMS = 256;

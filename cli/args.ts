@@ -1,20 +1,19 @@
 /**
  * Command line: argv → a typed command with its options, and the help texts. Each command's
- * options are one table (`cli/table.ts`): its parser, typed values and help come from it.
+ * options are one table (`util/options.ts`): its parser, typed values and help come from it.
  * Every problem is a {@linkcode UsageError} with a one-line message.
  *
  * @module
  */
 
 import { UsageError } from "../util/errors.ts";
-import { SUITE_NAMES, type SuiteName } from "../measure/result.ts";
-import denoJson from "../deno.json" with { type: "json" };
+import { PROGRAM, VERSION } from "../util/version.ts";
+import { parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
+import { DEFAULT_LEAK_THRESHOLD_KB, QUICK_LEAK_THRESHOLD_KB } from "../suites/memory/tests.ts";
+import { type ApiKeySource, SERVER_PROFILES } from "../plan/plan.ts";
+import { WORKLOAD_TABLE } from "../plan/workload.ts";
 import { parseShard, parseStartAt } from "../load/shard.ts";
-import { type Endpoint, ENDPOINTS, HTTP_CLIENTS } from "../net/client.ts";
-import { parseLength } from "../workload/lengths.ts";
-import { parseSweep } from "../capacity/sweep.ts";
-import { parseSearchKind } from "../capacity/search.ts";
-import { OSL_ENFORCEMENT } from "../workload/workload.ts";
+import { HTTP_CLIENTS } from "../net/client.ts";
 import {
   choice,
   custom,
@@ -25,30 +24,9 @@ import {
   parseOptions,
   text,
   texts,
-} from "./table.ts";
+} from "../util/options.ts";
 
-/** The tool's version, from `deno.json`. */
-export const VERSION: string = denoJson.version;
-
-/** Program name used in messages. */
-export const PROGRAM = "fakeai-bench";
-
-/**
- * Default of `--leak-threshold-kb`. The leaks reported against real servers run from a few
- * hundred KB to megabytes per request; a few hundred requests of a garbage-collected server
- * cannot bound a slope much below a few KB per request, so 4 KB separates the two without
- * calling every short run inconclusive.
- */
-export const DEFAULT_LEAK_THRESHOLD_KB = 4;
-
-/**
- * Default of `--leak-threshold-kb` in quick mode. A garbage-collected server's heap still
- * settles over its first thousands of requests, which a one-minute test cannot outwait: the
- * clean embedded server showed 5–15 KB per request (95% upper bounds up to 17 KB) over the
- * quick test's 600 requests. Quick mode therefore resolves leaks of 32 KB per request and
- * more; the full suite's longer tests resolve {@linkcode DEFAULT_LEAK_THRESHOLD_KB}.
- */
-export const QUICK_LEAK_THRESHOLD_KB = 32;
+export { PROGRAM, VERSION };
 
 /** Check `--metrics-url`: an absolute http(s) URL. */
 function parseMetricsUrl(raw: string): string {
@@ -62,25 +40,6 @@ function parseMetricsUrl(raw: string): string {
     throw new UsageError(`--metrics-url expects an http(s) URL, got '${raw}'`);
   }
   return u.href;
-}
-
-/** Check `--endpoint`. */
-function parseEndpoint(raw: string): Endpoint {
-  const k = raw.trim().toLowerCase().replace(/^\/?v1\//, "").replace("chat/completions", "chat");
-  const hit = ENDPOINTS.find((e) => e === k);
-  if (!hit) throw new UsageError(`--endpoint must be one of ${ENDPOINTS.join(", ")}, got '${raw}'`);
-  return hit;
-}
-
-/** Map a suite name as typed (`kv-cache`, `kv_cache`, `kv`) to its canonical name. */
-export function parseSuiteName(raw: string): SuiteName {
-  const key = raw.trim().toLowerCase().replace(/_/g, "-");
-  const alias: Record<string, SuiteName> = { kv: "kv-cache", cache: "kv-cache" };
-  const name = (SUITE_NAMES as readonly string[]).includes(key) ? key as SuiteName : alias[key];
-  if (!name) {
-    throw new UsageError(`unknown suite '${raw}'; choose from ${SUITE_NAMES.join(", ")}`);
-  }
-  return name;
 }
 
 /** The `run` command's options, in the order its help lists them. */
@@ -135,153 +94,7 @@ export const RUN_TABLE = {
     "scenario file (YAML or JSON) replacing or adding tests of any suite;\n" +
       "without --suite, only the suites it names run",
   ),
-  endpoint: custom(
-    "endpoint",
-    "NAME",
-    "workload test: chat (default), completions, embeddings or responses",
-    parseEndpoint,
-    null,
-  ),
-  isl: custom(
-    "isl",
-    "DIST",
-    "workload test: prompt tokens, exact in the model's tokenizer: 512,\n" +
-      "uniform:256,1024, normal:MEAN,SD[,MIN,MAX] or lognormal:MEAN,SD[,MIN,MAX]",
-    (raw) => parseLength(raw, "--isl"),
-    null,
-  ),
-  osl: custom(
-    "osl",
-    "DIST",
-    "workload test: output tokens per answer, same forms as --isl (default 128)",
-    (raw) => parseLength(raw, "--osl"),
-    null,
-  ),
-  oslEnforce: choice(
-    "osl-enforce",
-    "HOW",
-    OSL_ENFORCEMENT,
-    "how output length is enforced besides max_tokens: ignore_eos (vLLM,\n" +
-      "SGLang; default), min_tokens, or none (for servers that reject both)",
-    "ignore_eos",
-  ),
-  dataset: text(
-    "dataset",
-    "PATH",
-    "workload test: prompts from a ShareGPT JSON, a JSONL file (prompt or\n" +
-      "messages, optional output_len), a folder of .txt files, or builtin",
-  ),
-  minIsl: number(
-    "min-isl",
-    "N",
-    "dataset: skip prompts under N tokens (default 4)",
-    { integer: true, min: 1 },
-    4,
-  ),
-  maxIsl: number(
-    "max-isl",
-    "N",
-    "dataset: skip prompts over N tokens (default: none)",
-    { integer: true, min: 1 },
-    null,
-  ),
-  sharedPrefix: number(
-    "shared-prefix",
-    "N",
-    "synthetic prompts: all start with the same N tokens (default 0: none share\n" +
-      "a prefix)",
-    { integer: true, min: 0, max: 1_000_000 },
-    0,
-  ),
-  turns: number(
-    "turns",
-    "N",
-    "workload test: sessions of N turns, each re-sending the history with the\n" +
-      "real answers; --requests then counts sessions (default 1)",
-    { integer: true, min: 1, max: 1000 },
-    1,
-  ),
-  thinkTimeS: number(
-    "think-time",
-    "S",
-    "sessions: seconds between an answer and the next turn (default 0)",
-    { min: 0, max: 3600 },
-    0,
-  ),
-  trace: text(
-    "trace",
-    "FILE",
-    "workload test: replay a Mooncake JSONL trace (timestamp ms, input_length,\n" +
-      "output_length, hash_ids) on its own schedule",
-  ),
-  traceSpeed: number(
-    "trace-speed",
-    "X",
-    "trace: replay X times as fast (default 1)",
-    { exclusiveMin: 0, max: 10_000 },
-    1,
-  ),
-  maxRequests: number(
-    "max-requests",
-    "N",
-    "trace: replay only the first N requests",
-    { integer: true, min: 1 },
-    null,
-  ),
-  batch: number(
-    "batch",
-    "N",
-    "embeddings: inputs per request (default 1)",
-    { integer: true, min: 1, max: 2048 },
-    1,
-  ),
-  tokenizer: custom(
-    "tokenizer",
-    "NAME|PATH",
-    "tokenizer prompts are built with: auto (default; from the model id),\n" +
-      "words, o200k_base, cl100k_base, llama3, or a tokenizer.json or model folder",
-    (raw) => raw,
-    "auto",
-  ),
-  concurrency: number(
-    "concurrency",
-    "N",
-    "workload test: requests (sessions) in flight (default 8)",
-    { integer: true, min: 1, max: 100_000 },
-    null,
-  ),
-  requests: number(
-    "requests",
-    "N",
-    "workload test: requests (sessions) to count (default 100, 40 with --quick)",
-    { integer: true, min: 1, max: 10_000_000 },
-    null,
-  ),
-  rate: number(
-    "rate",
-    "R",
-    "workload test: an open loop of R arrivals (sessions) per second instead\n" +
-      "of --concurrency",
-    { exclusiveMin: 0, max: 100_000 },
-    null,
-  ),
-  durationS: number(
-    "duration",
-    "S",
-    "workload test with --rate: schedule length in seconds (instead of --requests)",
-    { exclusiveMin: 0, max: 86_400 },
-    null,
-  ),
-  noStream: flag("no-stream", "workload test: non-streaming requests"),
-  sweep: custom(
-    "sweep",
-    "KIND:LEVELS",
-    "workload test: one test per level, rate:1,2,4,8 (open loop) or concurrency:\n" +
-      "1..64x2 (geometric); stops after the first level past saturation; the report\n" +
-      "draws the throughput-latency curve and the Pareto frontier and marks the knee",
-    parseSweep,
-    null,
-  ),
+  ...WORKLOAD_TABLE,
   ramp: flag(
     "ramp",
     "concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops\n" +
@@ -317,36 +130,6 @@ export const RUN_TABLE = {
     "run N shards in Web Workers of this process and merge them (default 1)",
     { integer: true, min: 1, max: 256 },
     1,
-  ),
-  search: custom(
-    "search",
-    "KIND",
-    "workload test: search for the highest rate (or concurrency) whose SLO\n" +
-      "attainment (95% lower bound) reaches --target-attainment; needs --slo;\n" +
-      "starts at --rate / --concurrency (default 1), doubles, then bisects",
-    parseSearchKind,
-    null,
-  ),
-  targetAttainment: number(
-    "target-attainment",
-    "PCT",
-    "search: the attainment to sustain, in % (default 99)",
-    { exclusiveMin: 0, max: 100 },
-    99,
-  ),
-  searchMaxProbes: number(
-    "search-max-probes",
-    "N",
-    "search: most probes (default 12)",
-    { integer: true, min: 2, max: 100 },
-    12,
-  ),
-  searchMaxS: number(
-    "search-max-s",
-    "S",
-    "search: most seconds for all probes (default 900)",
-    { exclusiveMin: 0, max: 86_400 },
-    900,
   ),
   slo: texts(
     "slo",
@@ -418,7 +201,7 @@ export const RUN_TABLE = {
   serverProfile: choice(
     "server-profile",
     "NAME",
-    ["engine", "constant"] as const,
+    SERVER_PROFILES,
     "embedded server's timing: engine (batching: latency grows with load; default) or\n" +
       "constant (FakeAI's: the same TTFT and ITL at any load); see help serve",
     "engine",
@@ -468,7 +251,7 @@ export type RunArgs =
   & Omit<OptionValues<typeof RUN_TABLE>, "suite" | "help" | "version">
   & {
     /** Suites to run, in run order. */
-    suites: SuiteName[];
+    suites: string[];
     /** True when `--suite` was given (explicit request). */
     suitesExplicit: boolean;
     /** Where the key came from. */
@@ -713,11 +496,11 @@ export function parseCommandLine(
   if (help) return { kind: "help", topic: "run" };
   if (version) return { kind: "version" };
   const suitesExplicit = suite.length > 0;
-  let suites: SuiteName[] = suitesExplicit
+  let suites: string[] = suitesExplicit
     ? [...new Set(suite.flatMap((s) => s.split(",")).map(parseSuiteName))]
     : [...SUITE_NAMES];
   suites = SUITE_NAMES.filter((s) => suites.includes(s));
-  if (args.skipMemory) suites = suites.filter((s) => s !== "memory");
+  if (args.skipMemory) suites = suites.filter((s) => !skippedByFlag(s, "--skip-memory"));
   if (suites.length === 0) throw new UsageError(`no suite left to run; ${HINT}`);
   const key = apiKeyOf(args.apiKey, args.apiKeyFile, env, readFile);
   return {
@@ -726,8 +509,12 @@ export function parseCommandLine(
   };
 }
 
-/** Where the key came from: `--api-key`, `--api-key-file`, `OPENAI_API_KEY`, or none. */
-export type ApiKeySource = "flag" | "file" | "env" | null;
+export type { ApiKeySource };
+
+/** True when `flag` leaves the suite `name` out of a run. */
+export function skippedByFlag(name: string, flag: string): boolean {
+  return SUITES.find((s) => s.name === name)?.skippedBy === flag;
+}
 
 function apiKeyOf(
   flagKey: string | null,

@@ -9,9 +9,11 @@
 import { join, resolve } from "node:path";
 import type { CompareArgs } from "../cli/args.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
-import { compareRuns, comparisonMarkdown, parseThresholds } from "../report/compare.ts";
+import { compareRuns, parseThresholds } from "../analysis/compare.ts";
+import { comparisonMarkdown } from "../report/compare.ts";
+import { CATALOGUE } from "../suites/registry.ts";
 import { loadRun } from "../engine/read_run.ts";
-import { formatMetric } from "../report/metrics.ts";
+import { formatMetric } from "../analysis/catalogue.ts";
 import { writeFileAtomic } from "../report/write.ts";
 
 /** Run `compare`; resolves to the exit code, or throws a typed error (GateError on regression). */
@@ -19,9 +21,9 @@ export async function compareCommand(
   args: CompareArgs,
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): Promise<number> {
-  const overrides = parseThresholds(args.thresholds);
+  const overrides = parseThresholds(args.thresholds, CATALOGUE);
   const [base, next] = [await loadRun(args.base), await loadRun(args.next)];
-  const c = compareRuns(base, next, overrides, !args.ignoreIntervals);
+  const c = compareRuns(base, next, CATALOGUE, overrides, !args.ignoreIntervals);
   const md = comparisonMarkdown(c);
   const out = resolve(args.output ?? join(next.dir, "comparison.md"));
   await writeFileAtomic(out, md);

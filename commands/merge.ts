@@ -6,7 +6,9 @@
 
 import { resolve } from "node:path";
 import type { MergeArgs } from "../cli/args.ts";
-import { defaultOutputDir, prepareOutputDir } from "../cli/config.ts";
+import { defaultOutputDir } from "../cli/plan.ts";
+import { prepareOutputDir } from "./run.ts";
+import { analyzeReports, reporterOf } from "../engine/run.ts";
 import { ExitCode } from "../util/errors.ts";
 import { mergeRuns } from "../engine/merge.ts";
 import { findShardDirs, readRun } from "../engine/read_run.ts";
@@ -19,7 +21,7 @@ export async function mergeCommand(args: MergeArgs): Promise<number> {
   const runs = await Promise.all(dirs.map(readRun));
   const merged = mergeRuns(runs);
   await prepareOutputDir(outputDir);
-  await writeReports(merged, outputDir);
+  await writeReports(merged, analyzeReports(merged), reporterOf, outputDir);
   if (args.quiet) console.log(outputDir);
   else console.log(`Merged ${runs.length} shard outputs; reports written to ${outputDir}`);
   return merged.interrupted ? ExitCode.Interrupted : ExitCode.Ok;

@@ -11,6 +11,7 @@ import { ConfigError, ExitCode } from "../util/errors.ts";
 import { readJournal, runFromJournal } from "../engine/journal.ts";
 import { readRun } from "../engine/read_run.ts";
 import { writeReports } from "../report/mod.ts";
+import { analyzeReports, reporterOf } from "../engine/run.ts";
 
 /** Run the `report` command; resolves to the exit code. Throws typed errors. */
 export async function reportCommand(args: ReportArgs): Promise<number> {
@@ -36,7 +37,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     }
     how = "rewritten from the finished run";
   }
-  await writeReports(run, dir);
+  await writeReports(run, analyzeReports(run), reporterOf, dir);
   if (args.quiet) console.log(dir);
   else console.log(`Reports written to ${dir} (${how})`);
   return ExitCode.Ok;

@@ -1,130 +1,84 @@
 /**
- * The `run` command: resolve the configuration, check everything the user gave before any
- * request, run the engine, print, and turn the outcome into an exit code.
+ * The `run` command: build the run's plan (every option checked before any request), run the
+ * engine, print, and turn the outcome into an exit code.
  *
  * @module
  */
 
-import { type RunArgs, VERSION } from "../cli/args.ts";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { existsSync } from "node:fs";
-import {
-  prepareOutputDir,
-  publicConfig,
-  removeIfEmpty,
-  resolveRunConfig,
-  type RunConfig,
-} from "../cli/config.ts";
+import type { RunArgs } from "../cli/args.ts";
+import { buildRunPlan } from "../cli/plan.ts";
+import { VERSION } from "../util/version.ts";
+import { ConfigError, ExitCode, GateError, UsageError } from "../util/errors.ts";
+import type { RunResult } from "../measure/result.ts";
+import { planDifferences, planRecord, type RunPlan } from "../plan/plan.ts";
+import type { Scenario } from "../plan/scenario.ts";
 import { type Journal, JOURNAL_DIR, readJournal } from "../engine/journal.ts";
-import { loadScenario, type Scenario } from "../cli/scenario.ts";
-import { workloadScenario } from "../cli/workload.ts";
-import { preflightWorkload } from "../workload/workload.ts";
-import { parseSlo } from "../measure/slo.ts";
-import { ExitCode, GateError, UsageError } from "../util/errors.ts";
-import { SUITE_NAMES } from "../measure/result.ts";
-import { normalizeBaseUrl } from "../net/client.ts";
 import { executeRun, type RunHooks, type RunView } from "../engine/run.ts";
-import type { RunResult } from "../suites/mod.ts";
+import { CATALOGUE, suiteNamed } from "../suites/registry.ts";
+import { testRepeatSummary } from "../analysis/repeat.ts";
+import { judgeGates } from "../analysis/gates.ts";
 import { bold, dim, progressBar, testTable, yellow } from "../report/console.ts";
-import { evaluateGates, parseGates } from "../report/gates.ts";
 
 export { INTERRUPT_GRACE_MS, type RunHooks } from "../engine/run.ts";
 
 /** Run the `run` command; resolves to the process exit code. Throws typed errors. */
 export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<number> {
-  const cfg = resolveRunConfig(
-    args.resume ? { ...args, outputDir: args.outputDir ?? args.resume } : args,
-  );
-  const resume = args.resume ? resumeOf(cfg, args.resume) : null;
-  if (args.apiKeySource === "flag") {
-    console.error(
-      yellow(
-        "warning: --api-key leaves the key readable by other local users (the process list) " +
-          "and in deno task's echo of the command; prefer OPENAI_API_KEY or --api-key-file",
-      ),
-    );
-  }
-  // A scenario file is read and validated completely before anything else happens.
-  const scenario = cfg.config ? await loadScenario(args.config!) : workloadScenario(cfg);
-  if (scenario && !cfg.suitesExplicit) {
-    cfg.suites = SUITE_NAMES.filter((s) =>
-      scenario.suites.includes(s) && (s !== "memory" || !args.skipMemory)
-    );
-  }
-  if (scenario && cfg.suitesExplicit) {
-    const left = scenario.suites.filter((s) => !cfg.suites.includes(s));
-    if (left.length) {
-      log(cfg, yellow(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`));
-    }
-  }
-  // Bad input fails before anything is created or sent.
-  for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
-  if (cfg.url !== null) normalizeBaseUrl(cfg.url);
-  const gates = parseGates(args.failIf ?? [], cfg.suites); // before any request
-  for (const s of cfg.slo) parseSlo(s); // a bad SLO is a usage error before any request
-  const { created } = await prepareOutputDir(cfg.outputDir);
-  let run;
+  const { plan, warnings } = await buildRunPlan(args);
+  for (const w of warnings) log(plan, yellow(w));
+  const resume = plan.resume ? resumeOf(plan) : null;
+  const { created } = await prepareOutputDir(plan.output.dir);
+  let finished;
   try {
-    run = await executeRun(
-      cfg,
-      scenario,
-      consoleView(cfg, modeLabel(cfg, scenario)),
+    finished = await executeRun(
+      plan,
+      consoleView(
+        plan,
+        modeLabel({ quick: plan.suites.quick, suites: plan.suites.names }, plan.scenario),
+      ),
       hooks,
       resume,
     );
   } catch (err) {
     // A run that failed before writing anything (target unreachable…) leaves no empty folder.
-    if (created) await removeIfEmpty(cfg.outputDir);
+    if (created) await removeIfEmpty(plan.output.dir);
     throw err;
   }
-  if (cfg.quiet) console.log(cfg.outputDir);
-  else console.log(`\nReports written to ${cfg.outputDir}`);
+  const { run } = finished;
+  if (plan.output.quiet) console.log(plan.output.dir);
+  else console.log(`\nReports written to ${plan.output.dir}`);
   if (run.interrupted) return ExitCode.Interrupted;
   const failed = run.suites.filter((s) => s.error !== null);
   for (const s of failed) console.error(`error: the ${s.suite} suite failed: ${s.error}`);
-  const missing = run.suites.filter((s) => s.skipped !== null && cfg.suitesExplicit);
+  const missing = run.suites.filter((s) => s.skipped !== null && plan.suites.explicit);
   for (const s of missing) console.error(`error: the ${s.suite} suite did not run: ${s.skipped}`);
   // A lost target explains the suites it stopped: it decides the exit code.
   const nothing = noSuccess(run);
-  if (run.target_lost && !args.acceptFailures) return failures(nothing);
+  if (run.target_lost && !plan.acceptFailures) return failures(nothing);
   if (failed.length || missing.length) return ExitCode.Suite;
-  if (nothing.length && !args.acceptFailures) return failures(nothing);
-  const gateResults = evaluateGates(gates, run.suites);
-  for (const g of gateResults) log(cfg, `--fail-if ${g.gate.expr}: ${g.message}`);
-  const tripped = gateResults.filter((g) => g.failed);
+  if (nothing.length && !plan.acceptFailures) return failures(nothing);
+  const verdicts = judgeGates(plan.gates, run.suites, CATALOGUE);
+  for (const g of verdicts) log(plan, `--fail-if ${g.gate.expr}: ${g.message}`);
+  const tripped = verdicts.filter((g) => g.failed);
   if (tripped.length) {
     throw new GateError(
-      `--fail-if: ${tripped.length} of ${gates.length} gates failed: ` +
+      `--fail-if: ${tripped.length} of ${verdicts.length} gates failed: ` +
         tripped.map((g) => g.message).join("; "),
     );
   }
   return ExitCode.Ok;
 }
 
-/** Options that may differ between a run and its `--resume`: they change no measurement. */
-const RESUMABLE = new Set([
-  "outputDir",
-  "resume",
-  "quiet",
-  "startAtMs",
-  "apiKeySource",
-  "api_key_set",
-  "apiKeyFile",
-  "failIf",
-  "acceptFailures",
-]);
-
 /**
  * The journal `--resume DIR` continues. Throws {@linkcode UsageError} when DIR has none, its
- * run finished, or the options differ from the run's.
+ * run finished, or the plan differs from the run's (naming each field that differs).
  */
-function resumeOf(cfg: RunConfig, dir: string): Journal {
-  if (resolve(dir) !== cfg.outputDir) {
-    throw new UsageError(`--resume ${dir} writes into ${dir}; drop -o or give the same folder`);
-  }
-  const journal = readJournal(cfg.outputDir);
+function resumeOf(plan: RunPlan): Journal {
+  const dir = plan.resume!;
+  const journal = readJournal(plan.output.dir);
   if (!journal) {
-    const finished = existsSync(join(cfg.outputDir, "run.json"));
+    const finished = existsSync(join(plan.output.dir, "run.json"));
     throw new UsageError(
       finished
         ? `--resume ${dir}: that run finished; nothing to resume`
@@ -134,11 +88,14 @@ function resumeOf(cfg: RunConfig, dir: string): Journal {
   if (journal.finished && !journal.finished.interrupted) {
     throw new UsageError(`--resume ${dir}: that run finished; nothing to resume`);
   }
-  const was = journal.header.config;
-  const now = publicConfig(cfg);
-  const differ = Object.keys({ ...was, ...now })
-    .filter((k) => !RESUMABLE.has(k) && JSON.stringify(was[k]) !== JSON.stringify(now[k]))
-    .map((k) => `${k} was ${JSON.stringify(was[k])}, now ${JSON.stringify(now[k])}`);
+  const was = journal.header.plan;
+  if (!was) {
+    throw new UsageError(
+      `--resume ${dir}: that run was made by an older version (no plan recorded); run it again`,
+    );
+  }
+  const differ = planDifferences(was, planRecord(plan))
+    .map((d) => `${d.path} was ${JSON.stringify(d.was)}, now ${JSON.stringify(d.now)}`);
   if (differ.length > 0) {
     throw new UsageError(
       `--resume ${dir}: give the options the run had (${differ.slice(0, 4).join("; ")}` +
@@ -146,6 +103,35 @@ function resumeOf(cfg: RunConfig, dir: string): Journal {
     );
   }
   return journal;
+}
+
+/**
+ * Create the output folder and prove it can be written, before any request is sent.
+ * Throws {@linkcode ConfigError}.
+ */
+export async function prepareOutputDir(dir: string): Promise<{ created: boolean }> {
+  let created = false;
+  try {
+    created = !(await Deno.stat(dir).then(() => true, () => false));
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${Deno.pid}`);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new ConfigError(`cannot write to output folder ${dir}: ${reason}`);
+  }
+  return { created };
+}
+
+/** Remove an output folder this run created when nothing was written into it. */
+export async function removeIfEmpty(dir: string): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return;
+    await Deno.remove(dir);
+  } catch {
+    // gone or not ours to clean
+  }
 }
 
 function failures(why: string[]): number {
@@ -176,38 +162,39 @@ export function noSuccess(run: RunResult): string[] {
  * line's workload) replaced every suite's built-in tests, where its tests come from.
  */
 export function modeLabel(
-  cfg: Pick<RunConfig, "quick" | "suites">,
+  run: { quick: boolean; suites: readonly string[] },
   scenario: Scenario | null,
 ): string {
-  if (scenario && cfg.suites.every((s) => scenario.replace.includes(s))) {
+  if (scenario && run.suites.every((s) => scenario.replace.includes(s))) {
     return scenario.file === "command line" ? "workload test" : `tests of ${scenario.file}`;
   }
-  return `${cfg.quick ? "quick" : "full"} mode`;
+  return `${run.quick ? "quick" : "full"} mode`;
 }
 
 /** The terminal view of a run: progress bars and lines on stderr, tables on stdout. */
-function consoleView(cfg: RunConfig, mode: string): RunView {
+function consoleView(plan: RunPlan, mode: string): RunView {
   return {
-    log: (line) => log(cfg, line.startsWith("interrupt:") ? yellow(line) : line),
+    log: (line) => log(plan, line.startsWith("interrupt:") ? yellow(line) : line),
     started: (target) =>
       log(
-        cfg,
+        plan,
         `${bold("fakeai-bench")} ${VERSION} → ${target.baseUrl}` +
           `${target.embedded ? " (embedded server)" : ""} · ${target.probe.models.length} ` +
           `models · ${mode}`,
       ),
-    suite: (suite) => say(cfg, `\n${bold(`== ${suite.title} ==`)}`),
-    test: (name, i, n) => log(cfg, dim(`[${i + 1}/${n}] ${name}`)),
-    result: (result) => say(cfg, testTable(result)),
+    suite: (suite) => say(plan, `\n${bold(`== ${suite.title} ==`)}`),
+    test: (name, i, n) => log(plan, dim(`[${i + 1}/${n}] ${name}`)),
+    result: (result, suite) =>
+      say(plan, testTable(result, testRepeatSummary(result), suiteNamed(suite)?.reporter)),
     progress: (label, total) =>
-      cfg.quiet ? { update() {}, finish() {} } : progressBar(label, total),
+      plan.output.quiet ? { update() {}, finish() {} } : progressBar(label, total),
   };
 }
 
-function log(cfg: RunConfig, line: string): void {
-  if (!cfg.quiet) console.error(line);
+function log(plan: RunPlan, line: string): void {
+  if (!plan.output.quiet) console.error(line);
 }
 
-function say(cfg: RunConfig, text: string): void {
-  if (!cfg.quiet) console.log(text);
+function say(plan: RunPlan, text: string): void {
+  if (!plan.output.quiet) console.log(text);
 }

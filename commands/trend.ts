@@ -15,11 +15,11 @@ import {
   buildTrend,
   latestRegressions,
   type TrendExcluded,
-  trendHtml,
-  trendMarkdown,
   type TrendRun,
-} from "../report/trend.ts";
-import { evaluateGates, parseGates } from "../report/gates.ts";
+} from "../analysis/trend.ts";
+import { trendHtml, trendMarkdown } from "../report/trend.ts";
+import { judgeGates, parseGates } from "../analysis/gates.ts";
+import { CATALOGUE } from "../suites/registry.ts";
 
 /** Folders under `dir` (itself included, at most `depth` levels down) that hold a run.json. */
 async function runDirs(dir: string, depth = 4): Promise<string[]> {
@@ -43,7 +43,7 @@ async function runDirs(dir: string, depth = 4): Promise<string[]> {
 
 /** Run the `trend` command; resolves to the exit code. Throws typed errors. */
 export async function trendCommand(args: TrendArgs): Promise<number> {
-  const gates = parseGates(args.failIf ?? []); // before reading anything
+  const gates = parseGates(args.failIf ?? [], CATALOGUE); // before reading anything
   const dirs = (await Promise.all(args.dirs.map((d) => runDirs(resolve(d))))).flat();
   const runs: TrendRun[] = [];
   const excluded: TrendExcluded[] = [];
@@ -61,7 +61,7 @@ export async function trendCommand(args: TrendArgs): Promise<number> {
   if (runs.length === 0) {
     throw new ConfigError(`no run found under ${args.dirs.join(", ")} (folders with a run.json)`);
   }
-  const trend = buildTrend(runs, args.window, excluded);
+  const trend = buildTrend(runs, CATALOGUE, args.window, excluded);
   const out = resolve(args.outputDir ?? args.dirs[0]);
   Deno.mkdirSync(out, { recursive: true });
   Deno.writeTextFileSync(join(out, "trend.md"), trendMarkdown(trend));
@@ -82,7 +82,9 @@ export async function trendCommand(args: TrendArgs): Promise<number> {
     failed.push(`regressions at the latest run: ${reg.map((s) => s.metric).join(", ")}`);
   }
   const latest = runs.sort((a, b) => a.run.started_at.localeCompare(b.run.started_at)).at(-1)!;
-  for (const g of evaluateGates(gates, latest.run.suites)) if (g.failed) failed.push(g.message);
+  for (const g of judgeGates(gates, latest.run.suites, CATALOGUE)) {
+    if (g.failed) failed.push(g.message);
+  }
   if (failed.length) throw new GateError(`trend: ${failed.join("; ")}`);
   return ExitCode.Ok;
 }

@@ -20,7 +20,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { V8_FLAGS_ARG } from "../engine/target.ts";
-import { flag, parseOptions, type RawValue } from "../cli/table.ts";
+import { flag, parseOptions, type RawValue } from "../util/options.ts";
 import { UsageError } from "../util/errors.ts";
 
 /** Targets `deno compile` supports, by their Rust triple. */

@@ -22,8 +22,7 @@
 
 import { join } from "node:path";
 import { ConfigError } from "../util/errors.ts";
-import type { SuiteName } from "../measure/result.ts";
-import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
+import type { RunResult, SuiteName, SuiteResult, TestResult } from "../measure/result.ts";
 
 /** The journal's folder under an output folder. */
 export const JOURNAL_DIR = "progress";

@@ -7,8 +7,8 @@
  */
 
 import { ConfigError } from "../util/errors.ts";
-import { type LoadSpec, SUITE_NAMES, type TestExtra } from "../measure/result.ts";
-import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
+import type { LoadSpec, RunResult, SuiteResult, TestExtra, TestResult } from "../measure/result.ts";
+import { SUITE_NAMES } from "../suites/registry.ts";
 import { formatShard, type Shard } from "../load/shard.ts";
 import { mergeMetrics } from "../measure/aggregate.ts";
 
@@ -125,13 +125,15 @@ export function mergeSuites(parts: readonly SuiteResult[]): SuiteResult {
 export function mergeSuiteLists(lists: readonly SuiteResult[][]): SuiteResult[] {
   const order: string[] = [];
   for (const l of lists) for (const s of l) if (!order.includes(s.suite)) order.push(s.suite);
-  const rank = (n: string) => (SUITE_NAMES as readonly string[]).indexOf(n);
+  const rank = (n: string) => SUITE_NAMES.indexOf(n);
   order.sort((a, b) => rank(a) - rank(b));
   return order.map((name) => mergeSuites(lists.flatMap((l) => l.filter((s) => s.suite === name))));
 }
 
-function shardOf(run: RunResult): Shard | null {
-  const s = run.config?.shard as Shard | null | undefined;
+/** The shard a run ran as (from its plan, or an older run's config), or null. */
+export function shardOf(run: RunResult): Shard | null {
+  const load = (run.plan as { load?: { shard?: unknown } } | undefined)?.load;
+  const s = (load?.shard ?? run.config?.shard) as Shard | null | undefined;
   return s && typeof s.index === "number" && typeof s.count === "number" ? s : null;
 }
 
@@ -176,14 +178,20 @@ export function mergeRuns(runs: readonly RunResult[]): RunResult {
     run_id: crypto.randomUUID(),
     started_at: runs.map((r) => r.started_at).sort()[0],
     finished_at: runs.map((r) => r.finished_at).sort().at(-1)!,
-    config: {
-      ...first.config,
-      shard: null,
-      merged_shards: runs.length,
-      merged_run_ids: runs.map((r) => r.run_id),
-      merged_hosts: [...new Set(runs.map((r) => r.host.hostname))],
+    plan: first.plan && withoutShard(first.plan),
+    config: first.config && { ...first.config, shard: null },
+    merged: {
+      shards: runs.length,
+      run_ids: runs.map((r) => r.run_id),
+      hosts: [...new Set(runs.map((r) => r.host.hostname))],
     },
     suites,
     interrupted: runs.some((r) => r.interrupted),
   };
+}
+
+/** A recorded plan with its shard taken out (the merge holds the whole load). */
+function withoutShard(plan: Record<string, unknown>): Record<string, unknown> {
+  const load = plan.load as Record<string, unknown> | undefined;
+  return load ? { ...plan, load: { ...load, shard: null } } : plan;
 }

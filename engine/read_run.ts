@@ -8,13 +8,12 @@
 
 import { join, resolve } from "node:path";
 import { ConfigError } from "../util/errors.ts";
-import { type LoadSpec, SUITE_NAMES, type SuiteName } from "../measure/result.ts";
+import type { LoadSpec, RunResult, SuiteName, SuiteResult, TestResult } from "../measure/result.ts";
 import { emptySummary, type Summary } from "../measure/summary.ts";
 import { emptyHistograms, type TestMetrics } from "../measure/aggregate.ts";
-import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
-import type { LoadedRun } from "../report/compare.ts";
+import type { LoadedRun } from "../analysis/compare.ts";
 import { SCHEMA_VERSION } from "../report/json.ts";
-import { suiteKey } from "../report/metrics.ts";
+import { SUITES } from "../suites/registry.ts";
 
 export type { LoadedRun };
 
@@ -136,11 +135,11 @@ export async function loadRun(path: string): Promise<LoadedRun> {
   } else {
     const suites: SuiteResult[] = [];
     let version: string | null = null;
-    for (const s of SUITE_NAMES) {
-      const data = await readJson(join(dir, `${suiteKey(s)}_results.json`));
+    for (const { name: s, reporter } of SUITES) {
+      const data = await readJson(join(dir, `${reporter.file}.json`));
       if (data === undefined) continue;
       if (!Array.isArray(data)) {
-        throw new ConfigError(`${suiteKey(s)}_results.json in ${dir} is not an array of tests`);
+        throw new ConfigError(`${reporter.file}.json in ${dir} is not an array of tests`);
       }
       const tests = data.filter((o) => o && typeof o === "object").map((o) => {
         if (typeof o.schema_version === "string") version ??= o.schema_version;
@@ -169,7 +168,7 @@ export async function loadRun(path: string): Promise<LoadedRun> {
         started_at: "",
         finished_at: "",
         mode: "full",
-        config: {},
+        plan: {},
         server: {
           base_url: "unknown",
           embedded: false,
@@ -242,7 +241,8 @@ export async function readRun(dir: string): Promise<RunResult> {
       `cannot read ${path}: ${err instanceof Error ? err.message.split("\n")[0] : err}`,
     );
   }
-  if (!Array.isArray(doc.suites) || typeof doc.config !== "object") {
+  const plan = doc.plan ?? doc.config; // runs of older versions record a config
+  if (!Array.isArray(doc.suites) || typeof plan !== "object" || plan === null) {
     throw new ConfigError(`${path} is not a run.json written by fakeai-bench`);
   }
   const { schema_version: _v, ...run } = doc;

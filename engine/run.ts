@@ -1,30 +1,29 @@
 /**
- * One ordinary run, start to finish: interrupt handling, the target (embedded server started
- * or `--url` probed), the suite context, the suites (in this process or in workers), the
- * {@linkcode RunResult} and its report set on disk. What the user sees goes through a
- * {@linkcode RunView}; exit codes and gates are the command's.
+ * One ordinary run, start to finish, from its plan: interrupt handling, the target (embedded
+ * server started or `--url` probed), the suite context, the suites (in this process or in
+ * workers), the {@linkcode RunResult}, its analysis and its report set on disk. What the user
+ * sees goes through a {@linkcode RunView}; exit codes and gates are the command's.
  *
  * @module
  */
 
-import { VERSION } from "../cli/args.ts";
-import { publicConfig, type RunConfig } from "../cli/config.ts";
-import type { Scenario } from "../cli/scenario.ts";
+import { VERSION } from "../util/version.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
 import { probeTarget } from "../net/client.ts";
-import { parseSlo } from "../measure/slo.ts";
 import { probeServerMetrics } from "../probes/server_metrics.ts";
-import type { RunResult, SuiteResult, TestResult } from "../suites/mod.ts";
+import type { RunResult, SuiteResult, TestResult } from "../measure/result.ts";
 import type { Progress, SuiteContext } from "../runner/runner.ts";
 import { formatShard, waitUntil } from "../load/shard.ts";
-import { type Suite, SUITES } from "../suites/mod.ts";
-import { withScenario } from "../suites/scenario.ts";
+import { planRecord, type RunPlan } from "../plan/plan.ts";
+import type { Suite } from "../suites/suite.ts";
+import { CATALOGUE, suiteNamed } from "../suites/registry.ts";
+import { analyzeRun, type RunAnalysis } from "../analysis/run.ts";
 import { writeReports } from "../report/mod.ts";
-import { type Journal, RunJournal } from "./journal.ts";
+import { type Journal, type JournalHeader, RunJournal } from "./journal.ts";
 import { openTarget, type Target } from "./target.ts";
-import { runSuiteList, runWorkersMerged } from "./workers.ts";
+import { runSuiteList, runSuiteOf, runWorkersMerged } from "./workers.ts";
 
 /** Where the server's metrics are sampled, and the engine whose names they carry. */
 type ServerMetricsSource = { url: string; shownUrl: string; engine: string };
@@ -61,29 +60,41 @@ export interface RunView {
   suite(suite: Suite): void;
   /** Test `i` of `n` begins. */
   test(name: string, i: number, n: number): void;
-  /** A test's result. */
-  result(result: TestResult): void;
+  /** A test's result (`suite` is its suite's name). */
+  result(result: TestResult, suite: string): void;
   /** Progress of one test. */
   progress(label: string, total: number): Progress;
 }
 
+/** A run's result with its analysis. */
+export interface FinishedRun {
+  /** What the run measured. */
+  run: RunResult;
+  /** What it means, computed once (the reports rendered it). */
+  analysis: RunAnalysis;
+}
+
+/** The run's signal handling: a first signal stops new requests, a second exits at once. */
+interface Interrupts {
+  /** Aborted on the first signal: no new request. */
+  stop: AbortSignal;
+  /** Aborted after the grace period: in-flight requests cancelled. */
+  abort: AbortSignal;
+  /** Told the embedded server's PID, so a second signal can kill it. */
+  serverPid(pid: number): void;
+  /** Stop handling signals. */
+  release(): void;
+}
+
 /**
- * Run the configured suites against the target and write the report set into
- * `cfg.outputDir`. A first SIGINT/SIGTERM stops new requests, lets in-flight ones finish for
- * {@linkcode INTERRUPT_GRACE_MS}, then cancels them; the reports are still written and the
- * result is marked interrupted. A second signal exits at once.
+ * Handle SIGINT/SIGTERM for a run: the first stops new requests, lets in-flight ones finish
+ * for {@linkcode INTERRUPT_GRACE_MS}, then cancels them; a second kills the embedded server
+ * and exits at once.
  */
-export async function executeRun(
-  cfg: RunConfig,
-  scenario: Scenario | null,
-  view: RunView,
-  hooks: RunHooks = {},
-  resume: Resume | null = null,
-): Promise<RunResult> {
+function handleInterrupts(view: RunView): Interrupts {
   const stop = new AbortController();
   const abort = new AbortController();
-  let target: Target | null = null;
-  let serverPid: number | null = null;
+  let pid: number | null = null;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let interrupts = 0;
   let firstAt = 0;
@@ -95,148 +106,180 @@ export async function executeRun(
       view.log("interrupt: no new requests; finishing in-flight ones, then writing reports");
       stop.abort();
       graceTimer = setTimeout(() => abort.abort(), INTERRUPT_GRACE_MS);
-    } else {
-      const pid = target?.pid ?? serverPid;
-      if (pid) {
-        try {
-          Deno.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      Deno.exit(ExitCode.Interrupted);
+      return;
     }
+    if (pid) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    Deno.exit(ExitCode.Interrupted);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, onSignal);
-  // Signals stay handled until the reports are written: a second one still exits at once.
-  const release = () => {
-    clearTimeout(graceTimer);
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  return {
+    stop: stop.signal,
+    abort: abort.signal,
+    serverPid: (p) => pid = p,
+    release() {
+      clearTimeout(graceTimer);
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    },
   };
-  const startedAt = new Date().toISOString();
-  const runId = crypto.randomUUID();
+}
+
+/**
+ * Run the plan's suites against its target and write the report set into its output folder.
+ * Signals stay handled until the reports are written: a second one still exits at once.
+ */
+export async function executeRun(
+  plan: RunPlan,
+  view: RunView,
+  hooks: RunHooks = {},
+  resume: Resume | null = null,
+): Promise<FinishedRun> {
+  const signals = handleInterrupts(view);
+  // What run.json and the journal's header say of the run besides its server and suites.
+  const about = {
+    tool_version: VERSION,
+    run_id: resume?.header.run_id ?? crypto.randomUUID(),
+    started_at: resume?.header.started_at ?? new Date().toISOString(),
+    mode: plan.suites.quick ? "quick" as const : "full" as const,
+    plan: planRecord(plan),
+    host: hostInfo(),
+  };
+  let target: Target | null = null;
+  let journal: RunJournal | null = null;
+  let serverMetrics: ServerMetricsSource | null = null;
   const suites: SuiteResult[] = [];
   let targetLost: string | null = null;
-  let journal: RunJournal | null = null;
-  // Tests an interrupted run completed, kept instead of run again; the test it was in the
+  try {
+    target = await openTarget({
+      url: plan.target.url,
+      apiKey: plan.target.apiKey,
+      seed: plan.load.seed,
+      entry: hooks.entry,
+      serveArgs: ["--profile", plan.embedded?.profile ?? "engine", ...(hooks.serveArgs ?? [])],
+      onSpawn: signals.serverPid,
+      http: plan.target.httpClient,
+    });
+    view.started(target);
+    serverMetrics = await serverMetricsOf(plan, target, view);
+    // From here on, every completed test is on disk as it completes (engine/journal.ts).
+    const header: JournalHeader = {
+      ...about,
+      server: serverIdentity(target, serverMetrics),
+      suite_order: plan.suites.names,
+    };
+    journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
+    const ctx = suiteContext(plan, target, view, signals, serverMetrics);
+    if (plan.load.shard) view.log(`shard ${formatShard(plan.load.shard)} of every test's load`);
+    if (plan.load.startAtMs !== null && plan.load.startAtMs > Date.now()) {
+      view.log(`waiting until ${new Date(plan.load.startAtMs).toISOString()} (--start-at)`);
+      await waitUntil(plan.load.startAtMs, signals.stop);
+    }
+    suites.push(...await runSuites(plan, ctx, view, journal, resume, hooks, signals.abort));
+  } catch (err) {
+    signals.release();
+    throw err;
+  } finally {
+    targetLost = await lostTarget(target, suites, plan);
+    await target?.stop();
+  }
+  const run: RunResult = {
+    ...about,
+    server: serverIdentity(target, serverMetrics),
+    finished_at: new Date().toISOString(),
+    suites,
+    interrupted: signals.stop.aborted,
+    target_lost: targetLost,
+  };
+  try {
+    const analysis = analyzeReports(run);
+    await writeReports(run, analysis, reporterOf, plan.output.dir);
+    journal?.finish(run.finished_at, run.interrupted);
+    return { run, analysis };
+  } finally {
+    signals.release();
+  }
+}
+
+/** The reporter of a suite, from the registry. */
+export const reporterOf = (name: string) => suiteNamed(name)?.reporter;
+
+/** A run's analysis, with the registry's catalogue and suites. */
+export function analyzeReports(run: RunResult): RunAnalysis {
+  return analyzeRun(run, CATALOGUE, suiteNamed);
+}
+
+/**
+ * The suites of the plan, in this process or in `--workers` Web Workers; every completed
+ * test goes to the journal and the view as it completes, and a resumed run keeps the tests
+ * its interrupted run completed.
+ */
+async function runSuites(
+  plan: RunPlan,
+  ctx: SuiteContext,
+  view: RunView,
+  journal: RunJournal,
+  resume: Resume | null,
+  hooks: RunHooks,
+  abort: AbortSignal,
+): Promise<SuiteResult[]> {
+  const suiteOf = runSuiteOf(plan.suites, plan.scenario);
+  if (plan.load.workers > 1) {
+    const merged = await runWorkersMerged(plan, ctx, hooks.entry ?? Deno.mainModule, abort);
+    for (const s of merged) {
+      const suite = suiteOf(s.suite);
+      if (suite && s.skipped === null) view.suite(suite);
+      for (const t of s.tests) {
+        view.result(t, s.suite);
+        journal.test(s.suite, t);
+      }
+      journal.suite(s);
+    }
+    return merged;
+  }
+  // Tests an interrupted run completed are kept instead of run again; the test it was in the
   // middle of (marked interrupted) runs again.
   const earlier = new Map<string, TestResult>();
   for (const t of resume?.tests ?? []) {
     if (!t.result.interrupted) earlier.set(`${t.suite}\u0000${t.result.name}`, t.result);
   }
-  let serverMetrics: ServerMetricsSource | null = null;
-  try {
-    target = await openTarget({
-      url: cfg.url,
-      apiKey: cfg.apiKey,
-      seed: cfg.seed,
-      entry: hooks.entry,
-      serveArgs: ["--profile", cfg.serverProfile, ...(hooks.serveArgs ?? [])],
-      onSpawn: (pid) => serverPid = pid,
-      http: cfg.httpClient,
-    });
-    view.started(target);
-    serverMetrics = await serverMetricsOf(cfg, target, view);
-    // From here on, every completed test is on disk as it completes (engine/journal.ts).
-    const server = serverIdentity(target, serverMetrics);
-    journal = RunJournal.open(cfg.outputDir, {
-      tool_version: VERSION,
-      run_id: resume?.header.run_id ?? runId,
-      started_at: resume?.header.started_at ?? startedAt,
-      mode: cfg.quick ? "quick" : "full",
-      config: publicConfig(cfg),
-      server,
-      host: hostInfo(),
-      suite_order: cfg.suites,
-    }, resume?.tests.length ?? 0);
-    const ctx = suiteContext(cfg, target, view, stop.signal, abort.signal, serverMetrics);
-    if (cfg.shard) view.log(`shard ${formatShard(cfg.shard)} of every test's load`);
-    if (cfg.startAtMs !== null && cfg.startAtMs > Date.now()) {
-      view.log(`waiting until ${new Date(cfg.startAtMs).toISOString()} (--start-at)`);
-      await waitUntil(cfg.startAtMs, stop.signal);
-    }
-    if (cfg.workers > 1) {
-      const merged = await runWorkersMerged(
-        cfg,
-        ctx,
-        hooks.entry ?? Deno.mainModule,
-        abort.signal,
-        scenario,
-      );
-      for (const s of merged) {
-        const suite = SUITES[s.suite];
-        if (suite && s.skipped === null) view.suite(suite);
-        for (const t of s.tests) {
-          view.result(t);
-          journal.test(s.suite, t);
-        }
-        journal.suite(s);
-      }
-      suites.push(...merged);
-    } else {
-      suites.push(
-        ...await runSuiteList(
-          cfg.suites,
-          ctx,
-          {
-            beforeSuite: (suite) => view.suite(suite),
-            beforeTest: (_s, test, i, n) => view.test(test.name, i, n),
-            afterTest: (s, result) => {
-              journal!.test(s.name, result);
-              view.result(result);
-            },
-            afterSuite: (result) => journal!.suite(result),
-            earlier: (s, name) => {
-              const kept = earlier.get(`${s.name}\u0000${name}`);
-              if (kept) view.log(`${s.name}: "${name}" kept from the interrupted run`);
-              return kept;
-            },
-          },
-          (name) => withScenario(name, SUITES[name], scenario),
-        ),
-      );
-    }
-  } catch (err) {
-    release();
-    throw err;
-  } finally {
-    targetLost = await lostTarget(target, suites, cfg);
-    await target?.stop();
-  }
-  const run: RunResult = {
-    tool_version: VERSION,
-    run_id: resume?.header.run_id ?? runId,
-    started_at: resume?.header.started_at ?? startedAt,
-    finished_at: new Date().toISOString(),
-    mode: cfg.quick ? "quick" : "full",
-    config: publicConfig(cfg),
-    server: serverIdentity(target, serverMetrics),
-    host: hostInfo(),
-    suites,
-    interrupted: stop.signal.aborted,
-    target_lost: targetLost,
-  };
-  try {
-    await writeReports(run, cfg.outputDir);
-    journal?.finish(run.finished_at, run.interrupted);
-  } finally {
-    release();
-  }
-  return run;
+  return await runSuiteList(
+    plan.suites.names,
+    ctx,
+    {
+      beforeSuite: (suite) => view.suite(suite),
+      beforeTest: (_s, test, i, n) => view.test(test.name, i, n),
+      afterTest: (s, result) => {
+        journal.test(s.name, result);
+        view.result(result, s.name);
+      },
+      afterSuite: (result) => journal.suite(result),
+      earlier: (s, name) => {
+        const kept = earlier.get(`${s.name}\u0000${name}`);
+        if (kept) view.log(`${s.name}: "${name}" kept from the interrupted run`);
+        return kept;
+      },
+    },
+    suiteOf,
+  );
 }
 
 function serverIdentity(
-  target: Target,
+  target: Target | null,
   serverMetrics: ServerMetricsSource | null,
 ): RunResult["server"] {
   return {
-    base_url: target.baseUrl,
-    embedded: target.embedded,
-    pid: target.pid,
-    models: target.probe.models,
-    server_header: target.probe.serverHeader,
-    health_status: target.probe.healthStatus,
+    base_url: target?.baseUrl ?? "",
+    embedded: target?.embedded ?? false,
+    pid: target?.pid ?? null,
+    models: target?.probe.models ?? [],
+    server_header: target?.probe.serverHeader ?? null,
+    health_status: target?.probe.healthStatus ?? null,
     metrics: serverMetrics ? { url: serverMetrics.shownUrl, engine: serverMetrics.engine } : null,
   };
 }
@@ -258,7 +301,7 @@ function hostInfo(): RunResult["host"] {
 async function lostTarget(
   target: Target | null,
   suites: readonly SuiteResult[],
-  cfg: RunConfig,
+  plan: RunPlan,
 ): Promise<string | null> {
   if (!target) return null;
   const connects = suites.flatMap((s) => s.tests).reduce(
@@ -268,9 +311,9 @@ async function lostTarget(
   if (connects === 0) return null;
   try {
     await probeTarget(target.baseUrl, {
-      apiKey: cfg.apiKey ?? undefined,
-      http: cfg.httpClient,
-      timeoutMs: Math.min(cfg.timeoutMs, 5000),
+      apiKey: plan.target.apiKey ?? undefined,
+      http: plan.target.httpClient,
+      timeoutMs: Math.min(plan.target.timeoutMs, 5000),
     });
     return null;
   } catch (err) {
@@ -286,12 +329,12 @@ async function lostTarget(
  * the log.
  */
 async function serverMetricsOf(
-  cfg: RunConfig,
+  plan: RunPlan,
   target: Target,
   view: RunView,
 ): Promise<ServerMetricsSource | null> {
-  if (cfg.noServerMetrics) return null;
-  const url = cfg.metricsUrl ?? `${target.baseUrl}/metrics`;
+  if (!plan.serverMetrics.enabled) return null;
+  const url = plan.serverMetrics.url ?? `${target.baseUrl}/metrics`;
   const shownUrl = publicUrl(url);
   const found = await probeServerMetrics(url);
   if (!found) {
@@ -306,45 +349,40 @@ async function serverMetricsOf(
 }
 
 function suiteContext(
-  cfg: RunConfig,
+  plan: RunPlan,
   target: Target,
   view: RunView,
-  stop: AbortSignal,
-  abort: AbortSignal,
+  signals: Interrupts,
   serverMetrics: ServerMetricsSource | null,
 ): SuiteContext {
   return {
-    baseUrl: target.baseUrl,
-    apiKey: cfg.apiKey,
-    timeoutMs: cfg.timeoutMs,
-    http: cfg.httpClient,
-    models: target.probe.models,
-    modelOverride: cfg.model,
-    slos: cfg.slo.map((x) => parseSlo(x)),
-    maxErrorRate: cfg.maxErrorRate === null ? undefined : cfg.maxErrorRate / 100,
-    repeat: { count: cfg.repeat, pauseS: cfg.repeatPauseS, maxCvPct: cfg.maxCv },
-    limits: {
-      maxBodyBytes: Math.round(cfg.maxResponseMb * 1024 * 1024),
-      maxEventBytes: Math.round(cfg.maxEventKb * 1024),
+    client: {
+      baseUrl: target.baseUrl,
+      apiKey: plan.target.apiKey,
+      timeoutMs: plan.target.timeoutMs,
+      http: plan.target.httpClient,
+      maxBodyBytes: plan.target.maxBodyBytes,
+      maxEventBytes: plan.target.maxEventBytes,
     },
-    quick: cfg.quick,
-    seed: cfg.seed,
-    warmup: cfg.warmup,
+    target: {
+      models: target.probe.models,
+      modelOverride: plan.target.model,
+      embedded: target.embedded,
+      serverPid: target.pid,
+      serverMetrics: serverMetrics && { url: serverMetrics.url, shownUrl: serverMetrics.shownUrl },
+    },
+    slos: plan.slos,
+    maxErrorRate: plan.load.maxErrorRate ?? undefined,
+    repeat: plan.repeat,
+    quick: plan.suites.quick,
+    seed: plan.load.seed,
+    warmup: plan.load.warmup,
     clock: realClock,
-    stop,
-    abort,
-    embedded: target.embedded,
-    serverPid: target.pid,
-    memory: {
-      serverPid: cfg.serverPid,
-      metricsUrl: cfg.metricsUrl,
-      leakThresholdKb: cfg.leakThresholdKb,
-    },
+    stop: signals.stop,
+    abort: signals.abort,
     progress: (label, total) => view.progress(label, total),
     log: (line) => view.log(line),
-    ramp: cfg.ramp,
-    maxQueueDelayMs: cfg.maxQueueDelayMs ?? undefined,
-    shard: cfg.shard ?? undefined,
-    serverMetrics: serverMetrics && { url: serverMetrics.url, shownUrl: serverMetrics.shownUrl },
+    maxQueueDelayMs: plan.load.maxQueueDelayMs ?? undefined,
+    shard: plan.load.shard ?? undefined,
   };
 }

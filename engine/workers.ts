@@ -10,15 +10,21 @@
  */
 
 import { realClock } from "../util/clock.ts";
-import type { SuiteName } from "../measure/result.ts";
-import type { SuiteResult } from "../suites/mod.ts";
+import type { SuiteResult } from "../measure/result.ts";
 import type { SuiteContext } from "../runner/runner.ts";
 import type { Shard } from "../load/shard.ts";
-import { runSuite, skippedSuite, type Suite, type SuiteHooks, SUITES } from "../suites/mod.ts";
-import type { Scenario } from "../cli/scenario.ts";
+import {
+  runSuite,
+  skippedSuite,
+  type Suite,
+  type SuiteHooks,
+  type SuiteOptions,
+} from "../suites/suite.ts";
+import { suiteNamed } from "../suites/registry.ts";
+import type { Scenario } from "../plan/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
-import type { RunConfig } from "../cli/config.ts";
+import type { RunPlan } from "../plan/plan.ts";
 
 /** True when this code runs inside a Web Worker. */
 export function inWorker(): boolean {
@@ -49,11 +55,12 @@ export async function runSuiteSharded(
  * the shared load is over (as far as shards can know without talking to each other).
  */
 export function shardOrder(
-  names: readonly SuiteName[],
+  names: readonly string[],
   shard: Shard | null | undefined,
-): SuiteName[] {
+  suiteOf: (name: string) => Suite | undefined,
+): string[] {
   if (!shard || shard.count <= 1) return [...names];
-  const alone = (n: SuiteName) => SUITES[n]?.shardable === false;
+  const alone = (n: string) => suiteOf(n)?.shardable === false;
   return [...names.filter((n) => !alone(n)), ...names.filter(alone)];
 }
 
@@ -61,18 +68,36 @@ export function shardOrder(
 export const NOT_STARTED = "not started: the run was interrupted";
 
 /**
- * Run the named suites in order as the context's shard. `suiteOf` finds a suite by name (by
- * default the registry; a scenario file wraps it). Every named suite is represented in the
- * result: the ones an interrupt kept from starting are marked so.
+ * The suite a run runs under `name`: the registry's, made with the run's suite options, with
+ * the scenario's tests applied (undefined for a suite this build lacks and the scenario has no
+ * test for).
+ */
+export function runSuiteOf(
+  options: SuiteOptions,
+  scenario: Scenario | null,
+): (name: string) => Suite | undefined {
+  const made = new Map<string, Suite | undefined>();
+  return (name) => {
+    if (!made.has(name)) {
+      made.set(name, withScenario(name, suiteNamed(name)?.create(options), scenario));
+    }
+    return made.get(name);
+  };
+}
+
+/**
+ * Run the named suites in order as the context's shard; `suiteOf` finds a suite by name
+ * ({@linkcode runSuiteOf}). Every named suite is represented in the result: the ones an
+ * interrupt kept from starting are marked so.
  */
 export async function runSuiteList(
-  names: readonly SuiteName[],
+  names: readonly string[],
   ctx: SuiteContext,
-  hooks: SuiteHooks = {},
-  suiteOf: (name: SuiteName) => Suite | undefined = (n) => SUITES[n],
+  hooks: SuiteHooks,
+  suiteOf: (name: string) => Suite | undefined,
 ): Promise<SuiteResult[]> {
   const out: SuiteResult[] = [];
-  for (const name of shardOrder(names, ctx.shard)) {
+  for (const name of shardOrder(names, ctx.shard, suiteOf)) {
     if (ctx.stop.aborted) {
       out.push(skippedSuite(name, NOT_STARTED, true));
       continue;
@@ -99,7 +124,9 @@ export function workerShard(outer: Shard | null, w: number, workers: number): Sh
 /** What a worker needs to run its shard (structured-clone safe). */
 export interface WorkerJob {
   /** Suites to run, in order. */
-  suites: SuiteName[];
+  suites: string[];
+  /** The run's suite options. */
+  options: SuiteOptions;
   /** This worker's shard. */
   shard: Shard;
   /** The scenario (a file's or the command line's workload), validated by the parent. */
@@ -110,22 +137,12 @@ export interface WorkerJob {
 
 /** The context fields a worker gets from its parent (plain data, structured-clone safe). */
 const SHARED_CONTEXT_KEYS = [
-  "baseUrl",
-  "apiKey",
-  "timeoutMs",
-  "http",
-  "models",
-  "modelOverride",
+  "client",
+  "target",
   "quick",
   "seed",
   "warmup",
-  "embedded",
-  "serverPid",
-  "ramp",
   "maxQueueDelayMs",
-  "memory",
-  "serverMetrics",
-  "limits",
   "slos",
   "maxErrorRate",
   "repeat",
@@ -152,7 +169,9 @@ export interface WorkersOptions {
   /** The shard of this process (null = whole load). */
   outer: Shard | null;
   /** Job fields common to all workers. */
-  suites: SuiteName[];
+  suites: string[];
+  /** The run's suite options. */
+  options: SuiteOptions;
   /** The scenario, or null. */
   scenario: Scenario | null;
   /** Context fields common to all workers. */
@@ -202,6 +221,7 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
         kind: "start",
         job: {
           suites: opts.suites,
+          options: opts.options,
           shard: workerShard(opts.outer, w, opts.workers),
           scenario: opts.scenario,
           ctx: opts.ctx,
@@ -240,7 +260,7 @@ export function workerMain(): void {
         m.job.suites,
         ctx,
         { beforeTest: (_s, test, i, n) => log(`[${i + 1}/${n}] ${test.name}`) },
-        (name) => withScenario(name, SUITES[name], scenario),
+        runSuiteOf(m.job.options, scenario),
       );
       scope.postMessage({ kind: "done", suites });
     } catch (err) {
@@ -257,17 +277,17 @@ export function workerMain(): void {
  * `ctx`, and merge their results with the shard merge.
  */
 export async function runWorkersMerged(
-  cfg: RunConfig,
+  plan: RunPlan,
   ctx: SuiteContext,
   entry: string,
   abort: AbortSignal,
-  scenario: Scenario | null,
 ): Promise<SuiteResult[]> {
   const lists = await runInWorkers({
-    workers: cfg.workers,
-    outer: cfg.shard,
-    suites: cfg.suites,
-    scenario,
+    workers: plan.load.workers,
+    outer: plan.load.shard,
+    suites: plan.suites.names,
+    options: plan.suites,
+    scenario: plan.scenario,
     ctx: sharedContext(ctx),
     entry,
     stop: ctx.stop,

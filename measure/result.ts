@@ -13,11 +13,11 @@ import type { SteadyState } from "./steady.ts";
 import type { FailureTime } from "./failures.ts";
 import type { Outcome } from "./record.ts";
 
-/** The four suites, in the order they run. */
-export const SUITE_NAMES = ["throughput", "kv-cache", "concurrent", "memory"] as const;
-
-/** Name of a suite. */
-export type SuiteName = typeof SUITE_NAMES[number];
+/**
+ * Name of a suite (`throughput`, `kv-cache`…). Which suites exist is the registry's business
+ * (`suites/registry.ts`); results carry the name as a plain string.
+ */
+export type SuiteName = string;
 
 /** How a test's load was offered. */
 export type LoadSpec =
@@ -84,7 +84,7 @@ export interface OpenLoopFields {
 
 /**
  * `extra` fields any test may carry, whatever its suite. Each suite's result type extends
- * this with its own fields (`suites/*.ts`); `suites/mod.ts` has the union the reports read.
+ * this with its own fields (`suites/<name>/result.ts`).
  */
 export interface TestExtra extends Partial<OpenLoopFields> {
   /** The client's health over the test (every test the runner ran records it). */
@@ -236,8 +236,15 @@ export interface RunResult<E extends TestExtra = TestExtra> {
   finished_at: string;
   /** Quick or full mode. */
   mode: "quick" | "full";
-  /** The effective configuration (no secrets). */
-  config: Record<string, unknown>;
+  /**
+   * The run's plan as recorded (`plan/plan.ts`, `planRecord`): versioned, snake_case, no
+   * secret. Absent in runs of older versions, which have `config` instead.
+   */
+  plan?: Record<string, unknown>;
+  /** Runs of older versions: their effective configuration (no secrets). */
+  config?: Record<string, unknown>;
+  /** When this run is the merge of shard runs: how many, their ids and hosts. */
+  merged?: { shards: number; run_ids: string[]; hosts: string[] } | null;
   /** The target. */
   server: ServerIdentity;
   /** The machine the client ran on. */

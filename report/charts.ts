@@ -15,12 +15,14 @@
 import { scaleBand, scaleLinear } from "d3-scale";
 // @ts-types="@types/d3-shape"
 import { curveStepAfter, line } from "d3-shape";
-import type { SuiteResult, TestResult } from "../suites/mod.ts";
-import { percentileSorted } from "../measure/summary.ts";
-import { quantileSample } from "../measure/aggregate.ts";
-import { jainIndex } from "../measure/fit.ts";
-import { memoryGrowth, numberArray, snapshotsOf, suiteKey, workerCounts } from "./metrics.ts";
-import { sweepsOf, unit } from "./sweep.ts";
+import type { SuiteResult, TestResult } from "../measure/result.ts";
+import { percentileOf as percentileSorted, plotQuantiles } from "../analysis/distribution.ts";
+import { suiteKey } from "../analysis/catalogue.ts";
+import type { SuiteAnalysis } from "../analysis/run.ts";
+import type { Chart, SuiteReporter } from "./reporter.ts";
+
+export type { Chart };
+import { unit } from "./sweep.ts";
 import {
   axisBottom,
   axisLeft,
@@ -33,27 +35,6 @@ import {
   svgDoc,
   text,
 } from "./svg.ts";
-
-/** One chart: its file name under `charts/`, its title and its SVG text. */
-export interface Chart {
-  /** File name, e.g. `latency-cdf-throughput-small-payload-streaming.svg`. */
-  file: string;
-  /** Title (plain text). */
-  title: string;
-  /** What the chart shows: used to group charts in the HTML report. */
-  kind:
-    | "latency-cdf"
-    | "ttft"
-    | "itl"
-    | "concurrency"
-    | "cache"
-    | "memory"
-    | "workers"
-    | "server"
-    | "sweep";
-  /** The SVG document. */
-  svg: string;
-}
 
 /** A file-name-safe slug: lower case, ASCII letters and digits joined by `-`. */
 export function slugify(s: string): string {
@@ -111,7 +92,7 @@ export function cdfChart(
   const path = line<[number, number]>().x((d) => x(d[0])).y((d) => y(d[1])).curve(curveStepAfter);
   const items: LegendItem[] = [];
   used.forEach((s, i) => {
-    const pts = quantileSample(s.sorted as number[], 600);
+    const pts = plotQuantiles(s.sorted, 600);
     const n = pts.length;
     const data: [number, number][] = [[ms(pts[0]), 0]];
     pts.forEach((v, k) => data.push([ms(v), (k + 1) / n]));
@@ -279,91 +260,7 @@ export function barChart(
   return svgDoc(f, title, body.join(""), subtitle);
 }
 
-const PHASE_FILL: Record<string, string> = {
-  baseline: "#e8f1fa",
-  load: "#fdf0e6",
-  drain: "#e9f6f1",
-};
-
-/** Memory over time, idle phases shaded, with the fitted line value = a + b·requests. */
-export function memoryChart(t: TestResult): string {
-  const f = frame();
-  const { x0, x1, y0, y1 } = plotArea(f);
-  const snaps = snapshotsOf(t);
-  const title = `Memory: ${t.name}`;
-  const slope = typeof t.extra.slope_kb_per_request === "number"
-    ? t.extra.slope_kb_per_request
-    : null;
-  const intercept = typeof t.extra.intercept_mb === "number" ? t.extra.intercept_mb : null;
-  const lo = t.extra.ci_low_kb_per_request, hi = t.extra.ci_high_kb_per_request;
-  const ci = typeof lo === "number" && typeof hi === "number"
-    ? ` (95% CI ${lo.toFixed(2)} … ${hi.toFixed(2)})`
-    : "";
-  const verdict = typeof t.extra.verdict === "string" ? ` · verdict: ${t.extra.verdict}` : "";
-  const growth = memoryGrowth(t);
-  const subtitle = (slope !== null ? `slope ${slope.toFixed(2)} kB/request${ci}` : "no fit") +
-    verdict + (growth ? ` · growth ${growth.mb.toFixed(2)} MB` : "");
-  if (snaps.length === 0) return svgDoc(f, title, emptyNote(f, "no snapshots"), subtitle);
-  const ts = snaps.map((s) => s.t_s);
-  const fitted = slope !== null && intercept !== null
-    ? snaps.map((s) => [s.t_s, intercept + (slope / 1024) * s.requests] as [number, number])
-    : [];
-  const vs = [...snaps.map((s) => s.value_mb), ...fitted.map((p) => p[1])];
-  const x = scaleLinear().domain([Math.min(...ts), Math.max(...ts) || 1]).nice().range([x0, x1]);
-  const vmin = Math.min(...vs), vmax = Math.max(...vs);
-  const pad = Math.max(1, (vmax - vmin) * 0.1);
-  const y = scaleLinear().domain([vmin - pad, vmax + pad]).nice().range([y0, y1]);
-  const body: string[] = [];
-  // Phase bands.
-  const phases: string[] = [];
-  for (const ph of ["baseline", "load", "drain"]) {
-    const inPhase = snaps.filter((s) => s.phase === ph);
-    if (inPhase.length === 0) continue;
-    phases.push(ph);
-    const a = x(inPhase[0].t_s), b = x(inPhase[inPhase.length - 1].t_s);
-    body.push(el("rect", {
-      x: a,
-      y: y1,
-      width: Math.max(2, b - a),
-      height: y0 - y1,
-      fill: PHASE_FILL[ph],
-    }));
-  }
-  body.push(axisBottom(f, x, "time since start (s)"), axisLeft(f, y, "memory (MB)"));
-  const path = line<[number, number]>().x((d) => x(d[0])).y((d) => y(d[1]));
-  body.push(el("path", {
-    d: path(snaps.map((s) => [s.t_s, s.value_mb])) ?? "",
-    fill: "none",
-    stroke: color(0),
-    "stroke-width": 2,
-    class: "series",
-  }));
-  for (const s of snaps) {
-    body.push(el("circle", { cx: x(s.t_s), cy: y(s.value_mb), r: 2.2, fill: color(0) }));
-  }
-  const items: LegendItem[] = [{ label: "measured (value_mb)", color: color(0) }];
-  if (fitted.length) {
-    body.push(el("path", {
-      d: path(fitted) ?? "",
-      fill: "none",
-      stroke: color(1),
-      "stroke-width": 2,
-      "stroke-dasharray": "6 4",
-      class: "fit",
-    }));
-    items.push({ label: "fitted: intercept + slope × requests", color: color(1), dashed: true });
-  }
-  for (const ph of phases) items.push({ label: ph, color: PHASE_FILL[ph], box: true });
-  const legendItems = items.map((i) => i.box ? { ...i, color: darker(i.color) } : i);
-  return svgDoc(f, title, body.join(""), subtitle, legendItems);
-}
-
-function darker(fill: string): string {
-  return ({ "#e8f1fa": "#0072B2", "#fdf0e6": "#D55E00", "#e9f6f1": "#009E73" })[fill] ?? fill;
-}
-
 function concurrencyOf(t: TestResult): number | null {
-  if (typeof t.extra.concurrent_connections === "number") return t.extra.concurrent_connections;
   return t.load.kind === "closed" ? t.load.concurrency : null;
 }
 
@@ -382,8 +279,8 @@ function concurrencyGroups(tests: readonly TestResult[]): [string, TestResult[]]
 }
 
 /** The charts of a suite's sweeps: latency against throughput, and the Pareto frontier. */
-function sweepCharts(suite: SuiteResult, file: (base: string) => string): Chart[] {
-  return sweepsOf(suite).flatMap((s) => {
+function sweepCharts(a: SuiteAnalysis, file: (base: string) => string): Chart[] {
+  return a.sweeps.flatMap((s) => {
     const knee = s.knee === null ? "" : ` · knee at ${s.points[s.knee].level} ${unit(s.kind)}`;
     const latTitle = `Latency against throughput (${s.kind} sweep)`;
     const paretoTitle = `Pareto frontier (${s.kind} sweep)`;
@@ -421,8 +318,26 @@ function sweepCharts(suite: SuiteResult, file: (base: string) => string): Chart[
   });
 }
 
-/** Every chart a suite's results support, in report order. */
-export function suiteCharts(suite: SuiteResult): Chart[] {
+/** Where a chart of each kind stands among a test's charts. */
+const TEST_ORDER: readonly Chart["kind"][] = [
+  "latency-cdf",
+  "ttft",
+  "itl",
+  "cache",
+  "memory",
+  "server",
+  "workers",
+];
+
+/**
+ * Every chart a suite's results support, in report order: per test the common ones and the
+ * suite's own (its reporter's `testCharts`), then the suite's concurrency and sweep charts.
+ */
+export function suiteCharts(
+  suite: SuiteResult,
+  analysis: SuiteAnalysis,
+  reporter?: SuiteReporter,
+): Chart[] {
   const key = suiteKey(suite.suite).replace(/_/g, "-");
   const charts: Chart[] = [];
   const seen = new Set<string>();
@@ -433,6 +348,7 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
     return name;
   };
   for (const t of suite.tests) {
+    const testStart = charts.length;
     const slug = slugify(`${key} ${t.name}`);
     if (t.metrics.latencies.length > 0) {
       const title = `Latency CDF: ${t.name}`;
@@ -475,35 +391,6 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
         ),
       });
     }
-    const cold = numberArray(t.extra.cold_ttft_s).sort((a, b) => a - b);
-    const warm = numberArray(t.extra.warm_ttft_s).sort((a, b) => a - b);
-    if (cold.length && warm.length) {
-      const title = `Cache TTFT, cold vs warm: ${t.name}`;
-      const saved = percentileSorted(cold, 0.5) > 0
-        ? (1 - percentileSorted(warm, 0.5) / percentileSorted(cold, 0.5)) * 100
-        : 0;
-      charts.push({
-        file: file(`cache-ttft-${slug}`),
-        title,
-        kind: "cache",
-        svg: cdfChart(
-          title,
-          `${cold.length} cold, ${warm.length} warm requests · median TTFT ${
-            saved >= 0 ? "saved" : "added"
-          } ${Math.abs(saved).toFixed(1)}%`,
-          [{ label: "cold", sorted: cold }, { label: "warm", sorted: warm }],
-          "time to first token (ms)",
-        ),
-      });
-    }
-    if (snapshotsOf(t).length > 0) {
-      charts.push({
-        file: file(`memory-${slug}`),
-        title: `Memory: ${t.name}`,
-        kind: "memory",
-        svg: memoryChart(t),
-      });
-    }
     const server = t.extra.server_metrics;
     if (server && server.t_s.length > 1 && server.running.some((v) => v !== null)) {
       const pts = (vs: readonly (number | null)[]) =>
@@ -527,24 +414,11 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
         ),
       });
     }
-    const workers = workerCounts(t);
-    if (workers.length > 0) {
-      const title = `Worker distribution: ${t.name}`;
-      const total = workers.reduce((s, [, c]) => s + c, 0);
-      const jain = jainIndex(workers.map(([, c]) => c));
-      charts.push({
-        file: file(`workers-${slug}`),
-        title,
-        kind: "workers",
-        svg: barChart(
-          title,
-          `${total} requests over ${workers.length} workers · Jain's fairness index ${
-            jain.toFixed(3)
-          }`,
-          workers.map(([label, value]) => ({ label, value })),
-          "requests",
-        ),
-      });
+    const own = reporter?.testCharts?.(t, file, slug) ?? [];
+    if (own.length) {
+      const mine = [...charts.splice(testStart), ...own];
+      mine.sort((a, b) => TEST_ORDER.indexOf(a.kind) - TEST_ORDER.indexOf(b.kind));
+      charts.push(...mine);
     }
   }
   const groups = concurrencyGroups(suite.tests);
@@ -593,7 +467,7 @@ export function suiteCharts(suite: SuiteResult): Chart[] {
       ),
     });
   }
-  charts.push(...sweepCharts(suite, file));
+  charts.push(...sweepCharts(analysis, file));
   return charts;
 }
 

@@ -7,9 +7,10 @@
 
 import Table from "cli-table3";
 import type { Progress } from "../runner/runner.ts";
-import type { TestResult } from "../suites/mod.ts";
-import { fixed, ms, pct } from "./format.ts";
-import { testRepeatSummary } from "./repeat.ts";
+import type { TestResult } from "../measure/result.ts";
+import type { RepeatSummary } from "../analysis/repeat.ts";
+import type { SuiteReporter } from "./reporter.ts";
+import { fixed, ms } from "./format.ts";
 
 /** True when colour may be used on stdout. */
 export function colorEnabled(): boolean {
@@ -53,7 +54,11 @@ export function progressBar(label: string, total: number): Progress {
 }
 
 /** The per-test summary table printed on stdout. */
-export function testTable(t: TestResult): string {
+export function testTable(
+  t: TestResult,
+  repeat: RepeatSummary | null = null,
+  reporter?: SuiteReporter,
+): string {
   const m = t.metrics;
   const table = new Table({
     head: [],
@@ -78,19 +83,7 @@ export function testTable(t: TestResult): string {
       ["TPOT p50 / ITL p99", `${ms(m.tpot.p50)} / ${ms(m.itl.p99)}`],
     );
   }
-  if (typeof t.extra.cache_reported === "boolean") {
-    const e = t.extra;
-    table.push([
-      "Cache hit rate / token reuse",
-      t.extra.cache_reported
-        ? `${e.hit_rate == null ? "n/a" : pct(e.hit_rate)} / ` +
-          `${e.token_reuse_rate == null ? "n/a" : pct(e.token_reuse_rate)}`
-        : "not reported by server",
-    ]);
-  }
-  if (typeof t.extra.load_balance_score === "number") {
-    table.push(["Load balance (Jain)", `${fixed(t.extra.load_balance_score)}/100`]);
-  }
+  for (const row of reporter?.consoleRows?.(t) ?? []) table.push(row);
   if (m.latency_corrected) {
     table.push(["Corrected latency p99", ms(m.latency_corrected.p99)]);
   }
@@ -116,7 +109,7 @@ export function testTable(t: TestResult): string {
       ),
     ]);
   }
-  const rep = testRepeatSummary(t);
+  const rep = repeat;
   if (rep) {
     const cv = (name: string) => {
       const x = rep.metrics.find((m) => m.name === name);

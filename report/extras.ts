@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
+import { type SuiteAnalysis, testRepeatOf } from "../analysis/run.ts";
 import type { Block } from "./doc.ts";
 import { serverBlocks } from "./server.ts";
 import { failureBlocks, sloBlocks, steadyBlocks } from "./slo.ts";
@@ -14,13 +15,13 @@ import { workloadBlocks } from "./workload.ts";
 import { testRepeatBlocks } from "./repeat.ts";
 
 /** Every generic section of a test, in report order (empty when it has none). */
-export function extraBlocks(t: TestResult): Block[] {
+export function extraBlocks(t: TestResult, a?: SuiteAnalysis): Block[] {
   return [
     ...workloadBlocks(t),
     ...sloBlocks(t),
     ...steadyBlocks(t),
     ...failureBlocks(t),
     ...serverBlocks(t),
-    ...testRepeatBlocks(t),
+    ...testRepeatBlocks(testRepeatOf(a, t)),
   ];
 }

@@ -6,16 +6,14 @@
  */
 
 import { markdownTable } from "markdown-table";
+import { fixed } from "../util/format.ts";
+
+export { fixed };
 
 /** Seconds → `123.45ms`. */
 export function ms(seconds: number): string {
   // A time that was not measured (no successful sample) has no number.
   return Number.isFinite(seconds) ? `${(seconds * 1000).toFixed(2)}ms` : "—";
-}
-
-/** A number with `digits` decimals. */
-export function fixed(x: number, digits = 2): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : "n/a";
 }
 
 /** A percentage with `digits` decimals: `80.00%`. */

@@ -5,7 +5,7 @@
  */
 
 import type { ClientHealth } from "../load/health.ts";
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
 import { type Block, field, note, type Text } from "./doc.ts";
 
 /** The test's client health, when it was measured. */

@@ -7,23 +7,16 @@
  * @module
  */
 
-import type { SuiteName } from "../measure/result.ts";
-import type { RunResult, SuiteResult } from "../suites/mod.ts";
-import { BANDS, type Mark, markOf, suiteMark } from "./bands.ts";
-import { type Chart, suiteCharts } from "./charts.ts";
-import { type Block, toHtml } from "./doc.ts";
-import { formatMetric, type MetricDef, suiteKey, suiteMetrics } from "./metrics.ts";
+import type { RunResult } from "../measure/result.ts";
+import type { Mark } from "../analysis/bands.ts";
+import type { RunAnalysis, SuiteAnalysis } from "../analysis/run.ts";
+import { formatMetric } from "../analysis/catalogue.ts";
+import type { Chart } from "./charts.ts";
+import { toHtml } from "./doc.ts";
+import type { SuiteReporter } from "./reporter.ts";
 import { esc } from "./svg.ts";
 import { NAMING_NOTE, timestamp } from "./format.ts";
 import { guideBlocks } from "./guide.ts";
-
-/** What the HTML report needs of a suite's reporter: its title and its report's blocks. */
-export interface HtmlSuiteSource {
-  /** Section title. */
-  title: string;
-  /** The suite's report as blocks. */
-  doc(suite: SuiteResult, run: RunResult): Block[];
-}
 
 const MARK_TEXT: Record<Mark, string> = { good: "✓ good", warning: "! warning", poor: "✗ poor" };
 
@@ -87,65 +80,52 @@ footer{color:var(--muted);font-size:.8rem;padding:24px 16px}
 }
 `;
 
-function suiteTitle(name: SuiteName, sources: Partial<Record<SuiteName, HtmlSuiteSource>>) {
-  return sources[name]?.title ?? name;
-}
-
 /**
- * Headline tiles of one suite, banded metrics first; returns the HTML and the suite's mark. A
- * band rates the tests its guide is about; a run that cannot reach a band says "not rated" and
+ * Headline tiles of one suite, banded metrics first (as the analysis ordered them). A band
+ * rates the tests its guide is about; a run that cannot reach a band says "not rated" and
  * why; a suite with failed requests is never "good".
  */
-export function headlineTiles(suite: SuiteResult): { html: string; mark: Mark | null } {
-  const key = suiteKey(suite.suite);
-  const band = (def: MetricDef) => BANDS.find((b) => b.metric === `${key}.${def.name}`);
-  const values = suiteMetrics(suite.suite)
-    .map((def) => ({ def, value: def.value(suite) }))
-    .filter((m) => m.value !== null && Number.isFinite(m.value));
-  values.sort((a, b) => Number(!band(a.def)) - Number(!band(b.def)));
-  const marks: (Mark | null)[] = [];
-  const tiles = values.map(({ def, value }) => {
-    const b = band(def);
-    const rating = b?.rate?.(suite) ?? null;
-    const ratedValue = rating ? rating.value : value;
-    const m = b && !rating?.notRated ? markOf(b, ratedValue) : null;
-    marks.push(m);
-    const label = b?.label ?? def.description;
+export function headlineTiles(a: SuiteAnalysis): string {
+  const tiles = a.tiles.map((t) => {
+    const b = t.band, m = t.mark, rating = t.rating;
+    const label = b?.label ?? t.def.description;
     const rule = b
       ? `<div class="band">guide: ${esc(b.rule)}${b.target ? ` · target ${esc(b.target)}` : ""}${
         rating?.notRated
           ? `<br><span class="mark">not rated</span> ${esc(rating.notRated)}`
-          : rating && ratedValue !== value && ratedValue !== null
-          ? `<br>rated on ${esc(formatMetric(def, ratedValue))}`
+          : rating && t.ratedValue !== t.value && t.ratedValue !== null
+          ? `<br>rated on ${esc(formatMetric(t.def, t.ratedValue))}`
           : ""
       }</div>`
       : "";
     return `<div class="tile${m ? ` ${m}` : ""}"><div class="label">${esc(label)} <code>${
-      esc(`${key}.${def.name}`)
-    }</code></div><div class="value">${esc(formatMetric(def, value))}${
+      esc(t.qualified)
+    }</code></div><div class="value">${esc(formatMetric(t.def, t.value))}${
       m ? ` <span class="mark ${m}">${MARK_TEXT[m]}</span>` : ""
     }</div>${rule}</div>`;
   });
-  return { html: `<div class="tiles">${tiles.join("")}</div>`, mark: suiteMark(suite, marks) };
+  return `<div class="tiles">${tiles.join("")}</div>`;
 }
 
 /** The whole `report.html` of a run. */
 export function reportHtml(
   run: RunResult,
-  sources: Partial<Record<SuiteName, HtmlSuiteSource>>,
+  analysis: RunAnalysis,
+  reporterOf: (suite: string) => SuiteReporter | undefined,
   now: Date = new Date(),
-  charts: Map<SuiteName, Chart[]> = new Map(),
+  charts: ReadonlyMap<string, Chart[]> = new Map(),
 ): string {
-  const chartsOf = (s: SuiteResult) => charts.get(s.suite) ?? suiteCharts(s);
-  const ran = run.suites.filter((s) => s.skipped === null);
+  const suiteTitle = (name: string) => reporterOf(name)?.title ?? name;
+  const ran = run.suites.filter((s) => s.skipped === null && analysis.suites.has(s.suite));
   const head: string[] = [];
   for (const s of run.suites) {
-    const title = esc(suiteTitle(s.suite, sources));
-    if (s.skipped !== null) {
-      head.push(`<h3>${title}</h3><p class="meta">Skipped: ${esc(s.skipped)}</p>`);
+    const title = esc(suiteTitle(s.suite));
+    const a = analysis.suites.get(s.suite);
+    if (s.skipped !== null || !a) {
+      head.push(`<h3>${title}</h3><p class="meta">Skipped: ${esc(s.skipped ?? "")}</p>`);
       continue;
     }
-    const { html, mark } = headlineTiles(s);
+    const html = headlineTiles(a), mark = a.mark;
     head.push(
       `<h3 id="suite-${esc(s.suite)}">${title}${
         mark ? ` <span class="mark ${mark}">${MARK_TEXT[mark]}</span>` : ""
@@ -165,9 +145,9 @@ export function reportHtml(
   }
   const chartHtml: string[] = [];
   for (const s of ran) {
-    const list = chartsOf(s);
+    const list = charts.get(s.suite) ?? [];
     if (list.length === 0) continue;
-    chartHtml.push(`<h3>${esc(suiteTitle(s.suite, sources))}</h3>`);
+    chartHtml.push(`<h3>${esc(suiteTitle(s.suite))}</h3>`);
     for (const kind of Object.keys(KIND_TITLES) as Chart["kind"][]) {
       const of = list.filter((c) => c.kind === kind);
       if (of.length === 0) continue;
@@ -184,13 +164,15 @@ export function reportHtml(
   }
   const tables: string[] = [];
   for (const s of ran) {
-    const src = sources[s.suite];
+    const src = reporterOf(s.suite);
     if (!src) continue;
     tables.push(
-      `<section class="suite-report">${toHtml(src.doc(s, run), 2)}</section>`,
+      `<section class="suite-report">${
+        toHtml(src.doc(s, run, analysis.suites.get(s.suite)!, now), 2)
+      }</section>`,
     );
   }
-  const guide = guideBlocks(run);
+  const guide = guideBlocks(analysis.guide);
   const guideHtml = guide.length ? `<section id="guide">${toHtml(guide, 2)}</section>` : "";
   const server = run.server;
   const meta = [

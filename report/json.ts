@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
 import type { TestMetrics } from "../measure/aggregate.ts";
-import { testRepeatSummary } from "./repeat.ts";
+import { type SuiteAnalysis, testRepeatOf } from "../analysis/run.ts";
 
 /** Version of every JSON document this tool writes. Bumped on incompatible changes. */
 export const SCHEMA_VERSION = "1.0.0";
@@ -33,7 +33,7 @@ export function originalTimingJson(m: TestMetrics): Record<string, number> {
 }
 
 /** The fields every per-test JSON object carries besides the suite's original fields. */
-export function commonTestJson(t: TestResult): Record<string, unknown> {
+export function commonTestJson(t: TestResult, a?: SuiteAnalysis): Record<string, unknown> {
   const m = t.metrics;
   return {
     schema_version: SCHEMA_VERSION,
@@ -72,7 +72,7 @@ export function commonTestJson(t: TestResult): Record<string, unknown> {
     steady_state: t.extra.steady_state ?? null,
     failure_times: t.extra.failure_times ?? null,
     stopped_early: t.extra.stopped_early ?? null,
-    repeat: testRepeatSummary(t),
+    repeat: testRepeatOf(a, t),
     units: "seconds",
     window_start_epoch_s: m.window_start_epoch_s,
     window_end_epoch_s: m.window_end_epoch_s,

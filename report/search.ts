@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SuiteResult } from "../suites/mod.ts";
+import type { SuiteResult } from "../measure/result.ts";
 import { type Block, heading, para, table } from "./doc.ts";
 import { fixed } from "./format.ts";
 

@@ -8,7 +8,7 @@
 
 import type { ServerHistogramSummary, ServerSeries } from "../measure/server_series.ts";
 import type { Summary } from "../measure/summary.ts";
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
 import { type Block, list, type Text } from "./doc.ts";
 import { fixed, ms } from "./format.ts";
 

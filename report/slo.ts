@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
 import { type Block, list, type Text } from "./doc.ts";
 import { fixed, ms } from "./format.ts";
 

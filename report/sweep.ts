@@ -1,54 +1,13 @@
 /**
  * A sweep in the reports: one row per level, the knee, the Pareto frontier and why it stopped
- * (its charts are drawn in `charts.ts`).
+ * (its charts are drawn in `charts.ts`), as `analysis/sweep.ts` found them.
  *
  * @module
  */
 
-import { kneeOf, paretoFrontier, type SweepPoint, sweepPoint } from "../capacity/sweep.ts";
-import type { SuiteResult, TestResult } from "../suites/mod.ts";
+import type { SweepView } from "../analysis/sweep.ts";
 import { type Block, heading, para, table } from "./doc.ts";
 import { fixed, ms } from "./format.ts";
-
-/** The sweeps of a suite: their tests in level order, with the analysis. */
-export interface SweepView {
-  /** The sweep's id. */
-  id: string;
-  /** What varies. */
-  kind: "rate" | "concurrency";
-  /** Its tests, ascending level. */
-  tests: TestResult[];
-  /** Their points. */
-  points: SweepPoint[];
-  /** Index of the knee, or null. */
-  knee: number | null;
-  /** Indices on the Pareto frontier. */
-  frontier: number[];
-  /** Why it stopped early, or null. */
-  stoppedBecause: string | null;
-}
-
-/** The sweeps found among a suite's tests. */
-export function sweepsOf(suite: SuiteResult): SweepView[] {
-  const byId = new Map<string, TestResult[]>();
-  for (const t of suite.tests) {
-    const s = t.extra.sweep;
-    if (s) byId.set(s.id, [...(byId.get(s.id) ?? []), t]);
-  }
-  return [...byId.entries()].map(([id, tests]) => {
-    tests.sort((a, b) => a.extra.sweep!.level - b.extra.sweep!.level);
-    const points = tests.map((t) => sweepPoint(t.extra.sweep!.level, t));
-    return {
-      id,
-      kind: tests[0].extra.sweep!.kind,
-      tests,
-      points,
-      knee: kneeOf(points),
-      frontier: paretoFrontier(points),
-      stoppedBecause: tests.find((t) => t.extra.saturated_because)?.extra.saturated_because ?? null,
-    };
-  });
-}
 
 /** The unit of a sweep's levels. */
 export const unit = (
@@ -56,9 +15,9 @@ export const unit = (
 ): string => (kind === "rate" ? "req/s offered" : "concurrent");
 
 /** The sweep sections of a suite's report. */
-export function sweepBlocks(suite: SuiteResult): Block[] {
+export function sweepBlocks(sweeps: readonly SweepView[]): Block[] {
   const out: Block[] = [];
-  for (const s of sweepsOf(suite)) {
+  for (const s of sweeps) {
     out.push(heading(2, `Sweep over ${s.kind} (${s.points.length} levels)`));
     const frontier = new Set(s.frontier);
     out.push(

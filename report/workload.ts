@@ -7,7 +7,7 @@
  */
 
 import type { WorkloadStats } from "../measure/workload_stats.ts";
-import type { TestResult } from "../suites/mod.ts";
+import type { TestResult } from "../measure/result.ts";
 import { type Block, list, table, type Text } from "./doc.ts";
 import { fixed, ms } from "./format.ts";
 

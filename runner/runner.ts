@@ -33,20 +33,48 @@ export interface Progress {
   finish(): void;
 }
 
-/** Everything a suite may use while it runs. */
-export interface SuiteContext {
+/** Where requests go and how: what every client of a run shares. */
+export interface ClientConfig {
   /** Target base URL. */
   baseUrl: string;
   /** API key, if any. */
   apiKey: string | null;
   /** Per-request timeout (ms). */
   timeoutMs: number;
-  /** HTTP implementation of every client the suite opens (`--http-client`). */
+  /** HTTP implementation of every client (`--http-client`). */
   http: HttpClientKind;
+  /** Largest non-streaming body read (bytes; absent: the default). */
+  maxBodyBytes?: number;
+  /** Largest SSE line or event (bytes; absent: the default). */
+  maxEventBytes?: number;
+}
+
+/** What the run learnt about its target. */
+export interface TargetInfo {
   /** Models the target serves. */
   models: string[];
   /** `--model`, forcing one model for every request. */
   modelOverride: string | null;
+  /** True when the target is the embedded server. */
+  embedded: boolean;
+  /** PID of the server when known. */
+  serverPid: number | null;
+  /**
+   * The server's Prometheus metrics, sampled once a second during every test (absent or null:
+   * the server offers none, or they are not wanted).
+   */
+  serverMetrics?: { url: string; shownUrl: string } | null;
+}
+
+/**
+ * Everything a suite may use while it runs, whatever the suite; a suite's own options
+ * (`--ramp`, the memory suite's source) reach it through its factory instead.
+ */
+export interface SuiteContext {
+  /** Where requests go and how. */
+  client: ClientConfig;
+  /** What the run learnt about its target. */
+  target: TargetInfo;
   /** Quick mode. */
   quick: boolean;
   /** Seed for prompts. */
@@ -59,12 +87,6 @@ export interface SuiteContext {
   stop: AbortSignal;
   /** Aborted when in-flight requests must be cancelled. */
   abort: AbortSignal;
-  /** True when the target is the embedded server. */
-  embedded: boolean;
-  /** PID of the server when known. */
-  serverPid: number | null;
-  /** Options of the memory suite (`--server-pid`, `--metrics-url`, thresholds). */
-  memory?: MemoryOptions;
   /** Start showing progress of a test. */
   progress(label: string, total: number): Progress;
   /** An informational line for the user (stderr). */
@@ -74,17 +96,8 @@ export interface SuiteContext {
    * schedule (default {@linkcode DEFAULT_MAX_QUEUE_DELAY_MS}).
    */
   maxQueueDelayMs?: number;
-  /** Run optional extended tests (the concurrent suite's ramp-up). */
-  ramp?: boolean;
-  /**
-   * The server's Prometheus metrics, sampled once a second during every test (absent or null:
-   * the server offers none, or they are not wanted).
-   */
-  serverMetrics?: { url: string; shownUrl: string } | null;
   /** `--shard i/n`: run only this shard's part of each test's load (absent = all of it). */
   shard?: Shard;
-  /** Bounds on what one response may make the client hold (absent: the defaults). */
-  limits?: ClientLimits;
   /** `--slo`: every test counts its requests against these (absent or empty: none). */
   slos?: readonly Slo[];
   /**
@@ -121,14 +134,6 @@ function earlyStop(ctx: SuiteContext, agg: RecordAggregator) {
   };
 }
 
-/** Bounds on what one response may make the client hold. */
-export interface ClientLimits {
-  /** Largest non-streaming body (bytes). */
-  maxBodyBytes: number;
-  /** Largest SSE line or event (bytes). */
-  maxEventBytes: number;
-}
-
 /** The client options every client of a suite shares: target, key, timeout, transport, bounds. */
 export function clientOptions(ctx: SuiteContext): {
   baseUrl: string;
@@ -138,13 +143,14 @@ export function clientOptions(ctx: SuiteContext): {
   maxBodyBytes?: number;
   maxEventBytes?: number;
 } {
+  const c = ctx.client;
   return {
-    baseUrl: ctx.baseUrl,
-    apiKey: ctx.apiKey ?? undefined,
-    timeoutMs: ctx.timeoutMs,
-    http: ctx.http,
-    maxBodyBytes: ctx.limits?.maxBodyBytes,
-    maxEventBytes: ctx.limits?.maxEventBytes,
+    baseUrl: c.baseUrl,
+    apiKey: c.apiKey ?? undefined,
+    timeoutMs: c.timeoutMs,
+    http: c.http,
+    maxBodyBytes: c.maxBodyBytes,
+    maxEventBytes: c.maxEventBytes,
   };
 }
 
@@ -154,16 +160,6 @@ export function clientOptions(ctx: SuiteContext): {
  * measured and below one inter-arrival gap up to 100 requests/s.
  */
 export const DEFAULT_MAX_QUEUE_DELAY_MS = 10;
-/** Options of the memory suite, from the command line. */
-export interface MemoryOptions {
-  /** `--server-pid`: the PID whose memory to read. */
-  serverPid: number | null;
-  /** `--metrics-url`: a Prometheus endpoint with `process_resident_memory_bytes`. */
-  metricsUrl: string | null;
-  /** `--leak-threshold-kb`: slope (KB per request) above which growth may be a leak (null: the mode's default). */
-  leakThresholdKb: number | null;
-}
-
 /** A closed-loop test of one payload. */
 export interface ClosedTestSpec {
   /** Suite. */
@@ -302,7 +298,7 @@ export function testRig(
   total: number,
   poolSize?: number,
 ): TestRig {
-  const { model, substitutedFor } = resolveModel(ctx, spec.payload.model);
+  const { model, substitutedFor } = resolveModel(ctx.target, spec.payload.model);
   const client = new ChatClient({
     ...clientOptions(ctx),
     poolSize,
@@ -319,10 +315,10 @@ export function testRig(
   // counters and histograms leave the warm-up out.
   let server: ServerSampler | null = null;
   const startServer = () => {
-    if (server || !ctx.serverMetrics) return;
+    if (server || !ctx.target.serverMetrics) return;
     server = startServerSampler({
-      url: ctx.serverMetrics.url,
-      shownUrl: ctx.serverMetrics.shownUrl,
+      url: ctx.target.serverMetrics.url,
+      shownUrl: ctx.target.serverMetrics.shownUrl,
       now: () => ctx.clock.now(),
     });
   };

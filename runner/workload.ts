@@ -71,14 +71,14 @@ export async function runWorkloadTest(
   ctx: SuiteContext,
   spec: WorkloadTestSpec,
 ): Promise<TestResult> {
-  const { model } = resolveModel(ctx, spec.payload.model);
+  const { model } = resolveModel(ctx.target, spec.payload.model);
   // Each test of a run gets prompts of its own (the same ones for the same seed and name), so
   // no test finds another's prompts in the server's prefix cache.
   const built = await buildWorkload(spec.workload, {
     count: itemsWanted(spec.load),
     seed: combine32(ctx.seed, fnv1a(spec.name)),
     model,
-    embedded: ctx.embedded,
+    embedded: ctx.target.embedded,
   });
   if (!built.tokenizer.exact) ctx.log(`workload: ${built.info.tokenizer_reason}`);
   const tally = new WorkloadTally(built.info);

@@ -9,7 +9,7 @@ import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http.ts";
 import { MODEL_IDS, MODELS_BODY } from "./models.ts";
 import type { ServerState } from "./state.ts";
-import { predictSaturation } from "./engine.ts";
+import { predictSaturation } from "../twin/engine.ts";
 import { engineConfig } from "./options.ts";
 
 const encoder = new TextEncoder();

@@ -21,7 +21,7 @@ import {
   validateCompletion,
   validateResponses,
 } from "./validate.ts";
-import { Seq } from "./engine.ts";
+import { Seq } from "../twin/engine.ts";
 import { type Framer, framer, type GenerateKind, reasoningTokens } from "./framing.ts";
 
 const encoder = new TextEncoder();

@@ -12,7 +12,7 @@ import type { ServerState } from "./state.ts";
 import { countTokens } from "./tokenizer.ts";
 import { validateEmbeddings } from "./validate.ts";
 import { readJsonBody, shuttingDown } from "./chat.ts";
-import { Seq } from "./engine.ts";
+import { Seq } from "../twin/engine.ts";
 import { HttpError } from "./http.ts";
 
 /** A unit vector of `dims` values for a text, the same for the same text and seed. */

@@ -6,7 +6,7 @@
 
 import { startServer } from "./mod.ts";
 import { engineConfig, type ServerOptions } from "./options.ts";
-import { predictSaturation } from "./engine.ts";
+import { predictSaturation } from "../twin/engine.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
@@ -25,6 +25,7 @@ export async function serveCommand(opts: ServerOptions, signal?: AbortSignal): P
     return 0;
   }
   const server = await startServer(opts);
+  if (opts.profileNote) console.error(opts.profileNote);
   const host = opts.host.includes(":") && !opts.host.startsWith("[") ? `[${opts.host}]` : opts.host;
   const line = `Listening on http://${host}:${server.port}/\n`;
   await Deno.stdout.write(new TextEncoder().encode(line));

@@ -6,8 +6,8 @@
  */
 
 import { UsageError } from "../util/errors.ts";
-import { DEFAULT_ENGINE, type EngineConfig } from "./engine.ts";
-import { type OptionSpec, parseOptions, stringOf } from "../cli/table.ts";
+import { DEFAULT_ENGINE, type EngineConfig } from "../twin/engine.ts";
+import { type OptionSpec, parseOptions, stringOf } from "../util/options.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
 export type FaultStatus = 429 | 500 | 503;
@@ -75,10 +75,14 @@ export interface ServerOptions {
   /** Add `x_sent_ms` (server send time, epoch milliseconds) to every SSE chunk. Default false. */
   stampChunks: boolean;
   /**
-   * Timing model: `constant` (FakeAI's: the same TTFT and ITL at any load) or `engine`
-   * (continuous batching, `server/engine.ts`: latency depends on load). Default constant.
+   * Timing model: `engine` (continuous batching, `twin/engine.ts`: latency depends on load;
+   * the default of `serve` and of a run's embedded server alike) or `constant` (FakeAI's: the
+   * same TTFT and ITL at any load; chosen by itself when one of FakeAI's timing settings is
+   * given and no profile is).
    */
   profile: ServerProfile;
+  /** Why the profile is not the default one (said when the server starts), or null. */
+  profileNote: string | null;
   /** Engine: most sequences running at once per replica. Default 64. */
   maxNumSeqs: number;
   /** Engine: token budget of one step, decodes plus prefill chunks. Default 2048. */
@@ -133,7 +137,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxTokensLimit: 16384,
   maxBodyBytes: 1024 * 1024,
   stampChunks: false,
-  profile: "constant",
+  profile: "engine",
+  profileNote: null,
   maxNumSeqs: DEFAULT_ENGINE.maxNumSeqs,
   maxBatchedTokens: DEFAULT_ENGINE.maxBatchedTokens,
   stepBaseMs: DEFAULT_ENGINE.stepBaseMs,
@@ -476,7 +481,7 @@ function describeParseError(err: unknown): string {
 }
 
 /** An option of `serve`: its spec (absent = `undefined`), and its default for the help. */
-interface ServeOption<K extends keyof ServerOptions>
+export interface ServeOption<K extends keyof ServerOptions>
   extends OptionSpec<ServerOptions[K] | undefined> {
   /** The option it sets. */
   key: K;
@@ -500,7 +505,7 @@ function numOption(spec: NumFlag): ServeOption<NumKey> {
 
 /** Every option of `serve`, in the order the help lists them. */
 // deno-lint-ignore no-explicit-any
-const SERVE_TABLE: readonly ServeOption<any>[] = [
+export const SERVE_TABLE: readonly ServeOption<any>[] = [
   {
     key: "host",
     name: "host",
@@ -547,7 +552,7 @@ const SERVE_TABLE: readonly ServeOption<any>[] = [
     key: "profile",
     name: "profile",
     arg: "NAME",
-    help: "timing model: constant (FakeAI: same TTFT/ITL at any load) or engine (batching)",
+    help: "timing model: engine (batching: latency grows with load) or constant (FakeAI)",
     shown: DEFAULT_SERVER_OPTIONS.profile,
     read: (raw) => {
       const s = stringOf(raw);
@@ -662,18 +667,39 @@ export function parseServeArgs(
   }
   const { file, rest } = takeProfileFile(argv);
   const fromFile = file === null ? {} : parse(profileFileArgs(file));
+  const fromFlags = parse(rest);
   const opts: ServerOptions = {
     ...DEFAULT_SERVER_OPTIONS,
     apiKeys: [],
     ...fromEnv,
     ...fromFile,
-    ...parse(rest),
+    ...fromFlags,
   };
+  // FakeAI's timing settings mean FakeAI's timing: without a profile, they choose it.
+  const given = { ...fromEnv, ...fromFile, ...fromFlags };
+  if (given.profile === undefined) {
+    const timing = CONSTANT_TIMING.filter(([k]) => k in given).map(([, flag]) => flag);
+    if (timing.length > 0) {
+      opts.profile = "constant";
+      opts.profileNote = `profile constant (FakeAI's timing): ${timing.join(", ")} given ` +
+        "without --profile";
+    }
+  }
   if (![429, 500, 503].includes(opts.errorStatus)) {
     throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
   }
   return opts;
 }
+
+/** Options only the constant profile reads, with their flags. */
+const CONSTANT_TIMING: readonly (readonly [keyof ServerOptions, string])[] = [
+  ["ttftMs", "--ttft-ms"],
+  ["itlMs", "--itl-ms"],
+  ["ttftVariancePct", "--ttft-variance"],
+  ["itlVariancePct", "--itl-variance"],
+  ["latencyMs", "--latency-ms"],
+  ["prefillMsPerToken", "--prefill-ms-per-token"],
+];
 
 /** One FakeAI environment setting: its names, and the flags a value stands for. */
 interface EnvSetting {
@@ -836,6 +862,17 @@ export function serveHelp(): string {
     "",
     `  ${"flag".padEnd(w)}  ${"default".padEnd(dw)}  meaning`,
     ...rows.map(([f, def, help]) => `  ${f.padEnd(w)}  ${def.padEnd(dw)}  ${help}`),
+    "",
+    "Profiles: engine (the default, as in the embedded server of a run) batches requests as",
+    "vLLM does, so latency grows with load; constant is FakeAI's timing, the same TTFT and ITL",
+    "at any load. Giving one of FakeAI's timing settings (--ttft-ms, --itl-ms, --ttft-variance,",
+    "--itl-variance, --latency-ms, --prefill-ms-per-token, or their FAKEAI_* variables) without",
+    "--profile selects constant, and the server says so when it starts.",
+    "",
+    "Faults (--error-rate, --disconnect-rate, --stall-rate, --malformed-rate) are drawn from the",
+    "seed in the order requests arrive. One request at a time, a run's faults repeat exactly for",
+    "the same seed; under concurrency the order of arrival varies, so the rates hold but which",
+    "request draws which fault does not repeat.",
     "",
     "FakeAI's environment settings are honoured (flags and --profile-file win over them):",
     ...ENV_SETTINGS.map((e) => `  ${e.names.join(", ")}: ${e.help}`),

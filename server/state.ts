@@ -9,7 +9,7 @@ import { ServerMetrics } from "./metrics.ts";
 import type { ServerOptions } from "./options.ts";
 import { Prng } from "../util/prng.ts";
 import { Clock } from "./timing.ts";
-import { EngineCore, EngineDriver } from "./engine.ts";
+import { EngineCore, EngineDriver } from "../twin/engine.ts";
 import { engineConfig } from "./options.ts";
 import { VllmMetrics } from "./vllm_metrics.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { EngineCore } from "./engine.ts";
+import type { EngineCore } from "../twin/engine.ts";
 
 /** A cumulative histogram with fixed upper bounds (seconds), as Prometheus exposes it. */
 export class Histogram {

@@ -6,9 +6,8 @@
 
 import { runClosedTest, runOpenTest, type SuiteContext } from "../runner/runner.ts";
 import type { SearchResult, SuiteName, TestResult } from "../measure/result.ts";
-import type { SuiteExtra } from "./results.ts";
 import type { RequestRecord } from "../measure/record.ts";
-import type { Scenario, ScenarioTest } from "../cli/scenario.ts";
+import type { Scenario, ScenarioTest } from "../plan/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import { runWorkloadTest, type WorkloadTestSpec } from "../runner/workload.ts";
 import { pastSaturation } from "../capacity/sweep.ts";
@@ -139,7 +138,7 @@ async function runSearchTest(
 }
 
 /** A scenario test as a plain closed-loop or open-loop test. */
-export function plainScenarioTest(t: ScenarioTest): TestDef<SuiteExtra> {
+export function plainScenarioTest(t: ScenarioTest): TestDef {
   return { name: t.name, run: (ctx: SuiteContext) => runScenarioTest(ctx, t) };
 }
 
@@ -151,15 +150,15 @@ export function plainScenarioTest(t: ScenarioTest): TestDef<SuiteExtra> {
  */
 export function withScenario(
   name: SuiteName,
-  base: Suite<SuiteExtra> | undefined,
+  base: Suite | undefined,
   scenario: Scenario | null,
-): Suite<SuiteExtra> | undefined {
+): Suite | undefined {
   const mine = scenario?.tests.filter((t) => t.suite === name) ?? [];
   if (!scenario || mine.length === 0) return base;
   const replace = scenario.replace.includes(name);
   // Sweeps whose latest point was past saturation: their later points do not run.
   const stopped = new Map<string, string>();
-  const toDef = (t: ScenarioTest): TestDef<SuiteExtra> => {
+  const toDef = (t: ScenarioTest): TestDef => {
     // A workload test runs as it is in any suite; the suite's own custom tests take payloads.
     const def = (t.workload ? undefined : base?.custom?.(t)) ?? plainScenarioTest(t);
     return {

@@ -6,8 +6,12 @@
 
 import type { SuiteContext } from "../runner/runner.ts";
 import type { SuiteName, SuiteResult, TestExtra, TestResult } from "../measure/result.ts";
-import type { ScenarioTest } from "../cli/scenario.ts";
+import type { ScenarioTest } from "../plan/scenario.ts";
+import type { RunPlan } from "../plan/plan.ts";
 import { runRepeated } from "../capacity/repeat.ts";
+
+/** What the plan says about the suites of a run; each suite's factory takes its own part. */
+export type SuiteOptions = RunPlan["suites"];
 
 /** One test of a suite; `E` is the suite's `extra` fields. */
 export interface TestDef<E extends TestExtra = TestExtra> {

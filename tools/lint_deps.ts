@@ -1,8 +1,12 @@
 /**
  * `deno task lint:deps`: the import rules of docs/ARCHITECTURE.md, checked.
  *
- * - A layer imports only layers below it in {@linkcode LAYERS}.
- * - The embedded server (`server/`) imports only `util/` and `cli/`: it shares no code path
+ * - A layer imports only layers below it in {@linkcode LAYERS}. A suite's folder
+ *   (`suites/<name>/`) holds one file per layer it reaches ({@linkcode SUITE_FILE_LAYERS}), and
+ *   imports no other suite's folder; only the registry brings the suites together.
+ * - The report layer renders: it imports values only from `util/`, the analysis layer and
+ *   itself (types from any layer below), so it computes no statistic and decides no exit code.
+ * - The embedded server (`server/`) imports only `util/` and `twin/`: it shares no code path
  *   with the client beyond them.
  * - Nothing but `main.ts` imports `commands/` or `server/` (tests, benchmarks and tools may).
  * - No import cycle between modules, type-only imports included.
@@ -18,22 +22,45 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 export const LAYERS = [
   "util",
   "measure",
+  "twin",
   "net",
   "probes",
   "load",
   "workload",
   "runner",
   "capacity",
-  "cli",
+  "plan",
   "suites",
+  "analysis",
   "report",
+  "registry",
   "engine",
+  "cli",
   "commands",
 ] as const;
 
+/**
+ * The layer of each file of a suite's folder (`suites/<name>/<file>`): its tests and result
+ * type are the suites layer, its metrics, bands and guide answers the analysis layer, its
+ * reports the report layer, and its registration (`mod.ts`) the registry.
+ */
+export const SUITE_FILE_LAYERS: Record<string, string> = {
+  "tests.ts": "suites",
+  "result.ts": "suites",
+  "analysis.ts": "analysis",
+  "report.ts": "report",
+  "mod.ts": "registry",
+};
+
+/** Modules of `suites/` itself that belong to the registry layer. */
+const REGISTRY_MODULES = new Set(["suites/registry.ts", "suites/definition.ts"]);
+
+/** Layers the report layer may import values from (types it may import from any layer below). */
+const RENDER_VALUE_LAYERS = new Set(["util", "analysis", "report"]);
+
 /** Folders with rules of their own instead of a place in {@linkcode LAYERS}. */
 const SPECIAL: Record<string, readonly string[]> = {
-  server: ["util", "cli"],
+  server: ["util", "twin"],
 };
 
 /** Folders that may import anything (but still take part in the cycle check). */
@@ -53,10 +80,22 @@ export interface Edge {
   to: string;
   /** 1-based line of the import. */
   line: number;
+  /** True when only types are imported (`import type`, or every name marked `type`). */
+  typeOnly?: boolean;
 }
 
 const IMPORT_RE =
-  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+  /(?:^|[\s;])(?:import|export)\s+(type\s+)?(?:([\w*{}\s,$]+)\s+from\s+)?["'](\.{1,2}\/[^"']+)["']|import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+
+/** True when an import's clause names types only (`{ type A, type B }`). */
+function typeOnlyClause(typeKeyword: string | undefined, clause: string | undefined): boolean {
+  if (typeKeyword) return true;
+  if (!clause) return false;
+  const m = /^\s*\{([^}]*)\}\s*$/.exec(clause);
+  if (!m) return false;
+  const names = m[1].split(",").map((x) => x.trim()).filter(Boolean);
+  return names.length > 0 && names.every((n) => n.startsWith("type "));
+}
 
 /** The relative imports of `text` (a module at `file`, relative to `root`). */
 export function importsOf(root: string, file: string, text: string): Edge[] {
@@ -65,11 +104,12 @@ export function importsOf(root: string, file: string, text: string): Edge[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, " "))
     .replace(/(^|[^:"'`])\/\/[^\n]*/g, "$1");
   for (const m of code.matchAll(IMPORT_RE)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[3] ?? m[4];
     const target = resolve(dirname(join(root, file)), spec);
     const at = m.index + m[0].indexOf(spec);
     const line = code.slice(0, at).split("\n").length;
-    out.push({ from: file, to: toPosix(relative(root, target)), line });
+    const typeOnly = m[4] === undefined && typeOnlyClause(m[1], m[2]);
+    out.push({ from: file, to: toPosix(relative(root, target)), line, typeOnly });
   }
   return out;
 }
@@ -98,10 +138,39 @@ function folderOf(file: string): string {
   return i < 0 ? "" : file.slice(0, i);
 }
 
+/** The suite folder a file is in (`suites/<name>/…`), or null. */
+function suiteFolderOf(file: string): string | null {
+  const m = /^suites\/([^/]+)\//.exec(file);
+  return m ? m[1] : null;
+}
+
+/**
+ * The layer of a file: its folder, except in `suites/`, where the registry's modules and each
+ * suite folder's files have layers of their own (files of a suite folder not listed in
+ * {@linkcode SUITE_FILE_LAYERS} are the suites layer).
+ */
+export function layerOf(file: string): string {
+  const folder = folderOf(file);
+  if (folder !== "suites") return folder;
+  if (REGISTRY_MODULES.has(file)) return "registry";
+  if (suiteFolderOf(file) === null) return "suites";
+  return SUITE_FILE_LAYERS[file.slice(file.lastIndexOf("/") + 1)] ?? "suites";
+}
+
 /** Why the edge breaks a layering rule, or null when it is allowed. */
 export function layerViolation(edge: Edge): string | null {
-  const from = folderOf(edge.from), to = folderOf(edge.to);
-  if (from === to || FREE.has(from)) return null;
+  const fromFolder = folderOf(edge.from);
+  if (FREE.has(fromFolder)) return null;
+  const fromSuite = suiteFolderOf(edge.from), toSuite = suiteFolderOf(edge.to);
+  if (fromSuite !== null && toSuite !== null && fromSuite !== toSuite) {
+    return `suites/${fromSuite}/ must not import another suite's folder (the registry joins them)`;
+  }
+  const from = layerOf(edge.from), to = layerOf(edge.to);
+  if (from === "report" && to !== "" && !RENDER_VALUE_LAYERS.has(to) && !edge.typeOnly) {
+    return `the report layer imports values only from util, analysis and report (it renders; ` +
+      `${edge.to} belongs to the ${to} layer: compute there, in analysis, not in a report)`;
+  }
+  if (from === to) return null;
   if (from === "") {
     return null; // the entry (main.ts) wires everything together
   }

@@ -77,3 +77,18 @@ export class GateError extends BenchError {
     this.name = "GateError";
   }
 }
+
+/**
+ * An error below the tool's own (a transport's, a parser's) that says which of a few kinds it
+ * is; subclasses name the kinds and set their `name`.
+ */
+export class KindError<K extends string> extends Error {
+  /** What went wrong. */
+  readonly kind: K;
+
+  /** An error of `kind`. */
+  constructor(kind: K, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULT_LEAK_THRESHOLD_KB, parseCommandLine, runHelp } from "../../cli/args.ts";
+import { parseCommandLine, runHelp } from "../../cli/args.ts";
+import { DEFAULT_LEAK_THRESHOLD_KB } from "../../suites/memory/tests.ts";
 import { UsageError } from "../../util/errors.ts";
 
 const run = (argv: string[]) => {

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../util/errors.ts";
 import { judgeSchedule } from "../../runner/runner.ts";
 import { bodyOf } from "../../workload/payload.ts";
-import { parseScenario } from "../../cli/scenario.ts";
+import { parseScenario as parse0 } from "../../plan/scenario.ts";
+import { SUITE_RULES } from "../../cli/plan.ts";
+
+const parseScenario = (text: string, file: string) => parse0(text, file, SUITE_RULES);
 import { RecordAggregator } from "../../measure/aggregate.ts";
 import { emptyRecord } from "../../measure/record.ts";
 

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { ConfigError, UsageError } from "../../util/errors.ts";
-import { parseScenario } from "../../cli/scenario.ts";
-import { workloadScenario } from "../../cli/workload.ts";
+import { parseScenario as parse0 } from "../../plan/scenario.ts";
+import { type WorkloadArgs, workloadScenario as workload0 } from "../../plan/workload.ts";
+import { SUITE_RULES } from "../../cli/plan.ts";
 import { parseCommandLine } from "../../cli/args.ts";
-import { resolveRunConfig } from "../../cli/config.ts";
+
+const parseScenario = (text: string, file: string) => parse0(text, file, SUITE_RULES);
+const workloadScenario = (a: WorkloadArgs) => workload0(a, "throughput");
 
 Deno.test("a scenario test's workload: lengths, endpoint, files next to the scenario file", () => {
   const s = parseScenario(
@@ -77,7 +80,7 @@ tests:
 function cli(argv: string[]) {
   const cmd = parseCommandLine(argv, () => undefined);
   if (cmd.kind !== "run") throw new Error("not run");
-  return resolveRunConfig(cmd.args);
+  return cmd.args;
 }
 
 Deno.test("the command line's workload is one throughput test replacing the built-in ones", () => {

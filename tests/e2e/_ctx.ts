@@ -5,28 +5,31 @@
  * @module
  */
 
-import type { SuiteContext } from "../../runner/runner.ts";
+import type { SuiteContext, TargetInfo } from "../../runner/runner.ts";
 import { realClock } from "../../util/clock.ts";
 
+/** Overrides of a test context: its fields, and any of its target's. */
+export type ContextOverrides = Omit<Partial<SuiteContext>, "target"> & {
+  target?: Partial<TargetInfo>;
+};
+
 /** A quiet context for `baseUrl` with no warm-up. */
-export function testContext(baseUrl: string, over: Partial<SuiteContext> = {}): SuiteContext {
+export function testContext(baseUrl: string, over: ContextOverrides = {}): SuiteContext {
+  const { target, ...rest } = over;
   return {
-    baseUrl,
-    apiKey: null,
-    timeoutMs: 10_000,
-    http: "native",
-    models: [],
-    modelOverride: null,
+    client: { baseUrl, apiKey: null, timeoutMs: 10_000, http: "native" },
     quick: true,
     seed: 1,
     warmup: 0,
     clock: realClock,
     stop: new AbortController().signal,
     abort: new AbortController().signal,
-    embedded: true,
-    serverPid: null,
     progress: () => ({ update() {}, finish() {} }),
     log: () => {},
-    ...over,
+    ...rest,
+    target: Object.assign(
+      { models: [], modelOverride: null, embedded: true, serverPid: null },
+      target,
+    ),
   };
 }

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPORTERS } from "../../report/mod.ts";
+import { suiteNamed } from "../../suites/registry.ts";
 
 /** Most error samples a test may carry. */
 export const MAX_SAMPLES = 10;
@@ -155,7 +155,7 @@ export async function checkReports(
   }
   // Every suite that ran or was cut short by an interrupt has its report pair.
   for (const s of run.suites) {
-    const rep = REPORTERS[s.suite as keyof typeof REPORTERS];
+    const rep = suiteNamed(s.suite)?.reporter;
     if (!rep || (s.skipped !== null && !s.interrupted)) continue;
     assert.ok(files.includes(`${rep.file}.json`), `${rep.file}.json missing`);
     assert.ok(files.includes(`${rep.file}.md`), `${rep.file}.md missing`);
@@ -168,7 +168,7 @@ export async function checkReports(
     assert.match(summary, /Interrupted/);
     assert.ok(run.suites.some((s) => s.interrupted), "no suite marked interrupted");
     for (const s of run.suites.filter((s) => s.interrupted)) {
-      const rep = REPORTERS[s.suite as keyof typeof REPORTERS];
+      const rep = suiteNamed(s.suite)?.reporter;
       if (!rep) continue;
       const md = await Deno.readTextFile(join(dir, `${rep.file}.md`));
       assert.match(md, /Interrupted/, `${rep.file}.md is not marked interrupted`);

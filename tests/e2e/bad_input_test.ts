@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { parseCommandLine, runHelp } from "../../cli/args.ts";
 import { UsageError } from "../../util/errors.ts";
@@ -158,11 +159,9 @@ Deno.test("an output folder that cannot be written: exit 2 before any request is
   }
 });
 
-Deno.test({
-  name: "a server that dies mid-run: errors recorded, the run finishes, reports written",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a server that dies mid-run: errors recorded, the run finishes, reports written",
+  async () => {
     const server = await spawnServe(["--ttft-ms", "5", "--itl-ms", "20"]);
     const dir = await Deno.makeTempDir();
     try {
@@ -199,7 +198,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("port 0 is a usage error; a run that cannot reach its target leaves no empty output folder", async () => {
   const dir = await Deno.makeTempDir();

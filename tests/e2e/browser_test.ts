@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runInProcess } from "./_run.ts";
-import { Browser, findChromium } from "../_cdp.ts";
+import type { Browser } from "playwright-core";
+import { findChromium, launchChromium, type WatchedPage, watchedPage } from "../_browser.ts";
 import { decodePng, inkStats } from "../_png.ts";
 
 const chromium = findChromium();
@@ -47,10 +48,11 @@ Deno.test({
       // The default embedded server: the engine profile, whose metrics are sampled.
       const code = await runInProcess(["--quick", "--suite", "throughput", "--output-dir", dir]);
       assert.equal(code, 0);
-      browser = await Browser.launch(chromium!);
-      await browser.viewport(1280, 1600);
-      await browser.open(`file://${join(dir, "report.html")}`);
-      const page = await browser.evaluate<{
+      browser = await launchChromium(chromium!);
+      const url = `file://${join(dir, "report.html")}`;
+      const desk = await watchedPage(browser, 1280, 1600);
+      await desk.page.goto(url);
+      const page: {
         h1: string;
         tiles: number;
         marks: number;
@@ -58,7 +60,7 @@ Deno.test({
         charts: number;
         chartSeries: number;
         sections: string[];
-      }>(`({
+      } = await desk.page.evaluate(`({
         h1: document.querySelector("h1").textContent,
         tiles: document.querySelectorAll("#headline .tile").length,
         marks: document.querySelectorAll("#headline .tile .mark").length,
@@ -77,7 +79,7 @@ Deno.test({
       assert.equal(page.charts, 6);
       assert.ok(page.chartSeries >= 4, "charts have drawn data");
       assert.deepEqual(page.sections, ["Headline numbers", "Charts", "Reports"]);
-      const png = await browser.screenshot();
+      const png = await desk.page.screenshot();
       await Deno.writeFile(join(dir, "screenshot.png"), png);
       const keep = Deno.env.get("BROWSER_TEST_KEEP");
       if (keep) await Deno.copyFile(join(dir, "screenshot.png"), join(keep, "report-desktop.png"));
@@ -87,23 +89,28 @@ Deno.test({
       assert.ok(ink.ink > 0.03, `screenshot nearly blank: ${(ink.ink * 100).toFixed(2)}% ink`);
       assert.ok(ink.colours >= 6, `only ${ink.colours} colours`);
       // Table headers and numbers never break inside a word: a wide table scrolls instead.
+      const views: WatchedPage[] = [desk];
       for (const [w, h, mobile] of [[1400, 1000, false], [390, 844, true]] as const) {
-        await browser.viewport(w, h, mobile);
-        const broken: string[] = await browser.evaluate<string[]>(BROKEN_WORDS);
+        const v = await watchedPage(browser, w, h, mobile);
+        views.push(v);
+        await v.page.goto(url);
+        const broken: string[] = await v.page.evaluate(BROKEN_WORDS);
         assert.deepEqual(broken, [], `words broken across lines at ${w} px`);
+        if (!mobile) continue;
+        // Phone: nothing wider than the screen.
+        const overflow: number = await v.page.evaluate(
+          "document.documentElement.scrollWidth - window.innerWidth",
+        );
+        assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
+        if (keep) await Deno.writeFile(join(keep, "report-phone.png"), await v.page.screenshot());
       }
-      // Phone: nothing wider than the screen.
-      await browser.viewport(390, 844, true);
-      const overflow = await browser.evaluate<number>(
-        "document.documentElement.scrollWidth - window.innerWidth",
-      );
-      assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone screen`);
-      if (keep) await Deno.writeFile(join(keep, "report-phone.png"), await browser.screenshot());
-      const pdf = await browser.pdf();
+      const pdf = await desk.page.pdf();
       assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
-      assert.deepEqual(browser.errors, []);
-      const external = browser.requests.filter((u) => !/^(file|data|about):/.test(u));
-      assert.deepEqual(external, [], "the report loads nothing from the network");
+      for (const v of views) {
+        assert.deepEqual(v.errors, []);
+        const external = v.requests.filter((u) => !/^(file|data|about):/.test(u));
+        assert.deepEqual(external, [], "the report loads nothing from the network");
+      }
     } finally {
       await browser?.close();
       await Deno.remove(dir, { recursive: true });

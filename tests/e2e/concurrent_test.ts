@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { mockServer } from "../_mock.ts";
 import { runInProcess, runProgram } from "./_run.ts";
@@ -31,11 +32,9 @@ interface TestJson {
   [k: string]: unknown;
 }
 
-Deno.test({
-  name: "a scenario with a custom payload and concurrency 5/25/75 runs exactly those tests",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a scenario with a custom payload and concurrency 5/25/75 runs exactly those tests",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const file = join(dir, "s.yaml");
@@ -83,7 +82,7 @@ tests:
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("a broken scenario exits 2 naming the file and the field, before any request", async () => {
   let hits = 0;
@@ -115,11 +114,9 @@ Deno.test("a broken scenario exits 2 naming the file and the field, before any r
   }
 });
 
-Deno.test({
-  name: "--ramp stops after the first step whose error rate passes 10%; errors are classed",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "--ramp stops after the first step whose error rate passes 10%; errors are classed",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
@@ -150,4 +147,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

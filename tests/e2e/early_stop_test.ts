@@ -1,15 +1,13 @@
 /** --max-error-rate ends a failing test early, marked, and failures keep their time to failure. */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runProgram } from "./_run.ts";
 import { mockServer } from "../_mock.ts";
 
-Deno.test({
-  name:
-    "--max-error-rate: a test where half the requests fail ends early; time to failure per class",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "--max-error-rate: a test where half the requests fail ends early; time to failure per class",
+  async () => {
     let n = 0;
     const mock = mockServer(async (req) => {
       const path = new URL(req.url).pathname;
@@ -59,4 +57,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

@@ -4,6 +4,7 @@
  * and in latency from the intended send time. The server runs as a child process.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runProgram, SMALL_ENGINE, spawnServe } from "./_run.ts";
 
@@ -23,11 +24,9 @@ interface TestJson {
   server_metrics: { engine: string; waiting: (number | null)[]; running: (number | null)[] };
 }
 
-Deno.test({
-  name: "engine profile: p99 latency and TTFT rise with concurrency; 2× saturation queues",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "engine profile: p99 latency and TTFT rise with concurrency; 2× saturation queues",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE]);
     const dir = await Deno.makeTempDir();
     try {
@@ -113,13 +112,11 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "a server without engine metrics: the run says so and tests carry no server series",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a server without engine metrics: the run says so and tests carry no server series",
+  async () => {
     const server = await spawnServe(["--ttft-ms", "1", "--itl-ms", "1"]);
     const dir = await Deno.makeTempDir();
     try {
@@ -145,4 +142,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

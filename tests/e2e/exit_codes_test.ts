@@ -1,5 +1,6 @@
 /** Exit codes that mean something: a run where nothing worked, or the target died, is not 0. */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runProgram, spawnProgram, spawnServe, waitForChatRequests } from "./_run.ts";
 
@@ -22,11 +23,9 @@ Deno.test("no successful request in a test exits 6 with the reason; --accept-fai
   }
 });
 
-Deno.test({
-  name: "a target killed mid-run: exit 6, 'stopped answering'; the memory suite says so too",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a target killed mid-run: exit 6, 'stopped answering'; the memory suite says so too",
+  async () => {
     const dir = await Deno.makeTempDir();
     const server = await spawnServe(["--ttft-ms", "5", "--itl-ms", "1"]);
     try {
@@ -55,4 +54,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

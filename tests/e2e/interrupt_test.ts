@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { INTERRUPT_GRACE_MS } from "../../commands/run.ts";
 import { checkReports } from "./_reports.ts";
 import {
@@ -23,11 +24,9 @@ async function waitGone(pids: number[], ms = 3000): Promise<number[]> {
   return alive;
 }
 
-Deno.test({
-  name: "SIGINT mid-run: reports complete, parseable and marked interrupted; server gone; exit 130",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "SIGINT mid-run: reports complete, parseable and marked interrupted; server gone; exit 130",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       // Full mode: the first throughput test alone takes a few seconds.
@@ -59,13 +58,11 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "SIGTERM with requests longer than the grace: in-flight ones end `aborted` and are counted",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "SIGTERM with requests longer than the grace: in-flight ones end `aborted` and are counted",
+  async () => {
     // 50 tokens at 150 ms each: every counted request outlives the grace period.
     const server = await spawnServe(["--ttft-ms", "5", "--itl-ms", "150", "--itl-variance", "0"]);
     const dir = await Deno.makeTempDir();
@@ -98,39 +95,32 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+);
+
+openTest("a second SIGINT exits at once and still leaves no server process behind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const p = spawnProgram(["--skip-memory", "-o", dir]);
+    await p.waitForStderr(/\[1\/\d+\]/);
+    const children = childPids(p.pid);
+    assert.equal(children.length, 1, "the embedded server is the only child");
+    p.signal("SIGINT");
+    await p.waitForStderr(/interrupt: no new requests/);
+    const t0 = performance.now();
+    p.signal("SIGINT");
+    const r = await p.result;
+    const ms = performance.now() - t0;
+    assert.equal(r.code, 130);
+    assert.ok(ms < 1500, `second signal took ${ms} ms`);
+    assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
-Deno.test({
-  name: "a second SIGINT exits at once and still leaves no server process behind",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const p = spawnProgram(["--skip-memory", "-o", dir]);
-      await p.waitForStderr(/\[1\/\d+\]/);
-      const children = childPids(p.pid);
-      assert.equal(children.length, 1, "the embedded server is the only child");
-      p.signal("SIGINT");
-      await p.waitForStderr(/interrupt: no new requests/);
-      const t0 = performance.now();
-      p.signal("SIGINT");
-      const r = await p.result;
-      const ms = performance.now() - t0;
-      assert.equal(r.code, 130);
-      assert.ok(ms < 1500, `second signal took ${ms} ms`);
-      assert.deepEqual(await waitGone(children), [], "the embedded server is still running");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "Ctrl-C to the whole process group: the embedded server keeps serving through the grace",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "Ctrl-C to the whole process group: the embedded server keeps serving through the grace",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const p = spawnProgram(["--skip-memory", "-o", dir], {}, { group: true });
@@ -149,7 +139,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 for (const to of ["the process group", "the deno task process"] as const) {
   Deno.test({

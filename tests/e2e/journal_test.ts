@@ -3,6 +3,7 @@
  * the reports from them and `--resume DIR` runs only the tests that are missing.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { checkReports } from "./_reports.ts";
 import { childPids, runProgram, spawnProgram } from "./_run.ts";
@@ -32,11 +33,9 @@ const ARGS = [
   "1",
 ];
 
-Deno.test({
-  name: "SIGKILL mid-run: every completed test survives; report rebuilds; --resume runs the rest",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "SIGKILL mid-run: every completed test survives; report rebuilds; --resume runs the rest",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const p = spawnProgram([...ARGS, "-o", dir]);
@@ -69,7 +68,7 @@ Deno.test({
       assert.equal(wrong.code, 2, wrong.stderr);
       assert.match(
         wrong.stderr,
-        /--resume .*: give the options the run had \(seed was 42, now 7\)/,
+        /--resume .*: give the options the run had \(load\.seed was 42, now 7\)/,
       );
 
       const resumed = await runProgram([...ARGS, "--resume", dir]);
@@ -95,7 +94,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("report DIR: a folder without a run is a clear error; a finished run's reports are rewritten", async () => {
   const dir = await Deno.makeTempDir();

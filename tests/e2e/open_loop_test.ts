@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { runOpenTest } from "../../runner/runner.ts";
 import { DEFAULT_SERVER_OPTIONS, startServer } from "../../server/mod.ts";
-import { CONCURRENT_PAYLOAD } from "../../suites/concurrent.ts";
+import { CONCURRENT_PAYLOAD } from "../../suites/concurrent/tests.ts";
 import { testContext } from "./_ctx.ts";
 
 /** The embedded server with every latency flag at zero, plus `over`. */
 function fastServer(over: Record<string, number> = {}) {
   return startServer({
     ...DEFAULT_SERVER_OPTIONS,
+    profile: "constant",
     host: "127.0.0.1",
     port: 0,
     ttftMs: 0,
@@ -20,11 +22,9 @@ function fastServer(over: Record<string, number> = {}) {
 
 const payload = { ...CONCURRENT_PAYLOAD, max_tokens: 5 };
 
-Deno.test({
-  name: "a 1 s server pause shows in corrected p99 but not in p99 from the actual send",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a 1 s server pause shows in corrected p99 but not in p99 from the actual send",
+  async () => {
     // The pause starts 1 s after the server starts; the schedule starts right away. With one
     // request in flight at most, the client holds every arrival of the pause back: only the
     // one request caught in the pause sees it from its send, while ~50 arrivals wait.
@@ -53,33 +53,28 @@ Deno.test({
       await server.shutdown();
     }
   },
-});
+);
 
-Deno.test({
-  name: "offered and achieved rate agree within 2% at 100 RPS against a fast server",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const server = await fastServer();
-    try {
-      const r = await runOpenTest(testContext(server.url), {
-        suite: "concurrent",
-        name: "fast",
-        payload,
-        rate: 100,
-        durationS: 2,
-      });
-      assert.equal(r.metrics.total_requests, 200);
-      assert.equal(r.metrics.failed_requests, 0);
-      assert.equal(r.extra.offered_rate, 100);
-      const achieved = r.extra.achieved_rate as number;
-      assert.ok(Math.abs(achieved - 100) / 100 < 0.02, `achieved ${achieved}/s`);
-      // Without a cap and with a fast server, corrected and uncorrected latency differ only by
-      // the timer's lag.
-      const gap = r.metrics.latency_corrected!.p50 - r.metrics.latency.p50;
-      assert.ok(gap >= 0 && gap < 0.01, `corrected − uncorrected p50 ${gap} s`);
-    } finally {
-      await server.shutdown();
-    }
-  },
+openTest("offered and achieved rate agree within 2% at 100 RPS against a fast server", async () => {
+  const server = await fastServer();
+  try {
+    const r = await runOpenTest(testContext(server.url), {
+      suite: "concurrent",
+      name: "fast",
+      payload,
+      rate: 100,
+      durationS: 2,
+    });
+    assert.equal(r.metrics.total_requests, 200);
+    assert.equal(r.metrics.failed_requests, 0);
+    assert.equal(r.extra.offered_rate, 100);
+    const achieved = r.extra.achieved_rate as number;
+    assert.ok(Math.abs(achieved - 100) / 100 < 0.02, `achieved ${achieved}/s`);
+    // Without a cap and with a fast server, corrected and uncorrected latency differ only by
+    // the timer's lag.
+    const gap = r.metrics.latency_corrected!.p50 - r.metrics.latency.p50;
+    assert.ok(gap >= 0 && gap < 0.01, `corrected − uncorrected p50 ${gap} s`);
+  } finally {
+    await server.shutdown();
+  }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runInProcess, runProgram } from "./_run.ts";
 import { main } from "../../main.ts";
@@ -8,11 +9,9 @@ import { validateRunFolder } from "../_jsonschema.ts";
 
 const SERVE = ["--itl-ms", "5", "--prefill-ms-per-token", "0"];
 
-Deno.test({
-  name: "compare: a run against itself exits 0; against doubled TTFT exits 4 naming TTFT",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "compare: a run against itself exits 0; against doubled TTFT exits 4 naming TTFT",
+  async () => {
     const root = await Deno.makeTempDir();
     const base = join(root, "base"), slow = join(root, "slow");
     try {
@@ -105,7 +104,7 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("an unknown --fail-if metric exits 2 before any request, naming close matches", async () => {
   // Port 9 is closed: exit 3 would mean the target was probed first.

@@ -3,6 +3,7 @@
  * attainment crosses the target, shown by fixed-rate runs below and above it.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runProgram, SMALL_ENGINE, spawnServe } from "./_run.ts";
 
@@ -25,11 +26,9 @@ async function attainmentAt(url: string, rate: number, dir: string): Promise<num
   return run.suites[0].tests[0].extra.slo.attainment_pct;
 }
 
-Deno.test({
-  name: "--search rate: a range with the crossing inside it, every probe in the report",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "--search rate: a range with the crossing inside it, every probe in the report",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE]);
     const dir = await Deno.makeTempDir();
     try {
@@ -66,7 +65,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("--search needs an SLO, and sizes probes by request count", async () => {
   const none = await runProgram(["--search", "rate", "--isl", "8"]);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { mockServer, tok } from "../_mock.ts";
 import { checkReports } from "./_reports.ts";
@@ -43,11 +44,9 @@ async function assertNowhere(r: ProgramResult, dir: string, secrets: string[]): 
   return files.length;
 }
 
-Deno.test({
-  name: "the API key never appears in stdout, stderr, reports, run.json or error samples",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "the API key never appears in stdout, stderr, reports, run.json or error samples",
+  async () => {
     const key = recognisableKey("secret");
     const server = await spawnServe([
       "--api-key",
@@ -81,43 +80,36 @@ Deno.test({
         const n = await assertNowhere(r, out, [key]);
         assert.ok(n >= 4, `only ${n} files written`);
         const run = JSON.parse(await Deno.readTextFile(join(out, "run.json")));
-        assert.equal(run.config.api_key_set, true);
+        assert.equal(run.plan.target.api_key_set, true);
       }
     } finally {
       await server.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
+);
+
+openTest("a wrong key is rejected (exit 3) and neither key is printed", async () => {
+  const key = recognisableKey("right");
+  const wrong = recognisableKey("wrong");
+  const server = await spawnServe(["--api-key", key]);
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await runProgram(["--url", server.url, "--quick", "-o", dir], {
+      OPENAI_API_KEY: wrong,
+    });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /rejected the API key \(HTTP 401\)/);
+    await assertNowhere(r, dir, [key, wrong]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
-Deno.test({
-  name: "a wrong key is rejected (exit 3) and neither key is printed",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const key = recognisableKey("right");
-    const wrong = recognisableKey("wrong");
-    const server = await spawnServe(["--api-key", key]);
-    const dir = await Deno.makeTempDir();
-    try {
-      const r = await runProgram(["--url", server.url, "--quick", "-o", dir], {
-        OPENAI_API_KEY: wrong,
-      });
-      assert.equal(r.code, 3);
-      assert.match(r.stderr, /rejected the API key \(HTTP 401\)/);
-      await assertNowhere(r, dir, [key, wrong]);
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
-
-Deno.test({
-  name: "a server that echoes the key in errors and in a broken stream: samples are redacted",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a server that echoes the key in errors and in a broken stream: samples are redacted",
+  async () => {
     const key = recognisableKey("echo");
     let n = 0;
     const mock = mockServer(async (req) => {
@@ -156,75 +148,70 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "the README's key invocations, run through deno task, print the key nowhere",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const key = recognisableKey("readme");
-    const server = await spawnServe(["--api-key", key, "--ttft-ms", "2", "--itl-ms", "1"]);
-    const dir = await Deno.makeTempDir();
-    const root = new URL("../..", import.meta.url).pathname;
-    try {
-      const readme = await Deno.readTextFile(join(root, "README.md"));
-      const lines = readme.split("\n").filter((l) =>
-        l.includes("deno task bench") && /OPENAI_API_KEY=|--api-key-file/.test(l)
-      );
-      assert.ok(lines.length >= 2, `README key examples: ${lines.join(" | ")}`);
-      const keyFile = join(dir, "key.txt");
-      await Deno.writeTextFile(keyFile, `${key}\n`);
-      for (const [i, line] of lines.entries()) {
-        const out = join(dir, `run${i}`);
-        const cmd = line
-          .replace(/https?:\/\/[^\s]+/, server.url)
-          .replace("OPENAI_API_KEY=...", `OPENAI_API_KEY=${key}`)
-          .replace(/--api-key-file \S+/, `--api-key-file ${keyFile}`) +
-          ` --quick --suite throughput --warmup 0 -o ${out}`;
-        const p = await new Deno.Command("sh", {
-          args: ["-c", cmd],
-          cwd: root,
-          env: { NO_COLOR: "1" },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const r: ProgramResult = {
-          code: p.code,
-          stdout: new TextDecoder().decode(p.stdout),
-          stderr: new TextDecoder().decode(p.stderr),
-          ms: 0,
-        };
-        assert.equal(r.code, 0, `${line}\n${r.stderr}`);
-        assert.doesNotMatch(r.stderr, /warning: --api-key/);
-        await assertNowhere(r, out, [key]);
-      }
-      // The flag form works, and says why it should not be used.
-      const flag = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "task",
-          "bench",
-          "--url",
-          server.url,
-          "--api-key",
-          key,
-          "--quick",
-          "--suite",
-          "throughput",
-          "-o",
-          join(dir, "flag"),
-        ],
+openTest("the README's key invocations, run through deno task, print the key nowhere", async () => {
+  const key = recognisableKey("readme");
+  const server = await spawnServe(["--api-key", key, "--ttft-ms", "2", "--itl-ms", "1"]);
+  const dir = await Deno.makeTempDir();
+  const root = new URL("../..", import.meta.url).pathname;
+  try {
+    const readme = await Deno.readTextFile(join(root, "README.md"));
+    const lines = readme.split("\n").filter((l) =>
+      l.includes("deno task bench") && /OPENAI_API_KEY=|--api-key-file/.test(l)
+    );
+    assert.ok(lines.length >= 2, `README key examples: ${lines.join(" | ")}`);
+    const keyFile = join(dir, "key.txt");
+    await Deno.writeTextFile(keyFile, `${key}\n`);
+    for (const [i, line] of lines.entries()) {
+      const out = join(dir, `run${i}`);
+      const cmd = line
+        .replace(/https?:\/\/[^\s]+/, server.url)
+        .replace("OPENAI_API_KEY=...", `OPENAI_API_KEY=${key}`)
+        .replace(/--api-key-file \S+/, `--api-key-file ${keyFile}`) +
+        ` --quick --suite throughput --warmup 0 -o ${out}`;
+      const p = await new Deno.Command("sh", {
+        args: ["-c", cmd],
         cwd: root,
         env: { NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",
       }).output();
-      const err = new TextDecoder().decode(flag.stderr);
-      assert.equal(flag.code, 0, err);
-      assert.match(err, /warning: --api-key leaves the key readable/);
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      const r: ProgramResult = {
+        code: p.code,
+        stdout: new TextDecoder().decode(p.stdout),
+        stderr: new TextDecoder().decode(p.stderr),
+        ms: 0,
+      };
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /warning: --api-key/);
+      await assertNowhere(r, out, [key]);
     }
-  },
+    // The flag form works, and says why it should not be used.
+    const flag = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "bench",
+        "--url",
+        server.url,
+        "--api-key",
+        key,
+        "--quick",
+        "--suite",
+        "throughput",
+        "-o",
+        join(dir, "flag"),
+      ],
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(flag.stderr);
+    assert.equal(flag.code, 0, err);
+    assert.match(err, /warning: --api-key leaves the key readable/);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { ENTRY, runProgram } from "./_run.ts";
 import { percentile } from "../../measure/summary.ts";
@@ -99,12 +100,9 @@ function withinShards(label: string, merged: Summary, parts: readonly Summary[])
   }
 }
 
-Deno.test({
-  name:
-    "three shard processes merged: the same report set and counts as one run, pooled percentiles",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "three shard processes merged: the same report set and counts as one run, pooled percentiles",
+  async () => {
     const server = await serve();
     const root = await Deno.makeTempDir();
     try {
@@ -165,38 +163,33 @@ Deno.test({
       await Deno.remove(root, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "--workers 2 gives the same report set as two shards merged",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const server = await serve();
-    const root = await Deno.makeTempDir();
-    try {
-      const workers = join(root, "workers");
-      const rw = await bench(server.url, workers, "--workers", "2");
-      assert.equal(rw.code, 0, rw.stderr);
-      const shards = await Promise.all(
-        [0, 1].map((i) => bench(server.url, join(root, `s${i}`), "--shard", `${i}/2`)),
-      );
-      for (const r of shards) assert.equal(r.code, 0, r.stderr);
-      const merged = join(root, "merged");
-      const m = await runProgram(["merge", join(root, "s0"), join(root, "s1"), "-o", merged]);
-      assert.equal(m.code, 0, m.stderr);
-      assert.deepEqual(await files(workers), await files(merged));
-      const w = await tests(workers), s = await tests(merged);
-      assert.deepEqual(
-        w.map((t) => [t.test_name, t.total_requests, t.successful_requests, t.load]),
-        s.map((t) => [t.test_name, t.total_requests, t.successful_requests, t.load]),
-      );
-      const run = JSON.parse(await Deno.readTextFile(join(workers, "run.json")));
-      assert.equal(run.config.workers, 2);
-      assert.equal(run.suites[0].tests[0].notes.includes("merged from 2 shards"), true);
-    } finally {
-      await server.stop();
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+openTest("--workers 2 gives the same report set as two shards merged", async () => {
+  const server = await serve();
+  const root = await Deno.makeTempDir();
+  try {
+    const workers = join(root, "workers");
+    const rw = await bench(server.url, workers, "--workers", "2");
+    assert.equal(rw.code, 0, rw.stderr);
+    const shards = await Promise.all(
+      [0, 1].map((i) => bench(server.url, join(root, `s${i}`), "--shard", `${i}/2`)),
+    );
+    for (const r of shards) assert.equal(r.code, 0, r.stderr);
+    const merged = join(root, "merged");
+    const m = await runProgram(["merge", join(root, "s0"), join(root, "s1"), "-o", merged]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.deepEqual(await files(workers), await files(merged));
+    const w = await tests(workers), s = await tests(merged);
+    assert.deepEqual(
+      w.map((t) => [t.test_name, t.total_requests, t.successful_requests, t.load]),
+      s.map((t) => [t.test_name, t.total_requests, t.successful_requests, t.load]),
+    );
+    const run = JSON.parse(await Deno.readTextFile(join(workers, "run.json")));
+    assert.equal(run.plan.load.workers, 2);
+    assert.equal(run.suites[0].tests[0].notes.includes("merged from 2 shards"), true);
+  } finally {
+    await server.stop();
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -3,14 +3,13 @@
  * frontier, and a knee within 15% of the model's own predicted saturation.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runProgram, SMALL_ENGINE, spawnServe } from "./_run.ts";
 
-Deno.test({
-  name: "rate sweep on the engine model: knee within 15% of the predicted saturation; charts drawn",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "rate sweep on the engine model: knee within 15% of the predicted saturation; charts drawn",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE]);
     const dir = await Deno.makeTempDir();
     try {
@@ -68,7 +67,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("a sweep stops after the first level past saturation, saying why", async () => {
   const dir = await Deno.makeTempDir();

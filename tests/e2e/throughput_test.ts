@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runInProcess, runProgram } from "./_run.ts";
 
-Deno.test({
-  name: "quick throughput suite against the embedded server measures its TTFT and TPOT",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "quick throughput suite against the embedded server measures its TTFT and TPOT",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
@@ -54,7 +53,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("an unreachable --url exits 3 within 5 s with one line naming the URL", async () => {
   const r = await runProgram([

@@ -3,14 +3,13 @@
  * and exit 4 gates.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { runInProcess, runProgram } from "./_run.ts";
 
-Deno.test({
-  name: "trend: ten runs, the last slowed down; charts drawn, the slow run flagged, gates exit 4",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "trend: ten runs, the last slowed down; charts drawn, the slow run flagged, gates exit 4",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       // The quick suites (the memory suite's minute of idle sampling left out), each run
@@ -61,7 +60,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 Deno.test("trend of a folder without runs is a clear error", async () => {
   const dir = await Deno.makeTempDir();

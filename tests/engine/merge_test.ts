@@ -6,7 +6,7 @@ import { ConfigError } from "../../util/errors.ts";
 import { emptyRecord } from "../../measure/record.ts";
 import type { LoadSpec, RunResult, SuiteResult, TestResult } from "../../measure/result.ts";
 import { RecordAggregator } from "../../measure/aggregate.ts";
-import { SUITES } from "../../suites/mod.ts";
+import type { Suite } from "../../suites/suite.ts";
 
 function test(name: string, n: number, load: LoadSpec, extra = {}): TestResult {
   const agg = new RecordAggregator();
@@ -53,7 +53,7 @@ function run(shard: { index: number; count: number } | null, suites: SuiteResult
     started_at: "2026-01-01T00:00:00.000Z",
     finished_at: "2026-01-01T00:01:00.000Z",
     mode: "quick",
-    config: { shard },
+    plan: { load: { shard } },
     server: {
       base_url: "http://x",
       embedded: false,
@@ -98,14 +98,14 @@ Deno.test("merging shards adds up loads, counts and additive extras, test by tes
   assert.equal(t.metrics.total_requests, 20);
   assert.deepEqual(t.load, { kind: "closed", requests: 20, concurrency: 5, warmup: 9 });
   assert.equal(t.extra.offered_rate, 3);
-  assert.equal(t.extra.test_kind, "shard 0"); // not additive: shard 0's
+  assert.equal((t.extra as { test_kind?: string }).test_kind, "shard 0"); // not additive
   assert.ok(t.notes.includes("merged from 3 shards"));
   // A non-shardable suite is taken whole from shard 0.
   assert.equal(m.suites[1].skipped, null);
   assert.equal(m.suites[1].tests[0].metrics.total_requests, 15);
-  assert.equal(m.config.shard, null);
-  assert.equal(m.config.merged_shards, 3);
-  assert.deepEqual(m.config.merged_hosts, ["h0", "h1", "h2"]);
+  assert.equal((m.plan!.load as { shard: unknown }).shard, null);
+  assert.equal(m.merged!.shards, 3);
+  assert.deepEqual(m.merged!.hosts, ["h0", "h1", "h2"]);
 });
 
 Deno.test("an incomplete, duplicated or mixed shard set is refused", () => {
@@ -122,17 +122,24 @@ Deno.test("an incomplete, duplicated or mixed shard set is refused", () => {
 });
 
 Deno.test("shards run shardable suites first, the others last on shard 0", () => {
-  const saved = SUITES.throughput!.shardable;
-  try {
-    SUITES.throughput!.shardable = false;
-    assert.deepEqual(shardOrder(["throughput", "concurrent"], { index: 0, count: 2 }), [
+  const suite = (name: string, shardable: boolean): Suite => ({
+    name,
+    title: name,
+    tests: () => [],
+    shardable,
+  });
+  const of = (alone: string) => (n: string) => suite(n, n !== alone);
+  assert.deepEqual(
+    shardOrder(["throughput", "concurrent"], { index: 0, count: 2 }, of("throughput")),
+    [
       "concurrent",
       "throughput",
-    ]);
-    assert.deepEqual(shardOrder(["throughput", "concurrent"], null), ["throughput", "concurrent"]);
-  } finally {
-    SUITES.throughput!.shardable = saved;
-  }
+    ],
+  );
+  assert.deepEqual(shardOrder(["throughput", "concurrent"], null, of("throughput")), [
+    "throughput",
+    "concurrent",
+  ]);
 });
 
 Deno.test("shards of a repeated test merge repeat by repeat", () => {

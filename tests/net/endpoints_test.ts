@@ -3,12 +3,14 @@
  * reproduce the framing real engines document (vLLM, SGLang, llama.cpp, Ollama, TGI).
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { ChatClient, type Endpoint } from "../../net/client.ts";
 import { DEFAULT_SERVER_OPTIONS, startServer } from "../../server/mod.ts";
 import { ev, mockServer, timedStream } from "../_mock.ts";
 
 const fast = {
   ...DEFAULT_SERVER_OPTIONS,
+  profile: "constant" as const,
   host: "127.0.0.1",
   port: 0,
   ttftMs: 2,
@@ -30,11 +32,9 @@ async function withClient(
   }
 }
 
-Deno.test({
-  name: "completions, responses and embeddings run against the embedded server, streamed and not",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "completions, responses and embeddings run against the embedded server, streamed and not",
+  async () => {
     const server = await startServer(fast);
     try {
       const prompt = "one two three four five";
@@ -76,13 +76,11 @@ Deno.test({
       await server.shutdown();
     }
   },
-});
+);
 
-Deno.test({
-  name: "a reasoning model: reasoning tokens counted apart, TTFO after TTFT (chat and responses)",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a reasoning model: reasoning tokens counted apart, TTFO after TTFT (chat and responses)",
+  async () => {
     const server = await startServer({ ...fast, itlMs: 5 });
     try {
       for (const endpoint of ["chat", "responses"] as const) {
@@ -105,7 +103,7 @@ Deno.test({
       await server.shutdown();
     }
   },
-});
+);
 
 /** Each real server's documented stream framing for a three-token answer. */
 const FRAMINGS: Record<string, { endpoint: Endpoint; parts: string[]; input: number | null }> = {
@@ -228,11 +226,9 @@ for (const [name, f] of Object.entries(FRAMINGS)) {
   });
 }
 
-Deno.test({
-  name: "a Responses stream that reports response.failed fails, with the server's message",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a Responses stream that reports response.failed fails, with the server's message",
+  async () => {
     const mock = mockServer(() =>
       timedStream([
         [
@@ -253,7 +249,7 @@ Deno.test({
       await mock.close();
     }
   },
-});
+);
 
 for (const http of ["native", "fetch"] as const) {
   Deno.test({
@@ -283,11 +279,9 @@ for (const http of ["native", "fetch"] as const) {
   });
 }
 
-Deno.test({
-  name: "maxEventBytes bounds one SSE event: a larger one fails the request as too_large",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "maxEventBytes bounds one SSE event: a larger one fails the request as too_large",
+  async () => {
     const big = "y".repeat(300);
     const mock = mockServer(() =>
       timedStream([[0, ev({ choices: [{ index: 0, delta: { content: big } }] })], [
@@ -309,4 +303,4 @@ Deno.test({
       await mock.close();
     }
   },
-});
+);

@@ -1,14 +1,12 @@
 /** Without usage, output tokens are the streamed text's tokens, not the chunks, and say so. */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { ChatClient } from "../../net/client.ts";
 import { mockServer, timedStream, tok } from "../_mock.ts";
 
-Deno.test({
-  name:
-    "a stream without usage: the text's tokens are counted (two tokens per chunk here), and by what",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a stream without usage: the text's tokens are counted (two tokens per chunk here), and by what",
+  async () => {
     // Six chunks of two words each; no usage at all.
     const parts: [number, string][] = Array.from({ length: 6 }, (_, i) => [0, tok(` w${i} x${i}`)]);
     parts.push([0, "data: [DONE]\n\n"]);
@@ -34,4 +32,4 @@ Deno.test({
       await mock.close();
     }
   },
-});
+);

@@ -12,6 +12,7 @@ import type {
   TestResult,
 } from "../../measure/result.ts";
 import { emptySummary, summarize } from "../../measure/summary.ts";
+import { planRecord, type RunPlan } from "../../plan/plan.ts";
 import { emptyHistograms, quantileSample, type TestMetrics } from "../../measure/aggregate.ts";
 
 /** Options of a synthetic test. */
@@ -97,6 +98,47 @@ export function fakeSuite(suite: SuiteName, tests: TestResult[]): SuiteResult {
   };
 }
 
+/** A quick run's plan against the embedded server, every option at its default. */
+export function fakePlan(): RunPlan {
+  return {
+    target: {
+      url: null,
+      httpClient: "native",
+      timeoutMs: 120_000,
+      maxBodyBytes: 64 * 1024 * 1024,
+      maxEventBytes: 1024 * 1024,
+      model: null,
+      apiKey: null,
+      apiKeySource: null,
+    },
+    embedded: { profile: "engine" },
+    serverMetrics: { enabled: true, url: null },
+    suites: {
+      names: ["throughput", "kv-cache", "concurrent", "memory"],
+      explicit: false,
+      quick: true,
+      ramp: false,
+      memory: { serverPid: null, metricsUrl: null, leakThresholdKb: null },
+    },
+    scenario: null,
+    load: {
+      seed: 42,
+      warmup: 3,
+      maxQueueDelayMs: null,
+      maxErrorRate: null,
+      shard: null,
+      workers: 1,
+      startAtMs: null,
+    },
+    repeat: { count: 1, pauseS: 2, maxCvPct: 10 },
+    slos: [],
+    gates: [],
+    output: { dir: "/tmp/run", quiet: false },
+    acceptFailures: false,
+    resume: null,
+  };
+}
+
 /** A run of the given suites. */
 export function fakeRun(suites: SuiteResult[], models = ["m"]): RunResult {
   return {
@@ -105,7 +147,7 @@ export function fakeRun(suites: SuiteResult[], models = ["m"]): RunResult {
     started_at: "2026-01-01T00:00:00.000Z",
     finished_at: "2026-01-01T00:01:00.000Z",
     mode: "quick",
-    config: { quick: true, api_key_set: false },
+    plan: planRecord(fakePlan()),
     server: {
       base_url: "http://127.0.0.1:8000",
       embedded: true,
@@ -190,6 +232,32 @@ export function fullFakeRun(model = "m"): RunResult {
           ci_low_kb_per_request: 19,
           ci_high_kb_per_request: 22,
           verdict: "leak",
+          verdict_reason: "the slope's 95% interval is above the threshold",
+          ci_confidence: 0.95,
+          slope_mb_per_min: 1,
+          requests_per_min: 600,
+          baseline_mb: 100,
+          load_end_mb: 105.8,
+          drain_mb: 105.8,
+          peak_mb: 105.8,
+          drain_returned_fraction: 0,
+          threshold_kb_per_request: 4,
+          fit_points: 30,
+          warmup_s: 6,
+          memory_source: {
+            kind: "proc",
+            pid: 1234,
+            command: "fakeai-bench serve",
+            url: null,
+            how: "the embedded server's process",
+          },
+          memory_kind: "rss_anon_swap",
+          baseline_s: 5,
+          drain_s: 10,
+          sample_interval_s: 1,
+          load_start_s: 1,
+          load_end_s: 30,
+          completed_requests: 290,
         },
       }),
     ]),

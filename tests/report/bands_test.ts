@@ -1,6 +1,6 @@
 /** Marks rate only what the guide's band is about; "not rated" when the run cannot reach it. */
 import assert from "node:assert/strict";
-import { headlineTiles } from "../../report/html.ts";
+import { tilesOf } from "./_render.ts";
 import { fakeSuite, fakeTest } from "./_fixtures.ts";
 import type { TestResult } from "../../measure/result.ts";
 
@@ -17,7 +17,7 @@ function tile(html: string, metric: string): string {
 Deno.test("quick throughput at concurrency 5 cannot reach 50 RPS: not rated, never 'poor'", () => {
   // 5 in flight, 270 ms answers: at most 18.5 req/s.
   const t = fakeTest({ latencies: lat(270), windowS: 1.08 });
-  const { html, mark } = headlineTiles(fakeSuite("throughput", [t]));
+  const { html, mark } = tilesOf(fakeSuite("throughput", [t]));
   const rps = tile(html, "throughput.rps");
   assert.match(
     rps,
@@ -39,7 +39,7 @@ Deno.test("throughput p99 is rated on the small payload, not pooled with large a
     windowS: 1.2,
     load: { kind: "closed", requests: 200, concurrency: 50, warmup: 0 },
   });
-  const { html } = headlineTiles(fakeSuite("throughput", [small, large, high]));
+  const { html } = tilesOf(fakeSuite("throughput", [small, large, high]));
   const p99 = tile(html, "throughput.latency_p99_ms");
   assert.match(p99, /✓ good/);
   assert.match(p99, /rated on 302/);
@@ -53,7 +53,7 @@ Deno.test("quick concurrent tests only 10: max_ok_concurrency is not rated", () 
     latencies: lat(270, 50),
     load: { kind: "closed", requests: 50, concurrency: 10, warmup: 0 },
   });
-  const { html, mark } = headlineTiles(fakeSuite("concurrent", [t]));
+  const { html, mark } = tilesOf(fakeSuite("concurrent", [t]));
   assert.match(
     tile(html, "concurrent.max_ok_concurrency"),
     /not rated<\/span> the highest level tested is 10/,
@@ -69,14 +69,14 @@ Deno.test("memory growth per minute is not rated when every test found no leak",
     { t_s: 62, phase: "drain", requests: 600, value_mb: end },
   ];
   const t = fakeTest({ suite: "memory", extra: { verdict: "no leak", snapshots: snaps(31.5) } });
-  const { html } = headlineTiles(fakeSuite("memory", [t]));
+  const { html } = tilesOf(fakeSuite("memory", [t]));
   assert.match(
     tile(html, "memory.growth_mb_per_min"),
     /not rated<\/span> every test found no leak/,
   );
   const leaking = fakeTest({ suite: "memory", extra: { verdict: "leak", snapshots: snaps(40) } });
   assert.match(
-    tile(headlineTiles(fakeSuite("memory", [leaking])).html, "memory.growth_mb_per_min"),
+    tile(tilesOf(fakeSuite("memory", [leaking])).html, "memory.growth_mb_per_min"),
     /✗ poor/,
   );
 });
@@ -88,6 +88,6 @@ Deno.test("a suite with failed requests is never 'good'", () => {
     failed: 8,
     extra: { hit_rate: 90 },
   });
-  const { mark } = headlineTiles(fakeSuite("kv-cache", [t]));
+  const { mark } = tilesOf(fakeSuite("kv-cache", [t]));
   assert.equal(mark, "warning");
 });

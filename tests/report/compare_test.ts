@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
+import { suiteJson } from "./_render.ts";
 import { join } from "node:path";
 import {
-  compareRuns,
-  comparisonMarkdown,
+  compareRuns as compare0,
   type LoadedRun,
-  parseThresholds,
-} from "../../report/compare.ts";
+  parseThresholds as thresholds0,
+  type ThresholdOverrides,
+} from "../../analysis/compare.ts";
+import { comparisonMarkdown } from "../../report/compare.ts";
+import { CATALOGUE } from "../../suites/registry.ts";
+
+const compareRuns = (a: LoadedRun, b: LoadedRun, o?: ThresholdOverrides) =>
+  compare0(a, b, CATALOGUE, o);
+const parseThresholds = (raw: string[]) => thresholds0(raw, CATALOGUE);
 import { loadRun } from "../../engine/read_run.ts";
-import { throughputJson } from "../../report/throughput.ts";
 import { UsageError } from "../../util/errors.ts";
 import type { RunResult } from "../../measure/result.ts";
 import { fakeRun, fakeSuite, fakeTest, spread } from "./_fixtures.ts";
@@ -94,7 +100,7 @@ Deno.test("a folder without run.json is read from its per-suite JSON files", asy
     const r = run(0.2);
     await Deno.writeTextFile(
       join(dir, "throughput_results.json"),
-      JSON.stringify(throughputJson(r.suites[0])),
+      JSON.stringify(suiteJson(r.suites[0])),
     );
     const l = await loadRun(dir);
     assert.equal(l.source, "suite JSON");

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { suiteJson, suiteMarkdown } from "./_render.ts";
 import { emptyRecord, type Outcome } from "../../measure/record.ts";
 import type { LoadSpec, SuiteResult, TestResult } from "../../measure/result.ts";
 import { RecordAggregator } from "../../measure/aggregate.ts";
-import { concurrentJson, concurrentMarkdown, concurrentSummary } from "../../report/concurrent.ts";
-import { withConcurrentFields } from "../../suites/concurrent.ts";
+import { concurrentSummary } from "../../suites/concurrent/report.ts";
+import { withConcurrentFields } from "../../suites/concurrent/tests.ts";
 
 /** A result from `n` requests of latency `lat` s, the first `failed` failing with `outcome`. */
 function result(
@@ -91,7 +92,7 @@ function suite(): SuiteResult {
 }
 
 Deno.test("concurrent_results.md keeps the original sections and summary columns", () => {
-  const md = concurrentMarkdown(suite());
+  const md = suiteMarkdown(suite());
   const order = [
     "# Concurrent Connections Benchmark Results",
     "## Summary",
@@ -116,7 +117,7 @@ Deno.test("concurrent_results.md keeps the original sections and summary columns
 });
 
 Deno.test("Performance Analysis compares bursts with bursts; the open loop stands apart", () => {
-  const md = concurrentMarkdown(suite());
+  const md = suiteMarkdown(suite());
   const bursts = md.slice(
     md.indexOf("### Concurrency Bursts"),
     md.indexOf("### Sustained Load (open loop)"),
@@ -143,7 +144,7 @@ Deno.test("Performance Analysis compares bursts with bursts; the open loop stand
 });
 
 Deno.test("concurrent_results.json has the original fields plus the new ones", () => {
-  const [burst, , open] = concurrentJson(suite());
+  const [burst, , open] = suiteJson(suite());
   for (
     const k of [
       "test_name",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fakeRun, fakeSuite, fakeTest } from "./_fixtures.ts";
-import { writeReports } from "../../report/mod.ts";
+import { writeRunReports } from "./_render.ts";
 
 const EVIL_MODEL = "<script>alert(1)</script>";
 const EVIL_ERROR = 'HTTP 500: <img src=x onerror="alert(2)">';
@@ -19,7 +19,7 @@ Deno.test("a model id or error text with HTML stays inert in every Markdown repo
         { ...t, suite: "concurrent" },
       ]),
     ], [EVIL_MODEL]);
-    await writeReports(run, dir);
+    await writeRunReports(run, dir);
     let checked = 0;
     for await (const e of Deno.readDir(dir)) {
       if (!e.name.endsWith(".md")) continue;

@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
-import { evaluateGates, parseGate, parseGates } from "../../report/gates.ts";
+import { judgeGates, parseGate as parse1, parseGates as parseN } from "../../analysis/gates.ts";
+import { CATALOGUE } from "../../suites/registry.ts";
+import type { SuiteResult } from "../../measure/result.ts";
+
+const parseGate = (e: string) => parse1(e, CATALOGUE);
+const parseGates = (e: string[], s?: string[]) => parseN(e, CATALOGUE, s);
+const evaluateGates = (g: ReturnType<typeof parseGates>, s: SuiteResult[]) =>
+  judgeGates(g, s, CATALOGUE);
 import { UsageError } from "../../util/errors.ts";
 import { fakeSuite, fakeTest, spread } from "./_fixtures.ts";
 
 Deno.test("--fail-if expressions parse, and bad ones are usage errors", () => {
   const g = parseGate(" throughput.ttft_p99_ms >= 800 ");
-  assert.equal(g.ref.qualified, "throughput.ttft_p99_ms");
+  assert.equal(g.metric, "throughput.ttft_p99_ms");
   assert.equal(g.op, ">=");
   assert.equal(g.value, 800);
   assert.equal(parseGate("concurrent.error_rate>0.01").value, 0.01);

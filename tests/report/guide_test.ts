@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
-import {
-  guideBlocks,
-  type GuideCheck,
-  guideChecks,
-  guideRecommendations,
-} from "../../report/guide.ts";
+import { guideBlocks as blocks0, guideRecommendations as recs1 } from "../../report/guide.ts";
+import { type GuideCheck, guideChecks as checks0 } from "../../analysis/guide.ts";
 import { toMarkdown } from "../../report/doc.ts";
-import { recommendations, summaryMarkdown } from "../../report/summary.ts";
-import { REPORTERS } from "../../report/mod.ts";
-import type { SuiteName } from "../../measure/result.ts";
-import type { RunResult, TestResult } from "../../suites/mod.ts";
+import { recommendations as recs0 } from "../../report/summary.ts";
+import { analyzeReports, reporterOf } from "../../engine/run.ts";
+import { suiteNamed } from "../../suites/registry.ts";
+import type { RunResult, SuiteName, TestResult } from "../../measure/result.ts";
+import { summaryOf } from "./_render.ts";
+
+const guideChecks = (run: RunResult) => checks0(run, (n) => suiteNamed(n)?.guide);
+const guideBlocks = (run: RunResult) => blocks0(guideChecks(run));
+const guideRecommendations = (run: RunResult) => recs1(guideChecks(run));
+const recommendations = (run: RunResult) => recs0(run, analyzeReports(run), reporterOf);
 import { fakeRun, fakeSuite, fakeTest, spread } from "./_fixtures.ts";
 
 /** A closed-loop test of `requests` at `concurrency` whose rate is `rps` and p99 about `p99` s. */
@@ -147,6 +149,6 @@ Deno.test("guide: kv-cache and concurrent figures; misses and poor marks become 
   const silent = full([fakeSuite("kv-cache", [quiet])]);
   assert.ok(guideChecks(silent).every((x) => /reports no cached tokens/.test(x.note!)));
   // The summary carries the section before the detailed reports.
-  const md = summaryMarkdown(run, REPORTERS);
+  const md = summaryOf(run);
   assert.ok(md.indexOf("## Against the Guide's Expectations") < md.indexOf("## Detailed Reports"));
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { clientHealthItem, clientHealthWarning } from "../../report/health.ts";
 import { mdText } from "../../report/doc.ts";
-import type { TestResult } from "../../suites/mod.ts";
+import type { TestResult } from "../../measure/result.ts";
 import type { ClientHealth } from "../../measure/result.ts";
 
 const test = (client_health?: ClientHealth) => ({ extra: { client_health } }) as TestResult;

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { reportHtml } from "../../report/html.ts";
-import { REPORTERS } from "../../report/mod.ts";
-import { suiteCharts } from "../../report/charts.ts";
+import { chartsOf, htmlOf } from "./_render.ts";
 import { fakeRun, fakeSuite, fakeTest, fullFakeRun } from "./_fixtures.ts";
 
 const EVIL = `evil<script>alert(1)</script>"&'model`;
@@ -13,7 +11,7 @@ Deno.test("a model id, test name and server strings with <script> show as text i
   );
   run.server.base_url = `http://127.0.0.1:1/<script>x</script>`;
   run.suites[0].error = `<b>boom</b>`;
-  const html = reportHtml(run, REPORTERS);
+  const html = htmlOf(run);
   assert.ok(!html.includes("<script"), "no script element");
   assert.ok(!/<img/i.test(html), "no injected img element");
   assert.ok(!html.includes("<b>boom"), "suite error escaped");
@@ -22,7 +20,7 @@ Deno.test("a model id, test name and server strings with <script> show as text i
 });
 
 Deno.test("report.html puts headline numbers with marks first, then charts, then the reports", () => {
-  const html = reportHtml(fullFakeRun(), REPORTERS);
+  const html = htmlOf(fullFakeRun());
   const head = html.indexOf('id="headline"'), charts = html.indexOf('id="charts"');
   const tables = html.indexOf('id="tables"');
   assert.ok(head > 0 && head < charts && charts < tables);
@@ -46,11 +44,11 @@ Deno.test("report.html puts headline numbers with marks first, then charts, then
 });
 
 Deno.test("charts are drawn only when their data exists", () => {
-  const plain = suiteCharts(fakeSuite("throughput", [fakeTest({ name: "A" })]));
+  const plain = chartsOf(fakeSuite("throughput", [fakeTest({ name: "A" })]));
   assert.deepEqual(plain.map((c) => c.kind), ["latency-cdf"]);
-  const none = suiteCharts(fakeSuite("throughput", [fakeTest({ name: "A", latencies: [] })]));
+  const none = chartsOf(fakeSuite("throughput", [fakeTest({ name: "A", latencies: [] })]));
   assert.equal(none.length, 0);
-  const all = fullFakeRun().suites.flatMap(suiteCharts);
+  const all = fullFakeRun().suites.flatMap(chartsOf);
   const kinds = new Set(all.map((c) => c.kind));
   for (const k of ["latency-cdf", "ttft", "itl", "concurrency", "cache", "memory", "workers"]) {
     assert.ok(kinds.has(k as never), k);
@@ -62,7 +60,7 @@ Deno.test("charts are drawn only when their data exists", () => {
 
 Deno.test("the memory chart draws the fitted line from intercept and slope per request", () => {
   const mem = fullFakeRun().suites.find((s) => s.suite === "memory")!;
-  const chart = suiteCharts(mem).find((c) => c.kind === "memory")!;
+  const chart = chartsOf(mem).find((c) => c.kind === "memory")!;
   assert.match(chart.svg, /class="fit"/);
   assert.match(chart.svg, /slope 20\.48 kB\/request \(95% CI 19\.00 … 22\.00\) · verdict: leak/);
   // 290 requests × 20.48 kB = 5.8 MB over the 100 MB intercept: the fit ends at 105.8 MB,
@@ -75,7 +73,7 @@ Deno.test("the memory chart draws the fitted line from intercept and slope per r
 });
 
 Deno.test("the HTML drops the Markdown chart links (charts are inline) but keeps the tables", () => {
-  const html = reportHtml(fullFakeRun(), REPORTERS);
+  const html = htmlOf(fullFakeRun());
   assert.ok(!html.includes("](charts/"), "no Markdown image syntax left");
   assert.ok(!/<h4>Charts<\/h4>/.test(html), "no empty Charts heading in the reports");
   assert.match(html, /<th>P90 Latency<\/th>/);

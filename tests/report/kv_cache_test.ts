@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
+import { suiteJson, suiteMarkdown } from "./_render.ts";
 import { join } from "node:path";
 import type { SuiteResult, TestResult } from "../../measure/result.ts";
 import { emptySummary, summarize } from "../../measure/summary.ts";
 import { RecordAggregator } from "../../measure/aggregate.ts";
 import { SCHEMA_VERSION } from "../../report/json.ts";
-import {
-  kvCacheJson,
-  kvCacheMarkdown,
-  kvCacheSummary,
-  NOT_REPORTED,
-} from "../../report/kv_cache.ts";
+import { kvCacheSummary, NOT_REPORTED } from "../../suites/kv_cache/report.ts";
 import { runInProcess } from "../e2e/_run.ts";
 import { embedded, noCacheServer, runKv, SMALL_KV } from "../suites/_kv.ts";
 
@@ -22,40 +19,35 @@ function hitRateCells(md: string): string[] {
     .map((l) => l.split("|")[2].trim());
 }
 
-Deno.test({
-  name: "kv report with the server's cache off says 0% reported by the server",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const server = await embedded({ kvCache: false });
-    try {
-      const suite = await runKv(server.url, SMALLER);
-      const md = kvCacheMarkdown(suite);
-      const cells = hitRateCells(md);
-      assert.equal(cells.length, 3);
-      for (const c of cells) assert.equal(c, "0.00% (server reported 0 hits)");
-      assert.ok(!md.includes(NOT_REPORTED), "the server did report");
-      assert.match(md, /Load Balance Score/);
-      assert.match(md, /- Hits \/ Misses: 0 \/ \d+/);
-      assert.match(kvCacheSummary(suite), /Hit Rate:\*\* 0\.00% \(server reported 0 hits\)/);
-      const json = kvCacheJson(suite);
-      assert.equal(json.length, 4);
-      for (const t of json) {
-        assert.equal(t.hit_rate, 0);
-        assert.equal(t.cache_reported, true);
-        assert.equal(t.schema_version, SCHEMA_VERSION);
-      }
-    } finally {
-      await server.shutdown();
+openTest("kv report with the server's cache off says 0% reported by the server", async () => {
+  const server = await embedded({ kvCache: false });
+  try {
+    const suite = await runKv(server.url, SMALLER);
+    const md = suiteMarkdown(suite);
+    const cells = hitRateCells(md);
+    assert.equal(cells.length, 3);
+    for (const c of cells) assert.equal(c, "0.00% (server reported 0 hits)");
+    assert.ok(!md.includes(NOT_REPORTED), "the server did report");
+    assert.match(md, /Load Balance Score/);
+    assert.match(md, /- Hits \/ Misses: 0 \/ \d+/);
+    assert.match(kvCacheSummary(suite), /Hit Rate:\*\* 0\.00% \(server reported 0 hits\)/);
+    const json = suiteJson(suite);
+    assert.equal(json.length, 4);
+    for (const t of json) {
+      assert.equal(t.hit_rate, 0);
+      assert.equal(t.cache_reported, true);
+      assert.equal(t.schema_version, SCHEMA_VERSION);
     }
-  },
+  } finally {
+    await server.shutdown();
+  }
 });
 
 Deno.test("kv report against a server without cache fields says not reported, never 0%", async () => {
   const mock = noCacheServer();
   try {
     const suite = await runKv(mock.url, SMALLER);
-    const md = kvCacheMarkdown(suite);
+    const md = suiteMarkdown(suite);
     for (const c of hitRateCells(md)) assert.equal(c, NOT_REPORTED);
     assert.ok(!/0\.00%/.test(md), "no 0% anywhere");
     assert.match(md, /Load Balance Score +\| Cache Affinity/);
@@ -63,7 +55,7 @@ Deno.test("kv report against a server without cache fields says not reported, ne
     assert.match(md, /TTFT \(all requests\): mean \d+\.\d\dms/, "latencies still reported");
     const summary = kvCacheSummary(suite);
     assert.match(summary, /Hit Rate:\*\* not reported by server/);
-    for (const t of kvCacheJson(suite)) {
+    for (const t of suiteJson(suite)) {
       assert.equal(t.hit_rate, null);
       assert.equal(t.token_reuse_rate, null);
       assert.ok((t.latency as { mean: number }).mean > 0);
@@ -123,11 +115,9 @@ Deno.test("the KV summary is request-weighted, not a mean of means", () => {
   assert.ok(emptySummary().count === 0);
 });
 
-Deno.test({
-  name: "quick kv-cache run writes kv_cache_results.md/.json and the KV summary section",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "quick kv-cache run writes kv_cache_results.md/.json and the KV summary section",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const code = await runInProcess(
@@ -172,4 +162,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import {
-  allMetricNames,
-  closeMatches,
-  editDistance,
-  lookupMetric,
-  memoryGrowth,
-  pooledPercentile,
-  runMetricValues,
-} from "../../report/metrics.ts";
+import { closeMatches, editDistance, pooledPercentile } from "../../analysis/catalogue.ts";
+import { memoryGrowth } from "../../suites/memory/analysis.ts";
+import { CATALOGUE } from "../../suites/registry.ts";
+import type { SuiteResult } from "../../measure/result.ts";
+
+const runMetricValues = (s: SuiteResult[]) => CATALOGUE.runValues(s);
+const lookupMetric = (name: string) => CATALOGUE.lookup(name);
+const allMetricNames = () => CATALOGUE.allMetricNames();
 import { percentile } from "../../measure/summary.ts";
 import { UsageError } from "../../util/errors.ts";
 import { fakeSuite, fakeTest, fullFakeRun, spread } from "./_fixtures.ts";

@@ -1,14 +1,25 @@
 import assert from "node:assert/strict";
 import {
-  compareRuns,
-  comparisonMarkdown,
+  compareRuns as compare0,
   type LoadedRun,
-  parseThresholds,
-} from "../../report/compare.ts";
-import { repeatBlocks, suiteRepeatSummary, testRepeatSummary } from "../../report/repeat.ts";
-import { recommendations } from "../../report/summary.ts";
+  parseThresholds as thresholds0,
+  type ThresholdOverrides,
+} from "../../analysis/compare.ts";
+import { comparisonMarkdown } from "../../report/compare.ts";
+import { suiteRepeatSummary as summary0, testRepeatSummary } from "../../analysis/repeat.ts";
+import { repeatBlocks } from "../../report/repeat.ts";
+import { recommendations as recs0 } from "../../report/summary.ts";
 import { toMarkdown } from "../../report/doc.ts";
 import { runJson } from "../../report/mod.ts";
+import { analyzeReports, reporterOf } from "../../engine/run.ts";
+import { CATALOGUE } from "../../suites/registry.ts";
+import type { SuiteResult } from "../../measure/result.ts";
+
+const compareRuns = (a: LoadedRun, b: LoadedRun, o?: ThresholdOverrides, intervals?: boolean) =>
+  compare0(a, b, CATALOGUE, o, intervals);
+const parseThresholds = (raw: string[]) => thresholds0(raw, CATALOGUE);
+const suiteRepeatSummary = (s: SuiteResult) => summary0(s, CATALOGUE);
+const recommendations = (r: RunResult) => recs0(r, analyzeReports(r), reporterOf);
 import { poolRepeats } from "../../capacity/repeat.ts";
 import type { RunResult, TestResult } from "../../measure/result.ts";
 import { fakeRun, fakeSuite, fakeTest, spread } from "./_fixtures.ts";
@@ -50,13 +61,14 @@ Deno.test("a suite's metrics over its repeats: mean, t interval, CV and the unst
   assert.equal(p50.cv_pct, 0);
   // The test's own table, the report section, run.json and the summary carry them.
   assert.equal(testRepeatSummary(suite.tests[0])!.metrics.find((m) => m.name === "rps")!.mean, 10);
-  const md = toMarkdown(repeatBlocks(suite));
+  const md = toMarkdown(repeatBlocks(suiteRepeatSummary(suite)));
   assert.match(md, /## Repeats and Confidence/);
   assert.match(
     md,
     /`throughput\.rps`\s+\|\s+10\.00 req\/s\s+\|\s+8\.04 req\/s – 11\.96 req\/s\s+\|\s+15\.8%\s+\|\s+\*\*unstable\*\*/,
   );
-  const json = runJson(run([10, 12, 8, 11, 9])) as { suites: { repeat?: unknown }[] };
+  const r5 = run([10, 12, 8, 11, 9]);
+  const json = runJson(r5, analyzeReports(r5)) as { suites: { repeat?: unknown }[] };
   assert.ok(json.suites[0].repeat, "run.json's suite has its repeat statistics");
   assert.ok(
     recommendations(run([10, 12, 8, 11, 9])).some((r) =>

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { recommendations } from "../../report/summary.ts";
+import { recommendations as recs0 } from "../../report/summary.ts";
+import { analyzeReports, reporterOf } from "../../engine/run.ts";
+import type { RunResult } from "../../measure/result.ts";
+
+const recommendations = (run: RunResult) => recs0(run, analyzeReports(run), reporterOf);
 import { fakeRun, fakeSuite, fakeTest } from "./_fixtures.ts";
 
 Deno.test("recommendations name leaks, missed schedules, failures and a low cache hit rate", () => {

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { buildTrend, latestRegressions } from "../../report/trend.ts";
+import { buildTrend as build0, latestRegressions, type TrendRun } from "../../analysis/trend.ts";
+import { CATALOGUE } from "../../suites/registry.ts";
+
+const buildTrend = (runs: TrendRun[], window?: number) => build0(runs, CATALOGUE, window);
 import { fakeRun, fakeSuite, fakeTest } from "./_fixtures.ts";
 import { poolRepeats } from "../../capacity/repeat.ts";
 

@@ -9,7 +9,7 @@ import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../../server/options
 
 /** Start an in-process server on a free port with some options changed. */
 export function start(overrides: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  return startServer({ ...DEFAULT_SERVER_OPTIONS, port: 0, ...overrides });
+  return startServer({ ...DEFAULT_SERVER_OPTIONS, profile: "constant", port: 0, ...overrides });
 }
 
 /** Run `fn` against a fresh server and always shut it down. */

@@ -5,6 +5,7 @@
  * does not share its event loop.
  */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { SMALL_ENGINE, spawnServe } from "../e2e/_run.ts";
 import { testContext } from "../e2e/_ctx.ts";
 import { runClosedTest } from "../../runner/runner.ts";
@@ -36,11 +37,9 @@ async function closed(url: string, requests: number, concurrency: number, maxTok
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-Deno.test({
-  name: "engine profile: TPOT at batch 1 and at max-num-seqs within 10% of the model",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "engine profile: TPOT at batch 1 and at max-num-seqs within 10% of the model",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE]);
     try {
       // Batch 1: step = 2 + 0.5 × 1 = 2.5 ms per token.
@@ -56,13 +55,11 @@ Deno.test({
       await server.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "engine profile: measured saturation throughput within 10% of /engine/prediction",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "engine profile: measured saturation throughput within 10% of /engine/prediction",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE]);
     try {
       // Twice max-num-seqs in flight keeps the batch full and a queue waiting.
@@ -106,13 +103,11 @@ Deno.test({
       await server.stop();
     }
   },
-});
+);
 
-Deno.test({
-  name: "engine profile: a small KV cache preempts, and every request still completes",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "engine profile: a small KV cache preempts, and every request still completes",
+  async () => {
     const server = await spawnServe([...SMALL_ENGINE, "--num-gpu-blocks", "24", "--no-kv-cache"]);
     try {
       const recs = await closed(server.url, 24, 8, 100);
@@ -136,4 +131,4 @@ Deno.test({
       await server.stop();
     }
   },
-});
+);

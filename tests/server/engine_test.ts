@@ -6,7 +6,7 @@ import {
   EngineDriver,
   predictSaturation,
   Seq,
-} from "../../server/engine.ts";
+} from "../../twin/engine.ts";
 import { FakeClock } from "../../util/clock.ts";
 
 const CFG: EngineConfig = {

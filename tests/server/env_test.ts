@@ -1,5 +1,6 @@
 /** FakeAI's environment settings: nested and flat names, flags win, bad values name the variable. */
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { parseServeArgs } from "../../server/options.ts";
 import { KvCacheRouter } from "../../server/kv_cache.ts";
 import { UsageError } from "../../util/errors.ts";
@@ -103,11 +104,9 @@ Deno.test("the cache honours its TTL and its minimum prompt length", () => {
   assert.equal(kv.route(short).cachedTokens, 0, "prompts under 10 tokens are not cached");
 });
 
-Deno.test({
-  name: "FAKEAI_GENERATION__TTFT_MS=50 and FAKEAI_RESPONSE_DELAY change 'deno task serve' timing",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "FAKEAI_GENERATION__TTFT_MS=50 and FAKEAI_RESPONSE_DELAY change 'deno task serve' timing",
+  async () => {
     for (
       const [env, floorMs] of [[{ FAKEAI_GENERATION__TTFT_MS: "50" }, 45], [{
         FAKEAI_RESPONSE_DELAY: "0.3",
@@ -138,4 +137,4 @@ Deno.test({
     assert.equal(r.code, 2);
     assert.match(r.stderr, /FAKEAI_GENERATION__ITL_MS="x"/);
   },
-});
+);

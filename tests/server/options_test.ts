@@ -130,6 +130,9 @@ Deno.test("parseServeArgs: every flag is read", () => {
     leakBytesPerRequest: 65536,
     maxTokensLimit: 4096,
     stampChunks: true,
+    profile: "constant",
+    profileNote: "profile constant (FakeAI's timing): --ttft-ms, --itl-ms, --ttft-variance, " +
+      "--itl-variance, --latency-ms, --prefill-ms-per-token given without --profile",
   });
 });
 
@@ -181,8 +184,19 @@ Deno.test("serveHelp lists every flag with its default", () => {
 });
 
 Deno.test("--profile and --profile-file: the file applies first, flags win, bad values name the flag", async () => {
-  assert.equal(parseServeArgs([]).profile, "constant");
+  // The same default as a run's embedded server.
+  assert.equal(parseServeArgs([]).profile, "engine");
+  assert.equal(parseServeArgs([]).profileNote, null);
   assert.equal(parseServeArgs(["--profile", "ENGINE"]).profile, "engine");
+  // FakeAI's timing settings, from flags or the environment, choose FakeAI's timing and say so;
+  // a --profile given with them wins.
+  const fake = parseServeArgs(["--ttft-ms", "30"]);
+  assert.equal(fake.profile, "constant");
+  assert.match(fake.profileNote ?? "", /profile constant \(FakeAI's timing\): --ttft-ms given/);
+  const env = parseServeArgs([], (n) => (n === "FAKEAI_GENERATION__TTFT_MS" ? "40" : undefined));
+  assert.equal(env.profile, "constant");
+  assert.equal(env.ttftMs, 40);
+  assert.equal(parseServeArgs(["--ttft-ms", "30", "--profile", "engine"]).profile, "engine");
   assert.throws(
     () => parseServeArgs(["--profile", "gpu"]),
     /--profile: must be constant or engine/,

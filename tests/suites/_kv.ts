@@ -6,13 +6,13 @@
  */
 
 import type { SuiteContext } from "../../runner/runner.ts";
-import { testContext as quietContext } from "../e2e/_ctx.ts";
+import { type ContextOverrides, testContext as quietContext } from "../e2e/_ctx.ts";
 import type { SuiteResult } from "../../measure/result.ts";
-import type { KvCacheExtra } from "../../suites/kv_cache.ts";
+import type { KvCacheExtra } from "../../suites/kv_cache/result.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions, startServer } from "../../server/mod.ts";
 import type { RunningServer } from "../../server/mod.ts";
-import { type KvCacheOptions, makeKvCacheSuite } from "../../suites/kv_cache.ts";
-import { runSuite } from "../../suites/mod.ts";
+import { type KvCacheOptions, makeKvCacheSuite } from "../../suites/kv_cache/tests.ts";
+import { runSuite } from "../../suites/suite.ts";
 import { ev, type Mock, mockServer, timedStream } from "../_mock.ts";
 
 /** Small sizes that keep a whole suite run to a few seconds. */
@@ -27,19 +27,31 @@ export const SMALL_KV: KvCacheOptions = {
 
 /** Start the embedded server in this process with some options changed. */
 export function embedded(over: Partial<ServerOptions> = {}): Promise<RunningServer> {
-  return startServer({ ...DEFAULT_SERVER_OPTIONS, port: 0, itlMs: 1, ...over });
+  return startServer({
+    ...DEFAULT_SERVER_OPTIONS,
+    profile: "constant",
+    port: 0,
+    itlMs: 1,
+    ...over,
+  });
 }
 
 /** A suite context for `url` (no progress, no log, one warm-up request). */
-export function testContext(url: string, over: Partial<SuiteContext> = {}): SuiteContext {
-  return quietContext(url, { quick: false, seed: 42, warmup: 1, embedded: false, ...over });
+export function testContext(url: string, over: ContextOverrides = {}): SuiteContext {
+  return quietContext(url, {
+    quick: false,
+    seed: 42,
+    warmup: 1,
+    ...over,
+    target: { embedded: false, ...over.target },
+  });
 }
 
 /** Run the kv-cache suite with `sizes` against `url`. */
 export function runKv(
   url: string,
   sizes: KvCacheOptions = SMALL_KV,
-  over: Partial<SuiteContext> = {},
+  over: ContextOverrides = {},
 ): Promise<SuiteResult<KvCacheExtra>> {
   return runSuite(makeKvCacheSuite(sizes), testContext(url, over));
 }

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { kvMetricsDelta, parseKvMetrics } from "../../probes/kv_metrics.ts";
 import { emptyRecord, type RequestRecord } from "../../measure/record.ts";
-import type { KvCacheTestResult } from "../../suites/kv_cache.ts";
-import { cacheStats, coldWarmStats, longSystemPrompt, routerStats } from "../../suites/kv_cache.ts";
+import type { KvCacheTestResult } from "../../suites/kv_cache/tests.ts";
+import {
+  cacheStats,
+  coldWarmStats,
+  longSystemPrompt,
+  routerStats,
+} from "../../suites/kv_cache/tests.ts";
 import { embedded, noCacheServer, runKv, SMALL_KV } from "./_kv.ts";
 
 const byName = (tests: KvCacheTestResult[], name: string) => {
@@ -11,11 +17,9 @@ const byName = (tests: KvCacheTestResult[], name: string) => {
   return t;
 };
 
-Deno.test({
-  name: "kv-cache suite: hit rate and token reuse agree with the server's metric deltas",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "kv-cache suite: hit rate and token reuse agree with the server's metric deltas",
+  async () => {
     const server = await embedded({ prefillMsPerToken: 0.2 });
     try {
       const suite = await runKv(server.url);
@@ -88,13 +92,11 @@ Deno.test({
       await server.shutdown();
     }
   },
-});
+);
 
-Deno.test({
-  name: "kv-cache suite with the server's cache off: every hit rate is 0, reported by server",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "kv-cache suite with the server's cache off: every hit rate is 0, reported by server",
+  async () => {
     const server = await embedded({ kvCache: false });
     try {
       const suite = await runKv(server.url, { ...SMALL_KV, iterations: 1, routerRequests: 6 });
@@ -116,7 +118,7 @@ Deno.test({
       await server.shutdown();
     }
   },
-});
+);
 
 Deno.test("kv-cache suite against a server without cache fields: not reported, latencies kept", async () => {
   const mock = noCacheServer();

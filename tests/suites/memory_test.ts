@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { openTest } from "../_open.ts";
 import { join } from "node:path";
 import { startEmbeddedServer } from "../../engine/target.ts";
 import type { SuiteContext } from "../../runner/runner.ts";
 import type { RunResult, SuiteResult } from "../../measure/result.ts";
-import { memoryProbeOf, prepareMemory, runMemoryTest } from "../../suites/memory.ts";
-import { LOAD_PAYLOAD } from "../../suites/memory.ts";
-import { writeReports } from "../../report/mod.ts";
+import { memoryProbeOf, prepareMemory, runMemoryTest } from "../../suites/memory/tests.ts";
+import { LOAD_PAYLOAD } from "../../suites/memory/tests.ts";
+import { writeRunReports } from "../report/_render.ts";
 import { mockServer } from "../_mock.ts";
 import { ENTRY, runInProcess } from "../e2e/_run.ts";
 import { testContext } from "../e2e/_ctx.ts";
@@ -16,17 +17,14 @@ import { testContext } from "../e2e/_ctx.ts";
 const THRESHOLD_KB = 8;
 
 function context(baseUrl: string, embedded: boolean, serverPid: number | null): SuiteContext {
-  return testContext(baseUrl, {
-    embedded,
-    serverPid,
-    memory: { serverPid: null, metricsUrl: null, leakThresholdKb: THRESHOLD_KB },
-  });
+  return testContext(baseUrl, { target: { embedded, serverPid } });
 }
 
 // Short runs: 50 requests/s for 6 s, a sample every 250 ms, 1 s baseline and 2 s drain.
 // A cold Deno server grows its heap over its first ~600 requests before it settles, so the
 // server is warmed with 800 requests before the baseline (the same in both runs).
 const SHORT = {
+  thresholdKbPerRequest: THRESHOLD_KB,
   name: "Short Leak Test (50 RPS)",
   payload: LOAD_PAYLOAD,
   rate: 50,
@@ -54,11 +52,9 @@ async function shortRun(leakBytes: number) {
   }
 }
 
-Deno.test({
-  name: "a server that keeps 64 KB per request is a leak, with an interval around 64 KB",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a server that keeps 64 KB per request is a leak, with an interval around 64 KB",
+  async () => {
     const r = await shortRun(65536);
     const e = r.extra as Record<string, number & string>;
     assert.equal(e.verdict, "leak", e.verdict_reason);
@@ -75,33 +71,26 @@ Deno.test({
     const kept = (e.drain_mb as number) - (e.baseline_mb as number);
     assert.ok(kept > 15 && kept < 25, `kept ${kept} MB`);
   },
+);
+
+openTest("the same server without the leak is no leak", async () => {
+  const r = await shortRun(0);
+  const e = r.extra as Record<string, number & string>;
+  assert.equal(e.verdict, "no leak", e.verdict_reason);
+  assert.ok(e.ci_high_kb_per_request <= THRESHOLD_KB, `${e.ci_high_kb_per_request}`);
+  const snaps = e.snapshots as unknown as { phase: string; t_s: number; requests: number }[];
+  // Sampled on the timer, independent of requests: baseline samples have no requests,
+  // and the load phase has about 6 s / 250 ms samples.
+  assert.ok(snaps.filter((s) => s.phase === "baseline").every((s) => s.requests === 0));
+  const load = snaps.filter((s) => s.phase === "load").length;
+  assert.ok(load >= 20 && load <= 30, `${load} load samples`);
+  assert.ok(snaps.filter((s) => s.phase === "drain").length >= 6);
+  for (let i = 1; i < snaps.length; i++) assert.ok(snaps[i].t_s >= snaps[i - 1].t_s);
 });
 
-Deno.test({
-  name: "the same server without the leak is no leak",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const r = await shortRun(0);
-    const e = r.extra as Record<string, number & string>;
-    assert.equal(e.verdict, "no leak", e.verdict_reason);
-    assert.ok(e.ci_high_kb_per_request <= THRESHOLD_KB, `${e.ci_high_kb_per_request}`);
-    const snaps = e.snapshots as unknown as { phase: string; t_s: number; requests: number }[];
-    // Sampled on the timer, independent of requests: baseline samples have no requests,
-    // and the load phase has about 6 s / 250 ms samples.
-    assert.ok(snaps.filter((s) => s.phase === "baseline").every((s) => s.requests === 0));
-    const load = snaps.filter((s) => s.phase === "load").length;
-    assert.ok(load >= 20 && load <= 30, `${load} load samples`);
-    assert.ok(snaps.filter((s) => s.phase === "drain").length >= 6);
-    for (let i = 1; i < snaps.length; i++) assert.ok(snaps[i].t_s >= snaps[i - 1].t_s);
-  },
-});
-
-Deno.test({
-  name: "a server started separately on this host is found from its port; reports name it",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "a server started separately on this host is found from its port; reports name it",
+  async () => {
     const root = new URL("../../", import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "main.ts", "serve", "--port", "0", ...FAST],
@@ -152,7 +141,7 @@ Deno.test({
         started_at: now,
         finished_at: now,
         mode: "quick",
-        config: {},
+        plan: {},
         server: {
           base_url: url,
           embedded: false,
@@ -165,7 +154,7 @@ Deno.test({
         suites: [suite],
         interrupted: false,
       } satisfies RunResult;
-      await writeReports(run, dir);
+      await writeRunReports(run, dir);
       const md = await Deno.readTextFile(join(dir, "memory_results.md"));
       assert.match(md, new RegExp(`PID ${child.pid} \\(\`[^\`]*main\\.ts serve --port 0`));
       assert.match(md, /\| Test +\| Requests +\| Initial +\| Final +\| Growth +\| Leak\? +\| Rate/);
@@ -212,13 +201,11 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: "with no memory source the suite is skipped with its reason, and exits 5 when asked for",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
+openTest(
+  "with no memory source the suite is skipped with its reason, and exits 5 when asked for",
+  async () => {
     // A server inside this very process: found from its port, and refused as the client.
     const mock = mockServer((req) => {
       const path = new URL(req.url).pathname;
@@ -241,4 +228,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

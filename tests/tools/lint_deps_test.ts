@@ -52,15 +52,46 @@ Deno.test("type-only and dynamic imports count; imports quoted in comments do no
   ]);
 });
 
-Deno.test("the server imports only util and cli; commands only from the entry", () => {
+Deno.test("the server imports only util and twin; commands only from the entry", () => {
   const v = (from: string, to: string) => layerViolation({ from, to, line: 1 });
   assert.equal(v("server/app.ts", "util/prng.ts"), null);
+  assert.equal(v("server/app.ts", "twin/engine.ts"), null);
   assert.match(v("server/app.ts", "net/client.ts") ?? "", /server\/ may import only/);
   assert.match(v("engine/run.ts", "commands/run.ts") ?? "", /only by main.ts/);
   assert.equal(v("main.ts", "commands/run.ts"), null);
   assert.equal(v("tests/x_test.ts", "server/app.ts"), null);
-  assert.equal(v("report/a.ts", "suites/b.ts"), null);
   assert.match(v("suites/b.ts", "report/a.ts") ?? "", /must not import report/);
+});
+
+Deno.test("a suite folder's files sit in their layers; the report layer only renders", () => {
+  const v = (from: string, to: string, typeOnly = false) =>
+    layerViolation({ from, to, line: 1, typeOnly });
+  // A suite's report may read its own result types and its own analysis, not compute.
+  assert.equal(v("suites/kv_cache/report.ts", "suites/kv_cache/result.ts", true), null);
+  assert.equal(v("suites/kv_cache/report.ts", "suites/kv_cache/analysis.ts"), null);
+  assert.match(
+    v("suites/kv_cache/report.ts", "measure/summary.ts") ?? "",
+    /report layer imports values only from util, analysis and report/,
+  );
+  assert.equal(v("report/charts.ts", "measure/summary.ts", true), null);
+  // Its analysis is below the reports, its registration above them.
+  assert.match(v("suites/kv_cache/analysis.ts", "report/doc.ts") ?? "", /must not import report/);
+  assert.equal(v("suites/kv_cache/mod.ts", "suites/kv_cache/report.ts"), null);
+  // One suite's folder never reaches into another's; the registry joins them.
+  assert.match(
+    v("suites/kv_cache/report.ts", "suites/throughput/report.ts") ?? "",
+    /another suite's folder/,
+  );
+  assert.equal(v("suites/registry.ts", "suites/throughput/mod.ts"), null);
+});
+
+Deno.test("an import clause of types only is type-only", () => {
+  const edges = importsOf(
+    "/r",
+    "report/x.ts",
+    'import { type A, type B } from "../measure/a.ts";\nimport { type C, d } from "../measure/c.ts";',
+  );
+  assert.deepEqual(edges.map((e) => e.typeOnly), [true, false]);
 });
 
 Deno.test("cycles: a two-module loop is found, a chain is not", () => {

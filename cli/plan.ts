@@ -1,0 +1,135 @@
+/**
+ * The run's plan from its command line: every option resolved and checked once, the scenario
+ * file read (or the command line's workload test made), files the workload names checked, the
+ * URL, SLOs and gates parsed, before anything is created or sent. Everything after reads the
+ * {@linkcode RunPlan}.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { UsageError } from "../util/errors.ts";
+import type { RunArgs } from "./args.ts";
+import { normalizeBaseUrl } from "../net/client.ts";
+import { parseSlo } from "../measure/slo.ts";
+import { preflightWorkload } from "../workload/workload.ts";
+import type { RunPlan } from "../plan/plan.ts";
+import { loadScenario, type Scenario, type SuiteRules } from "../plan/scenario.ts";
+import { workloadScenario } from "../plan/workload.ts";
+import { parseGates } from "../analysis/gates.ts";
+import { CATALOGUE, parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
+import { skippedByFlag } from "./args.ts";
+
+/** What scenario files may say about the suites of this build. */
+export const SUITE_RULES: SuiteRules = {
+  names: SUITE_NAMES,
+  canonical(raw) {
+    try {
+      return parseSuiteName(raw);
+    } catch {
+      return null;
+    }
+  },
+  openLoopOnly: (name) => SUITES.find((s) => s.name === name)?.openLoopOnly === true,
+};
+
+/** `results/<UTC timestamp>` for a date, with characters safe in every file system. */
+export function defaultOutputDir(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+  return join("results", stamp);
+}
+
+/** A built plan and what the user should be told about how it was built. */
+export interface BuiltPlan {
+  /** The plan. */
+  plan: RunPlan;
+  /** Warnings to show before the run (a key on the command line, tests left out…). */
+  warnings: string[];
+}
+
+/**
+ * Resolve the `run` command's options into a plan. Throws {@linkcode UsageError} or
+ * `ConfigError` (exit 2) for anything that would fail later.
+ */
+export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promise<BuiltPlan> {
+  const warnings: string[] = [];
+  if (args.apiKeySource === "flag") {
+    warnings.push(
+      "warning: --api-key leaves the key readable by other local users (the process list) " +
+        "and in deno task's echo of the command; prefer OPENAI_API_KEY or --api-key-file",
+    );
+  }
+  const home = SUITES.find((s) => s.workloadHome)?.name ?? SUITE_NAMES[0];
+  // A scenario file is read and validated completely before anything else happens.
+  // Workload options and a scenario file do not mix (this throws when both are given).
+  const fromArgs = workloadScenario(args, home);
+  const scenario: Scenario | null = args.config
+    ? await loadScenario(args.config, SUITE_RULES)
+    : fromArgs;
+  let names = args.suites;
+  if (scenario && !args.suitesExplicit) {
+    names = SUITE_NAMES.filter((s) =>
+      scenario.suites.includes(s) && (!args.skipMemory || !skippedByFlag(s, "--skip-memory"))
+    );
+  }
+  if (scenario && args.suitesExplicit) {
+    const left = scenario.suites.filter((s) => !names.includes(s));
+    if (left.length) {
+      warnings.push(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`);
+    }
+  }
+  for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
+  const url = args.url === null ? null : normalizeBaseUrl(args.url);
+  const gates = parseGates(args.failIf ?? [], CATALOGUE, names);
+  const slos = args.slo.map((s) => parseSlo(s));
+  const outputDir = resolve(
+    args.outputDir ?? args.resume ?? defaultOutputDir(now),
+  );
+  if (args.resume && resolve(args.resume) !== outputDir) {
+    throw new UsageError(
+      `--resume ${args.resume} writes into ${args.resume}; drop -o or give the same folder`,
+    );
+  }
+  const plan: RunPlan = {
+    target: {
+      url,
+      httpClient: args.httpClient,
+      timeoutMs: args.timeoutS * 1000,
+      maxBodyBytes: Math.round(args.maxResponseMb * 1024 * 1024),
+      maxEventBytes: Math.round(args.maxEventKb * 1024),
+      model: args.model,
+      apiKey: args.apiKey,
+      apiKeySource: args.apiKeySource,
+    },
+    embedded: url === null ? { profile: args.serverProfile } : null,
+    serverMetrics: { enabled: !args.noServerMetrics, url: args.metricsUrl },
+    suites: {
+      names,
+      explicit: args.suitesExplicit,
+      quick: args.quick,
+      ramp: args.ramp,
+      memory: {
+        serverPid: args.serverPid,
+        metricsUrl: args.metricsUrl,
+        leakThresholdKb: args.leakThresholdKb,
+      },
+    },
+    scenario,
+    load: {
+      seed: args.seed,
+      warmup: args.warmup ?? (args.quick ? 3 : 5),
+      maxQueueDelayMs: args.maxQueueDelayMs,
+      maxErrorRate: args.maxErrorRate === null ? null : args.maxErrorRate / 100,
+      shard: args.shard,
+      workers: args.workers,
+      startAtMs: args.startAtMs,
+    },
+    repeat: { count: args.repeat, pauseS: args.repeatPauseS, maxCvPct: args.maxCv },
+    slos,
+    gates,
+    output: { dir: outputDir, quiet: args.quiet },
+    acceptFailures: args.acceptFailures,
+    resume: args.resume,
+  };
+  return { plan, warnings };
+}

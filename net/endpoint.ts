@@ -1,0 +1,181 @@
+/**
+ * What an endpoint is to the client: its path, the body it sends, how its non-streaming answer
+ * is read, and which of its stream events carry tokens. One module per endpoint
+ * (`net/endpoints/`), registered in `net/endpoints.ts`.
+ *
+ * @module
+ */
+
+import type { RequestRecord } from "../measure/record.ts";
+
+/** The body of a request to any endpoint (fields other than these pass through). */
+export interface RequestBody {
+  /** Model id. */
+  model: string;
+  /** Stream the answer as SSE. */
+  stream?: boolean;
+  /** Anything else the endpoint takes (`messages`, `prompt`, `input`, `ignore_eos`…). */
+  [extra: string]: unknown;
+}
+
+/** What one stream event carried. */
+export interface StreamToken {
+  /** True for reasoning (thinking) text. */
+  reasoning: boolean;
+  /** The text. */
+  text: string;
+}
+
+/** What a non-streaming answer carried. */
+export interface Answer {
+  /** The answer's text. */
+  content: string;
+  /** Its reasoning text. */
+  reasoning: string;
+  /** True when it called a tool. */
+  hasTools: boolean;
+}
+
+/** A stream's end as an event says it: complete, or failed with the server's message. */
+export interface StreamEnd {
+  /** The stream is complete. */
+  done(): void;
+  /** The server reported a failure inside the stream. */
+  fail(message: string): void;
+}
+
+/** One endpoint, as the client measures it. */
+export interface EndpointDef {
+  /** Its name (`--endpoint`). */
+  name: string;
+  /** Its path under the base URL. */
+  path: string;
+  /** False for endpoints that never stream (embeddings). */
+  streams: boolean;
+  /** True when a successful answer carries no generated token (embeddings). */
+  tokenless?: boolean;
+  /** The body actually sent for `body` (a streaming request may ask for usage). */
+  prepare(body: RequestBody, streaming: boolean): RequestBody;
+  /** Read a non-streaming answer into the record's usage: its text, or why it is no answer. */
+  readAnswer(body: Record<string, unknown>, rec: RequestRecord): Answer | string;
+  /** Read one stream event (a parsed JSON object): the token it carries, or null. */
+  streamEvent(chunk: StreamChunkJson, rec: RequestRecord, end: StreamEnd): StreamToken | null;
+}
+
+/** Longest server text an error keeps before secrets are removed. */
+export const RAW_ERROR_CHARS = 4096;
+
+/** The usage object of any endpoint's answer (OpenAI's names and the Responses API's). */
+export interface UsageJson {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  input_tokens?: unknown;
+  output_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+  input_tokens_details?: { cached_tokens?: unknown } | null;
+  completion_tokens_details?: { reasoning_tokens?: unknown } | null;
+  output_tokens_details?: { reasoning_tokens?: unknown } | null;
+}
+
+/** A chat message or delta as servers send it. */
+export interface MessageJson {
+  content?: unknown;
+  reasoning_content?: unknown;
+  reasoning?: unknown;
+  tool_calls?: unknown[];
+}
+
+/** One stream event of any endpoint. */
+export interface StreamChunkJson {
+  choices?: { delta?: MessageJson; text?: unknown }[];
+  usage?: UsageJson | null;
+  x_sent_ms?: unknown;
+  /** Responses API: the event type and text delta. */
+  type?: unknown;
+  delta?: unknown;
+  response?: { usage?: UsageJson | null } | null;
+}
+
+/** Read a usage object into the record (output, input, cached and reasoning tokens). */
+export function readUsage(usage: UsageJson | null | undefined, rec: RequestRecord): void {
+  if (!usage || typeof usage !== "object") return;
+  const out = usage.completion_tokens ?? usage.output_tokens;
+  if (typeof out === "number" && out >= 0) {
+    rec.outputTokens = out;
+    rec.outputTokensEstimated = false;
+  }
+  const inp = usage.prompt_tokens ?? usage.input_tokens;
+  if (typeof inp === "number") rec.inputTokens = inp;
+  const cached = (usage.prompt_tokens_details ?? usage.input_tokens_details)?.cached_tokens;
+  if (typeof cached === "number") rec.cachedTokens = cached;
+  const reasoning = (usage.completion_tokens_details ?? usage.output_tokens_details)
+    ?.reasoning_tokens;
+  if (typeof reasoning === "number") rec.reasoningTokens = reasoning;
+}
+
+/** A string field, or "". */
+export function str(v: unknown): string {
+  return typeof v === "string" ? v : "";
+}
+
+/**
+ * A chat or completion stream chunk: its usage into the record, and the token it carries, or
+ * null (role-only, usage-only…).
+ */
+export function choiceToken(chunk: StreamChunkJson, rec: RequestRecord): StreamToken | null {
+  if (chunk.usage) readUsage(chunk.usage, rec);
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  if (!choice) return null;
+  if (typeof choice.text === "string" && choice.text.length > 0) {
+    return { reasoning: false, text: choice.text };
+  }
+  const delta = choice.delta;
+  if (!delta) return null;
+  if (typeof delta.content === "string" && delta.content.length > 0) {
+    return { reasoning: false, text: delta.content };
+  }
+  const r = typeof delta.reasoning_content === "string"
+    ? delta.reasoning_content
+    : typeof delta.reasoning === "string"
+    ? delta.reasoning
+    : "";
+  if (r.length > 0) return { reasoning: true, text: r };
+  if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) {
+    return { reasoning: false, text: "" };
+  }
+  return null;
+}
+
+/** A streaming chat or completion request asks for usage in its last chunk. */
+export function withUsage(body: RequestBody, streaming: boolean): RequestBody {
+  return streaming
+    ? {
+      ...body,
+      stream_options: { ...(body.stream_options as object ?? {}), include_usage: true },
+    }
+    : body;
+}
+
+/**
+ * An endpoint whose answers carry `choices` (chat and completions): a streaming request asks
+ * for usage, stream chunks carry tokens in their first choice, and `answer` reads the first
+ * choice of a non-streaming answer.
+ */
+export function choicesEndpoint(
+  name: string,
+  path: string,
+  answer: (choice: Record<string, unknown> | undefined) => Answer,
+): EndpointDef {
+  return {
+    name,
+    path,
+    streams: true,
+    prepare: withUsage,
+    readAnswer(b, rec) {
+      readUsage(b.usage as UsageJson | undefined, rec);
+      if (!Array.isArray(b.choices)) return "response has no choices array";
+      return answer(b.choices[0]);
+    },
+    streamEvent: (chunk, rec) => choiceToken(chunk, rec),
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * The wire side of the HTTP/1.1 client (`net/http1.ts`): one connection with its read buffer,
+ * the response head parsed from it, and the three ways a body is framed (`content-length`,
+ * chunked, read to close).
+ *
+ * @module
+ */
+
+import { KindError } from "../util/errors.ts";
+
+/** Why an exchange failed below HTTP. */
+export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled" | "too_large";
+
+/** A transport failure of the HTTP/1.1 pool: no connection, connection lost, bad framing. */
+export class Http1Error extends KindError<Http1ErrorKind> {
+  override name = "Http1Error";
+}
+
+const CR = 13;
+const LF = 10;
+const INITIAL_BUFFER = 4 * 1024;
+export const MAX_HEAD = 64 * 1024;
+export const enc = new TextEncoder();
+export const dec = new TextDecoder();
+
+/** One TCP (or TLS) connection with its read buffer; unread bytes are `buf[r..w)`. */
+export class Conn {
+  readonly tcp: Deno.Conn;
+  buf = new Uint8Array(INITIAL_BUFFER);
+  /** Request bytes are rendered here. */
+  wbuf = new Uint8Array(1024);
+  r = 0;
+  w = 0;
+  /** Arrival time (ms) of the last read. */
+  t = 0;
+  closed = false;
+
+  constructor(tcp: Deno.Conn) {
+    this.tcp = tcp;
+  }
+
+  /** Make room after the unread bytes (compacting or growing) and return the free view. */
+  room(): Uint8Array {
+    if (this.r === this.w) {
+      this.r = 0;
+      this.w = 0;
+    } else if (this.w === this.buf.length) {
+      if (this.r > 0) {
+        this.buf.copyWithin(0, this.r, this.w);
+        this.w -= this.r;
+        this.r = 0;
+      } else {
+        const bigger = new Uint8Array(this.buf.length * 2);
+        bigger.set(this.buf.subarray(0, this.w));
+        this.buf = bigger;
+      }
+    }
+    // An empty buffer is read into whole, without a new view of it.
+    return this.w === 0 ? this.buf : this.buf.subarray(this.w);
+  }
+
+  /** Read more bytes into the buffer. Returns false at EOF. */
+  async fill(): Promise<boolean> {
+    const n = await this.tcp.read(this.room());
+    this.t = performance.now();
+    if (n === null) return false;
+    this.w += n;
+    return true;
+  }
+
+  /** Bytes the pending write took (-1 while it runs), or the error it failed with. */
+  #written = -1;
+  #writeError: unknown = null;
+  #writing: Promise<void> | null = null;
+  readonly #wrote = (n: number) => {
+    this.#written = n;
+  };
+  readonly #writeFailed = (err: unknown) => {
+    this.#writeError = err;
+    this.#written = 0;
+  };
+
+  /** Start writing `bytes` without waiting (one write call; see {@linkcode finishWrite}). */
+  startWrite(bytes: Uint8Array): void {
+    this.#written = -1;
+    this.#writeError = null;
+    this.#writing = this.tcp.write(bytes).then(this.#wrote, this.#writeFailed);
+  }
+
+  /**
+   * Whether the write {@linkcode startWrite} began has written all of `bytes`; throws its
+   * error if it failed. When not, {@linkcode finishWrite} waits for it and writes the rest.
+   */
+  writeDone(bytes: Uint8Array): boolean {
+    if (this.#writeError !== null) throw this.#writeError;
+    return this.#written === bytes.length;
+  }
+
+  /** Wait for the write {@linkcode startWrite} began and write what it left. */
+  async finishWrite(bytes: Uint8Array): Promise<void> {
+    if (this.#written < 0) await this.#writing;
+    if (this.#writeError !== null) throw this.#writeError;
+    if (this.#written < bytes.length) await this.writeAll(bytes.subarray(this.#written));
+  }
+
+  async writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await this.tcp.write(bytes.subarray(off));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.tcp.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export interface Head {
+  status: number;
+  http11: boolean;
+  headers: HeadFields;
+}
+
+/**
+ * Index just past the blank line that ends a head in `buf[from-3..to)`, or -1. `from` is the
+ * first index the head's final LF may have (at least the head's start + 3).
+ */
+export function headEnd(buf: Uint8Array, from: number, to: number): number {
+  // Line ends are found with the built-in search: a handful per head instead of a JS loop
+  // over every byte.
+  for (let i = from; i < to; i++) {
+    i = buf.indexOf(LF, i);
+    if (i < 0 || i >= to) return -1;
+    if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * Parse the head in `conn.buf[conn.r..end)` and consume it. Returns null for an informational
+ * (1xx) head, which the caller skips; throws on a malformed status line.
+ */
+export function parseHead(conn: Conn, end: number): Head | null {
+  const text = dec.decode(conn.buf.subarray(conn.r, end - 4));
+  conn.r = end;
+  let eol = text.indexOf("\r\n");
+  if (eol < 0) eol = text.length;
+  const status = statusOf(text, eol);
+  if (status < 0) throw new Http1Error("protocol", `bad status line: ${text.slice(0, 60)}`);
+  if (status >= 100 && status < 200) return null;
+  return { status, http11: text.charCodeAt(7) === 49, headers: new HeadFields(text) };
+}
+
+/**
+ * The header fields of a head, looked up by lower-case name. A response is read for a few
+ * fields only, so they are searched for in the head's text rather than parsed into a map
+ * (which would cost more than the rest of the head's handling).
+ */
+export class HeadFields {
+  readonly #text: string;
+  /** The text in lower case; null when lower-casing changed its length (non-ASCII). */
+  readonly #lower: string | null;
+  #map: Map<string, string> | null = null;
+
+  constructor(text: string) {
+    this.#text = text;
+    const lower = text.toLowerCase();
+    this.#lower = lower.length === text.length ? lower : null;
+  }
+
+  /** The value of a field (lower-case name); repeated fields are joined with `, `. */
+  get(name: string): string | undefined {
+    const lower = this.#lower;
+    if (lower === null) return this.#parsed().get(name);
+    const text = this.#text;
+    // Every field line follows a line end (the status line comes first).
+    const key = `\n${name}:`;
+    let value: string | undefined;
+    for (let i = lower.indexOf(key); i >= 0; i = lower.indexOf(key, i + key.length)) {
+      let stop = text.indexOf("\r\n", i + key.length);
+      if (stop < 0) stop = text.length;
+      const v = text.slice(i + key.length, stop).trim();
+      value = value === undefined ? v : `${value}, ${v}`;
+    }
+    return value;
+  }
+
+  /** Every field in a map (for heads that are not plain ASCII). */
+  #parsed(): Map<string, string> {
+    if (this.#map !== null) return this.#map;
+    const text = this.#text;
+    const map = new Map<string, string>();
+    let start = text.indexOf("\r\n");
+    while (start >= 0 && start < text.length) {
+      start += 2;
+      let stop = text.indexOf("\r\n", start);
+      if (stop < 0) stop = text.length;
+      const colon = text.indexOf(":", start);
+      if (colon > start && colon < stop) {
+        const name = text.slice(start, colon).trim().toLowerCase();
+        const value = text.slice(colon + 1, stop).trim();
+        const prev = map.get(name);
+        map.set(name, prev === undefined ? value : `${prev}, ${value}`);
+      }
+      start = stop;
+    }
+    this.#map = map;
+    return map;
+  }
+}
+
+/** The status code of a status line `HTTP/1.x NNN …` ending at `eol`, or -1 if malformed. */
+export function statusOf(text: string, eol: number): number {
+  if (eol < 12 || !text.startsWith("HTTP/1.") || text.charCodeAt(8) !== 32) return -1;
+  const minor = text.charCodeAt(7);
+  if (minor !== 48 && minor !== 49) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  return status;
+}
+
+export async function readLength(
+  conn: Conn,
+  length: number,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  let left = length;
+  while (left > 0) {
+    if (conn.r === conn.w && !(await conn.fill())) {
+      throw new Http1Error("closed", "body cut short");
+    }
+    const n = Math.min(left, conn.w - conn.r);
+    onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+    conn.r += n;
+    left -= n;
+  }
+}
+
+export async function readToEnd(
+  conn: Conn,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  while (true) {
+    if (conn.r < conn.w) {
+      onData(conn.buf.subarray(conn.r, conn.w), conn.t);
+      conn.r = conn.w;
+    }
+    if (!(await conn.fill())) return;
+  }
+}
+
+/**
+ * Decode a chunked body, handing each piece of chunk data over as soon as it is buffered.
+ * Everything already buffered is decoded synchronously: the only await is the read of more
+ * bytes, so a streamed event costs one read and no extra async calls.
+ */
+export async function readChunked(
+  conn: Conn,
+  onData: (bytes: Uint8Array, t: number) => void,
+): Promise<void> {
+  let left = 0; // data bytes left in the current chunk
+  let afterData = false; // the CRLF that ends a chunk's data is due
+  let trailers = false; // the last chunk came: trailer lines until a blank one
+  while (true) {
+    if (left > 0) {
+      if (conn.r < conn.w) {
+        const n = Math.min(left, conn.w - conn.r);
+        onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+        conn.r += n;
+        left -= n;
+        afterData = left === 0;
+        continue;
+      }
+    } else {
+      const line = takeLine(conn);
+      if (line !== null) {
+        if (afterData) {
+          if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
+          afterData = false;
+        } else if (trailers) {
+          if (line === "") return; // trailers are ignored
+        } else {
+          const semi = line.indexOf(";");
+          const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
+          if (!Number.isFinite(size) || size < 0) {
+            throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
+          }
+          if (size === 0) trailers = true;
+          else left = size;
+        }
+        continue;
+      }
+    }
+    // The read of fill(), inline: one async call less per streamed event.
+    const n = await conn.tcp.read(conn.room());
+    conn.t = performance.now();
+    if (n === null) throw new Http1Error("closed", "connection closed inside a chunk");
+    conn.w += n;
+  }
+}
+
+/** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */
+export function takeLine(conn: Conn): string | null {
+  const buf = conn.buf;
+  for (let i = conn.r; i < conn.w; i++) {
+    if (buf[i] === LF) {
+      const endText = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
+      let s = "";
+      for (let j = conn.r; j < endText; j++) s += String.fromCharCode(buf[j]);
+      conn.r = i + 1;
+      return s;
+    }
+  }
+  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
+  return null;
+}
+
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

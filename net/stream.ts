@@ -1,0 +1,111 @@
+/**
+ * What a stream has delivered so far: SSE events turned into token times, whatever the
+ * endpoint (its module says which events carry tokens).
+ *
+ * @module
+ */
+
+import type { RequestRecord } from "../measure/record.ts";
+import { SseParser } from "./sse.ts";
+import { type EndpointDef, RAW_ERROR_CHARS, type StreamChunkJson } from "./endpoint.ts";
+
+/** Options of a stream's state: what to keep. */
+export interface StreamKeep {
+  /** Keep server chunk stamps (`x_sent_ms`) and client arrival times of token events. */
+  keepStamps?: boolean;
+  /** Keep the answer's text. */
+  keepText?: boolean;
+}
+
+/** One stream's state: the parser feeding it, and what its events carried. */
+export class StreamState {
+  /** Arrival of the first token event (ms), or −1. */
+  first = -1;
+  /** Arrival of the last token event (ms), or −1. */
+  last = -1;
+  /** Arrival of the first answer (not reasoning) token, or −1. */
+  firstAnswer = -1;
+  /** Events seen. */
+  events = 0;
+  /** Events that carried a token. */
+  tokenEvents = 0;
+  /** Token events of reasoning text. */
+  reasoningEvents = 0;
+  /** True once the stream said it is complete (`[DONE]`, or the endpoint's last event). */
+  done = false;
+  /** The first event that was not JSON, or null. */
+  badJson: string | null = null;
+  /** A failure the server reported inside the stream, or null. */
+  serverError: string | null = null;
+  /** The answer's text, when kept. */
+  text: string | null;
+  /** Everything streamed (reasoning included), to count tokens when the server sends no usage. */
+  allText = "";
+  /** Server send stamps of token events, when kept. */
+  readonly stamps: number[] | null;
+  /** Client arrival times of token events (s), when kept. */
+  readonly times: number[] | null;
+  /** The parser to feed the body to. */
+  readonly parser: SseParser;
+
+  /** A stream of `endpoint` into `rec`, sent at `t0` (ms). */
+  constructor(
+    rec: RequestRecord,
+    t0: number,
+    keep: StreamKeep,
+    endpoint: EndpointDef,
+    maxEventBytes: number,
+    maxTextChars: number,
+  ) {
+    const keepStamps = keep.keepStamps === true;
+    this.stamps = keepStamps ? [] : null;
+    this.times = keepStamps ? [] : null;
+    this.text = keep.keepText ? "" : null;
+    const end = {
+      done: () => {
+        this.done = true;
+      },
+      fail: (message: string) => {
+        this.serverError = message;
+        this.done = true;
+      },
+    };
+    this.parser = new SseParser((ev) => {
+      if (this.done) return;
+      this.events++;
+      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
+      if (ev.data === "[DONE]") {
+        this.done = true;
+        return;
+      }
+      let chunk: StreamChunkJson;
+      try {
+        chunk = JSON.parse(ev.data);
+      } catch {
+        if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
+        return;
+      }
+      if (!chunk || typeof chunk !== "object") return;
+      const token = endpoint.streamEvent(chunk, rec, end);
+      if (token === null) return;
+      this.tokenEvents++;
+      if (rec.outputTokens === 0 && this.allText.length + token.text.length <= maxTextChars) {
+        this.allText += token.text;
+      }
+      if (token.reasoning) this.reasoningEvents++;
+      else {
+        if (this.firstAnswer < 0) this.firstAnswer = ev.t;
+        if (this.text !== null && this.text.length + token.text.length <= maxTextChars) {
+          this.text += token.text;
+        }
+      }
+      if (this.first < 0) this.first = ev.t;
+      else rec.itl.push((ev.t - this.last) / 1000);
+      this.last = ev.t;
+      if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
+        this.stamps.push(chunk.x_sent_ms);
+        this.times.push(ev.t / 1000);
+      }
+    }, maxEventBytes);
+  }
+}
