@@ -212,3 +212,72 @@ Deno.test("the driver flushes gathered output once per yield: steps run back to 
     assert.deepEqual(writes, expected, due ? "due steps" : "timed steps");
   }
 });
+
+Deno.test("a sequence stamped later than the engine's clock still runs when nothing else does", () => {
+  // On real timers the model's timeline can lag the arrivals' clock; such a sequence must not
+  // wait for a step that never comes.
+  for (const admissionLag of [0, 1] as const) {
+    const core = new EngineCore({ ...CFG, admissionLag });
+    const r = recorded(32, 2, 0, 50);
+    core.add(r.seq);
+    assert.equal(drain(core, 10) > 10, true, `lag ${admissionLag}: never ran`);
+    assert.equal(r.times.length, 2);
+  }
+});
+
+/** A sequence with block hashes: `shared` full blocks common to every prompt, then its own. */
+function hashed(prompt: number, output: number, shared: number, own: number, arrivedAt = 0) {
+  const blocks = Math.floor(prompt / 16);
+  const hashes = Array.from({ length: blocks }, (_, i) => (i < shared ? i + 1 : own * 1000 + i));
+  const times: number[] = [];
+  const seq = new Seq(prompt, 0, output, arrivedAt, {
+    token: (_i, at) => times.push(at),
+    done: () => {},
+  }, hashes);
+  return { seq, times };
+}
+
+Deno.test("prefix caching: a later prompt reuses the full blocks an earlier one registered", () => {
+  const core = new EngineCore({ ...CFG, prefixCaching: true });
+  const first = hashed(160, 2, 8, 1);
+  core.add(first.seq);
+  drain(core);
+  const second = hashed(160, 2, 8, 2);
+  core.add(second.seq);
+  const before = core.prefillTokens;
+  drain(core, 1000);
+  assert.equal(second.seq.cached, 128, "8 shared blocks of 16 tokens");
+  assert.equal(core.prefillTokens - before, 32, "only the rest is prefilled");
+  assert.equal(core.hitTokens, 128);
+  assert.equal(core.queriedTokens, 320);
+  // Without prefix caching the same prompts are prefilled whole.
+  const off = new EngineCore(CFG);
+  off.add(hashed(160, 2, 8, 1).seq);
+  drain(off);
+  off.add(hashed(160, 2, 8, 2).seq);
+  drain(off, 1000);
+  assert.equal(off.prefillTokens, 320);
+});
+
+Deno.test("asynchronous scheduling: an arrival during a step runs in the step after next", () => {
+  for (const [lag, steps] of [[0, 1], [1, 2]] as const) {
+    const core = new EngineCore({ ...CFG, admissionLag: lag });
+    const a = recorded(16, 20);
+    core.add(a.seq);
+    let now = 0;
+    now += core.beginStep(now)!; // a's prefill
+    core.endStep(now);
+    const start = now;
+    now += core.beginStep(now)!; // a decodes; b arrives during this step
+    const b = recorded(16, 1, 0, start + 1);
+    core.add(b.seq);
+    core.endStep(now);
+    let n = 0;
+    while (b.times.length === 0) {
+      now += core.beginStep(now)!;
+      core.endStep(now);
+      n++;
+    }
+    assert.equal(n, steps, `lag ${lag}`);
+  }
+});
