@@ -107,8 +107,8 @@ export function judgeGates(
       value,
       failed,
       message: `${gate.metric} = ${formatMetric(def, value)} (${
-        failed ? "fails" : "passes"
-      } ${gate.op}${gate.value})`,
+        failed ? "fails: is" : "passes: not"
+      } ${gate.op} ${gate.value})`,
     };
   });
 }

@@ -38,7 +38,7 @@ Deno.test("gates fail when their condition holds or the metric was not measured"
     [suite],
   );
   assert.deepEqual(results.map((r) => r.failed), [true, false, true]);
-  assert.match(results[0].message, /throughput\.ttft_p99_ms = 100\.00 ms \(fails >50\)/);
+  assert.match(results[0].message, /throughput\.ttft_p99_ms = 100\.00 ms \(fails: is > 50\)/);
   assert.match(results[2].message, /throughput\.error_rate = 0\.0476/);
   const missing = evaluateGates(parseGates(["kv_cache.hit_rate<50"]), [suite]);
   assert.equal(missing[0].failed, true);
