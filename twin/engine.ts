@@ -534,6 +534,8 @@ export class EngineDriver {
   readonly #onStep: (stats: StepStats, startMs: number, endMs: number) => void;
   readonly #due: (deadlineMs: number) => boolean;
   #running = false;
+  /** End of the last step run (ms): the next step cannot start before it. */
+  #lastEnd = -Infinity;
   readonly #flushes = new Set<() => void>();
 
   /**
@@ -572,22 +574,25 @@ export class EngineDriver {
   /** Queue a sequence and make sure the step loop runs. */
   submit(seq: Seq): void {
     this.core.add(seq);
-    this.#wake();
+    this.#wake(seq.arrivedAt);
   }
 
-  #wake(): void {
+  #wake(arrivedAt: number): void {
     if (!this.#running) {
       this.#running = true;
-      queueMicrotask(() => this.#loop());
+      // An idle engine starts its next step when the sequence arrived on the model's timeline
+      // (a timer that woke late does not delay it), never before its last step ended.
+      const start = Math.max(this.#lastEnd, Math.min(this.#now(), arrivedAt));
+      queueMicrotask(() => this.#loop(start));
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(from: number): Promise<void> {
     // Steps follow each other back to back on the model's own timeline: a late timer delays
     // when tokens are sent, never the schedule of later steps. An arrival while a step runs is
     // planned into the next one; the loop ends only when a plan finds nothing to do, and that
     // check and the end of the loop happen without an await between them.
-    let start = this.#now();
+    let start = from;
     let yielded = start;
     try {
       for (;;) {
@@ -607,6 +612,7 @@ export class EngineDriver {
         }
         this.#onStep(this.core.endStep(end), start, end);
         start = end;
+        this.#lastEnd = end;
       }
     } finally {
       this.#running = false;

@@ -1,0 +1,129 @@
+/**
+ * The twin held against the calibration set: every stage predicted, its errors against what was
+ * measured, and the medians the twin is judged by. `deno task twin:check` prints it; a test
+ * holds the medians to their bounds; `docs/twin.md` keeps the table.
+ *
+ * @module
+ */
+
+import {
+  type CalibrationExperiment,
+  predictExperiment,
+  readCalibration,
+  type StagePrediction,
+} from "./calibration.ts";
+import type { TwinCoefficients } from "./timing.ts";
+import calibration from "./data/calibration.json" with { type: "json" };
+import models from "./data/models.json" with { type: "json" };
+
+/** The calibration set shipped in `twin/data/` (vLLM on H100 SXM). */
+export function calibrationSet(): CalibrationExperiment[] {
+  return readCalibration(
+    calibration as unknown as Record<string, unknown>,
+    models as unknown as Record<string, unknown>,
+  );
+}
+
+/** One stage's prediction and its relative errors ((predicted − measured) / measured). */
+export interface StageCheck {
+  /** The prediction (its stage holds the measurement). */
+  prediction: StagePrediction;
+  /** E2E mean error. */
+  e2eMean: number;
+  /** E2E p90 error. */
+  e2eP90: number;
+  /** Decode time per token error. */
+  decodePerToken: number;
+  /** TTFT mean error. */
+  ttftMean: number;
+  /** Measured overloaded and predicted so, or neither. */
+  overloadAgrees: boolean;
+}
+
+/** Medians of the absolute errors over the stages not measured overloaded. */
+export interface CheckSummary {
+  /** Every stage. */
+  stages: StageCheck[];
+  /** Median |error| of the E2E mean. */
+  e2eMean: number;
+  /** Median |error| of the E2E p90. */
+  e2eP90: number;
+  /** Median |error| of the decode time per token. */
+  decodePerToken: number;
+  /** Median |error| of the TTFT mean. */
+  ttftMean: number;
+  /** Largest |error| of an E2E mean. */
+  worstE2eMean: number;
+  /** Every stage's overload predicted as measured. */
+  overloadsAgree: boolean;
+}
+
+const rel = (predicted: number, measured: number) => (predicted - measured) / measured;
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Check the coefficients against experiments (default: the shipped calibration set). */
+export function checkTwin(
+  coefficients: TwinCoefficients,
+  experiments: readonly CalibrationExperiment[] = calibrationSet(),
+): CheckSummary {
+  const stages: StageCheck[] = experiments.flatMap((e) =>
+    predictExperiment(e, coefficients).map((p) => ({
+      prediction: p,
+      e2eMean: rel(p.e2e.mean, p.stage.e2e.mean),
+      e2eP90: rel(p.e2e.p90, p.stage.e2e.p90),
+      decodePerToken: rel(p.decodePerToken, p.stage.decodePerToken),
+      ttftMean: rel(p.ttft.mean, p.stage.ttft.mean),
+      overloadAgrees: p.overloaded === p.stage.failed > 0,
+    }))
+  );
+  // A stage measured overloaded has latencies set by the client's timeout: only its overload
+  // is judged.
+  const judged = stages.filter((s) => !(s.prediction.stage.failed > 0));
+  const abs = (f: (s: StageCheck) => number) => judged.map((s) => Math.abs(f(s)));
+  return {
+    stages,
+    e2eMean: median(abs((s) => s.e2eMean)),
+    e2eP90: median(abs((s) => s.e2eP90)),
+    decodePerToken: median(abs((s) => s.decodePerToken)),
+    ttftMean: median(abs((s) => s.ttftMean)),
+    worstE2eMean: Math.max(...abs((s) => s.e2eMean)),
+    overloadsAgree: stages.every((s) => s.overloadAgrees),
+  };
+}
+
+const pct = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(1)}%`;
+const sec = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
+
+/** The check as a Markdown table and a line of medians. */
+export function checkTable(summary: CheckSummary): string {
+  const rows = summary.stages.map((s) => {
+    const p = s.prediction, m = p.stage;
+    const over = m.failed > 0;
+    return `| ${m.experiment} | ${m.rate} | ${sec(m.ttft.mean)} / ${sec(p.ttft.mean)} | ${
+      sec(m.e2e.mean)
+    } / ${sec(p.e2e.mean)} | ${over ? "—" : pct(s.e2eMean)} | ${over ? "—" : pct(s.e2eP90)} | ${
+      over ? "—" : pct(s.decodePerToken)
+    } | ${over ? "—" : pct(s.ttftMean)} | ${over ? "yes" : "no"} / ${
+      p.overloaded ? "yes" : "no"
+    } |`;
+  });
+  return [
+    "| experiment | rate/s | TTFT mean s (measured / twin) | E2E mean s (measured / twin) | E2E mean | E2E p90 | decode/token | TTFT mean | overloaded (measured / twin) |",
+    "| --- | --: | --: | --: | --: | --: | --: | --: | --- |",
+    ...rows,
+    "",
+    `Median absolute error: E2E mean ${(summary.e2eMean * 100).toFixed(1)}%, E2E p90 ${
+      (summary.e2eP90 * 100).toFixed(1)
+    }%, decode per token ${(summary.decodePerToken * 100).toFixed(1)}%, TTFT mean ${
+      (summary.ttftMean * 100).toFixed(1)
+    }%; worst E2E mean ${(summary.worstE2eMean * 100).toFixed(1)}%; overloads ${
+      summary.overloadsAgree ? "all predicted" : "NOT all predicted"
+    }.`,
+  ].join("\n");
+}
