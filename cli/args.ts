@@ -12,6 +12,7 @@ import { parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
 import { DEFAULT_LEAK_THRESHOLD_KB, QUICK_LEAK_THRESHOLD_KB } from "../suites/memory/tests.ts";
 import { type ApiKeySource, SERVER_PROFILES } from "../plan/plan.ts";
 import { WORKLOAD_TABLE } from "../plan/workload.ts";
+import { TWIN_TABLE } from "../plan/twin.ts";
 import { parseShard, parseStartAt } from "../load/shard.ts";
 import { HTTP_CLIENTS } from "../net/client.ts";
 import {
@@ -202,10 +203,12 @@ export const RUN_TABLE = {
     "server-profile",
     "NAME",
     SERVER_PROFILES,
-    "embedded server's timing: engine (batching: latency grows with load; default) or\n" +
-      "constant (FakeAI's: the same TTFT and ITL at any load); see help serve",
-    "engine",
+    "embedded server's timing: twin (vLLM serving --model-config on --tp × --gpu;\n" +
+      "default), engine (batching on round constants) or constant (FakeAI's: the same\n" +
+      "TTFT and ITL at any load); see help serve",
+    "twin",
   ),
+  ...TWIN_TABLE,
   noServerMetrics: flag(
     "no-server-metrics",
     "do not sample the server's Prometheus metrics during tests (default: sample\n" +

@@ -17,6 +17,7 @@ import type { RunPlan } from "../plan/plan.ts";
 import { loadScenario, type Scenario, type SuiteRules } from "../plan/scenario.ts";
 import { workloadScenario } from "../plan/workload.ts";
 import { parseGates } from "../analysis/gates.ts";
+import { checkTwinSettings, twinOptionsGiven, twinSettingsFrom } from "../plan/twin.ts";
 import { CATALOGUE, parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
 import { skippedByFlag } from "./args.ts";
 
@@ -80,6 +81,18 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
   }
   for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
   const url = args.url === null ? null : normalizeBaseUrl(args.url);
+  // The twin's options shape the embedded server: they mean nothing with --url or another
+  // profile, and what vLLM would refuse to start is refused now.
+  const twin = twinSettingsFrom(args);
+  if (twinOptionsGiven(args) && (url !== null || args.serverProfile !== "twin")) {
+    throw new UsageError(
+      url !== null
+        ? "--model-config, --gpu, --tp and the other twin options describe the embedded server; " +
+          "with --url the server is yours (use them with predict to model it)"
+        : `the twin options need --server-profile twin (got ${args.serverProfile})`,
+    );
+  }
+  if (url === null && args.serverProfile === "twin") checkTwinSettings(twin);
   const gates = parseGates(args.failIf ?? [], CATALOGUE, names);
   const slos = args.slo.map((s) => parseSlo(s));
   const outputDir = resolve(
@@ -101,7 +114,9 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       apiKey: args.apiKey,
       apiKeySource: args.apiKeySource,
     },
-    embedded: url === null ? { profile: args.serverProfile } : null,
+    embedded: url === null
+      ? { profile: args.serverProfile, twin: args.serverProfile === "twin" ? twin : null }
+      : null,
     serverMetrics: { enabled: !args.noServerMetrics, url: args.metricsUrl },
     suites: {
       names,

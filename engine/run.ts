@@ -7,6 +7,7 @@
  * @module
  */
 
+import { twinServeArgs } from "../plan/twin.ts";
 import { VERSION } from "../util/version.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
@@ -161,7 +162,12 @@ export async function executeRun(
       apiKey: plan.target.apiKey,
       seed: plan.load.seed,
       entry: hooks.entry,
-      serveArgs: ["--profile", plan.embedded?.profile ?? "engine", ...(hooks.serveArgs ?? [])],
+      serveArgs: [
+        "--profile",
+        plan.embedded?.profile ?? "twin",
+        ...(plan.embedded?.twin ? twinServeArgs(plan.embedded.twin) : []),
+        ...(hooks.serveArgs ?? []),
+      ],
       onSpawn: signals.serverPid,
       http: plan.target.httpClient,
     });

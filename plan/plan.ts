@@ -15,12 +15,13 @@ import type { SearchSpec } from "../capacity/search.ts";
 import type { WorkloadSpec } from "../workload/workload.ts";
 import type { Scenario, ScenarioTest } from "./scenario.ts";
 import { publicUrl } from "../util/redact.ts";
+import type { TwinSettings } from "../twin/deployment.ts";
 
 /** Version of the plan's recorded form; bumped on an incompatible change. */
 export const PLAN_VERSION = 1;
 
 /** The embedded server's timing profiles. */
-export const SERVER_PROFILES = ["engine", "constant"] as const;
+export const SERVER_PROFILES = ["twin", "engine", "constant"] as const;
 
 /** An embedded server's timing profile. */
 export type ServerProfile = typeof SERVER_PROFILES[number];
@@ -61,8 +62,8 @@ export interface RunPlan {
     /** Where the key came from. */
     apiKeySource: ApiKeySource;
   };
-  /** The embedded server, when there is no `--url`. */
-  embedded: { profile: ServerProfile } | null;
+  /** The embedded server, when there is no `--url`: its profile, and the twin it serves. */
+  embedded: { profile: ServerProfile; twin: TwinSettings | null } | null;
   /** The server's Prometheus metrics, sampled during tests. */
   serverMetrics: {
     /** False with `--no-server-metrics`. */
@@ -192,7 +193,19 @@ export function planRecord(p: RunPlan): Record<string, Json> {
       api_key_set: p.target.apiKey !== null,
       api_key_source: p.target.apiKeySource,
     },
-    embedded: p.embedded,
+    embedded: p.embedded && {
+      profile: p.embedded.profile,
+      twin: p.embedded.twin && {
+        model: p.embedded.twin.model,
+        gpu: p.embedded.twin.gpu,
+        tp: p.embedded.twin.tp,
+        max_num_seqs: p.embedded.twin.maxNumSeqs ?? null,
+        max_num_batched_tokens: p.embedded.twin.maxBatchedTokens ?? null,
+        max_model_len: p.embedded.twin.maxModelLen ?? null,
+        gpu_memory_utilization: p.embedded.twin.gpuMemoryUtilization ?? null,
+        twin_file: p.embedded.twin.twinFile ?? null,
+      },
+    },
     server_metrics: {
       enabled: p.serverMetrics.enabled,
       url: p.serverMetrics.url === null ? null : publicUrl(p.serverMetrics.url),

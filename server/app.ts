@@ -7,13 +7,25 @@
 import { handleChat, handleGenerate } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http.ts";
-import { MODEL_IDS, MODELS_BODY } from "./models.ts";
+import { MODEL_IDS, MODELS_BODY, modelsBody } from "./models.ts";
 import type { ServerState } from "./state.ts";
 import { predictSaturation } from "../twin/engine.ts";
 import { engineConfig } from "./options.ts";
 
 const encoder = new TextEncoder();
 const MODELS_BYTES = encoder.encode(MODELS_BODY);
+const twinModels = new WeakMap<ServerState, Uint8Array>();
+
+/** The model list: the twin's model first, then FakeAI's ids (every id is accepted). */
+function modelsOf(state: ServerState): Uint8Array {
+  if (!state.twin) return MODELS_BYTES;
+  let bytes = twinModels.get(state);
+  if (!bytes) {
+    bytes = encoder.encode(modelsBody(state.twin.model.name));
+    twinModels.set(state, bytes);
+  }
+  return bytes;
+}
 const PROM_HEADERS = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
 
 type Method = "GET" | "POST";
@@ -136,7 +148,7 @@ async function route(
       );
     case "/v1/models":
       checkAuth(state, req);
-      return jsonResponse(MODELS_BYTES);
+      return jsonResponse(modelsOf(state));
     case "/v1/chat/completions":
       checkAuth(state, req);
       return await handleChat(state, req, t0);
@@ -159,7 +171,10 @@ async function route(
       return new Response(
         state.metrics.prometheus(state.kv) +
           (state.engines
-            ? state.vllm.prometheus(state.engines.map((d) => d.core), MODEL_IDS[0])
+            ? state.vllm.prometheus(
+              state.engines.map((d) => d.core),
+              state.twin?.model.name ?? MODEL_IDS[0],
+            )
             : ""),
         { status: 200, headers: PROM_HEADERS },
       );

@@ -22,7 +22,14 @@ import {
   validateResponses,
 } from "./validate.ts";
 import { Seq } from "../twin/engine.ts";
-import { type Framer, framer, type GenerateKind, reasoningTokens } from "./framing.ts";
+import {
+  type FrameInput,
+  type Framer,
+  framer,
+  type GenerateKind,
+  reasoningTokens,
+} from "./framing.ts";
+import { blockKeys } from "./kv_cache.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -188,10 +195,10 @@ export async function handleGenerate(
   m.chatRequests++;
   m.activeRequests++;
   m.promptTokens += promptTokens;
-  m.cachedTokens += cachedTokens;
+  if (!state.twin) m.cachedTokens += cachedTokens; // the twin's count once its engine knows
   const id = ID_PREFIX[kind] + new Prng(combine32(opts.seed ^ 0x1d, seq)).hex(32);
   const headers = { "x-fakeai-worker": `worker-${worker}` };
-  const frame = framer({
+  const frameInput: FrameInput = {
     kind,
     id,
     model: chat.model,
@@ -200,12 +207,16 @@ export async function handleGenerate(
     choices: chat.n,
     textSeed,
     promptTokens,
-    cachedTokens,
+    cachedTokens: state.twin ? 0 : cachedTokens,
     includeUsage: chat.includeUsage,
     reasoning: kind === "completions" ? 0 : reasoningTokens(chat.model, chat.maxTokens),
-  });
+  };
+  const frame = framer(frameInput);
   const answer: Answer = {
     frame,
+    frameInput,
+    // The twin's replicas keep their own prefix cache, over the prompt's blocks.
+    blockHashes: state.twin && opts.kvCache ? blockKeys(ids, opts.kvBlockSize) : null,
     chat,
     id,
     worker,
@@ -234,6 +245,10 @@ export async function handleGenerate(
 interface Answer {
   /** The endpoint's framing of this answer. */
   frame: Framer;
+  /** What the framing reads (the twin sets its cached tokens once the engine knows them). */
+  frameInput: FrameInput;
+  /** Hashes of the prompt's full blocks, for the twin's prefix cache; null otherwise. */
+  blockHashes: number[] | null;
   /** The validated request. */
   chat: ChatRequest;
   /** `chatcmpl-…` id. */
@@ -449,45 +464,78 @@ async function streamResponse(state: ServerState, answer: Answer): Promise<Respo
  * a stall holds every chunk from its token on for `stallMs`.
  */
 async function engineAnswer(state: ServerState, answer: Answer): Promise<Response> {
-  const { chat, worker, promptTokens, cachedTokens, faults, frame } = answer;
-  const { metrics, opts, vllm } = state;
+  const { chat, worker, promptTokens, faults, frame, blockHashes } = answer;
+  const { metrics, opts, vllm, twin } = state;
   const driver = state.engines![worker];
   const n = chat.maxTokens;
-  if (!driver.core.fits(promptTokens, n)) {
+  const refuse = (message: string) => {
     metrics.activeRequests--;
     state.kv.finish(worker, 0);
-    throw new HttpError(
+    return new HttpError(
       400,
-      `This request needs ${promptTokens + n} tokens of KV cache; a replica holds ` +
-        `${opts.numGpuBlocks * opts.kvBlockSize}.`,
+      message,
       "max_tokens",
       "invalid_request_error",
       "context_length_exceeded",
     );
+  };
+  if (twin && promptTokens + n > twin.vllm.maxModelLen) {
+    throw refuse(
+      `This model's maximum context length is ${twin.vllm.maxModelLen} tokens. However, you ` +
+        `requested ${promptTokens + n} tokens (${promptTokens} in the messages, ${n} in the ` +
+        "completion). Please reduce the length of the messages or completion.",
+    );
   }
-  vllm.prefixQueries += promptTokens;
-  vllm.prefixHits += cachedTokens;
+  if (!driver.core.fits(promptTokens, n)) {
+    throw refuse(
+      `This request needs ${promptTokens + n} tokens of KV cache; a replica holds ` +
+        `${driver.core.config.numBlocks * driver.core.config.blockSize}.`,
+    );
+  }
+  // The twin's replicas find cached blocks themselves when the request is admitted; the engine
+  // profile takes the router's cache.
+  const external = twin ? 0 : answer.cachedTokens;
   vllm.promptTokens += promptTokens;
-  const arrived = performance.now();
+  // The API server's own time (tokenising, scheduling hand-off) before the engine sees it. The
+  // request reaches the engine at that moment on the model's timeline, whatever the timer's lag;
+  // the lag its tokens will be sent with (timers wake late) is taken out of it, so a client sees
+  // the modelled latency.
+  let arrived = performance.now();
+  if (twin) {
+    const at = answer.timing.start +
+      Math.max(0, twin.coefficients.requestOverheadMs - state.clock.lateMs);
+    if (at > arrived) {
+      if (!(await state.clock.sleepUntil(at))) {
+        metrics.activeRequests--;
+        state.kv.finish(worker, 0);
+        throw shuttingDown();
+      }
+      arrived = at;
+    }
+  }
   let lastAt = arrived;
   let seq: Seq;
   const observe = (k: number, at: number) => {
     if (k === 0) {
       vllm.ttft.observe((at - arrived) / 1000);
       if (seq.firstAdmittedAt !== null) vllm.queue.observe((seq.firstAdmittedAt - arrived) / 1000);
+      if (twin) {
+        answer.frameInput.cachedTokens = seq.cached;
+        metrics.cachedTokens += seq.cached;
+      }
     } else vllm.itl.observe((at - lastAt) / 1000);
     lastAt = at;
   };
   if (!chat.stream) {
     const ok = await new Promise<boolean>((resolve) => {
-      seq = new Seq(promptTokens, cachedTokens, n, arrived, {
+      seq = new Seq(promptTokens, external, n, arrived, {
         token: observe,
         done: (at) => {
           vllm.e2e.observe((at - arrived) / 1000);
           resolve(true);
         },
         fail: () => resolve(false),
-      });
+      }, blockHashes);
       driver.submit(seq);
     });
     metrics.activeRequests--;
@@ -540,7 +588,7 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
         pending = "";
         pendingTokens = 0;
       };
-      seq = new Seq(promptTokens, cachedTokens, n, arrived, {
+      seq = new Seq(promptTokens, external, n, arrived, {
         token: (k, at) => {
           observe(k, at);
           if (plain) {
@@ -577,7 +625,7 @@ async function engineAnswer(state: ServerState, answer: Answer): Promise<Respons
           });
         },
         fail: () => write(() => cut("server shutting down")),
-      });
+      }, blockHashes);
       driver.submit(seq);
     },
     cancel() {

@@ -5,8 +5,9 @@
  */
 
 import { startServer } from "./mod.ts";
-import { engineConfig, type ServerOptions } from "./options.ts";
+import { deploymentOf, engineConfig, replicasOf, type ServerOptions } from "./options.ts";
 import { predictSaturation } from "../twin/engine.ts";
+import { type Deployment, kvBlocks, stepBreakdown, weightBytesPerGpu } from "../twin/timing.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
@@ -63,27 +64,55 @@ const EXPLAIN_SHAPES: readonly [number, number][] = [[128, 128], [512, 128], [10
  * `max-num-seqs`, and saturation throughput per replica and for all replicas at a few ISL/OSL.
  */
 export function explainText(opts: ServerOptions): string {
+  const replicas = replicasOf(opts);
   const c = engineConfig(opts);
-  const tpot1 = c.stepBaseMs + c.stepPerSeqMs;
-  const tpotFull = c.stepBaseMs + c.stepPerSeqMs * c.maxNumSeqs;
-  const lines = [
+  const plural = replicas === 1 ? "" : "s";
+  const lines = opts.profile === "twin" ? twinLines(deploymentOf(opts), replicas) : [
     `engine model: max-num-seqs ${c.maxNumSeqs}, step = ${c.stepBaseMs} ms + ` +
     `${c.stepPerSeqMs} ms × sequences + ${c.stepPerPrefillTokenMs} ms × prefill tokens, ` +
     `budget ${c.maxBatchedTokens} tokens/step, ${c.numBlocks} KV blocks of ${c.blockSize} ` +
-    `tokens per replica, ${opts.workers} replica${opts.workers === 1 ? "" : "s"}` +
+    `tokens per replica, ${replicas} replica${plural}` +
     (opts.profile === "engine" ? "" : " (not in use: --profile constant)"),
-    `TPOT without prefill: ${tpot1.toFixed(2)} ms at batch 1, ${tpotFull.toFixed(2)} ms at ` +
-    `batch ${c.maxNumSeqs}`,
+    `TPOT without prefill: ${(c.stepBaseMs + c.stepPerSeqMs).toFixed(2)} ms at batch 1, ` +
+    `${(c.stepBaseMs + c.stepPerSeqMs * c.maxNumSeqs).toFixed(2)} ms at batch ${c.maxNumSeqs}`,
   ];
   for (const [isl, osl] of EXPLAIN_SHAPES) {
     const p = predictSaturation(c, isl, osl);
     lines.push(
       `saturation at ISL ${isl} / OSL ${osl}: ${p.outputTokensPerSecond.toFixed(0)} output ` +
         `tokens/s, ${p.requestsPerSecond.toFixed(2)} req/s per replica ` +
-        `(${(p.outputTokensPerSecond * opts.workers).toFixed(0)} tokens/s, ` +
-        `${(p.requestsPerSecond * opts.workers).toFixed(2)} req/s in all); TPOT ` +
+        `(${(p.outputTokensPerSecond * replicas).toFixed(0)} tokens/s, ` +
+        `${(p.requestsPerSecond * replicas).toFixed(2)} req/s in all); TPOT ` +
         `${p.tpotMs.toFixed(2)} ms`,
     );
   }
   return lines.join("\n");
+}
+
+/** The twin's deployment in a few lines: what it is, its memory, its decode step. */
+function twinLines(d: Deployment, replicas: number): string[] {
+  const blocks = kvBlocks(d);
+  const decode = (batch: number, context: number) =>
+    stepBreakdown(d, {
+      tokens: batch,
+      seqs: batch,
+      sampled: batch,
+      prefillTokens: 0,
+      attnWork: batch * (context + 1),
+      kvTokens: batch * (context + 1),
+    }).total * 1000;
+  const c = d.coefficients;
+  return [
+    `twin: ${d.model.name} on ${d.tp} × ${d.gpu.title} under vLLM, ${replicas} ` +
+    `replica${replicas === 1 ? "" : "s"}; max-num-seqs ${d.vllm.maxNumSeqs}, ` +
+    `max-num-batched-tokens ${d.vllm.maxBatchedTokens}, max-model-len ${d.vllm.maxModelLen}`,
+    `memory per GPU: weights ${(weightBytesPerGpu(d) / 1e9).toFixed(1)} GB, KV cache ` +
+    `${blocks} blocks of ${d.vllm.blockSize} tokens (${blocks * d.vllm.blockSize} tokens)`,
+    `decode step at context 1024: ${decode(1, 1024).toFixed(2)} ms at batch 1, ` +
+    `${decode(d.vllm.maxNumSeqs, 1024).toFixed(2)} ms at batch ${d.vllm.maxNumSeqs}`,
+    `coefficients: weights ${c.memEfficiency} and experts ${c.moeEfficiency} of peak ` +
+    `bandwidth, attention ${c.attnEfficiency}, compute ${c.computeEfficiency}; ` +
+    `${c.stepOverheadMs} ms a step, ${c.perSeqUs} µs a sequence, ${c.allReduceUs} µs an ` +
+    `all-reduce, ${c.requestOverheadMs} ms a request`,
+  ];
 }

@@ -28,15 +28,21 @@ function ownerOf(id: string): string {
   return slash > 0 ? id.slice(0, slash) : "openai";
 }
 
+/** A `/v1/models` body listing `first` (a twin's model) ahead of FakeAI's ids. */
+export function modelsBody(first?: string): string {
+  const ids = first ? [first, ...MODEL_IDS.filter((id) => id !== first)] : MODEL_IDS;
+  return JSON.stringify({
+    object: "list",
+    data: ids.map((id) => ({
+      id,
+      object: "model",
+      created: CREATED,
+      owned_by: ownerOf(id),
+      root: id,
+      parent: null,
+    })),
+  });
+}
+
 /** The `/v1/models` response body, serialised once. */
-export const MODELS_BODY: string = JSON.stringify({
-  object: "list",
-  data: MODEL_IDS.map((id) => ({
-    id,
-    object: "model",
-    created: CREATED,
-    owned_by: ownerOf(id),
-    root: id,
-    parent: null,
-  })),
-});
+export const MODELS_BODY: string = modelsBody();

@@ -7,6 +7,9 @@
 
 import { UsageError } from "../util/errors.ts";
 import { DEFAULT_ENGINE, type EngineConfig } from "../twin/engine.ts";
+import { DEFAULT_TWIN, resolveDeployment, type TwinSettings } from "../twin/deployment.ts";
+import type { Deployment } from "../twin/timing.ts";
+import { engineOf } from "../twin/sim.ts";
 import { type OptionSpec, parseOptions, stringOf } from "../util/options.ts";
 
 /** HTTP status codes the error-injection fault may answer with. */
@@ -46,7 +49,7 @@ export interface ServerOptions {
   cacheTtlS: number;
   /** Prompts shorter than this many tokens are not cached. Default 0. */
   minTokensForCache: number;
-  /** Number of simulated workers behind the router. Default 4. */
+  /** Simulated workers (engine replicas) behind the router; 0: the profile's (twin 1, else 4). */
   workers: number;
   /** Router weight of uncached blocks. Default 1.0. */
   overlapWeight: number;
@@ -75,17 +78,29 @@ export interface ServerOptions {
   /** Add `x_sent_ms` (server send time, epoch milliseconds) to every SSE chunk. Default false. */
   stampChunks: boolean;
   /**
-   * Timing model: `engine` (continuous batching, `twin/engine.ts`: latency depends on load;
-   * the default of `serve` and of a run's embedded server alike) or `constant` (FakeAI's: the
-   * same TTFT and ITL at any load; chosen by itself when one of FakeAI's timing settings is
-   * given and no profile is).
+   * Timing model: `twin` (vLLM serving a model on a GPU: `twin/`; the default of `serve` and of
+   * a run's embedded server alike), `engine` (the same scheduler on three round constants) or
+   * `constant` (FakeAI's: the same TTFT and ITL at any load; chosen by itself when one of
+   * FakeAI's timing settings is given and no profile is).
    */
   profile: ServerProfile;
   /** Why the profile is not the default one (said when the server starts), or null. */
   profileNote: string | null;
-  /** Engine: most sequences running at once per replica. Default 64. */
+  /** Twin: a built-in model name or a `config.json` path. */
+  model: string;
+  /** Twin: the GPU (`h100-sxm`…). */
+  gpu: string;
+  /** Twin: tensor-parallel GPUs per replica. */
+  tp: number;
+  /** Twin: vLLM's `--max-model-len`; 0: the model's positions. */
+  maxModelLen: number;
+  /** Twin: vLLM's `--gpu-memory-utilization`. */
+  gpuMemoryUtilization: number;
+  /** Twin: coefficients written by `calibrate` ("" for the shipped ones). */
+  twinFile: string;
+  /** Engine and twin: most sequences running at once per replica; 0: the profile's (64, 256). */
   maxNumSeqs: number;
-  /** Engine: token budget of one step, decodes plus prefill chunks. Default 2048. */
+  /** Engine and twin: token budget of one step; 0: the profile's (2048, 8192). */
   maxBatchedTokens: number;
   /** Engine: fixed cost of a step (ms). Default 4. */
   stepBaseMs: number;
@@ -93,14 +108,14 @@ export interface ServerOptions {
   stepPerSeqMs: number;
   /** Engine: cost per prefill token in a step (ms). Default 0.01. */
   stepPerPrefillTokenMs: number;
-  /** Engine: KV blocks of each replica for running sequences. Default 8192. */
+  /** Engine and twin: KV blocks of each replica; 0: the profile's (8192; the memory budget). */
   numGpuBlocks: number;
   /** Print the engine's predicted saturation throughput and exit. Default false. */
   explain: boolean;
 }
 
 /** The timing models of the embedded server. */
-export const SERVER_PROFILES = ["constant", "engine"] as const;
+export const SERVER_PROFILES = ["twin", "engine", "constant"] as const;
 
 /** A timing model of the embedded server. */
 export type ServerProfile = typeof SERVER_PROFILES[number];
@@ -123,7 +138,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   kvCapacityBlocks: 8192,
   cacheTtlS: 0,
   minTokensForCache: 0,
-  workers: 4,
+  workers: 0,
   overlapWeight: 1.0,
   loadWeight: 0.5,
   apiKeys: Object.freeze([]) as unknown as string[],
@@ -137,27 +152,73 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxTokensLimit: 16384,
   maxBodyBytes: 1024 * 1024,
   stampChunks: false,
-  profile: "engine",
+  profile: "twin",
   profileNote: null,
-  maxNumSeqs: DEFAULT_ENGINE.maxNumSeqs,
-  maxBatchedTokens: DEFAULT_ENGINE.maxBatchedTokens,
+  model: DEFAULT_TWIN.model,
+  gpu: DEFAULT_TWIN.gpu,
+  tp: DEFAULT_TWIN.tp,
+  maxModelLen: 0,
+  gpuMemoryUtilization: 0.9,
+  twinFile: "",
+  maxNumSeqs: 0,
+  maxBatchedTokens: 0,
   stepBaseMs: DEFAULT_ENGINE.stepBaseMs,
   stepPerSeqMs: DEFAULT_ENGINE.stepPerSeqMs,
   stepPerPrefillTokenMs: DEFAULT_ENGINE.stepPerPrefillTokenMs,
-  numGpuBlocks: DEFAULT_ENGINE.numBlocks,
+  numGpuBlocks: 0,
   explain: false,
 }) as ServerOptions;
 
-/** The engine parameters of a server's options. */
-export function engineConfig(o: ServerOptions): EngineConfig {
+/** Engine replicas behind the router: `--workers`, else 1 for the twin and 4 otherwise. */
+export function replicasOf(o: ServerOptions): number {
+  return o.workers || (o.profile === "twin" ? 1 : 4);
+}
+
+/** The twin settings of a server's options (vLLM's defaults where they give none). */
+export function twinSettingsOf(o: ServerOptions): TwinSettings {
   return {
-    maxNumSeqs: o.maxNumSeqs,
-    maxBatchedTokens: o.maxBatchedTokens,
+    model: o.model,
+    gpu: o.gpu,
+    tp: o.tp,
+    maxNumSeqs: o.maxNumSeqs || undefined,
+    maxBatchedTokens: o.maxBatchedTokens || undefined,
+    maxModelLen: o.maxModelLen || undefined,
+    gpuMemoryUtilization: o.gpuMemoryUtilization,
+    numGpuBlocks: o.numGpuBlocks || undefined,
+    prefixCaching: o.kvCache,
+    blockSize: o.kvBlockSize,
+    twinFile: o.twinFile || null,
+  };
+}
+
+const deployments = new Map<string, Deployment>();
+
+/**
+ * The twin's deployment of a server's options, resolved once per distinct settings. Throws
+ * `UsageError` for a model, GPU or flag vLLM would refuse.
+ */
+export function deploymentOf(o: ServerOptions): Deployment {
+  const settings = twinSettingsOf(o);
+  const key = JSON.stringify(settings);
+  let d = deployments.get(key);
+  if (!d) {
+    d = resolveDeployment(settings);
+    deployments.set(key, d);
+  }
+  return d;
+}
+
+/** The engine parameters of a server's options: the twin's, or the engine profile's constants. */
+export function engineConfig(o: ServerOptions): EngineConfig {
+  if (o.profile === "twin") return engineOf(deploymentOf(o));
+  return {
+    maxNumSeqs: o.maxNumSeqs || DEFAULT_ENGINE.maxNumSeqs,
+    maxBatchedTokens: o.maxBatchedTokens || DEFAULT_ENGINE.maxBatchedTokens,
     stepBaseMs: o.stepBaseMs,
     stepPerSeqMs: o.stepPerSeqMs,
     stepPerPrefillTokenMs: o.stepPerPrefillTokenMs,
     blockSize: o.kvBlockSize,
-    numBlocks: o.numGpuBlocks,
+    numBlocks: o.numGpuBlocks || DEFAULT_ENGINE.numBlocks,
   };
 }
 
@@ -174,6 +235,8 @@ interface NumFlag {
   min: number;
   max: number;
   help: string;
+  /** The default as the help shows it (else the number). */
+  shown?: string;
 }
 
 const NUM_FLAGS: readonly NumFlag[] = [
@@ -295,7 +358,8 @@ const NUM_FLAGS: readonly NumFlag[] = [
     kind: "int",
     min: 1,
     max: 256,
-    help: "simulated workers behind the router",
+    help: "simulated workers (engine replicas) behind the router",
+    shown: "twin 1, else 4",
   },
   {
     flag: "overlap-weight",
@@ -386,12 +450,38 @@ const NUM_FLAGS: readonly NumFlag[] = [
     help: "largest accepted request body (bytes)",
   },
   {
+    flag: "tp",
+    key: "tp",
+    kind: "int",
+    min: 1,
+    max: 64,
+    help: "twin: tensor-parallel GPUs per replica",
+  },
+  {
+    flag: "max-model-len",
+    key: "maxModelLen",
+    kind: "int",
+    min: 1,
+    max: 16_777_216,
+    help: "twin: longest prompt + output vLLM accepts (longer: 400)",
+    shown: "the model's",
+  },
+  {
+    flag: "gpu-memory-utilization",
+    key: "gpuMemoryUtilization",
+    kind: "num",
+    min: 0.01,
+    max: 1,
+    help: "twin: share of GPU memory vLLM may use (weights, activations, KV cache)",
+  },
+  {
     flag: "max-num-seqs",
     key: "maxNumSeqs",
     kind: "int",
     min: 1,
     max: 65_536,
-    help: "engine: most sequences running at once per replica",
+    help: "engine and twin: most sequences running at once per replica",
+    shown: "twin 256, engine 64",
   },
   {
     flag: "max-num-batched-tokens",
@@ -399,7 +489,8 @@ const NUM_FLAGS: readonly NumFlag[] = [
     kind: "int",
     min: 1,
     max: 16_777_216,
-    help: "engine: token budget of one step (decodes + prefill chunks)",
+    help: "engine and twin: token budget of one step (decodes + prefill chunks)",
+    shown: "twin 8192, engine 2048",
   },
   {
     flag: "step-base-ms",
@@ -431,7 +522,8 @@ const NUM_FLAGS: readonly NumFlag[] = [
     kind: "int",
     min: 1,
     max: 16_777_216,
-    help: "engine: KV blocks per replica for running sequences (preemption when full)",
+    help: "engine and twin: KV blocks per replica (preemption when full)",
+    shown: "twin: memory budget; engine 8192",
   },
 ];
 
@@ -495,10 +587,33 @@ function numOption(spec: NumFlag): ServeOption<NumKey> {
     name: spec.flag,
     arg: "N",
     help: spec.help,
-    shown: String(DEFAULT_SERVER_OPTIONS[spec.key]),
+    shown: spec.shown ?? String(DEFAULT_SERVER_OPTIONS[spec.key]),
     read: (raw) => {
       const s = stringOf(raw);
       return s === undefined ? undefined : parseNumber(spec, s);
+    },
+  };
+}
+
+/** A text option of `serve` (non-empty, no surrounding space). */
+function textOption<K extends "model" | "gpu" | "twinFile">(
+  key: K,
+  name: string,
+  arg: string,
+  help: string,
+  shown = String(DEFAULT_SERVER_OPTIONS[key]),
+): ServeOption<K> {
+  return {
+    key,
+    name,
+    arg,
+    help,
+    shown,
+    read: (raw) => {
+      const s = stringOf(raw);
+      if (s === undefined) return undefined;
+      if (s.trim() === "") throw new UsageError(`--${name}: must not be empty`);
+      return s.trim();
     },
   };
 }
@@ -548,18 +663,25 @@ export const SERVE_TABLE: readonly ServeOption<any>[] = [
       return keys;
     },
   } satisfies ServeOption<"apiKeys">,
+  textOption("model", "model-config", "NAME|FILE", "twin: a built-in model or a config.json"),
+  textOption("gpu", "gpu", "NAME", "twin: h100-sxm, h200, a100-80gb, l40s or b200"),
+  textOption("twinFile", "twin-file", "FILE", "twin: coefficients written by calibrate", "shipped"),
   {
     key: "profile",
     name: "profile",
     arg: "NAME",
-    help: "timing model: engine (batching: latency grows with load) or constant (FakeAI)",
+    help: "timing model: twin (vLLM on a GPU), engine (batching on round constants) or " +
+      "constant (FakeAI)",
     shown: DEFAULT_SERVER_OPTIONS.profile,
     read: (raw) => {
       const s = stringOf(raw);
       if (s === undefined) return undefined;
       const p = SERVER_PROFILES.find((x) => x === s.trim().toLowerCase());
       if (!p) {
-        throw new UsageError(`--profile: must be ${SERVER_PROFILES.join(" or ")}, got "${s}"`);
+        throw new UsageError(
+          `--profile: must be ${SERVER_PROFILES.slice(0, -1).join(", ")} or ` +
+            `${SERVER_PROFILES.at(-1)}, got "${s}"`,
+        );
       }
       return p;
     },
@@ -688,6 +810,8 @@ export function parseServeArgs(
   if (![429, 500, 503].includes(opts.errorStatus)) {
     throw new UsageError(`--error-status: must be 429, 500 or 503, got ${opts.errorStatus}`);
   }
+  // A twin vLLM would refuse to start (weights too large, context too long) is refused here.
+  if (opts.profile === "twin") deploymentOf(opts);
   return opts;
 }
 
@@ -863,11 +987,13 @@ export function serveHelp(): string {
     `  ${"flag".padEnd(w)}  ${"default".padEnd(dw)}  meaning`,
     ...rows.map(([f, def, help]) => `  ${f.padEnd(w)}  ${def.padEnd(dw)}  ${help}`),
     "",
-    "Profiles: engine (the default, as in the embedded server of a run) batches requests as",
-    "vLLM does, so latency grows with load; constant is FakeAI's timing, the same TTFT and ITL",
-    "at any load. Giving one of FakeAI's timing settings (--ttft-ms, --itl-ms, --ttft-variance,",
-    "--itl-variance, --latency-ms, --prefill-ms-per-token, or their FAKEAI_* variables) without",
-    "--profile selects constant, and the server says so when it starts.",
+    "Profiles: twin (the default, as in the embedded server of a run) behaves like vLLM serving",
+    "--model-config on --tp × --gpu: its scheduler, its KV cache and prefix caching, and each",
+    "step's time from the model's and the GPU's numbers (see docs/twin.md); engine is the same",
+    "scheduler on three round constants (--step-base-ms…); constant is FakeAI's timing, the same",
+    "TTFT and ITL at any load. Giving one of FakeAI's timing settings (--ttft-ms, --itl-ms,",
+    "--ttft-variance, --itl-variance, --latency-ms, --prefill-ms-per-token, or their FAKEAI_*",
+    "variables) without --profile selects constant, and the server says so when it starts.",
     "",
     "Faults (--error-rate, --disconnect-rate, --stall-rate, --malformed-rate) are drawn from the",
     "seed in the order requests arrive. One request at a time, a run's faults repeat exactly for",

@@ -10,7 +10,8 @@ import type { ServerOptions } from "./options.ts";
 import { Prng } from "../util/prng.ts";
 import { Clock } from "./timing.ts";
 import { EngineCore, EngineDriver } from "../twin/engine.ts";
-import { engineConfig } from "./options.ts";
+import { deploymentOf, engineConfig, replicasOf } from "./options.ts";
+import type { Deployment } from "../twin/timing.ts";
 import { VllmMetrics } from "./vllm_metrics.ts";
 
 /** Everything one server instance owns; nothing is shared between instances. */
@@ -37,6 +38,8 @@ export interface ServerState {
   seq: number;
   /** The engine model, one driver per replica (worker); null for the constant profile. */
   readonly engines: EngineDriver[] | null;
+  /** The twin's deployment (model, GPU, flags, coefficients); null unless the twin profile. */
+  readonly twin: Deployment | null;
   /** vLLM-named metrics of the engine profile. */
   readonly vllm: VllmMetrics;
 }
@@ -47,19 +50,22 @@ export interface ServerState {
  * @param opts server options.
  * @returns fresh state.
  */
-export function createState(opts: ServerOptions): ServerState {
+export function createState(options: ServerOptions): ServerState {
+  const opts: ServerOptions = { ...options, workers: replicasOf(options) };
+  const twin = opts.profile === "twin" ? deploymentOf(opts) : null;
+  const engine = opts.profile === "constant" ? null : engineConfig(opts);
   const origin = performance.now();
   const clock = new Clock(origin, opts.pauseAtS, opts.pauseMs);
   const vllm = new VllmMetrics();
   // Steps wait on the server's shared deadline timer; a step due in the pause window waits
   // for its end. A step always yields to I/O, even when it is already due.
   const sleepUntil = (deadline: number) => clock.sleepUntil(clock.adjust(deadline));
-  const engines = opts.profile === "engine"
+  const engines = engine
     ? Array.from(
       { length: opts.workers },
       () =>
         new EngineDriver(
-          new EngineCore(engineConfig(opts)),
+          new EngineCore(engine),
           () => performance.now(),
           sleepUntil,
           undefined,
@@ -74,7 +80,8 @@ export function createState(opts: ServerOptions): ServerState {
     kv: new KvCacheRouter({
       enabled: opts.kvCache,
       blockSize: opts.kvBlockSize,
-      capacityBlocks: opts.kvCapacityBlocks,
+      // The twin's router indexes what its replicas can hold.
+      capacityBlocks: engine && twin ? engine.numBlocks : opts.kvCapacityBlocks,
       workers: opts.workers,
       overlapWeight: opts.overlapWeight,
       loadWeight: opts.loadWeight,
@@ -88,6 +95,7 @@ export function createState(opts: ServerOptions): ServerState {
     leak: [],
     seq: 0,
     engines,
+    twin,
     vllm,
   };
 }

@@ -22,6 +22,7 @@ export class Clock {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Infinity;
   #closed = false;
+  #lateMs = 0;
 
   /**
    * Create a clock.
@@ -38,6 +39,14 @@ export class Clock {
   /** Whether {@linkcode close} was called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * How late waits wake, on average (ms): a moving average of wake time − deadline. Timers
+   * fire on a coarse tick, so every wait ends a little after its deadline.
+   */
+  get lateMs(): number {
+    return this.#lateMs;
   }
 
   /** Number of pending waits. */
@@ -91,6 +100,7 @@ export class Clock {
     this.#armedFor = Infinity;
     const now = performance.now();
     const d = this.#deadlines;
+    if (d.length > 0 && d[0] <= now) this.#lateMs += 0.05 * (now - d[0] - this.#lateMs);
     while (d.length > 0 && d[0] <= now) this.#pop()(true);
     if (d.length > 0) this.#arm(d[0]);
   };

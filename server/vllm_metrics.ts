@@ -125,10 +125,6 @@ const REQUEST_BUCKETS = [
 
 /** The vLLM-named counters and histograms of one server. */
 export class VllmMetrics {
-  /** Prompt tokens looked up in the prefix cache. */
-  prefixQueries = 0;
-  /** Of those, tokens found cached. */
-  prefixHits = 0;
   /** Prompt tokens of admitted requests. */
   promptTokens = 0;
   /** Finished requests by reason. */
@@ -165,13 +161,13 @@ export class VllmMetrics {
       "vllm:prefix_cache_queries",
       "counter",
       "Prefix cache queries, in terms of number of queried tokens.",
-      [`vllm:prefix_cache_queries_total{${labels}} ${this.prefixQueries}`],
+      [`vllm:prefix_cache_queries_total{${labels}} ${sum((c) => c.queriedTokens)}`],
     );
     metric(
       "vllm:prefix_cache_hits",
       "counter",
       "Prefix cache hits, in terms of number of cached tokens.",
-      [`vllm:prefix_cache_hits_total{${labels}} ${this.prefixHits}`],
+      [`vllm:prefix_cache_hits_total{${labels}} ${sum((c) => c.hitTokens)}`],
     );
     metric("vllm:num_preemptions", "counter", "Cumulative number of preemption from the engine.", [
       `vllm:num_preemptions_total{${labels}} ${sum((c) => c.preemptions)}`,

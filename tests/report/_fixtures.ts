@@ -111,7 +111,7 @@ export function fakePlan(): RunPlan {
       apiKey: null,
       apiKeySource: null,
     },
-    embedded: { profile: "engine" },
+    embedded: { profile: "engine", twin: null },
     serverMetrics: { enabled: true, url: null },
     suites: {
       names: ["throughput", "kv-cache", "concurrent", "memory"],

@@ -184,8 +184,8 @@ Deno.test("serveHelp lists every flag with its default", () => {
 });
 
 Deno.test("--profile and --profile-file: the file applies first, flags win, bad values name the flag", async () => {
-  // The same default as a run's embedded server.
-  assert.equal(parseServeArgs([]).profile, "engine");
+  // The same default as a run's embedded server: the twin.
+  assert.equal(parseServeArgs([]).profile, "twin");
   assert.equal(parseServeArgs([]).profileNote, null);
   assert.equal(parseServeArgs(["--profile", "ENGINE"]).profile, "engine");
   // FakeAI's timing settings, from flags or the environment, choose FakeAI's timing and say so;
@@ -199,7 +199,7 @@ Deno.test("--profile and --profile-file: the file applies first, flags win, bad 
   assert.equal(parseServeArgs(["--ttft-ms", "30", "--profile", "engine"]).profile, "engine");
   assert.throws(
     () => parseServeArgs(["--profile", "gpu"]),
-    /--profile: must be constant or engine/,
+    /--profile: must be twin, engine or constant/,
   );
   const file = await Deno.makeTempFile({ suffix: ".json" });
   try {
@@ -232,4 +232,26 @@ Deno.test("serve --explain states TPOT at batch 1 and max-num-seqs and the satur
   const text = explainText(parseServeArgs(["--profile", "engine", "--max-num-seqs", "16"]));
   assert.match(text, /TPOT without prefill: 4\.10 ms at batch 1, 5\.60 ms at batch 16/);
   assert.match(text, /saturation at ISL 128 \/ OSL 128: \d+ output tokens\/s/);
+  const twin = explainText(parseServeArgs(["--model-config", "llama-2-70b-hf", "--tp", "4"]));
+  assert.match(twin, /twin: meta-llama\/Llama-2-70b-hf on 4 × NVIDIA H100 SXM 80 GB under vLLM/);
+  assert.match(twin, /weights 34\.5 GB/);
+});
+
+Deno.test("twin options: defaults, flags, and what vLLM would refuse exits as a usage error", () => {
+  const o = parseServeArgs([]);
+  assert.equal(o.model, "meta-llama/Llama-3.1-8B-Instruct");
+  assert.equal(o.gpu, "h100-sxm");
+  assert.equal(o.tp, 1);
+  const t = parseServeArgs(["--gpu", "h200", "--max-num-seqs", "64", "--max-model-len", "8192"]);
+  assert.equal(t.gpu, "h200");
+  assert.equal(t.maxModelLen, 8192);
+  assert.throws(() => parseServeArgs(["--gpu", "tpu-v5"]), /--gpu: unknown GPU "tpu-v5"/);
+  assert.throws(() => parseServeArgs(["--model-config", "/no/such/config.json"]), /--model-config/);
+  assert.throws(() => parseServeArgs(["--tp", "3"]), /--tp: .*not divisible by 3/);
+  assert.throws(
+    () => parseServeArgs(["--gpu-memory-utilization", "1.5"]),
+    /--gpu-memory-utilization/,
+  );
+  // The engine profile ignores the twin's options.
+  assert.equal(parseServeArgs(["--profile", "engine", "--gpu", "tpu-v5"]).profile, "engine");
 });
