@@ -10,6 +10,7 @@ import {
   compareHelp,
   mergeHelp,
   parseCommandLine,
+  predictHelp,
   PROGRAM,
   reportHelp,
   runHelp,
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (cmd.topic === "selftest") console.log(selftestHelp());
         else if (cmd.topic === "report") console.log(reportHelp());
         else if (cmd.topic === "trend") console.log(trendHelp());
+        else if (cmd.topic === "predict") console.log(predictHelp());
         else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
@@ -69,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
       case "selftest": {
         const { selftestCommand } = await import("./commands/selftest.ts");
         return await selftestCommand(cmd.args);
+      }
+      case "predict": {
+        const { predictCommand } = await import("./commands/predict.ts");
+        return await predictCommand(cmd.args, cmd.inferencePerf);
       }
     }
   } catch (err) {

@@ -261,6 +261,40 @@ export type RunArgs =
     apiKeySource: ApiKeySource;
   };
 
+/** The `run` options `predict` takes: the workload, its SLOs and gates, the twin, the output. */
+const PREDICT_KEYS = [
+  "model",
+  "suite",
+  "quick",
+  "outputDir",
+  "seed",
+  "timeoutS",
+  "quiet",
+  "config",
+  "slo",
+  "failIf",
+  "repeat",
+  "repeatPauseS",
+  "maxCv",
+  "maxQueueDelayMs",
+  ...Object.keys(WORKLOAD_TABLE),
+  ...Object.keys(TWIN_TABLE),
+] as const;
+
+/** The `predict` command's options: the run's that shape what is predicted, and its own. */
+export const PREDICT_TABLE = {
+  ...Object.fromEntries(
+    PREDICT_KEYS.map((k) => [k, RUN_TABLE[k as keyof typeof RUN_TABLE]]),
+  ) as Pick<typeof RUN_TABLE, typeof PREDICT_KEYS[number] & keyof typeof RUN_TABLE>,
+  inferencePerf: text(
+    "inference-perf",
+    "FILE",
+    "an inference-perf config (YAML): its data generator and load stages, as\n" +
+      "inference-perf would send them; writes stages.json",
+  ),
+  help: flag("help", "this help", "h"),
+};
+
 /** The `selftest` command's options. */
 export const SELFTEST_TABLE = {
   httpClient: choice("http-client", "KIND", HTTP_CLIENTS, "native (default) or fetch", "native"),
@@ -403,7 +437,8 @@ export type Command =
   | { kind: "report"; args: ReportArgs }
   | { kind: "trend"; args: TrendArgs }
   | { kind: "compare"; args: CompareArgs }
-  | { kind: "selftest"; args: SelftestArgs };
+  | { kind: "selftest"; args: SelftestArgs }
+  | { kind: "predict"; args: RunArgs; inferencePerf: string | null };
 
 /** Commands the tool knows. */
 export const COMMANDS = [
@@ -414,6 +449,7 @@ export const COMMANDS = [
   "merge",
   "compare",
   "selftest",
+  "predict",
 ] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
@@ -487,6 +523,35 @@ export function parseCommandLine(
         );
       }
       return { kind: "compare", args: { ...args, base: positionals[0], next: positionals[1] } };
+    }
+    case "predict": {
+      const { values: { help, inferencePerf, suite, ...given } } = parseOptions(
+        PREDICT_TABLE,
+        rest,
+        { hint: `run '${PROGRAM} predict --help' for usage` },
+      );
+      if (help) return { kind: "help", topic: "predict" };
+      // Everything predict does not take is the run's default: no --url, the twin.
+      const { values: defaults } = parseOptions(RUN_TABLE, []);
+      const { help: _h, version: _v, suite: _s, ...base } = defaults;
+      const suites = suite.length > 0
+        ? SUITE_NAMES.filter((n) =>
+          suite.flatMap((x) => x.split(",")).map(parseSuiteName).includes(n)
+        )
+        : [...SUITE_NAMES];
+      return {
+        kind: "predict",
+        inferencePerf,
+        args: {
+          ...base,
+          ...given,
+          serverProfile: "twin",
+          apiKey: null,
+          apiKeySource: null,
+          suites,
+          suitesExplicit: suite.length > 0,
+        },
+      };
     }
     case "selftest": {
       const { values: { help, ...args } } = parseOptions(SELFTEST_TABLE, rest, { hint: HINT });
@@ -578,6 +643,7 @@ Usage:
   ${PROGRAM} trend DIR...         charts and change points over many runs
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
   ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
+  ${PROGRAM} predict [options]     predict a workload on the engine twin, without a server
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -589,6 +655,24 @@ Exit codes: 0 ok · 1 internal error · 2 usage or config error · 3 target unre
 OpenAI-compatible · 4 a threshold or regression gate failed · 5 a suite could not run ·
 6 a test had no successful request, or the target stopped answering (--accept-failures:
 0) · 130 interrupted (partial reports are still written)
+`;
+}
+
+/** Help text of the `predict` command. */
+export function predictHelp(): string {
+  return `Usage: ${PROGRAM} predict [options]
+
+Predicts a workload against the engine twin instead of running it: vLLM serving
+--model-config on --tp × --gpu (default ${"meta-llama/Llama-3.1-8B-Instruct"} on one H100 SXM),
+played in virtual time with no server and no GPU. Takes the workload a run takes (--isl,
+--osl, --concurrency or --rate, --sweep, --search, --dataset, --trace, --turns, a scenario
+file of workload tests) or an inference-perf config, and writes the same report set as a
+run, marked predicted, into -o (default: results/<UTC timestamp>/). See docs/twin.md.
+
+Options:
+${optionsHelp(PREDICT_TABLE)}
+
+Exit codes: 0 ok · 1 internal error · 2 usage or config error · 4 a --fail-if gate failed
 `;
 }
 

@@ -172,7 +172,7 @@ export function modeLabel(
 }
 
 /** The terminal view of a run: progress bars and lines on stderr, tables on stdout. */
-function consoleView(plan: RunPlan, mode: string): RunView {
+export function consoleView(plan: RunPlan, mode: string): RunView {
   return {
     log: (line) => log(plan, line.startsWith("interrupt:") ? yellow(line) : line),
     started: (target) =>

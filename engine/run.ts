@@ -290,7 +290,8 @@ function serverIdentity(
   };
 }
 
-function hostInfo(): RunResult["host"] {
+/** The machine the client runs on, as run.json records it. */
+export function hostInfo(): RunResult["host"] {
   return {
     hostname: Deno.hostname(),
     os: Deno.build.os,

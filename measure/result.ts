@@ -109,6 +109,26 @@ export interface TestExtra extends Partial<OpenLoopFields> {
   failure_times?: Partial<Record<Outcome, FailureTime>> | null;
   /** Why the test ended early (`--max-error-rate`), or absent. */
   stopped_early?: string;
+  /** The engine twin that predicted this test (`predict`), or absent for a measured one. */
+  predicted?: PredictedBy;
+}
+
+/** The engine twin behind a predicted test (`extra.predicted`). */
+export interface PredictedBy {
+  /** The model. */
+  model: string;
+  /** The GPU's short name. */
+  gpu: string;
+  /** Tensor-parallel GPUs. */
+  tp: number;
+  /** vLLM's `--max-num-seqs`. */
+  max_num_seqs: number;
+  /** vLLM's `--max-num-batched-tokens`. */
+  max_num_batched_tokens: number;
+  /** vLLM's `--max-model-len`. */
+  max_model_len: number;
+  /** The twin's coefficients. */
+  coefficients: Record<string, number>;
 }
 
 /** What a max-load search found (`extra.search`). */
@@ -258,4 +278,6 @@ export interface RunResult<E extends TestExtra = TestExtra> {
    * connect: why (absent in runs of older versions).
    */
   target_lost?: string | null;
+  /** Set when the run was predicted by the engine twin (`predict`), not measured. */
+  predicted?: PredictedBy | null;
 }

@@ -28,5 +28,5 @@ export function notesAndErrors(t: TestResult): Block[] {
 
 /** The report's title, timestamp, interruption note and metric-name note. */
 export function reportHead(title: string, suite: SuiteResult, now: Date): Block[] {
-  return [...reportTitle(title, suite.interrupted, now), para({ em: NAMING_NOTE })];
+  return [...reportTitle(title, suite, now), para({ em: NAMING_NOTE })];
 }

@@ -8,6 +8,7 @@
 
 import { mdTable, timestamp } from "./format.ts";
 import { esc } from "./svg.ts";
+import type { PredictedBy, TestExtra } from "../measure/result.ts";
 
 /** A run of inline text: plain, bold, emphasised, code, or a line break. */
 export type Span = string | { strong: string } | { em: string } | { code: string } | {
@@ -81,14 +82,31 @@ export function note(text: Text): Block {
   return { kind: "note", text };
 }
 
-/** The opening of every suite report: its title, the timestamp and, if so, the interruption. */
-export function reportTitle(title: string, interrupted: boolean, now: Date): Block[] {
+/**
+ * The opening of every suite report: its title, the timestamp and, if so, that the results
+ * were predicted by the engine twin or that the suite was interrupted.
+ */
+export function reportTitle(
+  title: string,
+  suite: { interrupted: boolean; tests: readonly { extra: TestExtra }[] },
+  now: Date,
+): Block[] {
+  const twin = suite.tests.find((t) => t.extra.predicted)?.extra.predicted;
   return [
     heading(1, title),
     para(field("Timestamp", timestamp(now))),
-    ...(interrupted
+    ...(twin ? [note(predictedNote(twin))] : []),
+    ...(suite.interrupted
       ? [note([{ strong: "Interrupted:" }, " results cover only what completed."])]
       : []),
+  ];
+}
+
+/** What a predicted report says at its top: which twin predicted it, and that it was not measured. */
+export function predictedNote(twin: PredictedBy): Span[] {
+  return [
+    { strong: "Predicted:" },
+    ` by the engine twin, ${twin.model} on ${twin.tp} × ${twin.gpu} under vLLM; not measured.`,
   ];
 }
 

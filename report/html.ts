@@ -44,6 +44,7 @@ h3{font-size:1.1rem;margin:1.2em 0 .5em}
 h4,h5,h6{font-size:1rem;margin:1em 0 .4em}
 .meta{color:var(--muted);margin:.2em 0;overflow-wrap:anywhere}
 .banner{border-left:4px solid var(--poor);background:#fff5f5;padding:8px 12px;margin:12px 0}
+.banner.predicted{border-left-color:#0969da;background:#ddf4ff}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,200px),1fr));gap:10px}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;border-top:4px solid var(--line)}
 .tile.good{border-top-color:var(--good)}.tile.warning{border-top-color:var(--warn)}.tile.poor{border-top-color:var(--poor)}
@@ -192,7 +193,7 @@ export function reportHtml(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="fakeai-bench ${esc(run.tool_version)}">
-<title>fakeai-bench report · ${esc(timestamp(now))}</title>
+<title>fakeai-bench ${run.predicted ? "prediction" : "report"} · ${esc(timestamp(now))}</title>
 <style>${CSS}</style>
 </head>
 <body>
@@ -200,6 +201,14 @@ export function reportHtml(
 <h1>FakeAI Performance Benchmark Report</h1>
 ${meta.map((m) => `<p class="meta">${m}</p>`).join("\n")}
 ${
+    run.predicted
+      ? `<div class="banner predicted">Predicted by the engine twin: ${
+        esc(run.predicted.model)
+      } on ${run.predicted.tp} × ${
+        esc(run.predicted.gpu)
+      } under vLLM. No request was sent; nothing here was measured.</div>`
+      : ""
+  }${
     run.interrupted
       ? `<div class="banner">Interrupted: this run was stopped early; results cover what completed.</div>`
       : ""

@@ -27,6 +27,14 @@ export function summaryMarkdown(
     `**Test Mode:** ${run.mode === "quick" ? "Quick" : "Full"}`,
     "",
   ];
+  if (run.predicted) {
+    out.push(
+      `> **Predicted:** by the engine twin, ${mdCell(run.predicted.model)} on ` +
+        `${run.predicted.tp} × ${run.predicted.gpu} under vLLM; no request was sent and nothing ` +
+        "here was measured.",
+      "",
+    );
+  }
   if (run.interrupted) {
     out.push("> **Interrupted:** this run was stopped early; reports cover what completed.", "");
   }

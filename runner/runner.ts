@@ -24,6 +24,7 @@ import { SteadyTracker } from "../measure/steady.ts";
 import { FailureTimes } from "../measure/failures.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe } from "../load/health.ts";
+import type { WorkloadTestSpec } from "./spec.ts";
 
 /** Progress of one test, shown by the console (if at all). */
 export interface Progress {
@@ -110,6 +111,11 @@ export interface SuiteContext {
    * pool them (absent or count 1: once). `maxCvPct` marks unstable metrics in the reports.
    */
   repeat?: { count: number; pauseS: number; maxCvPct: number };
+  /**
+   * Runs a workload test instead of sending it (`predict`: the engine twin in virtual time);
+   * absent: workload tests are sent to the target.
+   */
+  runWorkload?: (ctx: SuiteContext, spec: WorkloadTestSpec) => Promise<TestResult>;
 }
 
 /** Requests a test must have counted before `--max-error-rate` may end it. */
@@ -340,7 +346,7 @@ export function testRig(
       client.close();
     },
     async result(interrupted, load) {
-      const r = testResult(spec, model, substitutedFor, agg, interrupted, load);
+      const r = testResultOf(spec, model, substitutedFor, agg, interrupted, load);
       if (agg.slo) r.extra.slo = agg.slo.stats(r.metrics.window_s);
       r.extra.failure_times = agg.failureTimes.stats();
       r.extra.client_health = health.stop();
@@ -351,7 +357,8 @@ export function testRig(
   };
 }
 
-function testResult(
+/** A test's result from its aggregated records (what every runner of a test reports). */
+export function testResultOf(
   spec: { suite: SuiteName; name: string; payload: Payload },
   model: string,
   substitutedFor: string | null,

@@ -6,7 +6,10 @@
  * @module
  */
 
-import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
+import type { LoadSpec, TestResult } from "../measure/result.ts";
+import type { WorkloadTestSpec } from "./spec.ts";
+
+export type { WorkloadTestSpec };
 import type { RequestRecord } from "../measure/record.ts";
 import type { ChatMessage } from "../net/client.ts";
 import { WorkloadTally } from "../measure/workload_stats.ts";
@@ -18,7 +21,6 @@ import {
   fixedOsl,
   type WorkItem,
   workloadBody,
-  type WorkloadSpec,
   workloadWarmupBody,
 } from "../workload/workload.ts";
 import { runSessions } from "../load/sessions.ts";
@@ -31,23 +33,6 @@ import {
   type SuiteContext,
   testRig,
 } from "./runner.ts";
-
-/** A workload test: its workload and how load is offered. */
-export interface WorkloadTestSpec {
-  /** Suite. */
-  suite: SuiteName;
-  /** Test name. */
-  name: string;
-  /** Model (and label) of the test. */
-  payload: Payload;
-  /** The workload. */
-  workload: WorkloadSpec;
-  /**
-   * The load: closed or open; with turns, `requests` counts sessions; a trace brings its own
-   * schedule (the load's rate and count are then unused).
-   */
-  load: Exclude<LoadSpec, { kind: "sequential" }> & { max_queue_delay_ms?: number | null };
-}
 
 /**
  * Items a load needs: its request (or session) count. A timed open loop sends arrival i while

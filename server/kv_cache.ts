@@ -16,7 +16,9 @@
  * @module
  */
 
-import { combine32, mix32 } from "../util/prng.ts";
+import { blockKeys } from "../twin/blocks.ts";
+
+export { blockKeys };
 
 /** Settings of the cache and router. */
 export interface KvConfig {
@@ -38,31 +40,6 @@ export interface KvConfig {
   minTokens?: number;
   /** Clock of the TTL, ms (default `performance.now`). */
   now?: () => number;
-}
-
-/**
- * Chained hashes of the full blocks of a token id sequence.
- *
- * @param ids prompt token ids.
- * @param blockSize tokens per block.
- * @returns one 53-bit key per full block, each depending on all tokens up to its end.
- */
-export function blockKeys(ids: readonly number[], blockSize: number): number[] {
-  const full = Math.floor(ids.length / blockSize);
-  const keys = new Array<number>(full);
-  let hi = 0x12345678;
-  let lo = 0x9abcdef0;
-  for (let b = 0; b < full; b++) {
-    const base = b * blockSize;
-    for (let i = 0; i < blockSize; i++) {
-      const id = ids[base + i];
-      hi = combine32(hi, id);
-      lo = combine32(lo ^ 0x5bd1e995, id + 1);
-    }
-    hi = mix32(hi ^ b);
-    keys[b] = (hi & 0x1fffff) * 4294967296 + (lo >>> 0);
-  }
-  return keys;
 }
 
 /**

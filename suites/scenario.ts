@@ -26,7 +26,7 @@ export async function runScenarioTest(
   const warm = t.load.warmup ?? warmup;
   if (t.workload && t.search) return await runSearchTest(ctx, t, warm);
   if (t.workload) {
-    const r = await runWorkloadTest(ctx, {
+    const r = await (ctx.runWorkload ?? runWorkloadTest)(ctx, {
       suite: t.suite,
       name: t.name,
       payload: t.payload,
@@ -91,7 +91,7 @@ async function runSearchTest(
   const outcome = await searchMaxLoad(spec, async (level) => {
     if (ctx.stop.aborted) return null;
     ctx.log(`search: probing ${level} ${unit}`);
-    const r = await runWorkloadTest(ctx, {
+    const r = await (ctx.runWorkload ?? runWorkloadTest)(ctx, {
       suite: t.suite,
       name: `${t.name} @ ${level} ${unit}`,
       payload: t.payload,

@@ -14,6 +14,7 @@ export function schemaFiles(): URL[] {
   return [
     new URL("../schemas/common.schema.json", import.meta.url),
     new URL("../schemas/run.schema.json", import.meta.url),
+    new URL("../schemas/stages.schema.json", import.meta.url),
     ...SUITES.map((s) => s.schema),
   ];
 }

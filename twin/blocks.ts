@@ -8,6 +8,8 @@
  * @module
  */
 
+import { combine32, mix32 } from "../util/prng.ts";
+
 /** A pool of KV-cache blocks with a prefix cache over its free ones. */
 export class BlockPool {
   /** Blocks in the pool. */
@@ -114,4 +116,29 @@ export class BlockPool {
     this.#next[b] = -1;
     this.#free--;
   }
+}
+
+/**
+ * Chained hashes of the full blocks of a token id sequence.
+ *
+ * @param ids prompt token ids.
+ * @param blockSize tokens per block.
+ * @returns one 53-bit key per full block, each depending on all tokens up to its end.
+ */
+export function blockKeys(ids: readonly number[], blockSize: number): number[] {
+  const full = Math.floor(ids.length / blockSize);
+  const keys = new Array<number>(full);
+  let hi = 0x12345678;
+  let lo = 0x9abcdef0;
+  for (let b = 0; b < full; b++) {
+    const base = b * blockSize;
+    for (let i = 0; i < blockSize; i++) {
+      const id = ids[base + i];
+      hi = combine32(hi, id);
+      lo = combine32(lo ^ 0x5bd1e995, id + 1);
+    }
+    hi = mix32(hi ^ b);
+    keys[b] = (hi & 0x1fffff) * 4294967296 + (lo >>> 0);
+  }
+  return keys;
 }

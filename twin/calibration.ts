@@ -11,29 +11,14 @@
  * @module
  */
 
-import { Prng } from "../util/prng.ts";
 import { type ModelConfig, modelSpec } from "./model.ts";
 import { gpuNamed } from "./gpu.ts";
 import { type Deployment, type TwinCoefficients, VLLM_DEFAULTS } from "./timing.ts";
-import { type SimRequest, type SimResult, simulateStages } from "./sim.ts";
-import {
-  type InferencePerfConfig,
-  randomPrompts,
-  sharedPrefixPrompts,
-  stageSchedules,
-} from "./inference_perf.ts";
+import { type SimResult, simulateStages } from "./sim.ts";
+import { type Figure, summarizeStage } from "./stages.ts";
 
-/** Mean and percentiles of a figure (seconds). */
-export interface Figure {
-  /** Mean. */
-  mean: number;
-  /** Median. */
-  p50: number;
-  /** 90th percentile. */
-  p90: number;
-  /** 99th percentile. */
-  p99: number;
-}
+export type { Figure };
+import { configRequests, type InferencePerfConfig } from "./inference_perf.ts";
 
 /** One load stage of a calibration experiment, with what was measured. */
 export interface CalibrationStage {
@@ -190,17 +175,6 @@ export interface StagePrediction {
 /** The client timeout of inference-perf's HTTP client (aiohttp's default total timeout, s). */
 export const INFERENCE_PERF_TIMEOUT_S = 300;
 
-/** Mean and numpy-linear percentiles of some numbers (NaN for none). */
-export function figureOf(xs: number[]): Figure {
-  if (xs.length === 0) return { mean: NaN, p50: NaN, p90: NaN, p99: NaN };
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => {
-    const i = p * (s.length - 1), lo = Math.floor(i), hi = Math.ceil(i);
-    return s[lo] + (s[hi] - s[lo]) * (i - lo);
-  };
-  return { mean: s.reduce((a, b) => a + b, 0) / s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
-}
-
 /** An experiment's workload as the inference-perf config it ran. */
 export function experimentConfig(e: CalibrationExperiment): InferencePerfConfig {
   const w = e.workload;
@@ -232,38 +206,6 @@ export function experimentConfig(e: CalibrationExperiment): InferencePerfConfig 
   };
 }
 
-/**
- * The requests of an inference-perf config, stage by stage, as it would send them (send times
- * relative to each stage's start). `maxStageS` shortens every stage (for a quick fit).
- */
-export function configRequests(
-  config: InferencePerfConfig,
-  seed = 1,
-  maxStageS = Infinity,
-): SimRequest[][] {
-  const rng = new Prng(seed);
-  const data = config.data;
-  const prompts = data.type === "shared_prefix"
-    ? sharedPrefixPrompts(data.sharedPrefix, rng)
-    : data.type === "random"
-    ? randomPrompts(data.input, data.output, rng)
-    : null;
-  if (!prompts) throw new Error(`the ${data.type} data generator needs its data set`);
-  const short = {
-    ...config,
-    load: {
-      ...config.load,
-      stages: config.load.stages.map((s) => ({ ...s, duration: Math.min(s.duration, maxStageS) })),
-    },
-  };
-  return stageSchedules(short, prompts.length, rng).map((stage) =>
-    stage.map(({ atMs, prompt }) => {
-      const p = prompts[prompt];
-      return { atMs, prompt: p.prompt, output: p.output, blockHashes: p.blockHashes };
-    })
-  );
-}
-
 /** Predict every stage of an experiment (stages shortened to `maxStageS` for a quick fit). */
 export function predictExperiment(
   e: CalibrationExperiment,
@@ -276,33 +218,23 @@ export function predictExperiment(
     timeoutS: INFERENCE_PERF_TIMEOUT_S,
     intervalMs: config.load.interval * 1000,
   });
-  return e.stages.map((stage, i) => stagePrediction(stage, stages[i], e.workload.outputLen));
+  return e.stages.map((stage, i) => stagePrediction(stage, stages[i]));
 }
 
 /** A stage's prediction from the results of its requests. */
 export function stagePrediction(
   stage: CalibrationStage,
   results: readonly SimResult[],
-  outputLen: number,
 ): StagePrediction {
-  const ok = results.filter((r) => r.outcome === "ok");
-  const decode = ok.filter((r) => r.output > 1).map((r) => (r.e2e! - r.ttft!) / (r.output - 1));
-  const failed = results.length - ok.length;
-  // Overloaded: requests time out, or the queue still grows at the stage's end (the last
-  // requests' TTFT far above the first ones').
-  const ttfts = ok.map((r) => r.ttft!);
-  const head = figureOf(ttfts.slice(0, Math.max(1, Math.floor(ttfts.length / 4)))).p50;
-  const tail = figureOf(ttfts.slice(-Math.max(1, Math.floor(ttfts.length / 4)))).p50;
-  const overloaded = failed > 0.01 * results.length || tail > 5 * head + 1;
-  void outputLen;
+  const s = summarizeStage(results);
   return {
     stage,
-    sent: results.length,
-    ok: ok.length,
-    failed,
-    ttft: figureOf(ttfts),
-    e2e: figureOf(ok.map((r) => r.e2e!)),
-    decodePerToken: decode.length ? decode.reduce((a, b) => a + b, 0) / decode.length : NaN,
-    overloaded,
+    sent: s.requests,
+    ok: s.ok,
+    failed: s.failed,
+    ttft: s.ttft,
+    e2e: s.e2e,
+    decodePerToken: s.decodePerToken.mean,
+    overloaded: s.overloaded,
   };
 }

@@ -27,7 +27,8 @@
 
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../util/errors.ts";
-import { combine32, type Prng } from "../util/prng.ts";
+import { combine32, Prng } from "../util/prng.ts";
+import type { SimRequest } from "./sim.ts";
 
 /** A length distribution (`Distribution` of inference-perf's config). */
 export interface LengthDistribution {
@@ -60,7 +61,10 @@ export interface SharedPrefixSpec {
   questionLen: Length;
   /** Output tokens of each request. */
   outputLen: Length;
-  /** Tokens the server adds to every prompt (BOS, template, re-tokenisation); default 0. */
+  /**
+   * Tokens the server counted beyond the generator's, when known (BOS, template,
+   * re-tokenisation); absent: modelled as a BOS token and {@linkcode RETOKENIZE_GROWTH}.
+   */
   templateTokens?: number;
 }
 
@@ -192,9 +196,28 @@ export function blockHashes(
   return out;
 }
 
-/** The shuffled prompts of a `shared_prefix` generator; request i sends prompt i mod length. */
+/**
+ * How many more tokens a server counts in text inference-perf made by decoding random token
+ * ids than the ids it decoded: the text does not re-tokenize to the same ids. Measured on the
+ * calibration set (Llama-2's tokenizer, completions): prompts of 566, 547 and 1,034 generated
+ * tokens were counted as 591.6, 575.5 and 1,082.2 with the BOS token, 4.6% more on average.
+ */
+export const RETOKENIZE_GROWTH = 0.046;
+
+/** Tokens a server counts in `generated` tokens of inference-perf's decoded text. */
+export function retokenized(generated: number): number {
+  return Math.round(generated * (1 + RETOKENIZE_GROWTH));
+}
+
+/**
+ * The shuffled prompts of a `shared_prefix` generator; request i sends prompt i mod length.
+ * Without `templateTokens`, the server's count is modelled: its BOS token, and the text's
+ * growth on re-tokenization ({@linkcode RETOKENIZE_GROWTH}).
+ */
 export function sharedPrefixPrompts(spec: SharedPrefixSpec, rng: Prng): PromptSpec[] {
-  const extra = spec.templateTokens ?? 0;
+  const exact = spec.templateTokens !== undefined;
+  const extra = spec.templateTokens ?? 1;
+  const count = (n: number) => (exact ? n : retokenized(n));
   const prompts: PromptSpec[] = [];
   // Question and output lengths are drawn per group, as the generator does.
   const questions: number[][] = [], outputs: number[][] = [];
@@ -205,8 +228,8 @@ export function sharedPrefixPrompts(spec: SharedPrefixSpec, rng: Prng): PromptSp
   for (let g = 0; g < spec.numGroups; g++) {
     const sharedKey = combine32(0x5a5a, g);
     for (let p = 0; p < spec.numPromptsPerGroup; p++) {
-      const prompt = extra + spec.systemPromptLen + questions[g][p];
-      const shared = extra + spec.systemPromptLen;
+      const shared = extra + count(spec.systemPromptLen);
+      const prompt = shared + count(questions[g][p]);
       prompts.push({
         prompt,
         output: Math.max(1, outputs[g][p]),
@@ -228,12 +251,12 @@ export function randomPrompts(
 ): PromptSpec[] {
   const n = input.totalCount ?? 1000;
   const ins = drawLengths(input, n, rng), outs = drawLengths(output, n, rng);
-  return ins.map((prompt, i) => ({
-    prompt: Math.max(1, prompt),
+  return ins.map((generated, i) => ({
+    prompt: 1 + retokenized(Math.max(1, generated)),
     output: Math.max(1, outs[i % outs.length]),
     shared: 0,
     group: -1,
-    blockHashes: blockHashes(prompt, 0, 0, combine32(0x7a7a, i)),
+    blockHashes: blockHashes(1 + retokenized(Math.max(1, generated)), 0, 0, combine32(0x7a7a, i)),
   }));
 }
 
@@ -268,6 +291,38 @@ export function stageSchedules(
       : constantArrivals(stage.rate, stage.duration, rng);
     return times.map((t, i) => ({ atMs: STAGE_LEAD_MS + t, prompt: i % prompts }));
   });
+}
+
+/**
+ * The requests of an inference-perf config, stage by stage, as it would send them (send times
+ * relative to each stage's start). `maxStageS` shortens every stage (for a quick fit).
+ */
+export function configRequests(
+  config: InferencePerfConfig,
+  seed = 1,
+  maxStageS = Infinity,
+): SimRequest[][] {
+  const rng = new Prng(seed);
+  const data = config.data;
+  const prompts = data.type === "shared_prefix"
+    ? sharedPrefixPrompts(data.sharedPrefix, rng)
+    : data.type === "random"
+    ? randomPrompts(data.input, data.output, rng)
+    : null;
+  if (!prompts) throw new Error(`the ${data.type} data generator needs its data set`);
+  const short = {
+    ...config,
+    load: {
+      ...config.load,
+      stages: config.load.stages.map((s) => ({ ...s, duration: Math.min(s.duration, maxStageS) })),
+    },
+  };
+  return stageSchedules(short, prompts.length, rng).map((stage) =>
+    stage.map(({ atMs, prompt }) => {
+      const p = prompts[prompt];
+      return { atMs, prompt: p.prompt, output: p.output, blockHashes: p.blockHashes };
+    })
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

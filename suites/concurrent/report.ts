@@ -331,11 +331,7 @@ export function concurrentDoc(
   a: SuiteAnalysis,
   now: Date = new Date(),
 ): Block[] {
-  const out: Block[] = reportTitle(
-    "Concurrent Connections Benchmark Results",
-    suite.interrupted,
-    now,
-  );
+  const out: Block[] = reportTitle("Concurrent Connections Benchmark Results", suite, now);
   const unkept = suite.tests.filter((t) => t.extra.schedule_kept === false);
   if (unkept.length) {
     out.push(

@@ -416,7 +416,7 @@ export function kvCacheDoc(
   a: SuiteAnalysis,
   now: Date = new Date(),
 ): Block[] {
-  const out: Block[] = reportTitle("KV Cache Benchmark Results", suite.interrupted, now);
+  const out: Block[] = reportTitle("KV Cache Benchmark Results", suite, now);
   out.push(
     para([
       "Hits and cached tokens are the server's own: ",

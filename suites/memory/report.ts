@@ -227,7 +227,7 @@ export function memoryDoc(
   a: SuiteAnalysis,
   now: Date = new Date(),
 ): Block[] {
-  const out: Block[] = reportTitle("Memory Benchmark Results", suite.interrupted, now);
+  const out: Block[] = reportTitle("Memory Benchmark Results", suite, now);
   const tests = suite.tests.map((t) => [t, memoryExtra(t)] as const);
   const sources = [
     ...new Set(tests.flatMap(([, e]) => (e ? [sourceLabel(e.memory_source)] : []))),

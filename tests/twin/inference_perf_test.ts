@@ -5,6 +5,7 @@ import {
   parseInferencePerfConfig,
   poissonArrivals,
   randomPrompts,
+  retokenized,
   sharedPrefixPrompts,
   STAGE_LEAD_MS,
   stageSchedules,
@@ -91,14 +92,18 @@ Deno.test("inference-perf: shared-prefix prompts share their group's system prom
   assert.ok(c.data.type === "shared_prefix");
   const prompts = sharedPrefixPrompts(c.data.sharedPrefix, new Prng(1));
   assert.equal(prompts.length, 20);
+  // The server counts a BOS token and the decoded text's growth on re-tokenization.
+  const shared = 1 + retokenized(100);
   for (const p of prompts) {
-    assert.equal(p.prompt, 400);
+    assert.equal(p.shared, shared);
+    assert.equal(p.prompt, shared + retokenized(300));
+    assert.ok(p.prompt > 400 && p.prompt < 430, `${p.prompt}`);
     assert.equal(p.output, 50);
-    assert.equal(p.blockHashes.length, 25);
+    assert.equal(p.blockHashes.length, Math.floor(p.prompt / 16));
   }
   const byGroup = Map.groupBy(prompts, (p) => p.group);
   assert.equal(byGroup.size, 4);
-  const fullShared = Math.floor(100 / 16); // 6 whole blocks of the 100-token system prompt
+  const fullShared = Math.floor(shared / 16); // whole blocks of the system prompt
   for (const group of byGroup.values()) {
     for (const p of group) {
       assert.deepEqual(
