@@ -7,6 +7,7 @@
  */
 
 import {
+  calibrateHelp,
   compareHelp,
   mergeHelp,
   parseCommandLine,
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (cmd.topic === "report") console.log(reportHelp());
         else if (cmd.topic === "trend") console.log(trendHelp());
         else if (cmd.topic === "predict") console.log(predictHelp());
+        else if (cmd.topic === "calibrate") console.log(calibrateHelp());
         else console.log(runHelp());
         return ExitCode.Ok;
       case "version":
@@ -71,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
       case "selftest": {
         const { selftestCommand } = await import("./commands/selftest.ts");
         return await selftestCommand(cmd.args);
+      }
+      case "calibrate": {
+        const { calibrateCommand } = await import("./commands/calibrate.ts");
+        return await calibrateCommand(cmd.args);
       }
       case "predict": {
         const { predictCommand } = await import("./commands/predict.ts");

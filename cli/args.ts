@@ -295,6 +295,26 @@ export const PREDICT_TABLE = {
   help: flag("help", "this help", "h"),
 };
 
+/** The `calibrate` command's options: the user's deployment, the fit's budget, the file. */
+export const CALIBRATE_TABLE = {
+  output: text("output", "FILE", "where the twin file goes (default twin.json)", "o"),
+  evaluations: number(
+    "evaluations",
+    "N",
+    "most loss evaluations of the fit (default 300)",
+    { integer: true, min: 10, max: 100_000 },
+    300,
+  ),
+  ...TWIN_TABLE,
+  quiet: flag("quiet", "no progress lines", "q"),
+  help: flag("help", "this help", "h"),
+};
+
+/** Options of the `calibrate` command, with its run folders. */
+export type CalibrateArgs =
+  & Omit<OptionValues<typeof CALIBRATE_TABLE>, "help" | "output">
+  & { dirs: string[]; output: string };
+
 /** The `selftest` command's options. */
 export const SELFTEST_TABLE = {
   httpClient: choice("http-client", "KIND", HTTP_CLIENTS, "native (default) or fetch", "native"),
@@ -438,7 +458,8 @@ export type Command =
   | { kind: "trend"; args: TrendArgs }
   | { kind: "compare"; args: CompareArgs }
   | { kind: "selftest"; args: SelftestArgs }
-  | { kind: "predict"; args: RunArgs; inferencePerf: string | null };
+  | { kind: "predict"; args: RunArgs; inferencePerf: string | null }
+  | { kind: "calibrate"; args: CalibrateArgs };
 
 /** Commands the tool knows. */
 export const COMMANDS = [
@@ -450,6 +471,7 @@ export const COMMANDS = [
   "compare",
   "selftest",
   "predict",
+  "calibrate",
 ] as const;
 
 const HINT = `run '${PROGRAM} --help' for usage`;
@@ -523,6 +545,23 @@ export function parseCommandLine(
         );
       }
       return { kind: "compare", args: { ...args, base: positionals[0], next: positionals[1] } };
+    }
+    case "calibrate": {
+      const { values: { help, output, ...args }, positionals } = parseOptions(
+        CALIBRATE_TABLE,
+        rest,
+        { positionals: true, hint: `run '${PROGRAM} calibrate --help' for usage` },
+      );
+      if (help) return { kind: "help", topic: "calibrate" };
+      if (positionals.length === 0) {
+        throw new UsageError(
+          `calibrate needs at least one run folder; run '${PROGRAM} calibrate --help'`,
+        );
+      }
+      return {
+        kind: "calibrate",
+        args: { ...args, output: output ?? "twin.json", dirs: positionals },
+      };
     }
     case "predict": {
       const { values: { help, inferencePerf, suite, ...given } } = parseOptions(
@@ -644,6 +683,7 @@ Usage:
   ${PROGRAM} merge DIR... [-o OUT] merge shard outputs into one report set
   ${PROGRAM} selftest [options]    measure this host's client overhead and timestamp error
   ${PROGRAM} predict [options]     predict a workload on the engine twin, without a server
+  ${PROGRAM} calibrate DIR... -o F fit the engine twin to runs against your server
 
 With no --url, ${PROGRAM} starts its own embedded server on a free loopback port,
 benchmarks it, and stops it at the end.
@@ -673,6 +713,22 @@ Options:
 ${optionsHelp(PREDICT_TABLE)}
 
 Exit codes: 0 ok · 1 internal error · 2 usage or config error · 4 a --fail-if gate failed
+`;
+}
+
+/** Help text of the `calibrate` command. */
+export function calibrateHelp(): string {
+  return `Usage: ${PROGRAM} calibrate RUN_DIR... [-o twin.json] [twin options]
+
+Fits the engine twin to your own server from runs of this tool against it: every workload
+test of the runs (synthetic prompts: --isl/--osl; a --sweep of concurrency or rate is
+ideal) is predicted again with candidate coefficients until the twin's E2E, TTFT and TPOT
+match what was measured. Give the twin options that describe your server (--model-config,
+--gpu, --tp, vLLM's flags). Prints each test's error, writes the twin file that predict,
+serve and run take with --twin-file. See docs/twin.md.
+
+Options:
+${optionsHelp(CALIBRATE_TABLE)}
 `;
 }
 

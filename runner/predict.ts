@@ -49,15 +49,31 @@ export class Predictor {
   readonly #server: VirtualServer;
   #simulatedMs = 0;
 
-  /** A predictor of `d`, with the client timeout of the run (ms). */
-  constructor(d: Deployment, timeoutMs: number) {
+  readonly #cache?: Map<string, BuiltWorkload>;
+
+  /**
+   * A predictor of `d`, with the client timeout of the run (ms); `cache` keeps built workloads
+   * across predictors (a calibration replays the same tests many times).
+   */
+  constructor(d: Deployment, timeoutMs: number, cache?: Map<string, BuiltWorkload>) {
     this.deployment = d;
+    this.#cache = cache;
     this.#server = new VirtualServer(d, { timeoutS: timeoutMs / 1000, tokenTimes: true });
   }
 
   /** Predict one workload test. */
   async test(ctx: SuiteContext, spec: WorkloadTestSpec): Promise<TestResult> {
+    return this.run(ctx, spec, await this.build(ctx, spec));
+  }
+
+  /** Build a test's workload (prompts counted as the twin counts them), once per test. */
+  async build(ctx: SuiteContext, spec: WorkloadTestSpec): Promise<BuiltWorkload> {
     const { model } = resolveModel(ctx.target, spec.payload.model);
+    const key = `${ctx.seed}\u0000${spec.name}\u0000${JSON.stringify(spec.workload)}\u0000${
+      JSON.stringify(spec.load)
+    }`;
+    const cached = this.#cache?.get(key);
+    if (cached) return cached;
     const built = await buildWorkload(
       { ...spec.workload, tokenizer: "words" },
       {
@@ -67,12 +83,27 @@ export class Predictor {
         embedded: true,
       },
     );
+    this.#cache?.set(key, built);
+    return built;
+  }
+
+  /**
+   * Predict one workload test from its built workload; `promptExtra` tokens are added to every
+   * prompt (a chat template the server adds, as a real server's usage showed it).
+   */
+  run(
+    ctx: SuiteContext,
+    spec: WorkloadTestSpec,
+    built: BuiltWorkload,
+    promptExtra = 0,
+  ): TestResult {
+    const { model } = resolveModel(ctx.target, spec.payload.model);
     const server = this.#server;
     const origin = Math.max(server.now, server.lastEnd) + TEST_GAP_MS;
     const progress = ctx.progress(spec.name, 0);
     const played = spec.workload.turns > 1
-      ? playSessions(server, built, spec, origin, ctx.seed)
-      : playRequests(server, built, spec, origin, ctx.seed);
+      ? playSessions(server, built, spec, origin, ctx.seed, promptExtra)
+      : playRequests(server, built, spec, origin, ctx.seed, promptExtra);
     progress.finish();
     const stream = spec.workload.stream && spec.workload.endpoint !== "embeddings";
     const result = this.#result(ctx, spec, played, origin, model, stream, built);
@@ -234,10 +265,16 @@ function promptIds(item: WorkItem, history: readonly number[], turn: number): nu
   return ids;
 }
 
-function simRequest(ids: readonly number[], output: number, atMs: number, bs: number): SimRequest {
+function simRequest(
+  ids: readonly number[],
+  output: number,
+  atMs: number,
+  bs: number,
+  extra: number,
+): SimRequest {
   return {
     atMs,
-    prompt: Math.max(1, ids.length),
+    prompt: Math.max(1, ids.length + extra),
     output,
     blockHashes: blockKeys(ids as number[], bs),
   };
@@ -250,6 +287,7 @@ function playRequests(
   spec: WorkloadTestSpec,
   origin: number,
   seed: number,
+  extra = 0,
 ): Played[] {
   const bs = server.deployment.vllm.blockSize;
   const items = built.items;
@@ -258,7 +296,7 @@ function playRequests(
   const send = (i: number, atMs: number, intendedMs: number | null, onEnd?: () => void) => {
     const item = items[i % items.length];
     const ids = promptIds(item, [], 0);
-    const sim = server.send(simRequest(ids, item.osl, atMs, bs), onEnd && (() => onEnd()));
+    const sim = server.send(simRequest(ids, item.osl, atMs, bs, extra), onEnd && (() => onEnd()));
     out.push({ sim, intendedMs, requested: item.turnTokens[0], osl: item.osl, turn: null });
   };
   if (load.kind === "closed" && !built.info.trace) {
@@ -323,6 +361,7 @@ function playSessions(
   spec: WorkloadTestSpec,
   origin: number,
   seed: number,
+  extra = 0,
 ): Played[] {
   const bs = server.deployment.vllm.blockSize;
   const turns = spec.workload.turns;
@@ -336,7 +375,7 @@ function playSessions(
     const turn = (t: number, when: number) => {
       const ids = promptIds(item, history, t);
       const asked = requested + item.turnTokens[t];
-      const sim = server.send(simRequest(ids, item.osl, when, bs), (r, end) => {
+      const sim = server.send(simRequest(ids, item.osl, when, bs, extra), (r, end) => {
         if (r.outcome === "ok" && t + 1 < turns) {
           // The answer's tokens, as ids of their own, join the history.
           const rng = new Prng(combine32(combine32(seed, s), t));

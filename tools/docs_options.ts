@@ -9,8 +9,10 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  CALIBRATE_TABLE,
   COMPARE_TABLE,
   MERGE_TABLE,
+  PREDICT_TABLE,
   REPORT_TABLE,
   RUN_TABLE,
   SELFTEST_TABLE,
@@ -28,6 +30,16 @@ export const OPTIONS_PAGE = join(
 
 const SECTIONS: readonly [string, string, OptionTable][] = [
   ["run", "`fakeai-bench [run] [options]`: run the suites (the default command).", RUN_TABLE],
+  [
+    "predict",
+    "`fakeai-bench predict [options]`: a workload predicted on the engine twin, no server.",
+    PREDICT_TABLE,
+  ],
+  [
+    "calibrate",
+    "`fakeai-bench calibrate RUN_DIR... -o twin.json`: fit the twin to runs against your server.",
+    CALIBRATE_TABLE,
+  ],
   [
     "compare",
     "`fakeai-bench compare BASE NEW`: compare two runs; exit 4 on a regression.",

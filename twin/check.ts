@@ -100,30 +100,64 @@ export function checkTwin(
 const pct = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(1)}%`;
 const sec = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
+/** A Markdown table with its columns padded to their widths (as `deno fmt` leaves it). */
+function alignedTable(head: readonly string[], rows: readonly string[][]): string {
+  const widths = head.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
 /** The check as a Markdown table and a line of medians. */
 export function checkTable(summary: CheckSummary): string {
   const rows = summary.stages.map((s) => {
     const p = s.prediction, m = p.stage;
     const over = m.failed > 0;
-    return `| ${m.experiment} | ${m.rate} | ${sec(m.ttft.mean)} / ${sec(p.ttft.mean)} | ${
-      sec(m.e2e.mean)
-    } / ${sec(p.e2e.mean)} | ${over ? "—" : pct(s.e2eMean)} | ${over ? "—" : pct(s.e2eP90)} | ${
-      over ? "—" : pct(s.decodePerToken)
-    } | ${over ? "—" : pct(s.ttftMean)} | ${over ? "yes" : "no"} / ${
-      p.overloaded ? "yes" : "no"
-    } |`;
+    const err = (x: number) => (over ? "—" : pct(x));
+    return [
+      m.experiment,
+      String(m.rate),
+      `${sec(m.ttft.mean)} / ${sec(p.ttft.mean)}`,
+      `${sec(m.e2e.mean)} / ${sec(p.e2e.mean)}`,
+      err(s.e2eMean),
+      err(s.e2eP90),
+      err(s.decodePerToken),
+      err(s.ttftMean),
+      `${over ? "yes" : "no"} / ${p.overloaded ? "yes" : "no"}`,
+    ];
   });
   return [
-    "| experiment | rate/s | TTFT mean s (measured / twin) | E2E mean s (measured / twin) | E2E mean | E2E p90 | decode/token | TTFT mean | overloaded (measured / twin) |",
-    "| --- | --: | --: | --: | --: | --: | --: | --: | --- |",
-    ...rows,
+    alignedTable([
+      "experiment",
+      "rate/s",
+      "TTFT mean s (measured / twin)",
+      "E2E mean s (measured / twin)",
+      "E2E mean",
+      "E2E p90",
+      "decode/token",
+      "TTFT mean",
+      "overloaded (measured / twin)",
+    ], rows),
     "",
     `Median absolute error: E2E mean ${(summary.e2eMean * 100).toFixed(1)}%, E2E p90 ${
       (summary.e2eP90 * 100).toFixed(1)
     }%, decode per token ${(summary.decodePerToken * 100).toFixed(1)}%, TTFT mean ${
       (summary.ttftMean * 100).toFixed(1)
-    }%; worst E2E mean ${(summary.worstE2eMean * 100).toFixed(1)}%; overloads ${
-      summary.overloadsAgree ? "all predicted" : "NOT all predicted"
+    }%.`,
+    "",
+    `Worst E2E mean error ${(summary.worstE2eMean * 100).toFixed(1)}%; overloaded stages ${
+      summary.overloadsAgree ? "all predicted overloaded" : "NOT all predicted overloaded"
     }.`,
   ].join("\n");
+}
+
+/** Markers around the check's table in `docs/twin.md`. */
+export const CHECK_MARKERS = ["<!-- twin:check -->", "<!-- /twin:check -->"] as const;
+
+/** `doc` with the table between its markers replaced by `table`. Throws when a marker is missing. */
+export function withCheckTable(doc: string, table: string): string {
+  const [open, close] = CHECK_MARKERS;
+  const a = doc.indexOf(open), b = doc.indexOf(close);
+  if (a < 0 || b < a) throw new Error(`docs/twin.md lacks the markers ${open} … ${close}`);
+  return `${doc.slice(0, a + open.length)}\n\n${table}\n\n${doc.slice(b)}`;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkTable, checkTwin } from "../../twin/check.ts";
+import { checkTable, checkTwin, withCheckTable } from "../../twin/check.ts";
 import { COEFFICIENT_BOUNDS, COEFFICIENT_NAMES, HOPPER_VLLM } from "../../twin/timing.ts";
 
 Deno.test("twin check: the shipped coefficients meet the calibration set's bounds", () => {
@@ -12,6 +12,9 @@ Deno.test("twin check: the shipped coefficients meet the calibration set's bound
   assert.ok(s.worstE2eMean <= 0.2, `worst E2E mean error ${s.worstE2eMean}`);
   assert.ok(s.overloadsAgree, "the overloaded stage predicted as overloaded");
   assert.match(checkTable(s), /Median absolute error: E2E mean \d/);
+  // docs/twin.md keeps this very table ('deno task twin:check --write-docs' rewrites it).
+  const doc = Deno.readTextFileSync(new URL("../../docs/twin.md", import.meta.url));
+  assert.equal(doc, withCheckTable(doc, checkTable(s)), "docs/twin.md's table is stale");
 });
 
 Deno.test("twin check: the coefficients are few and within their physical bounds", () => {
