@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "predict": {
         const { predictCommand } = await import("./commands/predict.ts");
-        return await predictCommand(cmd.args, cmd.inferencePerf);
+        return await predictCommand(cmd.args);
       }
     }
   } catch (err) {

@@ -96,6 +96,12 @@ export const RUN_TABLE = {
       "without --suite, only the suites it names run",
   ),
   ...WORKLOAD_TABLE,
+  inferencePerf: text(
+    "inference-perf",
+    "FILE",
+    "an inference-perf config (YAML): its data generator and load stages, sent\n" +
+      "as inference-perf would send them (predict: also writes stages.json)",
+  ),
   ramp: flag(
     "ramp",
     "concurrent suite: add the ramp-up (20..200 concurrent, step 20, stops\n" +
@@ -277,6 +283,7 @@ const PREDICT_KEYS = [
   "repeatPauseS",
   "maxCv",
   "maxQueueDelayMs",
+  "inferencePerf",
   ...Object.keys(WORKLOAD_TABLE),
   ...Object.keys(TWIN_TABLE),
 ] as const;
@@ -286,12 +293,6 @@ export const PREDICT_TABLE = {
   ...Object.fromEntries(
     PREDICT_KEYS.map((k) => [k, RUN_TABLE[k as keyof typeof RUN_TABLE]]),
   ) as Pick<typeof RUN_TABLE, typeof PREDICT_KEYS[number] & keyof typeof RUN_TABLE>,
-  inferencePerf: text(
-    "inference-perf",
-    "FILE",
-    "an inference-perf config (YAML): its data generator and load stages, as\n" +
-      "inference-perf would send them; writes stages.json",
-  ),
   help: flag("help", "this help", "h"),
 };
 
@@ -458,7 +459,7 @@ export type Command =
   | { kind: "trend"; args: TrendArgs }
   | { kind: "compare"; args: CompareArgs }
   | { kind: "selftest"; args: SelftestArgs }
-  | { kind: "predict"; args: RunArgs; inferencePerf: string | null }
+  | { kind: "predict"; args: RunArgs }
   | { kind: "calibrate"; args: CalibrateArgs };
 
 /** Commands the tool knows. */
@@ -564,7 +565,7 @@ export function parseCommandLine(
       };
     }
     case "predict": {
-      const { values: { help, inferencePerf, suite, ...given } } = parseOptions(
+      const { values: { help, suite, ...given } } = parseOptions(
         PREDICT_TABLE,
         rest,
         { hint: `run '${PROGRAM} predict --help' for usage` },
@@ -580,7 +581,6 @@ export function parseCommandLine(
         : [...SUITE_NAMES];
       return {
         kind: "predict",
-        inferencePerf,
         args: {
           ...base,
           ...given,

@@ -18,6 +18,7 @@ import { loadScenario, type Scenario, type SuiteRules } from "../plan/scenario.t
 import { workloadScenario } from "../plan/workload.ts";
 import { parseGates } from "../analysis/gates.ts";
 import { checkTwinSettings, twinOptionsGiven, twinSettingsFrom } from "../plan/twin.ts";
+import { type InferencePerfConfig, parseInferencePerfConfig } from "../twin/inference_perf.ts";
 import { CATALOGUE, parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
 import { skippedByFlag } from "./args.ts";
 
@@ -61,13 +62,24 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
     );
   }
   const home = SUITES.find((s) => s.workloadHome)?.name ?? SUITE_NAMES[0];
+  const inferencePerf = args.inferencePerf ? await readInferencePerf(args.inferencePerf) : null;
   // A scenario file is read and validated completely before anything else happens.
   // Workload options and a scenario file do not mix (this throws when both are given).
   const fromArgs = workloadScenario(args, home);
   const scenario: Scenario | null = args.config
     ? await loadScenario(args.config, SUITE_RULES)
     : fromArgs;
-  let names = args.suites;
+  if (inferencePerf && (scenario || args.suitesExplicit)) {
+    throw new UsageError(
+      "--inference-perf runs its own stages: give it without a workload, --config or --suite",
+    );
+  }
+  if (inferencePerf && (args.workers > 1 || args.shard)) {
+    throw new UsageError(
+      "--inference-perf runs its stages in one process: drop --workers and --shard",
+    );
+  }
+  let names = inferencePerf ? [home] : args.suites;
   if (scenario && !args.suitesExplicit) {
     names = SUITE_NAMES.filter((s) =>
       scenario.suites.includes(s) && (!args.skipMemory || !skippedByFlag(s, "--skip-memory"))
@@ -114,6 +126,7 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       apiKey: args.apiKey,
       apiKeySource: args.apiKeySource,
     },
+    inferencePerf,
     embedded: url === null
       ? { profile: args.serverProfile, twin: args.serverProfile === "twin" ? twin : null }
       : null,
@@ -147,4 +160,24 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
     resume: args.resume,
   };
   return { plan, warnings };
+}
+
+/** Read and check an inference-perf config file. Throws {@linkcode UsageError}. */
+async function readInferencePerf(
+  file: string,
+): Promise<{ file: string; config: InferencePerfConfig }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    throw new UsageError(`--inference-perf: cannot read ${file}: ${(err as Error).message}`);
+  }
+  const config = parseInferencePerfConfig(text);
+  if (config.data.type === "shareGPT") {
+    throw new UsageError(
+      "--inference-perf: the shareGPT data generator is not supported; give --dataset FILE " +
+        "with --rate for ShareGPT data",
+    );
+  }
+  return { file, config };
 }

@@ -14,7 +14,7 @@ import { judgeGates } from "../analysis/gates.ts";
 import { consoleView, modeLabel, prepareOutputDir, removeIfEmpty } from "./run.ts";
 
 /** Run `predict`; resolves to the exit code. Throws typed errors. */
-export async function predictCommand(args: RunArgs, inferencePerf: string | null): Promise<number> {
+export async function predictCommand(args: RunArgs): Promise<number> {
   const { plan, warnings } = await buildRunPlan(args);
   for (const w of warnings) console.error(w);
   const { created } = await prepareOutputDir(plan.output.dir);
@@ -33,7 +33,7 @@ export async function predictCommand(args: RunArgs, inferencePerf: string | null
   let finished;
   const started = performance.now();
   try {
-    finished = await executePredict(plan, view, { inferencePerf });
+    finished = await executePredict(plan, view);
   } catch (err) {
     if (created) await removeIfEmpty(plan.output.dir);
     throw err;

@@ -24,7 +24,6 @@ import { runSuiteList, runSuiteOf } from "./workers.ts";
 import { RunJournal } from "./journal.ts";
 import { join } from "node:path";
 import { SUITES } from "../suites/registry.ts";
-import { type InferencePerfConfig, parseInferencePerfConfig } from "../twin/inference_perf.ts";
 import { writeJsonAtomic } from "../report/write.ts";
 
 /** What a predicted run shows its user. */
@@ -76,12 +75,6 @@ export function checkPredictable(plan: RunPlan): void {
   }
 }
 
-/** What `predict` takes besides the plan. */
-export interface PredictOptions {
-  /** An inference-perf config file to predict instead of the plan's scenario. */
-  inferencePerf?: string | null;
-}
-
 /** A predicted run: the run, its analysis, and how much load it stood for. */
 export interface PredictedRun extends FinishedRun {
   /** Virtual seconds of load predicted. */
@@ -89,15 +82,8 @@ export interface PredictedRun extends FinishedRun {
 }
 
 /** Predict the plan's tests and write the report set; returns the run and its analysis. */
-export async function executePredict(
-  plan: RunPlan,
-  view: PredictView,
-  opts: PredictOptions = {},
-): Promise<PredictedRun> {
-  const inferencePerf = opts.inferencePerf ? await readInferencePerf(opts.inferencePerf) : null;
-  if (inferencePerf && plan.scenario) {
-    throw new ConfigError("give --inference-perf or a workload (or scenario file), not both");
-  }
+export async function executePredict(plan: RunPlan, view: PredictView): Promise<PredictedRun> {
+  const inferencePerf = plan.inferencePerf?.config ?? null;
   if (!inferencePerf) checkPredictable(plan);
   const d = planDeployment(plan);
   const predictor = new Predictor(d, plan.target.timeoutMs);
@@ -158,6 +144,7 @@ export async function executePredict(
     const suite = runSuiteOf(plan.suites, null)(home);
     if (suite) view.suite(suite);
     const { tests, stages } = predictor.inferencePerf(ctx, inferencePerf, home);
+    for (const t of tests) t.extra.scenario = plan.inferencePerf!.file;
     tests.forEach((t, i) => {
       view.test(t.name, i, tests.length);
       journal.test(home, t);
@@ -204,22 +191,4 @@ export async function executePredict(
   await writeReports(run, analysis, reporterOf, plan.output.dir);
   journal.finish(run.finished_at, false);
   return { run, analysis, simulatedS: predictor.simulatedS };
-}
-
-/** Read and check an inference-perf config file. */
-async function readInferencePerf(path: string): Promise<InferencePerfConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    throw new ConfigError(`--inference-perf: cannot read ${path}: ${(err as Error).message}`);
-  }
-  const config = parseInferencePerfConfig(text);
-  if (config.data.type === "shareGPT") {
-    throw new ConfigError(
-      "--inference-perf: predict takes the shared_prefix and random data generators; for " +
-        "ShareGPT give --dataset FILE with --rate",
-    );
-  }
-  return config;
 }

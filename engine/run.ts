@@ -8,6 +8,7 @@
  */
 
 import { twinServeArgs } from "../plan/twin.ts";
+import { runInferencePerf } from "../runner/inference_perf.ts";
 import { VERSION } from "../util/version.ts";
 import { ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
@@ -235,6 +236,35 @@ async function runSuites(
   abort: AbortSignal,
 ): Promise<SuiteResult[]> {
   const suiteOf = runSuiteOf(plan.suites, plan.scenario);
+  if (plan.inferencePerf) {
+    // An inference-perf config runs its own stages, one test each, in its home suite.
+    const home = plan.suites.names[0];
+    const suite = suiteOf(home);
+    if (suite) view.suite(suite);
+    const startedAt = new Date().toISOString();
+    const tests = await runInferencePerf(
+      ctx,
+      plan.inferencePerf.config,
+      home,
+      plan.inferencePerf.file,
+    );
+    tests.forEach((t, i) => {
+      view.test(t.name, i, tests.length);
+      journal.test(home, t);
+      view.result(t, home);
+    });
+    const result: SuiteResult = {
+      suite: home,
+      tests,
+      started_at: startedAt,
+      finished_at: new Date().toISOString(),
+      skipped: null,
+      error: null,
+      interrupted: ctx.stop.aborted,
+    };
+    journal.suite(result);
+    return [result];
+  }
   if (plan.load.workers > 1) {
     const merged = await runWorkersMerged(plan, ctx, hooks.entry ?? Deno.mainModule, abort);
     for (const s of merged) {

@@ -16,6 +16,7 @@ import type { WorkloadSpec } from "../workload/workload.ts";
 import type { Scenario, ScenarioTest } from "./scenario.ts";
 import { publicUrl } from "../util/redact.ts";
 import type { TwinSettings } from "../twin/deployment.ts";
+import type { InferencePerfConfig } from "../twin/inference_perf.ts";
 
 /** Version of the plan's recorded form; bumped on an incompatible change. */
 export const PLAN_VERSION = 1;
@@ -62,6 +63,8 @@ export interface RunPlan {
     /** Where the key came from. */
     apiKeySource: ApiKeySource;
   };
+  /** `--inference-perf FILE`: its config, run (or predicted) instead of the suites. */
+  inferencePerf: { file: string; config: InferencePerfConfig } | null;
   /** The embedded server, when there is no `--url`: its profile, and the twin it serves. */
   embedded: { profile: ServerProfile; twin: TwinSettings | null } | null;
   /** The server's Prometheus metrics, sampled during tests. */
@@ -193,6 +196,7 @@ export function planRecord(p: RunPlan): Record<string, Json> {
       api_key_set: p.target.apiKey !== null,
       api_key_source: p.target.apiKeySource,
     },
+    inference_perf: p.inferencePerf?.file ?? null,
     embedded: p.embedded && {
       profile: p.embedded.profile,
       twin: p.embedded.twin && {

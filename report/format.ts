@@ -49,3 +49,25 @@ export const NAMING_NOTE =
   "TPOT here = AIPerf ITL; ITL here = AIPerf inter-chunk latency. TTFT is taken at the first " +
   "event carrying a generated token; latencies are from the moment each request was sent; " +
   "failed requests never enter latency statistics.";
+
+/**
+ * What a run's server was, for a report's header: its URL, and for the embedded server what it
+ * served (the twin's deployment, or its profile).
+ */
+export function serverLabel(run: {
+  server: { base_url: string; embedded: boolean };
+  plan?: Record<string, unknown>;
+}): string {
+  if (!run.server.embedded) return run.server.base_url;
+  const embedded = (run.plan as
+    | { embedded?: { profile?: string; twin?: Record<string, unknown> | null } }
+    | undefined)
+    ?.embedded;
+  const twin = embedded?.twin;
+  const what = twin
+    ? `embedded twin: ${twin.model} on ${twin.tp} × ${twin.gpu} under vLLM`
+    : embedded?.profile
+    ? `embedded, ${embedded.profile} profile`
+    : "embedded";
+  return `${run.server.base_url} (${what})`;
+}

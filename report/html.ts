@@ -15,7 +15,7 @@ import type { Chart } from "./charts.ts";
 import { toHtml } from "./doc.ts";
 import type { SuiteReporter } from "./reporter.ts";
 import { esc } from "./svg.ts";
-import { NAMING_NOTE, timestamp } from "./format.ts";
+import { NAMING_NOTE, serverLabel, timestamp } from "./format.ts";
 import { guideBlocks } from "./guide.ts";
 
 const MARK_TEXT: Record<Mark, string> = { good: "✓ good", warning: "! warning", poor: "✗ poor" };
@@ -177,7 +177,9 @@ export function reportHtml(
   const guideHtml = guide.length ? `<section id="guide">${toHtml(guide, 2)}</section>` : "";
   const server = run.server;
   const meta = [
-    `Server: <code>${esc(server.base_url)}</code>${server.embedded ? " (embedded)" : ""}`,
+    `Server: <code>${esc(server.base_url)}</code>${
+      server.embedded ? ` ${esc(serverLabel(run).slice(server.base_url.length + 1))}` : ""
+    }`,
     `Models: ${esc(server.models.slice(0, 8).join(", "))}${
       server.models.length > 8 ? ` … (${server.models.length})` : ""
     }`,

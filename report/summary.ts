@@ -8,7 +8,7 @@
 import type { RunResult } from "../measure/result.ts";
 import type { RunAnalysis } from "../analysis/run.ts";
 import type { SuiteReporter } from "./reporter.ts";
-import { mdCell, timestamp } from "./format.ts";
+import { mdCell, serverLabel, timestamp } from "./format.ts";
 import { guideBlocks, guideRecommendations } from "./guide.ts";
 import { toMarkdown } from "./doc.ts";
 
@@ -23,7 +23,7 @@ export function summaryMarkdown(
     "# FakeAI Performance Benchmark Summary",
     "",
     `**Timestamp:** ${timestamp(now)}  `,
-    `**Server:** ${mdCell(run.server.base_url)}${run.server.embedded ? " (embedded)" : ""}  `,
+    `**Server:** ${mdCell(serverLabel(run))}  `,
     `**Test Mode:** ${run.mode === "quick" ? "Quick" : "Full"}`,
     "",
   ];

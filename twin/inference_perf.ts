@@ -171,6 +171,12 @@ export interface PromptSpec {
   shared: number;
   /** Its group (-1: none). */
   group: number;
+  /** Its place in its group (or in the data set, without groups). */
+  index: number;
+  /** Tokens the generator made for it beyond the shared ones (its question, or all of it). */
+  ownLen: number;
+  /** Tokens the generator made for the shared part (its system prompt; 0 without one). */
+  sharedLen: number;
   /** Hashes of its full blocks, chained: equal for blocks of shared tokens. */
   blockHashes: number[];
 }
@@ -235,6 +241,9 @@ export function sharedPrefixPrompts(spec: SharedPrefixSpec, rng: Prng): PromptSp
         output: Math.max(1, outputs[g][p]),
         shared,
         group: g,
+        index: p,
+        ownLen: questions[g][p],
+        sharedLen: spec.systemPromptLen,
         blockHashes: blockHashes(prompt, shared, sharedKey, combine32(combine32(0xa5a5, g), p)),
       });
     }
@@ -256,8 +265,25 @@ export function randomPrompts(
     output: Math.max(1, outs[i % outs.length]),
     shared: 0,
     group: -1,
+    index: i,
+    ownLen: Math.max(1, generated),
+    sharedLen: 0,
     blockHashes: blockHashes(1 + retokenized(Math.max(1, generated)), 0, 0, combine32(0x7a7a, i)),
   }));
+}
+
+/**
+ * The data set of a config's generator, in the order requests take it (request i of a stage
+ * sends prompt i mod length), from the run's seed. Throws for ShareGPT, whose prompts are a
+ * file's.
+ */
+export function configPrompts(config: InferencePerfConfig, rng: Prng): PromptSpec[] {
+  const data = config.data;
+  if (data.type === "shared_prefix") return sharedPrefixPrompts(data.sharedPrefix, rng);
+  if (data.type === "random") return randomPrompts(data.input, data.output, rng);
+  throw new UsageError(
+    "--inference-perf: the shareGPT data generator needs its data set (use --dataset)",
+  );
 }
 
 /** A seeded Fisher–Yates shuffle, as inference-perf permutes its prompts once. */
@@ -303,13 +329,7 @@ export function configRequests(
   maxStageS = Infinity,
 ): SimRequest[][] {
   const rng = new Prng(seed);
-  const data = config.data;
-  const prompts = data.type === "shared_prefix"
-    ? sharedPrefixPrompts(data.sharedPrefix, rng)
-    : data.type === "random"
-    ? randomPrompts(data.input, data.output, rng)
-    : null;
-  if (!prompts) throw new Error(`the ${data.type} data generator needs its data set`);
+  const prompts = configPrompts(config, rng);
   const short = {
     ...config,
     load: {

@@ -111,6 +111,7 @@ export function fakePlan(): RunPlan {
       apiKey: null,
       apiKeySource: null,
     },
+    inferencePerf: null,
     embedded: { profile: "engine", twin: null },
     serverMetrics: { enabled: true, url: null },
     suites: {
