@@ -13,6 +13,13 @@
  * @module
  */
 
+import {
+  type Interval,
+  percentileInterval,
+  pooledPercentile,
+  rateInterval,
+  shareInterval,
+} from "./noise.ts";
 import { UsageError } from "../util/errors.ts";
 import type { SuiteResult, TestExtra, TestResult } from "../measure/result.ts";
 import { percentileSorted, type Summary } from "../measure/summary.ts";
@@ -49,6 +56,21 @@ export interface MetricDef<E extends TestExtra = TestExtra> {
   threshold: Threshold;
   /** The metric's value for a suite's results; null when the suite did not measure it. */
   value(suite: SuiteResult<E>): number | null;
+  /**
+   * A 95% interval of the value from the run's own samples (`analysis/noise.ts`); absent or
+   * null when the metric has none.
+   */
+  interval?(suite: SuiteResult<E>): Interval | null;
+  /**
+   * For a time the client measured (ms), the percentile it is (0.5, 0.99): the client's timing
+   * floor at that level applies to it.
+   */
+  timed?: number;
+  /**
+   * False for a metric about the measurement rather than the server (the client's own
+   * saturation): `compare` warns when it gets worse but never calls it a regression.
+   */
+  gated?: boolean;
 }
 
 /** Suite name as written in metric names: `kv_cache` for `kv-cache`. */
@@ -62,35 +84,6 @@ export const LATENCY: Threshold = { kind: "relative", value: 10, floor: 1 };
 export const RATE: Threshold = { kind: "relative", value: 10, floor: 0.05 };
 /** The default threshold of error rates: +1 percentage point. */
 export const ERRORS: Threshold = { kind: "points", value: 1, floor: 0 };
-
-/** A (value, weight) sample for pooled percentiles. */
-interface Weighted {
-  values: readonly number[];
-  count: number;
-}
-
-/**
- * Percentile `p` (fraction) of several sample groups pooled, each group standing for `count`
- * requests. Exact (numpy linear) when every group holds all of its samples; otherwise the
- * weighted step quantile.
- */
-export function pooledPercentile(groups: readonly Weighted[], p: number): number | null {
-  const used = groups.filter((g) => g.count > 0 && g.values.length > 0);
-  if (used.length === 0) return null;
-  if (used.every((g) => g.values.length === g.count)) {
-    const all = used.flatMap((g) => [...g.values]).sort((a, b) => a - b);
-    return percentileSorted(all, p);
-  }
-  const pts = used.flatMap((g) => g.values.map((v) => [v, g.count / g.values.length] as const))
-    .sort((a, b) => a[0] - b[0]);
-  const total = pts.reduce((s, [, w]) => s + w, 0);
-  let acc = 0;
-  for (const [v, w] of pts) {
-    acc += w;
-    if (acc >= p * total) return v;
-  }
-  return pts[pts.length - 1][0];
-}
 
 type SummaryKey = "latency" | "ttft" | "tpot" | "itl";
 const SAMPLES: Record<SummaryKey, (t: TestResult) => number[] | undefined> = {
@@ -183,6 +176,7 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "successful requests per second over the tests' windows",
     threshold: RATE,
     value: (s) => perWindow(s, (t) => t.metrics.successful_requests),
+    interval: (s) => rateInterval(s, perWindow(s, (t) => t.metrics.successful_requests)),
   },
   {
     name: "output_tps",
@@ -191,6 +185,7 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "output tokens per second over the tests' windows",
     threshold: RATE,
     value: (s) => perWindow(s, (t) => t.metrics.total_output_tokens),
+    interval: (s) => rateInterval(s, perWindow(s, (t) => t.metrics.total_output_tokens)),
   },
   {
     name: "latency_p50_ms",
@@ -199,6 +194,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "median end-to-end latency of all successful requests",
     threshold: LATENCY,
     value: (s) => suitePercentileMs(s.tests, "latency", 0.5),
+    interval: (s) => percentileInterval(s.tests, "latency", 0.5),
+    timed: 0.5,
   },
   {
     name: "latency_p99_ms",
@@ -207,6 +204,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "99th percentile end-to-end latency of all successful requests",
     threshold: LATENCY,
     value: (s) => suitePercentileMs(s.tests, "latency", 0.99),
+    interval: (s) => percentileInterval(s.tests, "latency", 0.99),
+    timed: 0.99,
   },
   {
     name: "ttft_p50_ms",
@@ -215,6 +214,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "median time to first token of streaming requests",
     threshold: LATENCY,
     value: (s) => suitePercentileMs(s.tests.filter((t) => t.streaming), "ttft", 0.5),
+    interval: (s) => percentileInterval(s.tests.filter((t) => t.streaming), "ttft", 0.5),
+    timed: 0.5,
   },
   {
     name: "ttft_p99_ms",
@@ -223,6 +224,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "99th percentile time to first token of streaming requests",
     threshold: LATENCY,
     value: (s) => suitePercentileMs(s.tests.filter((t) => t.streaming), "ttft", 0.99),
+    interval: (s) => percentileInterval(s.tests.filter((t) => t.streaming), "ttft", 0.99),
+    timed: 0.99,
   },
   {
     name: "tpot_p50_ms",
@@ -231,6 +234,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "median time per output token after the first (streaming)",
     threshold: { kind: "relative", value: 10, floor: 0.2 },
     value: (s) => suitePercentileMs(s.tests.filter((t) => t.streaming), "tpot", 0.5),
+    interval: (s) => percentileInterval(s.tests.filter((t) => t.streaming), "tpot", 0.5),
+    timed: 0.5,
   },
   {
     name: "itl_p99_ms",
@@ -239,6 +244,8 @@ export const COMMON_METRICS: readonly MetricDef[] = [
     description: "99th percentile gap between token events (streaming)",
     threshold: LATENCY,
     value: (s) => suitePercentileMs(s.tests.filter((t) => t.streaming), "itl", 0.99),
+    interval: (s) => percentileInterval(s.tests.filter((t) => t.streaming), "itl", 0.99),
+    timed: 0.99,
   },
   {
     name: "error_rate",
@@ -250,6 +257,12 @@ export const COMMON_METRICS: readonly MetricDef[] = [
       const n = sumOf(s.tests, (t) => t.metrics.total_requests);
       return n > 0 ? sumOf(s.tests, (t) => t.metrics.failed_requests) / n : null;
     },
+    interval: (s) =>
+      shareInterval(
+        sumOf(s.tests, (t) => t.metrics.failed_requests),
+        sumOf(s.tests, (t) => t.metrics.total_requests),
+        1,
+      ),
   },
   {
     name: "slo_attainment_pct",
@@ -261,6 +274,12 @@ export const COMMON_METRICS: readonly MetricDef[] = [
       const n = sumOf(s.tests, (t) => t.extra.slo?.requests ?? 0);
       return n > 0 ? (sumOf(s.tests, (t) => t.extra.slo?.met ?? 0) / n) * 100 : null;
     },
+    interval: (s) =>
+      shareInterval(
+        sumOf(s.tests, (t) => t.extra.slo?.met ?? 0),
+        sumOf(s.tests, (t) => t.extra.slo?.requests ?? 0),
+        100,
+      ),
   },
   {
     name: "goodput_rps",
@@ -273,9 +292,17 @@ export const COMMON_METRICS: readonly MetricDef[] = [
       const w = sumOf(judged, (t) => t.metrics.window_s);
       return judged.length && w > 0 ? sumOf(judged, (t) => t.extra.slo!.met) / w : null;
     },
+    interval: (s) => {
+      const judged = s.tests.filter((t) => t.extra.slo);
+      const w = sumOf(judged, (t) => t.metrics.window_s);
+      return judged.length && w > 0
+        ? rateInterval({ ...s, tests: judged }, sumOf(judged, (t) => t.extra.slo!.met) / w)
+        : null;
+    },
   },
   {
     name: "client_saturated",
+    gated: false,
     unit: "tests",
     better: "lower",
     description: "tests during which the client itself was saturated (event-loop lag or CPU), " +
@@ -427,19 +454,29 @@ export class Catalogue {
     return { suite, def, qualified: `${suiteKey(suite)}.${def.name}` };
   }
 
-  /** Every catalogue metric of every suite that ran, keyed by qualified name. */
+  /**
+   * Every catalogue metric of every suite that ran, keyed by qualified name; with `intervals`,
+   * each one's 95% interval from the run's own samples too (null where it has none).
+   */
   runValues(
     suites: readonly SuiteResult[],
-  ): Map<string, { ref: MetricRef; value: number | null }> {
-    const out = new Map<string, { ref: MetricRef; value: number | null }>();
+    intervals = false,
+  ): Map<string, { ref: MetricRef; value: number | null; interval: Interval | null }> {
+    const out = new Map<
+      string,
+      { ref: MetricRef; value: number | null; interval: Interval | null }
+    >();
     for (const s of suites) {
       if (s.skipped !== null) continue;
       for (const def of this.suiteMetrics(s.suite)) {
         const qualified = `${suiteKey(s.suite)}.${def.name}`;
         const v = def.value(s);
+        const value = v !== null && Number.isFinite(v) ? v : null;
+        const i = intervals && value !== null ? def.interval?.(s) ?? null : null;
         out.set(qualified, {
           ref: { suite: s.suite, def, qualified },
-          value: v !== null && Number.isFinite(v) ? v : null,
+          value,
+          interval: i && Number.isFinite(i.lo) && Number.isFinite(i.hi) ? i : null,
         });
       }
     }

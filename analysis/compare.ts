@@ -10,6 +10,7 @@ import { UsageError } from "../util/errors.ts";
 import type { RunResult, SuiteName } from "../measure/result.ts";
 import { type RepeatStat, welch } from "../capacity/confidence.ts";
 import { runRepeatStats } from "./repeat.ts";
+import { type Interval, timingFloorMs } from "./noise.ts";
 import {
   type Catalogue,
   closeMatches,
@@ -94,8 +95,14 @@ export interface MetricDiff {
    * two-sided p-value and whether the difference is significant at 95%. Null otherwise.
    */
   noise: { p: number; significant: boolean } | null;
-  /** True when the change was worse beyond the threshold but within the repeats' noise. */
+  /** True when the change was worse beyond the threshold but within the noise. */
   withinNoise: boolean;
+  /**
+   * What one run's precision says (without `--repeat`): both runs' 95% intervals, the client's
+   * timing floor (ms, for timed metrics), and the change the two together needed. Null when
+   * the metric has no interval.
+   */
+  single: { base: Interval | null; next: Interval | null; floor: number; needed: number } | null;
 }
 
 function thresholdFor(ref: MetricRef, overrides: ThresholdOverrides): Threshold {
@@ -131,6 +138,7 @@ export function diffMetric(
       regression: false,
       noise: null,
       withinNoise: false,
+      single: null,
     };
   }
   const delta = next - base;
@@ -162,6 +170,7 @@ export function diffMetric(
     regression,
     noise: null,
     withinNoise: false,
+    single: null,
   };
 }
 
@@ -175,6 +184,34 @@ export function withIntervals(d: MetricDiff, a: RepeatStat, b: RepeatStat): Metr
   const noise = { p: w.p, significant: w.significant };
   const withinNoise = d.regression && !w.significant;
   return { ...d, noise, withinNoise, regression: d.regression && w.significant };
+}
+
+/**
+ * Weigh a diff against what each run's own samples say (no repeats): the change must exceed
+ * the two runs' 95% intervals on the side it moved to (combined in quadrature) and, for a time
+ * the client measured, the client's timing floor; else it is within noise.
+ */
+export function withSingleRunNoise(
+  d: MetricDiff,
+  base: Interval | null,
+  next: Interval | null,
+  floor: number,
+): MetricDiff {
+  if (d.base === null || d.next === null || (!base && !next && floor === 0)) return d;
+  const up = d.next > d.base;
+  // The base could lie as far as its interval reaches toward the new value, and the new value
+  // as far back toward the base.
+  const hb = base ? (up ? base.hi - d.base : d.base - base.lo) : 0;
+  const hn = next ? (up ? d.next - next.lo : next.hi - d.next) : 0;
+  const needed = Math.max(Math.hypot(Math.max(0, hb), Math.max(0, hn)), floor);
+  const single = { base, next, floor, needed };
+  const significant = Math.abs(d.next - d.base) > needed;
+  return {
+    ...d,
+    single,
+    withinNoise: d.regression && !significant,
+    regression: d.regression && significant,
+  };
 }
 
 /** The comparison of two runs. */
@@ -207,7 +244,10 @@ export function compareRuns(
   overrides: ThresholdOverrides = new Map(),
   intervals = true,
 ): Comparison {
-  const a = catalogue.runValues(base.run.suites), b = catalogue.runValues(next.run.suites);
+  const a = catalogue.runValues(base.run.suites, intervals);
+  const b = catalogue.runValues(next.run.suites, intervals);
+  const floor = (p: number) =>
+    Math.max(timingFloorMs(base.run.suites, p), timingFloorMs(next.run.suites, p));
   const repA = intervals ? runRepeatStats(base.run.suites, catalogue) : new Map();
   const repB = intervals ? runRepeatStats(next.run.suites, catalogue) : new Map();
   const names = [...new Set([...a.keys(), ...b.keys()])];
@@ -218,7 +258,30 @@ export function compareRuns(
     if (va === null && vb === null) continue;
     const d = diffMetric(ref, va, vb, thresholdFor(ref, overrides));
     const sa = repA.get(name), sb = repB.get(name);
-    metrics.push(sa && sb ? withIntervals(d, sa, sb) : d);
+    // With repeats, the spread between them is the noise (Welch); without, each run's own
+    // samples and the client's timing floor.
+    metrics.push(
+      sa && sb ? withIntervals(d, sa, sb) : intervals
+        ? withSingleRunNoise(
+          d,
+          a.get(name)?.interval ?? null,
+          b.get(name)?.interval ?? null,
+          ref.def.timed !== undefined ? floor(ref.def.timed) : 0,
+        )
+        : d,
+    );
+  }
+  // A metric about the measurement itself never makes a regression: it makes a warning.
+  const warnings: string[] = [];
+  for (const m of metrics) {
+    if (m.def.gated !== false || m.verdict !== "worse") continue;
+    m.regression = false;
+    m.withinNoise = false;
+    warnings.push(
+      `${m.name}: ${formatMetric(m.def, m.base)} → ${formatMetric(m.def, m.next)}; the new ` +
+        "run's latencies include the client's own delay in those tests (not a regression of " +
+        "the server)",
+    );
   }
   const tests: Comparison["tests"] = [];
   for (const sb of next.run.suites) {
@@ -240,7 +303,6 @@ export function compareRuns(
       }
     }
   }
-  const warnings: string[] = [];
   const ra = base.run, rb = next.run;
   if (base.source === "run.json" && next.source === "run.json") {
     if (ra.mode !== rb.mode) warnings.push(`modes differ: ${ra.mode} vs ${rb.mode}`);
@@ -271,4 +333,21 @@ export function compareRuns(
     tests,
     warnings,
   };
+}
+
+/**
+ * What a diff was judged against, in words: the repeats' Welch test, or both runs' intervals
+ * and the timing floor, and the change that would have counted. "—" when nothing but the
+ * threshold applied.
+ */
+export function noiseText(m: MetricDiff): string {
+  if (m.noise) return `repeats: Welch p = ${m.noise.p.toFixed(3)}`;
+  const s = m.single;
+  if (!s) return "—";
+  const f = (i: Interval | null) =>
+    i ? `[${formatMetric(m.def, i.lo)}, ${formatMetric(m.def, i.hi)}]` : "none";
+  const parts = [`95% base ${f(s.base)}, new ${f(s.next)}`];
+  if (s.floor > 0) parts.push(`client timing floor ${s.floor.toFixed(2)} ms`);
+  parts.push(`a change above ${formatMetric(m.def, s.needed)} would count`);
+  return parts.join("; ");
 }

@@ -23,7 +23,20 @@ export interface SearchSpec {
   maxSeconds: number;
   /** Bisection stops when high ÷ low is within 1 + this (default 0.1). */
   precision: number;
+  /**
+   * The most load the server was measured to carry (a capacity probe), when known: the search
+   * starts below it and never probes above it.
+   */
+  ceiling?: number;
+  /** True when the user gave the first level (`--rate`, `--concurrency`): no capacity probe. */
+  startGiven?: boolean;
 }
+
+/** Concurrency of the capacity probe a rate search starts with: enough to saturate a server. */
+export const CAPACITY_CONCURRENCY = 128;
+
+/** Requests of the capacity probe: two waves of its concurrency. */
+export const CAPACITY_REQUESTS = 2 * CAPACITY_CONCURRENCY;
 
 /** Read `--search rate` / `--search concurrency`. */
 export function parseSearchKind(raw: string): SearchSpec["kind"] {
@@ -134,8 +147,9 @@ export async function searchMaxLoad(
     });
     return pass;
   };
-  // Bracket.
-  let level = round(spec.start);
+  // Bracket: double until a probe fails, or halve until one passes; never above the ceiling.
+  const ceiling = spec.ceiling !== undefined ? round(spec.ceiling) : Infinity;
+  let level = round(Math.min(spec.start, ceiling));
   while (true) {
     const why = budgetLeft();
     if (why) return out(`${why} while bracketing`);
@@ -144,7 +158,8 @@ export async function searchMaxLoad(
     if (pass) {
       low = level;
       if (high !== null) break;
-      level = round(level * 2);
+      if (level >= ceiling) return out("it sustains the measured capacity");
+      level = round(Math.min(level * 2, ceiling));
     } else {
       high = level;
       if (low !== null) break;

@@ -9,7 +9,7 @@
 import { join, resolve } from "node:path";
 import type { CompareArgs } from "../cli/args.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
-import { compareRuns, parseThresholds } from "../analysis/compare.ts";
+import { compareRuns, noiseText, parseThresholds } from "../analysis/compare.ts";
 import { comparisonMarkdown } from "../report/compare.ts";
 import { CATALOGUE } from "../suites/registry.ts";
 import { loadRun } from "../engine/read_run.ts";
@@ -36,9 +36,16 @@ export async function compareCommand(
     } better, ${
       c.metrics.filter((m) => m.verdict === "worse").length
     } worse, ${c.regressions.length} regressions${
-      c.withinNoise.length ? `, ${c.withinNoise.length} within the repeats' noise` : ""
+      c.withinNoise.length ? `, ${c.withinNoise.length} worse but within noise` : ""
     }`,
   );
+  for (const m of c.withinNoise) {
+    console.log(
+      `  within noise: ${m.name} ${formatMetric(m.def, m.base)} → ${
+        formatMetric(m.def, m.next)
+      } (${m.change}): ${noiseText(m)}`,
+    );
+  }
   console.log(`Comparison written to ${out}`);
   if (c.regressions.length) {
     throw new GateError(
@@ -46,7 +53,7 @@ export async function compareCommand(
         c.regressions.map((m) =>
           `${m.name} ${formatMetric(m.def, m.base)} → ${
             formatMetric(m.def, m.next)
-          } (${m.change}; threshold ${m.thresholdText})`
+          } (${m.change}; threshold ${m.thresholdText}; ${noiseText(m)})`
         ).join("; "),
     );
   }

@@ -86,6 +86,7 @@ export function startHealthProbe(
       const sorted = lags.slice(0, Math.min(n, MAX_SAMPLES)).sort();
       const lag = percentileSorted(sorted, 0.99);
       return {
+        event_loop_lag_p50_ms: percentileSorted(sorted, 0.5),
         event_loop_lag_p99_ms: lag,
         cpu_pct: cpuPct,
         saturated: isSaturated(lag, cpuPct),

@@ -58,6 +58,8 @@ export type LoadSpec =
 
 /** How the client itself fared during a test (`extra.client_health`). */
 export interface ClientHealth {
+  /** Median of how late the probe timer fired (ms); absent in runs of older versions. */
+  event_loop_lag_p50_ms?: number;
   /** 99th percentile of how late the probe timer fired (ms). */
   event_loop_lag_p99_ms: number;
   /** Process CPU time over wall time during the test, in % of one core. */
@@ -153,6 +155,11 @@ export interface SearchResult {
   failed_at: number | null;
   /** Why the search stopped. */
   stopped: string;
+  /**
+   * The capacity probe a rate search began with (a closed loop of `concurrency` requests in
+   * flight, and the requests per second it completed), or null when it began at `--rate`.
+   */
+  capacity?: { concurrency: number; rps: number } | null;
 }
 
 /** What one test measured; `E` is its suite's `extra` fields. */

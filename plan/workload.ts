@@ -383,6 +383,7 @@ function searchScenario(a: WorkloadArgs, home: string, workload: WorkloadSpec): 
       search: {
         kind,
         start,
+        startGiven: (kind === "rate" ? a.rate : a.concurrency) !== null,
         target: a.targetAttainment / 100,
         maxProbes: a.searchMaxProbes,
         maxSeconds: a.searchMaxS,

@@ -448,6 +448,51 @@ export interface MemoryAnalysis {
   fit_points: number;
   /** Seconds of the load phase left out as warm-up. */
   warmup_s: number;
+  /**
+   * Theil–Sen slope (KB per request) of what stayed after the collections: the lowest value of
+   * each of {@linkcode ENVELOPE_WINDOWS} stretches of the fitted window. A garbage-collected
+   * heap climbs between collections and falls at each: its climb is not a leak unless what
+   * remains after the falls climbs too. Null with too few samples.
+   */
+  retained_kb_per_request: number | null;
+  /**
+   * Theil–Sen slopes (KB per request) of the fitted window's first and second halves: growth
+   * that continues shows in both. Null with too few samples.
+   */
+  halves_kb_per_request: [number, number] | null;
+}
+
+/** The slopes (KB per request) of the two halves of the fitted window, or null. */
+function halvesKb(fitted: readonly MemorySnapshot[]): [number, number] | null {
+  if (fitted.length < 6) return null;
+  const mid = Math.floor(fitted.length / 2);
+  const slope = (part: readonly MemorySnapshot[]) => {
+    const f = theilSen(part.map((s) => s.requests), part.map((s) => s.value_mb), 0.95);
+    return f.pairs === 0 ? NaN : f.slope * 1024;
+  };
+  const a = slope(fitted.slice(0, mid)), b = slope(fitted.slice(mid));
+  return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : null;
+}
+
+/** Stretches of the fitted window whose lowest values make the retained-memory envelope. */
+export const ENVELOPE_WINDOWS = 6;
+
+/** The retained-memory envelope's slope (KB per request), or null with too few samples. */
+function retainedSlopeKb(fitted: readonly MemorySnapshot[]): number | null {
+  if (fitted.length < ENVELOPE_WINDOWS * 2) return null;
+  const xs: number[] = [], ys: number[] = [];
+  for (let w = 0; w < ENVELOPE_WINDOWS; w++) {
+    const part = fitted.slice(
+      Math.floor((w * fitted.length) / ENVELOPE_WINDOWS),
+      Math.floor(((w + 1) * fitted.length) / ENVELOPE_WINDOWS),
+    );
+    if (part.length === 0) continue;
+    const low = part.reduce((m, s) => (s.value_mb < m.value_mb ? s : m));
+    xs.push(low.requests);
+    ys.push(low.value_mb);
+  }
+  const fit = theilSen(xs, ys, 0.95);
+  return fit.pairs === 0 ? null : fit.slope * 1024;
 }
 
 function medianOf(s: readonly MemorySnapshot[]): number {
@@ -491,6 +536,8 @@ export function analyzeMemory(
   const growth = loadEndMb - baselineMb;
   const returned = drain.length && growth > 0 ? (loadEndMb - drainMb) / growth : null;
   const slopeKb = fit.slope * 1024, lowKb = fit.low * 1024, highKb = fit.high * 1024;
+  const retained = retainedSlopeKb(fitted);
+  const halves = halvesKb(fitted);
   let verdict: LeakVerdict;
   let reason: string;
   const interval = `95% interval [${kb(lowKb)}, ${kb(highKb)}] per request`;
@@ -505,13 +552,26 @@ export function analyzeMemory(
     verdict = "inconclusive";
     reason = `only ${fitted.length} samples under load after warm-up (need ${minPoints})`;
   } else if (lowKb > threshold) {
-    if (returned !== null && returned >= returnFraction) {
+    if (halves !== null && Math.min(...halves) <= threshold) {
+      verdict = "no leak";
+      reason = `grew ${kb(slopeKb)} per request over the load (${interval}), but not in both ` +
+        `halves of it (${kb(halves[0])}, then ${kb(halves[1])} per request): memory that ` +
+        "settled or grew back after a collection, not growth that keeps on";
+    } else if (retained !== null && retained <= threshold) {
+      verdict = "no leak";
+      reason = `climbed ${kb(slopeKb)} per request between collections (${interval}), but ` +
+        `what remained after them grew ${kb(retained)} per request, within ` +
+        `${kb(threshold)}: memory reclaimed in cycles, not a leak`;
+    } else if (returned !== null && returned >= returnFraction) {
       verdict = "no leak";
       reason = `grew ${kb(slopeKb)} per request under load (${interval}) but gave back ` +
         `${(returned * 100).toFixed(0)}% of it while idle: held memory, not a leak`;
     } else {
       verdict = "leak";
       reason = `${interval} lies above ${kb(threshold)} per request` +
+        (retained !== null
+          ? `, what remained after collections grew ${kb(retained)} per request`
+          : "") +
         (drain.length
           ? ` and memory stayed up while idle (${
             returned === null ? "no" : `${(returned * 100).toFixed(0)}%`
@@ -548,5 +608,7 @@ export function analyzeMemory(
     threshold_kb_per_request: threshold,
     fit_points: fitted.length,
     warmup_s: warmupS,
+    retained_kb_per_request: retained,
+    halves_kb_per_request: halves,
   };
 }

@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { Comparison, LoadedRun, MetricDiff, Verdict } from "../analysis/compare.ts";
+import {
+  type Comparison,
+  type LoadedRun,
+  type MetricDiff,
+  noiseText,
+  type Verdict,
+} from "../analysis/compare.ts";
 import { formatMetric } from "../analysis/catalogue.ts";
 import { mdCell, mdTable } from "./format.ts";
 
@@ -55,7 +61,7 @@ export function comparisonMarkdown(c: Comparison): string {
   } else {
     out.push(
       c.withinNoise.length
-        ? "No metric got worse beyond both its threshold and the repeats' noise."
+        ? "No metric got worse beyond both its threshold and its noise."
         : "No metric got worse beyond its threshold.",
       "",
     );
@@ -64,12 +70,14 @@ export function comparisonMarkdown(c: Comparison): string {
     out.push(
       `## Within noise (${c.withinNoise.length})`,
       "",
-      "Worse beyond the threshold, but the repeats of the two runs do not differ " +
-        "significantly (Welch's t-test, 95%): not counted as regressions.",
+      "Worse beyond the threshold, but not beyond what the runs could tell apart: the two " +
+        "runs' repeats do not differ significantly (Welch's t-test, 95%), or, without repeats, " +
+        "the change is inside both runs' 95% intervals or below the client's timing floor. " +
+        "Not counted as regressions.",
       "",
       mdTable(
-        ["Metric", "Base", "New", "Change", "Threshold", "p"],
-        c.withinNoise.map((m) => [...diffCells(m), m.thresholdText, m.noise!.p.toFixed(3)]),
+        ["Metric", "Base", "New", "Change", "Threshold", "Judged against"],
+        c.withinNoise.map((m) => [...diffCells(m), m.thresholdText, noiseText(m)]),
       ),
       "",
     );
@@ -78,7 +86,7 @@ export function comparisonMarkdown(c: Comparison): string {
     "## All metrics",
     "",
     mdTable(
-      ["Metric", "Base", "New", "Change", "Verdict", "Threshold", "Repeats p"],
+      ["Metric", "Base", "New", "Change", "Verdict", "Threshold", "Judged against"],
       c.metrics.map((m) => [
         ...diffCells(m),
         m.regression
@@ -87,15 +95,18 @@ export function comparisonMarkdown(c: Comparison): string {
           ? "worse (within noise)"
           : VERDICT_TEXT[m.verdict],
         m.thresholdText,
-        m.noise ? m.noise.p.toFixed(3) : "—",
+        noiseText(m),
       ]),
     ),
     "",
     "Suite-level latencies pool every request of the suite. A regression is a change in the " +
       "worse direction beyond the threshold (percent of the base value, or percentage points " +
-      "for shares) and beyond the metric's noise floor; when both runs repeated their tests " +
-      "(`--repeat`), it must also be significant against the repeats' spread (Welch's t-test " +
-      "at 95%, its p-value in the last column; `--ignore-intervals` turns this off). " +
+      "for shares) and beyond the metric's noise floor, and beyond what the runs could tell " +
+      "apart: when both runs repeated their tests (`--repeat`), significant against the " +
+      "repeats' spread (Welch's t-test at 95%); otherwise beyond both runs' 95% intervals " +
+      "from their own samples (order statistics of percentiles, the latencies' spread for " +
+      "rates, Wilson's interval for shares) and, for times, the client's timing floor (its " +
+      "event-loop lag p99). `--ignore-intervals` turns this off. " +
       "Override thresholds with `--threshold metric=percent`.",
     "",
   );

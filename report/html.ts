@@ -45,6 +45,7 @@ h4,h5,h6{font-size:1rem;margin:1em 0 .4em}
 .meta{color:var(--muted);margin:.2em 0;overflow-wrap:anywhere}
 .banner{border-left:4px solid var(--poor);background:#fff5f5;padding:8px 12px;margin:12px 0}
 .banner.predicted{border-left-color:#0969da;background:#ddf4ff}
+.pooled{color:var(--muted);font-size:.85rem}
 .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,200px),1fr));gap:10px}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;border-top:4px solid var(--line)}
 .tile.good{border-top-color:var(--good)}.tile.warning{border-top-color:var(--warn)}.tile.poor{border-top-color:var(--poor)}
@@ -90,20 +91,24 @@ export function headlineTiles(a: SuiteAnalysis): string {
   const tiles = a.tiles.map((t) => {
     const b = t.band, m = t.mark, rating = t.rating;
     const label = b?.label ?? t.def.description;
+    // A mark sits on the number it judged: when the band rated other tests than the pooled
+    // figure covers, the rated value is the big number and the pooled one is labelled so.
+    const rated = m && t.ratedValue !== null && t.ratedValue !== t.value ? t.ratedValue : null;
     const rule = b
       ? `<div class="band">guide: ${esc(b.rule)}${b.target ? ` · target ${esc(b.target)}` : ""}${
-        rating?.notRated
-          ? `<br><span class="mark">not rated</span> ${esc(rating.notRated)}`
-          : rating && t.ratedValue !== t.value && t.ratedValue !== null
-          ? `<br>rated on ${esc(formatMetric(t.def, t.ratedValue))}`
-          : ""
+        rating?.notRated ? `<br><span class="mark">not rated</span> ${esc(rating.notRated)}` : ""
+      }</div>`
+      : "";
+    const pooled = rated !== null
+      ? `<div class="pooled">all the suite's tests pooled: ${
+        esc(formatMetric(t.def, t.value))
       }</div>`
       : "";
     return `<div class="tile${m ? ` ${m}` : ""}"><div class="label">${esc(label)} <code>${
       esc(t.qualified)
-    }</code></div><div class="value">${esc(formatMetric(t.def, t.value))}${
+    }</code></div><div class="value">${esc(formatMetric(t.def, rated ?? t.value))}${
       m ? ` <span class="mark ${m}">${MARK_TEXT[m]}</span>` : ""
-    }</div>${rule}</div>`;
+    }</div>${pooled}${rule}</div>`;
   });
   return `<div class="tiles">${tiles.join("")}</div>`;
 }

@@ -25,7 +25,13 @@ export function searchBlocks(suite: SuiteResult): Block[] {
             `at ${fixed(s.target_pct, 1)}% SLO attainment: ${s.sustained} ${unit} passed ` +
             (s.failed_at !== null ? `and ${s.failed_at} ${unit} did not` : "and no level failed") +
             ` (${s.stopped}). A level passes when the 95% lower bound of its attainment ` +
-            "(Wilson score interval) reaches the target, so a short probe cannot pass by luck.",
+            "(Wilson score interval) reaches the target, so a short probe cannot pass by luck." +
+            (s.capacity
+              ? ` The search began from the server's measured capacity: ${
+                fixed(s.capacity.rps, 2)
+              } req/s completed with ${s.capacity.concurrency} requests in flight; no probe ` +
+                "went above it."
+              : ""),
       ),
       table(
         [

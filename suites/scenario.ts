@@ -11,7 +11,12 @@ import type { Scenario, ScenarioTest } from "../plan/scenario.ts";
 import type { Suite, TestDef } from "./suite.ts";
 import { runWorkloadTest, type WorkloadTestSpec } from "../runner/workload.ts";
 import { pastSaturation } from "../capacity/sweep.ts";
-import { searchMaxLoad } from "../capacity/search.ts";
+import {
+  CAPACITY_CONCURRENCY,
+  CAPACITY_REQUESTS,
+  searchMaxLoad,
+  wilson,
+} from "../capacity/search.ts";
 
 /**
  * Run a scenario test as a plain closed-loop or open-loop test; `onRecord` sees every counted
@@ -85,13 +90,52 @@ async function runSearchTest(
   t: ScenarioTest,
   warm: number | undefined,
 ): Promise<TestResult> {
-  const spec = t.search!;
+  let spec = t.search!;
   const results = new Map<number, TestResult>();
   const unit = spec.kind === "rate" ? "req/s" : "concurrent";
+  const runTest = ctx.runWorkload ?? runWorkloadTest;
+  let capacity: SearchResult["capacity"] = null;
+  if (spec.kind === "rate" && !spec.startGiven && !ctx.stop.aborted) {
+    // What the server carries at all, measured first: the answer lies below it, so no slow
+    // probe at a rate far under it is needed to find where to start.
+    ctx.log(
+      `search: measuring capacity (${CAPACITY_REQUESTS} requests, ${CAPACITY_CONCURRENCY} in flight)`,
+    );
+    const cap = await runTest(ctx, {
+      suite: t.suite,
+      name: `${t.name} · capacity`,
+      payload: t.payload,
+      workload: t.workload!,
+      load: {
+        kind: "closed",
+        concurrency: CAPACITY_CONCURRENCY,
+        requests: CAPACITY_REQUESTS,
+        warmup: warm ?? ctx.warmup,
+        max_queue_delay_ms: null,
+      },
+    });
+    const rps = cap.metrics.successful_requests > 0 ? cap.metrics.requests_per_second : 0;
+    if (rps > 0 && !cap.interrupted) {
+      capacity = { concurrency: CAPACITY_CONCURRENCY, rps };
+      spec = { ...spec, ceiling: rps, start: rps / 2 };
+      ctx.log(`search: capacity ${rps.toFixed(2)} req/s; probing below it`);
+    }
+  }
+  const started = performance.now();
   const outcome = await searchMaxLoad(spec, async (level) => {
     if (ctx.stop.aborted) return null;
-    ctx.log(`search: probing ${level} ${unit}`);
-    const r = await (ctx.runWorkload ?? runWorkloadTest)(ctx, {
+    const passed = [...results.entries()];
+    const lo = Math.max(0, ...passed.filter(([, r]) => passes(r, spec.target)).map(([l]) => l));
+    const failed = passed.filter(([, r]) => !passes(r, spec.target)).map(([l]) => l);
+    const hi = failed.length ? Math.min(...failed) : spec.ceiling ?? null;
+    const left = Math.max(0, spec.maxSeconds - (performance.now() - started) / 1000);
+    ctx.log(
+      `search: probing ${level} ${unit} (bracket ${lo || "?"}–${
+        hi === null ? "?" : hi.toPrecision(4)
+      } ` +
+        `${unit}; at most ${left.toFixed(0)} s left)`,
+    );
+    const r = await runTest(ctx, {
       suite: t.suite,
       name: `${t.name} @ ${level} ${unit}`,
       payload: t.payload,
@@ -118,6 +162,7 @@ async function runSearchTest(
     sustained: outcome.sustained,
     failed_at: outcome.failedAt,
     stopped: outcome.stopped,
+    capacity,
   };
   const last = outcome.probes.at(-1)?.level;
   const best = (outcome.sustained !== null ? results.get(outcome.sustained) : undefined) ??
@@ -191,4 +236,10 @@ export function withScenario(
     title: base?.title ?? `${name.toUpperCase()} BENCHMARKS`,
     tests: (ctx) => [...(replace || !base ? [] : base.tests(ctx)), ...mine.map(toDef)],
   };
+}
+
+/** True when a probe's attainment interval reached the target. */
+function passes(r: TestResult, target: number): boolean {
+  const slo = r.extra.slo;
+  return !!slo && slo.requests > 0 && wilson(slo.met, slo.requests).low >= target;
 }

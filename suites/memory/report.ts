@@ -10,7 +10,7 @@ import type { SuiteResult, TestResult } from "../../measure/result.ts";
 import type { SuiteAnalysis } from "../../analysis/run.ts";
 import type { SuiteReporter } from "../../report/reporter.ts";
 import type { MemoryExtra, MemoryFields } from "./result.ts";
-import { hasMemoryFields, memoryGrowth, snapshotsOf } from "./analysis.ts";
+import { hasMemoryFields, memoryGrowth, snapshotsOf, suiteLeak } from "./analysis.ts";
 import { scaleLinear } from "d3-scale";
 import { line } from "d3-shape";
 import {
@@ -282,7 +282,19 @@ export function memoryDoc(
   const leaks = withE.filter(([, e]) => e.verdict === "leak");
   const unsure = withE.filter(([, e]) => e.verdict === "inconclusive");
   const cut = withE.filter(([, e]) => e.verdict === "interrupted");
-  if (leaks.length) {
+  const judged = suiteLeak(withE.map(([t]) => t));
+  if (leaks.length && !judged.leak) {
+    out.push(
+      heading(3, "No Memory Leak Confirmed"),
+      para(`${judged.why}. Growth in single tests:`),
+      list(
+        leaks.map(([t, e]) => [
+          { strong: t.name },
+          `: ${kbPerReq(e.slope_kb_per_request)} (95% interval ${interval(e)})`,
+        ]),
+      ),
+    );
+  } else if (leaks.length) {
     out.push(
       heading(3, "Memory Leaks Detected"),
       list(
@@ -325,8 +337,8 @@ export function memoryDoc(
       field(
         "Average Memory per Request",
         `${
-          perReq.length ? fixed(perReq.reduce((a, b) => a + b, 0) / perReq.length) : "n/a"
-        } KB (unweighted mean over tests of growth after the drain ÷ completed requests)`,
+          perReq.length ? perRequestText(perReq.reduce((a, b) => a + b, 0) / perReq.length) : "n/a"
+        } (unweighted mean over tests of growth after the drain ÷ completed requests)`,
       ),
     ),
     ...repeatBlocks(a.repeat),
@@ -350,15 +362,16 @@ export function memorySummary(suite: MemSuite): string {
     return c > 0 ? ((finalMb(e) - e.baseline_mb) * 1024) / c : NaN;
   }).filter(Number.isFinite);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const judged = suiteLeak(withE.map(([t]) => t));
   const lines = [
     `- **Memory Leaks Detected:** ${
-      leaks.length ? "Yes" : cut.length === withE.length ? "No verdict (interrupted)" : "No"
+      judged.leak ? "Yes" : cut.length === withE.length ? "No verdict (interrupted)" : "No"
     }` +
-    (leaks.length ? ` (${leaks.map(([t]) => mdCell(t.name)).join(", ")})` : "") +
+    (judged.leak ? ` (${mdCell(judged.why)})` : leaks.length ? ` (${mdCell(judged.why)})` : "") +
     (unsure.length ? `; inconclusive: ${unsure.map(([t]) => mdCell(t.name)).join(", ")}` : "") +
     (cut.length ? `; interrupted, no verdict: ${cut.map(([t]) => mdCell(t.name)).join(", ")}` : ""),
     `- **Average Memory Growth:** ${signed(mean(growth))} MB`,
-    `- **Average Memory per Request:** ${fixed(mean(perReq))} KB`,
+    `- **Average Memory per Request:** ${perRequestText(mean(perReq))}`,
     `- **Memory Source:** ${sourceLabel(withE[0][1].memory_source)}`,
     `- **Memory Fitted:** ${kindLabel(withE[0][1].memory_kind)}`,
   ];
@@ -481,4 +494,12 @@ export const MEMORY_REPORTER: SuiteReporter<MemoryExtra> = {
 
 function fixedKb(v: unknown): string {
   return typeof v === "number" ? v.toFixed(1) : "?";
+}
+
+/** Memory per request as a cost: a fall is no cost, and says so. */
+function perRequestText(kbPerRequest: number): string {
+  if (!Number.isFinite(kbPerRequest)) return "n/a";
+  return kbPerRequest < 0
+    ? `none (memory ended ${fixed(-kbPerRequest)} KB per request below where it started)`
+    : `${fixed(kbPerRequest)} KB`;
 }

@@ -43,8 +43,8 @@ Deno.test("--repeat 3: each repeat kept with its seed, statistics in the reports
     const c = await runProgram(["compare", out, out, "-o", join(dir, "cmp.md")]);
     assert.equal(c.code, 0, c.stderr);
     const cmp = await Deno.readTextFile(join(dir, "cmp.md"));
-    assert.match(cmp, /\| Repeats p \|/);
-    assert.match(cmp, /throughput\.rps .*\| 1\.000\s+\|/);
+    assert.match(cmp, /\| Judged against +\|/);
+    assert.match(cmp, /throughput\.rps .*\| repeats: Welch p = 1\.000\s+\|/);
 
     const bad = await runProgram(["--repeat", "0", "-o", join(dir, "b")]);
     assert.equal(bad.code, 2);

@@ -194,3 +194,19 @@ Deno.test("memory that never rose above its baseline is no leak, even when its s
   assert.equal(a.verdict, "no leak", a.verdict_reason);
   assert.match(a.verdict_reason, /never rose above its baseline/);
 });
+
+Deno.test("growth that does not go on through both halves of the load is no leak; growth that does is", () => {
+  // Flat through the first half of the load, then growing 16 KB per request: over the whole
+  // window the slope's interval clears the threshold, but the growth is one stretch (a heap
+  // growing back after a collection looks so), not growth that keeps on.
+  const regrowth = series((r, i) => (i < 32 ? 0 : 16 * (r - 320)) + wobble(i), { load: 60 });
+  const held = analyzeMemory(regrowth, { thresholdKbPerRequest: 4, warmupFraction: 0.05 });
+  assert.equal(held.verdict, "no leak", held.verdict_reason);
+  assert.match(held.verdict_reason, /not in both halves/);
+  assert.ok(held.halves_kb_per_request !== null);
+  // Steady growth of 8 KB per request over the same load is in both halves: a leak.
+  const steady = series((r, i) => 8 * r + wobble(i), { load: 60 });
+  const leak = analyzeMemory(steady, { thresholdKbPerRequest: 4, warmupFraction: 0.05 });
+  assert.equal(leak.verdict, "leak", leak.verdict_reason);
+  assert.ok(leak.halves_kb_per_request!.every((h) => h > 6));
+});

@@ -78,10 +78,44 @@ Deno.test("error rate regresses by percentage points", () => {
       m.name === "throughput.error_rate"
     ),
   );
-  const c = compareRuns(loaded(run(0.2)), loaded(run(0.2, 3)));
+  // 0 → 3 in 103 is +2.9 points, beyond the threshold, but within what ~100 requests can
+  // tell apart (Wilson's intervals): within noise, said with the numbers.
+  const three = compareRuns(loaded(run(0.2)), loaded(run(0.2, 3)));
+  const noisy = three.withinNoise.find((m) => m.name === "throughput.error_rate")!;
+  assert.ok(noisy, "within noise");
+  assert.equal(noisy.change, "+2.91 pts");
+  assert.ok(!three.regressions.some((m) => m.name === "throughput.error_rate"));
+  // 0 → 10 in 110 is beyond both.
+  const c = compareRuns(loaded(run(0.2)), loaded(run(0.2, 10)));
   const e = c.regressions.find((m) => m.name === "throughput.error_rate")!;
   assert.ok(e);
-  assert.equal(e.change, "+2.91 pts");
+  assert.equal(e.change, "+9.09 pts");
+});
+
+Deno.test("without repeats, a change inside both runs' own intervals is within noise, with its numbers", () => {
+  // 20 requests, one slow one that got 12% slower: the p99 of 20 requests is their slowest
+  // ones, and one request more or less slow moves it; the interval shows that.
+  const few = (slowest: number) =>
+    fakeRun([
+      fakeSuite("throughput", [
+        fakeTest({ name: "s", streaming: true, latencies: [...spread(19, 0.2, 0.3), slowest] }),
+      ]),
+    ]);
+  const c = compareRuns(loaded(few(0.5)), loaded(few(0.56)));
+  const p99 = c.metrics.find((m) => m.name === "throughput.latency_p99_ms")!;
+  assert.equal(p99.regression, false);
+  assert.equal(p99.withinNoise, true);
+  assert.match(comparisonMarkdown(c), /## Within noise/);
+  assert.match(comparisonMarkdown(c), /95% base \[[0-9.]+ ms, [0-9.]+ ms\], new \[/);
+  // The same change over 2000 requests is told apart: a regression.
+  const many = (latency: number) =>
+    fakeRun([
+      fakeSuite("throughput", [
+        fakeTest({ name: "s", streaming: true, latencies: spread(2000, latency, latency * 1.1) }),
+      ]),
+    ]);
+  const d = compareRuns(loaded(many(0.2)), loaded(many(0.224)));
+  assert.ok(d.regressions.some((m) => m.name === "throughput.latency_p99_ms"));
 });
 
 Deno.test("thresholds with unknown metrics are usage errors with close matches", () => {

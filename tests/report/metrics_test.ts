@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { closeMatches, editDistance, pooledPercentile } from "../../analysis/catalogue.ts";
+import { closeMatches, editDistance } from "../../analysis/catalogue.ts";
+import { pooledPercentile } from "../../analysis/noise.ts";
 import { memoryGrowth } from "../../suites/memory/analysis.ts";
 import { CATALOGUE } from "../../suites/registry.ts";
 import type { SuiteResult } from "../../measure/result.ts";
