@@ -176,6 +176,14 @@ export const RUN_TABLE = {
     { min: 0, max: 100 },
     null,
   ),
+  maxConsecutiveTimeouts: number(
+    "max-consecutive-timeouts",
+    "N",
+    "end a test once N requests in a row timed out or could not connect with no\n" +
+      "success between (a wedged server; marked in the report; default 3, 0: never)",
+    { integer: true, min: 0, max: 1_000_000 },
+    3,
+  ),
   repeat: number(
     "repeat",
     "N",

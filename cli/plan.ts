@@ -148,6 +148,7 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       warmup: args.warmup ?? (args.quick ? 3 : 5),
       maxQueueDelayMs: args.maxQueueDelayMs,
       maxErrorRate: args.maxErrorRate === null ? null : args.maxErrorRate / 100,
+      maxConsecutiveTimeouts: args.maxConsecutiveTimeouts,
       shard: args.shard,
       workers: args.workers,
       startAtMs: args.startAtMs,

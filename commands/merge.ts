@@ -20,8 +20,12 @@ export async function mergeCommand(args: MergeArgs): Promise<number> {
   const dirs = await findShardDirs(args.dirs, outputDir);
   const runs = await Promise.all(dirs.map(readRun));
   const merged = mergeRuns(runs);
-  await prepareOutputDir(outputDir);
-  await writeReports(merged, analyzeReports(merged), reporterOf, outputDir);
+  const { lock } = await prepareOutputDir(outputDir, "merge");
+  try {
+    await writeReports(merged, analyzeReports(merged), reporterOf, outputDir);
+  } finally {
+    lock.release();
+  }
   if (args.quiet) console.log(outputDir);
   else console.log(`Merged ${runs.length} shard outputs; reports written to ${outputDir}`);
   return merged.interrupted ? ExitCode.Interrupted : ExitCode.Ok;

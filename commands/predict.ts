@@ -17,7 +17,7 @@ import { consoleView, modeLabel, prepareOutputDir, removeIfEmpty } from "./run.t
 export async function predictCommand(args: RunArgs): Promise<number> {
   const { plan, warnings } = await buildRunPlan(args);
   for (const w of warnings) console.error(w);
-  const { created } = await prepareOutputDir(plan.output.dir);
+  const { created, lock } = await prepareOutputDir(plan.output.dir, "predict");
   const view = consoleView(
     plan,
     `predicted (${
@@ -35,9 +35,11 @@ export async function predictCommand(args: RunArgs): Promise<number> {
   try {
     finished = await executePredict(plan, view);
   } catch (err) {
+    lock.release();
     if (created) await removeIfEmpty(plan.output.dir);
     throw err;
   }
+  lock.release();
   const seconds = (performance.now() - started) / 1000;
   if (plan.output.quiet) console.log(plan.output.dir);
   else {

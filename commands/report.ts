@@ -6,16 +6,29 @@
  */
 
 import { resolve } from "node:path";
+import { existsSync } from "node:fs";
 import type { ReportArgs } from "../cli/args.ts";
 import { ConfigError, ExitCode } from "../util/errors.ts";
 import { readJournal, runFromJournal } from "../engine/journal.ts";
 import { readRun } from "../engine/read_run.ts";
 import { writeReports } from "../report/mod.ts";
+import { lockOutputDir } from "../engine/output_lock.ts";
 import { analyzeReports, reporterOf } from "../engine/run.ts";
 
 /** Run the `report` command; resolves to the exit code. Throws typed errors. */
 export async function reportCommand(args: ReportArgs): Promise<number> {
   const dir = resolve(args.dir);
+  if (!existsSync(dir)) throw new ConfigError(`${dir} holds no run to report: no such folder`);
+  // A live run still writing there is refused; a killed one's lock is taken over.
+  const lock = lockOutputDir(dir, "report");
+  try {
+    return await rebuild(dir, args);
+  } finally {
+    lock.release();
+  }
+}
+
+async function rebuild(dir: string, args: ReportArgs): Promise<number> {
   const journal = readJournal(dir);
   let how: string;
   let run;

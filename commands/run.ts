@@ -16,6 +16,7 @@ import { planDifferences, planRecord, type RunPlan } from "../plan/plan.ts";
 import type { Scenario } from "../plan/scenario.ts";
 import { type Journal, JOURNAL_DIR, readJournal } from "../engine/journal.ts";
 import { executeRun, type RunHooks, type RunView } from "../engine/run.ts";
+import { lockOutputDir, type OutputLock } from "../engine/output_lock.ts";
 import { CATALOGUE, suiteNamed } from "../suites/registry.ts";
 import { testRepeatSummary } from "../analysis/repeat.ts";
 import { judgeGates } from "../analysis/gates.ts";
@@ -28,7 +29,7 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
   const { plan, warnings } = await buildRunPlan(args);
   for (const w of warnings) log(plan, yellow(w));
   const resume = plan.resume ? resumeOf(plan) : null;
-  const { created } = await prepareOutputDir(plan.output.dir);
+  const { created, lock } = await prepareOutputDir(plan.output.dir, "run");
   let finished;
   try {
     finished = await executeRun(
@@ -41,10 +42,12 @@ export async function runCommand(args: RunArgs, hooks: RunHooks = {}): Promise<n
       resume,
     );
   } catch (err) {
+    lock.release();
     // A run that failed before writing anything (target unreachable…) leaves no empty folder.
     if (created) await removeIfEmpty(plan.output.dir);
     throw err;
   }
+  lock.release();
   const { run } = finished;
   if (plan.output.quiet) console.log(plan.output.dir);
   else console.log(`\nReports written to ${plan.output.dir}`);
@@ -106,10 +109,14 @@ function resumeOf(plan: RunPlan): Journal {
 }
 
 /**
- * Create the output folder and prove it can be written, before any request is sent.
- * Throws {@linkcode ConfigError}.
+ * Create the output folder, prove it can be written and take its lock (one run per folder),
+ * before any request is sent. Throws {@linkcode ConfigError}, also when another live run
+ * holds the folder.
  */
-export async function prepareOutputDir(dir: string): Promise<{ created: boolean }> {
+export async function prepareOutputDir(
+  dir: string,
+  command: string,
+): Promise<{ created: boolean; lock: OutputLock }> {
   let created = false;
   try {
     created = !(await Deno.stat(dir).then(() => true, () => false));
@@ -121,7 +128,12 @@ export async function prepareOutputDir(dir: string): Promise<{ created: boolean 
     const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     throw new ConfigError(`cannot write to output folder ${dir}: ${reason}`);
   }
-  return { created };
+  try {
+    return { created, lock: lockOutputDir(dir, command) };
+  } catch (err) {
+    if (created) await removeIfEmpty(dir);
+    throw err;
+  }
 }
 
 /** Remove an output folder this run created when nothing was written into it. */

@@ -376,7 +376,7 @@ async function serverMetricsOf(
   const found = await probeServerMetrics(url);
   if (!found) {
     view.log(
-      `server metrics: no vLLM, SGLang or TGI metrics at ${shownUrl}; reports show the ` +
+      `server metrics: no vLLM, SGLang, TGI, llama.cpp or NIM metrics at ${shownUrl}; reports show the ` +
         "client's view only",
     );
     return null;
@@ -410,6 +410,7 @@ function suiteContext(
     },
     slos: plan.slos,
     maxErrorRate: plan.load.maxErrorRate ?? undefined,
+    maxConsecutiveTimeouts: plan.load.maxConsecutiveTimeouts,
     repeat: plan.repeat,
     quick: plan.suites.quick,
     seed: plan.load.seed,

@@ -8,6 +8,7 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BenchError, ExitCode, TargetError } from "../util/errors.ts";
+import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
 import {
   type HttpClientKind,
   normalizeBaseUrl,
@@ -163,9 +164,12 @@ export async function startEmbeddedServer(opts: EmbeddedOptions = {}): Promise<E
   }
   for (let i = 0; i < 100; i++) {
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.ok) break;
+      const res = await getBounded(`${url}/health`, {
+        timeoutMs: 1000,
+        maxBytes: BODY_LIMITS.health,
+        what: "/health body",
+      });
+      if (res.status === 200) break;
     } catch {
       // not yet
     }

@@ -145,6 +145,7 @@ const SHARED_CONTEXT_KEYS = [
   "maxQueueDelayMs",
   "slos",
   "maxErrorRate",
+  "maxConsecutiveTimeouts",
   "repeat",
 ] as const satisfies readonly (keyof SuiteContext)[];
 

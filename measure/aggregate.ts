@@ -47,6 +47,11 @@ export interface TestMetrics {
    * (token-bearing chunks); null when nothing was estimated. Absent in older runs.
    */
   output_tokens_counted_by?: string | null;
+  /**
+   * Streams that completed without `data: [DONE]` (their last chunk's finish reason or usage
+   * said they were complete). Absent in older runs.
+   */
+  streams_without_done?: number;
   /** True when some successful request had no `usage.prompt_tokens`. */
   input_tokens_missing: boolean;
   /** End-to-end latency from t_send, successes only (s). */
@@ -141,6 +146,7 @@ export class RecordAggregator {
   #inputTokens = 0;
   #outputTokens = 0;
   #estimated = false;
+  #withoutDone = 0;
   #inputMissing = false;
   #countedBy: string | null = null;
   #openLoop = false;
@@ -186,6 +192,7 @@ export class RecordAggregator {
       if (r.ttft !== null) this.#ttftCorrected.add(r.ttft + lag);
     }
     this.#outputTokens += r.outputTokens;
+    if (r.doneMarker === false) this.#withoutDone++;
     if (r.outputTokensEstimated) {
       this.#estimated = true;
       this.#countedBy ??= r.outputTokensCountedBy;
@@ -248,6 +255,7 @@ export class RecordAggregator {
       endEpochS: total > 0 ? toEpochS(this.#end) : null,
       inputTokens: this.#inputTokens,
       outputTokens: this.#outputTokens,
+      withoutDone: this.#withoutDone,
       outputEstimated: this.#estimated,
       countedBy: this.#countedBy,
       inputMissing: this.#inputMissing,
@@ -340,6 +348,7 @@ export function mergeMetrics(parts: readonly TestMetrics[], sequential = false):
     endEpochS: Number.isFinite(end) ? end : null,
     inputTokens,
     outputTokens,
+    withoutDone: parts.reduce((n, p) => n + (p.streams_without_done ?? 0), 0),
     outputEstimated: parts.some((p) => p.output_tokens_estimated),
     countedBy: parts.find((p) => p.output_tokens_counted_by)?.output_tokens_counted_by ?? null,
     inputMissing: parts.some((p) => p.input_tokens_missing),
@@ -376,6 +385,8 @@ interface MetricParts {
   /** Token totals. */
   inputTokens: number;
   outputTokens: number;
+  /** Streams complete without `[DONE]`. */
+  withoutDone: number;
   /** Flags on the token counts. */
   outputEstimated: boolean;
   countedBy: string | null;
@@ -408,6 +419,7 @@ function buildMetrics(p: MetricParts): TestMetrics {
     total_output_tokens: p.outputTokens,
     output_tokens_estimated: p.outputEstimated,
     output_tokens_counted_by: p.countedBy,
+    streams_without_done: p.withoutDone,
     input_tokens_missing: p.inputMissing,
     latency: d.latency.summary(),
     ttft: d.ttft.summary(),

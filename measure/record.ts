@@ -17,6 +17,7 @@ export type Outcome =
   | "bad_body"
   | "too_large"
   | "stream_cut"
+  | "error_event"
   | "no_tokens"
   | "aborted";
 
@@ -32,6 +33,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "bad_body",
   "too_large",
   "stream_cut",
+  "error_event",
   "no_tokens",
   "aborted",
 ];
@@ -88,6 +90,13 @@ export interface RequestRecord {
   reasoningTokens: number | null;
   /** The answer's text, kept only when asked (multi-turn sessions). */
   answer: string | null;
+  /** The first choice's `finish_reason` (`length`, `stop`…) when the server gave one. */
+  finishReason: string | null;
+  /**
+   * Streaming only: true when the stream ended with `data: [DONE]`, false when it completed
+   * without it (the server's last chunk said so); null otherwise.
+   */
+  doneMarker: boolean | null;
 }
 
 /** A record with every measurement empty, to be filled in by the client. */
@@ -115,6 +124,8 @@ export function emptyRecord(tSend: number, tIntended: number | null = null): Req
     ttfo: null,
     reasoningTokens: null,
     answer: null,
+    finishReason: null,
+    doneMarker: null,
   };
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** Serving engines whose metric names are known. */
-export type EngineFamily = "vllm" | "sglang" | "tgi";
+export type EngineFamily = "vllm" | "sglang" | "tgi" | "llamacpp" | "nim";
 
 /** Percentiles of what a server histogram recorded during a test (seconds). */
 export interface ServerHistogramSummary {
@@ -50,4 +50,9 @@ export interface ServerSeries {
   queue: ServerHistogramSummary | null;
   /** Scrapes that failed (the series has a gap there). */
   failed_scrapes: number;
+  /**
+   * Prompt and output tokens the server counted over the test (its own counters' deltas), when
+   * it has such counters; absent in older runs.
+   */
+  tokens?: { prompt: number | null; output: number | null } | null;
 }

@@ -92,6 +92,11 @@ export interface WorkloadStats extends WorkloadInfo {
     missing: number;
     /** Mean prompt tokens the server served from its prefix cache (null: never reported). */
     cached_mean: number | null;
+    /**
+     * Mean prompt tokens per request from the server's own counters (its Prometheus metrics),
+     * when its answers carried no `prompt_tokens`; null otherwise. Absent in older runs.
+     */
+    server_metrics_mean?: number | null;
   };
   /** Output lengths: requested `max_tokens` against what came back. */
   output: {

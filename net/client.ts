@@ -16,7 +16,7 @@ import { DEFAULT_MAX_EVENT_BYTES, SseLimitError } from "./sse.ts";
 import { type HttpClientKind, type Reply, type Transport, TransportError } from "./transport.ts";
 import { NativeTransport } from "./transport_native.ts";
 import { FetchTransport } from "./transport_fetch.ts";
-import { type EndpointDef, RAW_ERROR_CHARS, type RequestBody } from "./endpoint.ts";
+import { type EndpointDef, errorInBody, RAW_ERROR_CHARS, type RequestBody } from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
 import { StreamState } from "./stream.ts";
 import { authHeaders, connectReason, MAX_ERROR_CHARS } from "./probe.ts";
@@ -38,13 +38,18 @@ export interface TokenCounter {
   name: string;
   /** Tokens in a text. */
   count(text: string): number;
+  /**
+   * True when it is the served model's own tokenizer. When it is not, a stream's token events
+   * count its tokens better (servers send one token per event, or a few).
+   */
+  exact?: boolean;
 }
 
 /**
  * The counter used when no other is given: FakeAI's word count, an approximation for real
  * models' tokenizers (closer than counting stream chunks, which carry several tokens or none).
  */
-export const WORD_COUNTER: TokenCounter = { name: "words", count: countTokens };
+export const WORD_COUNTER: TokenCounter = { name: "words", count: countTokens, exact: false };
 
 /** Default bound on a non-streaming body, and on an answer's text kept for a session (bytes). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -172,13 +177,14 @@ export class ChatClient {
     const payload = this.kind === "native"
       ? this.#lastBytes ??= new TextEncoder().encode(this.#lastJson)
       : this.#lastJson;
-    return this.#send(payload, streaming, opts);
+    return this.#send(payload, streaming, opts, maxTokensOf(body));
   }
 
   async #send(
     payload: Uint8Array | string,
     streaming: boolean,
     opts: CallOptions,
+    maxTokens: number | null,
   ): Promise<RequestRecord> {
     const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
     const t0 = performance.now();
@@ -196,14 +202,14 @@ export class ChatClient {
       if (!streaming) {
         // The common case: the body came with the head, and its arrival is the end time.
         const here = reply.takeBody();
-        if (here !== null) return this.#finishJson(rec, here.text, t0, here.at, opts);
+        if (here !== null) return this.#finishJson(rec, here.text, t0, here.at, opts, maxTokens);
         let text: string;
         try {
           text = await reply.text(this.#maxBody);
         } catch (err) {
           return this.#failTransport(rec, err, "stream_cut");
         }
-        return this.#finishJson(rec, text, t0, performance.now(), opts);
+        return this.#finishJson(rec, text, t0, performance.now(), opts, maxTokens);
       }
       const st = new StreamState(rec, t0, opts, this.#def, this.#maxEvent, this.#maxBody);
       try {
@@ -216,7 +222,7 @@ export class ChatClient {
         return this.#failTransport(rec, err, "stream_cut");
       }
       st.parser.end(performance.now());
-      return this.#finishStream(rec, st, t0, performance.now());
+      return this.#finishStream(rec, st, t0, performance.now(), maxTokens);
     } finally {
       reply.done();
     }
@@ -251,6 +257,7 @@ export class ChatClient {
     t0: number,
     tEnd: number,
     opts: CallOptions,
+    maxTokens: number | null,
   ): RequestRecord {
     rec.tEnd = tEnd / 1000;
     rec.e2e = (tEnd - t0) / 1000;
@@ -263,6 +270,14 @@ export class ChatClient {
     if (!body || typeof body !== "object") {
       return this.#fail(rec, "bad_body", "response is not a JSON object");
     }
+    const failure = errorInBody(body);
+    if (failure !== null) {
+      return this.#fail(
+        rec,
+        "error_event",
+        `the server answered HTTP ${rec.status} with an error: ${failure}`,
+      );
+    }
     const read = this.#def.readAnswer(body as Record<string, unknown>, rec);
     if (typeof read === "string") return this.#fail(rec, "bad_body", read);
     if (this.#def.tokenless) {
@@ -272,9 +287,15 @@ export class ChatClient {
     const { content, reasoning, hasTools } = read;
     if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
       const all = `${reasoning} ${content}`.trim();
-      rec.outputTokens = all ? this.#counter.count(all) : hasTools ? 1 : 0;
+      if (rec.finishReason === "length" && maxTokens !== null && all) {
+        // The server stopped at the length limit: it generated max_tokens, exactly.
+        rec.outputTokens = maxTokens;
+        rec.outputTokensCountedBy = "max_tokens";
+      } else {
+        rec.outputTokens = all ? this.#counter.count(all) : hasTools ? 1 : 0;
+        rec.outputTokensCountedBy = all ? this.#counter.name : "events";
+      }
       rec.outputTokensEstimated = true;
-      rec.outputTokensCountedBy = all ? this.#counter.name : "events";
     }
     if (rec.outputTokens === 0 && !content && !reasoning && !hasTools) {
       return this.#fail(rec, "no_tokens", "response carried no generated token");
@@ -284,17 +305,38 @@ export class ChatClient {
     return rec;
   }
 
-  #finishStream(rec: RequestRecord, st: StreamState, t0: number, tEnd: number): RequestRecord {
+  #finishStream(
+    rec: RequestRecord,
+    st: StreamState,
+    t0: number,
+    tEnd: number,
+    maxTokens: number | null,
+  ): RequestRecord {
     rec.tEnd = tEnd / 1000;
     if (st.badJson !== null) return this.#fail(rec, "bad_body", `chunk is not JSON: ${st.badJson}`);
     if (st.serverError !== null) {
       rec.e2e = (tEnd - t0) / 1000;
-      return this.#fail(rec, "stream_cut", st.serverError);
+      return this.#fail(
+        rec,
+        "error_event",
+        `the server reported an error in the stream after ${st.tokenEvents} tokens: ` +
+          st.serverError,
+      );
     }
     if (!st.done) {
-      rec.e2e = (tEnd - t0) / 1000;
-      return this.#fail(rec, "stream_cut", `stream ended without [DONE] after ${st.events} events`);
-    }
+      // The response completed without `data: [DONE]`: complete when the server's own last
+      // chunk said the answer ended (a finish reason, or the usage that follows it), as the
+      // OpenAI SDKs take it; otherwise the answer broke off.
+      if (rec.finishReason === null && !st.sawUsage) {
+        rec.e2e = (tEnd - t0) / 1000;
+        return this.#fail(
+          rec,
+          "stream_cut",
+          `stream ended after ${st.events} events without a finish reason or [DONE]`,
+        );
+      }
+      rec.doneMarker = false;
+    } else if (st.sawDoneMarker) rec.doneMarker = true;
     if (st.tokenEvents === 0) {
       rec.e2e = (tEnd - t0) / 1000;
       return this.#fail(rec, "no_tokens", "stream carried no generated token");
@@ -307,11 +349,19 @@ export class ChatClient {
     if (st.text !== null) rec.answer = st.text;
     rec.e2e = (st.last - t0) / 1000;
     if (rec.outputTokens === 0) {
-      // No usage: the streamed text's tokens, not the chunks (a chunk may carry several).
-      const counted = st.allText ? this.#counter.count(st.allText) : 0;
-      rec.outputTokens = counted > 0 ? counted : st.tokenEvents;
+      // No usage: count by the best evidence there is. A length-limited answer generated
+      // max_tokens exactly; with the model's own tokenizer, the streamed text's tokens; else
+      // the token events (servers send one token per event, or a few), not a foreign
+      // tokenizer's count of the text.
       rec.outputTokensEstimated = true;
-      rec.outputTokensCountedBy = counted > 0 ? this.#counter.name : "events";
+      if (rec.finishReason === "length" && maxTokens !== null) {
+        rec.outputTokens = maxTokens;
+        rec.outputTokensCountedBy = "max_tokens";
+      } else {
+        const counted = this.#counter.exact && st.allText ? this.#counter.count(st.allText) : 0;
+        rec.outputTokens = counted > 0 ? counted : st.tokenEvents;
+        rec.outputTokensCountedBy = counted > 0 ? this.#counter.name : "events";
+      }
     }
     rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
     if (st.stamps && st.times && st.stamps.length > 0) {
@@ -369,4 +419,13 @@ function errorDetail(text: string): string {
     // not JSON
   }
   return text.slice(0, RAW_ERROR_CHARS).replace(/\s+/g, " ").trim();
+}
+
+/** The output limit a request body asks for, whatever the endpoint calls it; null if none. */
+function maxTokensOf(body: RequestBody): number | null {
+  for (const k of ["max_tokens", "max_completion_tokens", "max_output_tokens"]) {
+    const v = body[k];
+    if (typeof v === "number" && Number.isInteger(v) && v > 0) return v;
+  }
+  return null;
 }

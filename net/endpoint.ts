@@ -87,7 +87,7 @@ export interface MessageJson {
 
 /** One stream event of any endpoint. */
 export interface StreamChunkJson {
-  choices?: { delta?: MessageJson; text?: unknown }[];
+  choices?: { delta?: MessageJson; text?: unknown; finish_reason?: unknown }[];
   usage?: UsageJson | null;
   x_sent_ms?: unknown;
   /** Responses API: the event type and text delta. */
@@ -113,6 +113,26 @@ export function readUsage(usage: UsageJson | null | undefined, rec: RequestRecor
   if (typeof reasoning === "number") rec.reasoningTokens = reasoning;
 }
 
+/**
+ * The failure a server reported inside a 2xx answer, or null: an SSE `event: error`, an
+ * `error` member (OpenAI's and vLLM's `{"error": {"message": …}}`, Anthropic's `error` event
+ * data), or vLLM's older `{"object": "error", "message": …}`.
+ */
+export function errorInBody(obj: unknown, sseEvent: string | null = null): string | null {
+  const o = obj && typeof obj === "object" ? obj as Record<string, unknown> : null;
+  const err = o?.error;
+  let message: unknown = null;
+  if (err !== undefined && err !== null && err !== "" && err !== false) {
+    message = typeof err === "object" ? (err as Record<string, unknown>).message ?? "" : err;
+    if (message === "" || typeof message !== "string") {
+      message = JSON.stringify(err);
+    }
+  } else if (o?.object === "error" || sseEvent === "error") {
+    message = typeof o?.message === "string" ? o.message : JSON.stringify(obj);
+  } else return null;
+  return String(message).slice(0, RAW_ERROR_CHARS);
+}
+
 /** A string field, or "". */
 export function str(v: unknown): string {
   return typeof v === "string" ? v : "";
@@ -126,6 +146,7 @@ export function choiceToken(chunk: StreamChunkJson, rec: RequestRecord): StreamT
   if (chunk.usage) readUsage(chunk.usage, rec);
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
   if (!choice) return null;
+  if (typeof choice.finish_reason === "string") rec.finishReason = choice.finish_reason;
   if (typeof choice.text === "string" && choice.text.length > 0) {
     return { reasoning: false, text: choice.text };
   }
@@ -174,7 +195,9 @@ export function choicesEndpoint(
     readAnswer(b, rec) {
       readUsage(b.usage as UsageJson | undefined, rec);
       if (!Array.isArray(b.choices)) return "response has no choices array";
-      return answer(b.choices[0]);
+      const first = b.choices[0] as Record<string, unknown> | undefined;
+      if (typeof first?.finish_reason === "string") rec.finishReason = first.finish_reason;
+      return answer(first);
     },
     streamEvent: (chunk, rec) => choiceToken(chunk, rec),
   };

@@ -276,7 +276,8 @@ export class Http1Pool {
       length = Number(cl);
       if (!Number.isInteger(length) || length < 0) {
         this.#drop(conn);
-        throw new Http1Error("protocol", `bad content-length: ${cl}`);
+        // The value is not shown: a hostile server may echo anything (a key) into it.
+        throw new Http1Error("protocol", `bad content-length header (${cl.length} characters)`);
       }
     }
     const noBody = head.status === 204 || head.status === 304;

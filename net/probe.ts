@@ -6,7 +6,8 @@
  */
 
 import { TargetError, UsageError } from "../util/errors.ts";
-import { Http1Pool } from "./http1.ts";
+import { BODY_LIMITS, BodyTooLargeError, readBounded } from "./bounded.ts";
+import { Http1Error, Http1Pool } from "./http1.ts";
 import type { HttpClientKind } from "./transport.ts";
 
 /**
@@ -74,6 +75,8 @@ interface GetAnswer {
   status: number;
   text: string;
   header(name: string): string | null;
+  /** Set when the body went over its limit (`text` is then empty). */
+  tooLarge?: BodyTooLargeError;
 }
 
 /**
@@ -86,15 +89,24 @@ async function getOnce(
   headers: Record<string, string>,
   timeoutMs: number,
   http: HttpClientKind,
+  maxBytes: number,
 ): Promise<GetAnswer> {
+  const what = `${path} body`;
   if (http === "fetch") {
     const res = await fetch(`${baseUrl}${path}`, {
       headers,
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await res.text().catch(() => "");
-    return { status: res.status, text, header: (n) => res.headers.get(n) };
+    const header = (n: string) => res.headers.get(n);
+    try {
+      return { status: res.status, text: await readBounded(res, maxBytes, what), header };
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        return { status: res.status, text: "", header, tooLarge: err };
+      }
+      throw err;
+    }
   }
   const pool = new Http1Pool(baseUrl, { maxIdle: 1 });
   let cancel: (() => void) | null = null;
@@ -109,8 +121,16 @@ async function getOnce(
       cancel = c;
       if (timedOut) c();
     });
-    const text = await res.text();
-    return { status: res.status, text, header: (n) => res.header(n) };
+    const header = (n: string) => res.header(n);
+    try {
+      return { status: res.status, text: await res.text(maxBytes), header };
+    } catch (err) {
+      if (err instanceof Http1Error && err.kind === "too_large") {
+        const tooLarge = new BodyTooLargeError(what, maxBytes, "is too large");
+        return { status: res.status, text: "", header, tooLarge };
+      }
+      throw err;
+    }
   } catch (err) {
     if (timedOut) throw new DOMException("timed out", "TimeoutError");
     throw err;
@@ -157,7 +177,7 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
   let healthState: string | null = null;
   const firstMs = Math.min(timeoutMs, PROBE_CONNECT_MS);
   try {
-    const res = await getOnce(baseUrl, "/health", {}, firstMs, http);
+    const res = await getOnce(baseUrl, "/health", {}, firstMs, http, BODY_LIMITS.health);
     healthStatus = res.status;
     try {
       const body = JSON.parse(res.text);
@@ -174,7 +194,14 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
   const t0 = performance.now();
   let res: GetAnswer;
   try {
-    res = await getOnce(baseUrl, "/v1/models", authHeaders(opts.apiKey), timeoutMs, http);
+    res = await getOnce(
+      baseUrl,
+      "/v1/models",
+      authHeaders(opts.apiKey),
+      timeoutMs,
+      http,
+      BODY_LIMITS.models,
+    );
   } catch (err) {
     if (isTimeout(err)) {
       throw new TargetError(
@@ -191,6 +218,12 @@ export async function probeTarget(baseUrl: string, opts: ProbeOptions = {}): Pro
     throw new TargetError(
       `${baseUrl} rejected the API key (HTTP ${res.status}); pass a valid --api-key or set OPENAI_API_KEY`,
       "auth",
+    );
+  }
+  if (res.tooLarge) {
+    throw new TargetError(
+      `${baseUrl} is not an OpenAI-compatible API: its ${res.tooLarge.message}`,
+      "not_openai",
     );
   }
   let body: unknown = null;

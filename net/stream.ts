@@ -7,7 +7,12 @@
 
 import type { RequestRecord } from "../measure/record.ts";
 import { SseParser } from "./sse.ts";
-import { type EndpointDef, RAW_ERROR_CHARS, type StreamChunkJson } from "./endpoint.ts";
+import {
+  type EndpointDef,
+  errorInBody,
+  RAW_ERROR_CHARS,
+  type StreamChunkJson,
+} from "./endpoint.ts";
 
 /** Options of a stream's state: what to keep. */
 export interface StreamKeep {
@@ -33,6 +38,10 @@ export class StreamState {
   reasoningEvents = 0;
   /** True once the stream said it is complete (`[DONE]`, or the endpoint's last event). */
   done = false;
+  /** True when that was `data: [DONE]`. */
+  sawDoneMarker = false;
+  /** True once a chunk carried usage (it follows the last token). */
+  sawUsage = false;
   /** The first event that was not JSON, or null. */
   badJson: string | null = null;
   /** A failure the server reported inside the stream, or null. */
@@ -76,16 +85,25 @@ export class StreamState {
       if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
       if (ev.data === "[DONE]") {
         this.done = true;
+        this.sawDoneMarker = true;
         return;
       }
       let chunk: StreamChunkJson;
       try {
         chunk = JSON.parse(ev.data);
       } catch {
-        if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
+        if (ev.event === "error") end.fail(ev.data.slice(0, RAW_ERROR_CHARS));
+        else if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
         return;
       }
       if (!chunk || typeof chunk !== "object") return;
+      const failure = errorInBody(chunk, ev.event);
+      if (failure !== null) {
+        // A failure after the stream began: the server's word, not a success.
+        end.fail(failure);
+        return;
+      }
+      if (chunk.usage) this.sawUsage = true;
       const token = endpoint.streamEvent(chunk, rec, end);
       if (token === null) return;
       this.tokenEvents++;

@@ -106,6 +106,8 @@ export interface RunPlan {
     maxQueueDelayMs: number | null;
     /** `--max-error-rate` as a share (0–1), or null. */
     maxErrorRate: number | null;
+    /** `--max-consecutive-timeouts` (0: never). */
+    maxConsecutiveTimeouts: number;
     /** `--shard`, or null. */
     shard: Shard | null;
     /** `--workers`. */
@@ -240,6 +242,7 @@ export function planRecord(p: RunPlan): Record<string, Json> {
       warmup: p.load.warmup,
       max_queue_delay_ms: p.load.maxQueueDelayMs,
       max_error_rate: p.load.maxErrorRate,
+      max_consecutive_timeouts: p.load.maxConsecutiveTimeouts,
       shard: p.load.shard as Json,
       workers: p.load.workers,
       start_at_ms: p.load.startAtMs,

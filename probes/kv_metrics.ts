@@ -6,6 +6,8 @@
  * @module
  */
 
+import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
+
 /** One worker's counters in a snapshot. */
 export interface KvWorkerCounters {
   /** Requests ever routed to the worker. */
@@ -113,15 +115,14 @@ export async function fetchKvMetrics(
   timeoutMs = 5000,
 ): Promise<KvSnapshot | null> {
   try {
-    const res = await fetch(`${baseUrl}/kv-cache/metrics`, {
+    const res = await getBounded(`${baseUrl}/kv-cache/metrics`, {
       headers: headers(apiKey),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      maxBytes: BODY_LIMITS.kvMetrics,
+      what: "/kv-cache/metrics body",
     });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return null;
-    }
-    return parseKvMetrics(await res.json());
+    if (res.status < 200 || res.status >= 300) return null;
+    return parseKvMetrics(JSON.parse(res.text));
   } catch {
     return null;
   }
@@ -138,13 +139,14 @@ export async function resetKvCache(
   timeoutMs = 5000,
 ): Promise<boolean> {
   try {
-    const res = await fetch(`${baseUrl}/kv-cache/reset`, {
+    const res = await getBounded(`${baseUrl}/kv-cache/reset`, {
       method: "POST",
       headers: headers(apiKey),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      maxBytes: BODY_LIMITS.error,
+      what: "/kv-cache/reset body",
     });
-    await res.body?.cancel();
-    return res.ok;
+    return res.status >= 200 && res.status < 300;
   } catch {
     return false;
   }

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
+
 /** One sample line. */
 export interface PromSample {
   /** Metric name of the line (with any `_bucket`/`_sum`/`_count`… suffix). */
@@ -209,12 +211,14 @@ export async function scrapeResidentMemory(
   url: string,
   opts: ScrapeOptions = {},
 ): Promise<RssScrape> {
-  const res = await fetch(url, {
+  const res = await getBounded(url, {
     headers: { accept: "text/plain;version=0.0.4", ...(opts.headers ?? {}) },
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 2000),
+    timeoutMs: opts.timeoutMs ?? 2000,
+    maxBytes: BODY_LIMITS.metrics,
+    what: "metrics body",
   });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  const text = res.text;
+  if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
   const rss = residentMemory(parsePrometheus(text));
   if (rss === null) throw new Error(`no ${RSS_METRIC} gauge in the response`);
   return rss;

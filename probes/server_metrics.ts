@@ -1,7 +1,7 @@
 /**
  * The server's own view of a test: its Prometheus metrics sampled on a timer while the test
- * runs, for servers that expose them (the embedded server, vLLM, SGLang, TGI; anything else
- * gives what it has). Gauges become time series on the client's clock (requests running and
+ * runs, for servers that expose them (the embedded server, vLLM, SGLang, TGI, llama.cpp's
+ * server, NVIDIA NIM; anything else gives what it has). Gauges become time series on the client's clock (requests running and
  * waiting, KV-cache usage), counters become deltas (prefix-cache hit rate, preemptions), and
  * the server's latency histograms become percentiles of what they recorded during the test,
  * to set beside the client's: the gap is network, client and HTTP time.
@@ -9,6 +9,7 @@
  * @module
  */
 
+import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
 import { parsePrometheus, type PromDocument, type PromSample } from "./prom.ts";
 import type { EngineFamily, ServerSeries } from "../measure/server_series.ts";
 
@@ -30,6 +31,9 @@ interface FamilyNames {
   itl: string[];
   e2e: string[];
   queue: string[];
+  /** Counters of prompt tokens processed and output tokens generated. */
+  promptTokens: string[];
+  outputTokens: string[];
 }
 
 /** Known names, newest first where an engine renamed one. */
@@ -46,6 +50,8 @@ const FAMILIES: Record<EngineFamily, FamilyNames> = {
     itl: ["vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds"],
     e2e: ["vllm:e2e_request_latency_seconds"],
     queue: ["vllm:request_queue_time_seconds"],
+    promptTokens: ["vllm:prompt_tokens_total"],
+    outputTokens: ["vllm:generation_tokens_total"],
   },
   sglang: {
     running: ["sglang:num_running_reqs"],
@@ -59,6 +65,8 @@ const FAMILIES: Record<EngineFamily, FamilyNames> = {
     itl: ["sglang:inter_token_latency_seconds", "sglang:time_per_output_token_seconds"],
     e2e: ["sglang:e2e_request_latency_seconds"],
     queue: ["sglang:queue_time_seconds"],
+    promptTokens: ["sglang:prompt_tokens_total"],
+    outputTokens: ["sglang:generation_tokens_total"],
   },
   tgi: {
     running: ["tgi_batch_current_size"],
@@ -72,6 +80,40 @@ const FAMILIES: Record<EngineFamily, FamilyNames> = {
     itl: ["tgi_request_mean_time_per_token_duration"],
     e2e: ["tgi_request_duration"],
     queue: ["tgi_request_queue_duration"],
+    promptTokens: [],
+    outputTokens: [],
+  },
+  // llama.cpp's server with --metrics (tools/server: llamacpp:* counters and gauges).
+  llamacpp: {
+    running: ["llamacpp:requests_processing"],
+    waiting: ["llamacpp:requests_deferred"],
+    kvUsage: ["llamacpp:kv_cache_usage_ratio"],
+    prefixQueries: [],
+    prefixHits: [],
+    hitRateGauge: [],
+    preemptions: [],
+    ttft: [],
+    itl: [],
+    e2e: [],
+    queue: [],
+    promptTokens: ["llamacpp:prompt_tokens_total"],
+    outputTokens: ["llamacpp:tokens_predicted_total"],
+  },
+  // NVIDIA NIM for LLMs: vLLM's metrics without the `vllm:` prefix.
+  nim: {
+    running: ["num_requests_running"],
+    waiting: ["num_requests_waiting"],
+    kvUsage: ["gpu_cache_usage_perc"],
+    prefixQueries: [],
+    prefixHits: [],
+    hitRateGauge: [],
+    preemptions: ["num_preemptions_total"],
+    ttft: ["time_to_first_token_seconds"],
+    itl: ["time_per_output_token_seconds"],
+    e2e: ["e2e_request_latency_seconds"],
+    queue: [],
+    promptTokens: ["prompt_tokens_total"],
+    outputTokens: ["generation_tokens_total"],
   },
 };
 
@@ -201,12 +243,13 @@ export interface SamplerOptions {
 }
 
 async function fetchText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000), redirect: "manual" });
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new Error(`HTTP ${res.status}`);
-  }
-  return await res.text();
+  const res = await getBounded(url, {
+    timeoutMs: 2000,
+    maxBytes: BODY_LIMITS.metrics,
+    what: "metrics body",
+  });
+  if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+  return res.text;
 }
 
 /**
@@ -281,6 +324,13 @@ export function startServerSampler(opts: SamplerOptions): ServerSampler {
         series.itl = histogramDelta(buckets(first, f.itl), buckets(last, f.itl));
         series.e2e = histogramDelta(buckets(first, f.e2e), buckets(last, f.e2e));
         series.queue = histogramDelta(buckets(first, f.queue), buckets(last, f.queue));
+        const delta = (names: string[]) => {
+          const a = total(first!, names), b = total(last!, names);
+          return a === null || b === null ? null : Math.max(0, b - a);
+        };
+        if (f.promptTokens.length || f.outputTokens.length) {
+          series.tokens = { prompt: delta(f.promptTokens), output: delta(f.outputTokens) };
+        }
       }
       return series;
     },

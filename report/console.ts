@@ -134,8 +134,8 @@ export function testTable(
     const n = (v: number | null) => (v === null ? "—" : fixed(v, 1));
     table.push([
       "Input tokens (built / server)",
-      `${n(i.requested_mean)} / ${n(i.server_mean)}` +
-      (w.tokenizer_exact ? "" : ` ${yellow("(approximate)")}`),
+      `${n(i.requested_mean)} / ${n(i.server_mean ?? i.server_metrics_mean ?? null)}` +
+      (w.tokenizer_exact ? "" : ` ${yellow(`(exact in ${w.tokenizer} only)`)}`),
     ]);
     if (w.endpoint !== "embeddings") {
       table.push([

@@ -51,7 +51,7 @@ export function summaryMarkdown(
           ? `${run.server.metrics.engine} metrics from ${
             mdCell(run.server.metrics.url)
           }, sampled every second during each test`
-          : "not offered (no vLLM, SGLang or TGI metrics found); reports show the client's view"
+          : "not offered (no vLLM, SGLang, TGI, llama.cpp or NIM metrics found); reports show the client's view"
       }`,
     ]),
     `- **Run ID:** ${run.run_id}`,

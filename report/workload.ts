@@ -21,10 +21,14 @@ export function workloadItems(w: WorkloadStats): Text[] {
     { code: w.endpoint === "chat" ? "/v1/chat/completions" : `/v1/${w.endpoint}` },
     `; ${w.kind} workload`,
   ]);
+  const counted = w.input.server_mean ?? w.input.server_metrics_mean ?? null;
   items.push([
     "Tokenizer: ",
     { code: w.tokenizer },
-    w.tokenizer_exact ? ` (${w.tokenizer_reason})` : ` — approximate: ${w.tokenizer_reason}`,
+    w.tokenizer_exact
+      ? ` (${w.tokenizer_reason})`
+      : ` — lengths exact in ${w.tokenizer} only: ${w.tokenizer_reason}` +
+        (counted !== null ? `; the server counted ${num(counted)} per prompt` : ""),
   ]);
   if (w.dataset) {
     const skipped = Object.entries(w.dataset.skipped).map(([k, v]) => `${v} ${k}`).join(", ");
@@ -46,7 +50,11 @@ export function workloadItems(w: WorkloadStats): Text[] {
     `Input tokens: requested ${w.isl ?? "from the file"} → built mean ${num(i.requested_mean)}` +
       ` (sd ${num(i.requested_stddev)}, ${num(i.requested_min, 0)}–${num(i.requested_max, 0)})` +
       (i.server_mean === null
-        ? "; the server reported no prompt_tokens"
+        ? i.server_metrics_mean !== null && i.server_metrics_mean !== undefined
+          ? `; the server reported no prompt_tokens, its own counters ${
+            num(i.server_metrics_mean)
+          } per request`
+          : "; the server reported no prompt_tokens"
         : `; server-counted mean ${num(i.server_mean)}, template overhead ` +
           `${num(i.overhead_mean)} (${num(i.overhead_min, 0)}…${num(i.overhead_max, 0)}) tokens`) +
       (i.cached_mean !== null && i.cached_mean > 0

@@ -107,6 +107,11 @@ export interface SuiteContext {
    */
   maxErrorRate?: number;
   /**
+   * `--max-consecutive-timeouts`: a test ends once this many requests in a row timed out or
+   * could not connect, none succeeding between (absent: the default; 0: never).
+   */
+  maxConsecutiveTimeouts?: number;
+  /**
    * `--repeat`: run each test `count` times, `pauseS` apart, repeat k with seed + k, and
    * pool them (absent or count 1: once). `maxCvPct` marks unstable metrics in the reports.
    */
@@ -121,21 +126,77 @@ export interface SuiteContext {
 /** Requests a test must have counted before `--max-error-rate` may end it. */
 export const EARLY_STOP_MIN = 20;
 
-/** A stop signal for one test: the run's, or an early stop when too many requests fail. */
+/** Default of `--max-consecutive-timeouts`. */
+export const DEFAULT_MAX_CONSECUTIVE_TIMEOUTS = 3;
+
+/**
+ * Watches for a wedged target: requests that time out (or cannot connect) one after another,
+ * none succeeding between them. Once `limit` have, waiting out the rest of the test's timeouts
+ * would tell nothing more.
+ */
+export class WedgeGuard {
+  readonly #limit: number;
+  #streak = 0;
+  #since = 0;
+  #wedged = false;
+
+  /** A guard giving up after `limit` such failures in a row (0: never). */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** See a finished request; true once the target counts as wedged. */
+  add(rec: RequestRecord): boolean {
+    if (rec.outcome === "ok") this.#streak = 0;
+    else if (rec.outcome === "timeout" || rec.outcome === "connect") {
+      if (this.#streak++ === 0) this.#since = rec.tSend;
+      if (this.#limit > 0 && this.#streak >= this.#limit) this.#wedged = true;
+    }
+    return this.#wedged;
+  }
+
+  /** True once the limit was reached. */
+  get wedged(): boolean {
+    return this.#wedged;
+  }
+
+  /** Why a test stopped on this guard, or null. */
+  why(now: number): string | null {
+    if (!this.#wedged) return null;
+    return `stopped early: ${this.#streak} requests in a row timed out or could not connect, ` +
+      `none succeeding between, over ${(now - this.#since).toFixed(1)} s: the target looks ` +
+      "wedged (--max-consecutive-timeouts)";
+  }
+}
+
+/**
+ * A stop signal for one test: the run's, or an early stop when too many requests fail or the
+ * target stops answering.
+ */
 function earlyStop(ctx: SuiteContext, agg: RecordAggregator) {
   const early = new AbortController();
   const limit = ctx.maxErrorRate;
+  const wedge = new WedgeGuard(ctx.maxConsecutiveTimeouts ?? DEFAULT_MAX_CONSECUTIVE_TIMEOUTS);
+  let why: string | null = null;
   return {
-    signal: limit === undefined ? ctx.stop : AbortSignal.any([ctx.stop, early.signal]),
-    check() {
-      if (limit === undefined || early.signal.aborted || agg.count < EARLY_STOP_MIN) return;
-      if (agg.failures / agg.count > limit) early.abort();
+    signal: AbortSignal.any([ctx.stop, early.signal]),
+    check(rec: RequestRecord) {
+      if (early.signal.aborted) return;
+      if (wedge.add(rec)) {
+        why = wedge.why(performance.now() / 1000);
+        early.abort();
+        return;
+      }
+      if (limit === undefined || agg.count < EARLY_STOP_MIN) return;
+      if (agg.failures / agg.count > limit) {
+        why = `stopped early: ${((agg.failures / agg.count) * 100).toFixed(1)}% of the first ` +
+          `${agg.count} requests failed (over --max-error-rate ${(limit * 100).toFixed(1)}%)`;
+        early.abort();
+      }
     },
     /** Why the test ended early, or null. */
     why(): string | null {
-      if (!early.signal.aborted) return null;
-      return `stopped early: ${((agg.failures / agg.count) * 100).toFixed(1)}% of the first ` +
-        `${agg.count} requests failed (over --max-error-rate ${((limit ?? 0) * 100).toFixed(1)}%)`;
+      return why;
     },
   };
 }
@@ -224,7 +285,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
         rig.agg.add(rec);
         steady.add(rec.tSend, rec.tEnd, rec.e2e, rec.outputTokens, rec.outcome === "ok");
         spec.onRecord?.(rec, i);
-        early.check();
+        early.check(rec);
       },
       onProgress: (done) => rig.progress.update(done),
     });
@@ -369,6 +430,13 @@ export function testResultOf(
   const notes: string[] = [];
   if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
   const metrics = agg.metrics();
+  const noDone = metrics.streams_without_done ?? 0;
+  if (noDone > 0) {
+    notes.push(
+      `${noDone} stream${noDone === 1 ? "" : "s"} ended without data: [DONE]; the server's last ` +
+        "chunk (its finish reason or usage) said the answer was complete, so they count",
+    );
+  }
   if (metrics.input_tokens_missing) {
     notes.push(
       "the server reported no usage.prompt_tokens for some answers: input and total tokens " +
@@ -496,7 +564,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
         firstSend = Math.min(firstSend, rec.tSend);
         lastSend = Math.max(lastSend, rec.tSend);
         spec.onRecord?.(rec, i);
-        early.check();
+        early.check(rec);
       },
       onProgress: (done) => rig.progress.update(done),
     });

@@ -67,7 +67,11 @@ export async function runWorkloadTest(
   });
   if (!built.tokenizer.exact) ctx.log(`workload: ${built.info.tokenizer_reason}`);
   const tally = new WorkloadTally(built.info);
-  const tokenCounter = { name: built.tokenizer.name, count: built.tokenizer.count };
+  const tokenCounter = {
+    name: built.tokenizer.name,
+    count: built.tokenizer.count,
+    exact: built.tokenizer.exact,
+  };
   const wire = {
     endpoint: spec.workload.endpoint,
     keepText: spec.workload.turns > 1,
@@ -135,6 +139,12 @@ export async function runWorkloadTest(
     });
   }
   result.extra.workload = tally.stats(result.metrics.window_s);
+  // Without usage, the server's own token counters say what it processed.
+  const served = result.extra.server_metrics?.tokens?.prompt ?? null;
+  if (result.extra.workload.input.server_mean === null && served !== null) {
+    const n = result.metrics.successful_requests;
+    result.extra.workload.input.server_metrics_mean = n > 0 ? served / n : null;
+  }
   result.max_tokens = fixedOsl(spec.workload);
   const w = result.extra.workload;
   if (w.output.short > 0) {

@@ -67,6 +67,13 @@ export function tokenizerForModel(model: string): "o200k_base" | "cl100k_base" |
  */
 export async function chooseTokenizer(choice: TokenizerChoice): Promise<ChosenTokenizer> {
   const spec = choice.spec.trim();
+  if (spec === "words" && !choice.embedded) {
+    // Words are the embedded server's tokens, nobody else's: prompts are exact in words only.
+    return {
+      tokenizer: wordTokenizer(false),
+      reason: "--tokenizer words: lengths exact in words, not in the model's tokens",
+    };
+  }
   if (spec !== "auto") {
     return { tokenizer: await loadTokenizer(spec), reason: "--tokenizer" };
   }

@@ -32,7 +32,12 @@ import type {
 } from "./result.ts";
 
 export type { CacheStats, ColdWarmStats, KvCacheExtra, KvCacheTestResult, RouterStats };
-import { clientOptions, type SuiteContext } from "../../runner/runner.ts";
+import {
+  clientOptions,
+  DEFAULT_MAX_CONSECUTIVE_TIMEOUTS,
+  type SuiteContext,
+  WedgeGuard,
+} from "../../runner/runner.ts";
 import { type Payload, resolveModel, warmupBody } from "../../workload/payload.ts";
 import { summarize } from "../../measure/summary.ts";
 import { RecordAggregator } from "../../measure/aggregate.ts";
@@ -373,6 +378,7 @@ async function runSequential(
   const samples: CacheSample[] = [];
   let interrupted = false;
   let resetOk = false;
+  let stoppedEarly: string | null = null;
   let before: KvSnapshot | null = null, after: KvSnapshot | null = null;
   let items: Item[] = [];
   // The client's health over the counted requests, as every other test records it.
@@ -386,6 +392,7 @@ async function runSequential(
     before = await fetchKvMetrics(ctx.client.baseUrl, ctx.client.apiKey);
     health = startHealthProbe();
     const progress = ctx.progress(spec.name, items.length);
+    const wedge = new WedgeGuard(ctx.maxConsecutiveTimeouts ?? DEFAULT_MAX_CONSECUTIVE_TIMEOUTS);
     try {
       for (const [i, item] of items.entries()) {
         if (ctx.stop.aborted) {
@@ -401,6 +408,10 @@ async function runSequential(
         agg.add(rec);
         samples.push({ group: item.group, rec });
         progress.update(i + 1);
+        if (wedge.add(rec)) {
+          stoppedEarly = wedge.why(performance.now() / 1000);
+          break;
+        }
       }
     } finally {
       progress.finish();
@@ -412,6 +423,7 @@ async function runSequential(
   const delta = before && after ? kvMetricsDelta(before, after) : null;
   const notes: string[] = [];
   if (substitutedFor) notes.push(`model ${substitutedFor} not served; used ${model}`);
+  if (stoppedEarly) notes.push(stoppedEarly);
   const result: KvCacheTestResult = {
     suite: "kv-cache",
     name: spec.name,
@@ -424,7 +436,10 @@ async function runSequential(
     metrics: agg.metrics(),
     interrupted: interrupted || ctx.stop.aborted,
     notes,
-    extra: health ? { client_health: health.stop() } : {},
+    extra: {
+      ...(health ? { client_health: health.stop() } : {}),
+      ...(stoppedEarly ? { stopped_early: stoppedEarly } : {}),
+    },
   };
   return { samples, result, resetOk, delta };
 }

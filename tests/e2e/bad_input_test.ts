@@ -175,6 +175,9 @@ openTest(
         dir,
         "--timeout",
         "10",
+        // Off, so every request after the death is counted (tests/e2e/wedged_test.ts has it on).
+        "--max-consecutive-timeouts",
+        "0",
       ]);
       await p.waitForStderr(/\[1\/\d+\]/);
       await new Promise((r) => setTimeout(r, 1200)); // warm-up done, counted requests in flight

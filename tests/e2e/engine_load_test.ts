@@ -130,7 +130,10 @@ openTest(
         dir,
       ]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /server metrics: no vLLM, SGLang or TGI metrics at http/);
+      assert.match(
+        r.stderr,
+        /server metrics: no vLLM, SGLang, TGI, llama.cpp or NIM metrics at http/,
+      );
       const tests: TestJson[] = JSON.parse(
         await Deno.readTextFile(join(dir, "throughput_results.json")),
       );

@@ -1,7 +1,9 @@
 /**
  * Bounded against hostile servers: an SSE line that never ends, a close-delimited body that
  * never ends, a 1 GB body. Each request fails as too_large and the client's memory stays
- * bounded (its RSS is sampled from /proc while it runs).
+ * bounded (its RSS is sampled from /proc while it runs). Outside the load too: an error body,
+ * `/metrics` and `/health` of hundreds of MB leave the client under 300 MB. An error inside
+ * the stream is a failure, in the reports and the exit code.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,7 +12,29 @@ import { spawnProgram } from "./_run.ts";
 const enc = new TextEncoder();
 const JUNK = enc.encode("x".repeat(64 * 1024));
 
-type Mode = "endless-sse-line" | "endless-close-body" | "gigabyte-body" | "trickle";
+type Mode =
+  | "endless-sse-line"
+  | "endless-close-body"
+  | "gigabyte-body"
+  | "trickle"
+  | "huge-error-body"
+  | "huge-metrics"
+  | "huge-health"
+  | "error-in-stream";
+
+/** A close-delimited answer of up to 400 MB of junk, for 20 s at most. */
+async function junkBody(conn: Deno.Conn, head: string): Promise<void> {
+  await conn.write(enc.encode(head));
+  const until = performance.now() + 20_000;
+  for (let sent = 0; sent < 400 * 2 ** 20 && performance.now() < until; sent += JUNK.length) {
+    await conn.write(JUNK);
+  }
+}
+
+const CHAT_ANSWER = JSON.stringify({
+  choices: [{ index: 0, message: { content: "a b c d" }, finish_reason: "stop" }],
+  usage: { prompt_tokens: 8, completion_tokens: 4 },
+});
 
 /** A raw HTTP/1.1 server that answers /health and /v1/models, then misbehaves on POSTs. */
 function hostileServer(mode: Mode): { url: string; close(): void } {
@@ -55,6 +79,15 @@ async function serve(conn: Deno.Conn, mode: Mode): Promise<void> {
     if (end < 0) continue;
     const [line] = head.split("\r\n");
     const path = line.split(" ")[1];
+    if (
+      (path === "/metrics" && mode === "huge-metrics") ||
+      (path === "/health" && mode === "huge-health")
+    ) {
+      return await junkBody(
+        conn,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n",
+      );
+    }
     if (path === "/health" || path === "/v1/models") {
       const body = path === "/health" ? "ok" : JSON.stringify({ data: [{ id: "m" }] });
       await conn.write(
@@ -64,6 +97,35 @@ async function serve(conn: Deno.Conn, mode: Mode): Promise<void> {
       continue;
     }
     if (path !== "/v1/chat/completions") return;
+    if (mode === "huge-error-body") {
+      return await junkBody(
+        conn,
+        "HTTP/1.1 500 Oops\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n",
+      );
+    }
+    if (mode === "error-in-stream") {
+      const error = {
+        error: { message: "CUDA out of memory", type: "InternalServerError", code: 500 },
+      };
+      const tokenChunk = { choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: null }] };
+      await conn.write(enc.encode(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n" +
+          `data: ${JSON.stringify(tokenChunk)}\n\ndata: ${
+            JSON.stringify(error)
+          }\n\ndata: [DONE]\n\n`,
+      ));
+      return;
+    }
+    if (mode === "huge-metrics" || mode === "huge-health") {
+      // A normal answer, then the connection closes (the request body is not read).
+      await conn.write(
+        enc.encode(
+          "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n" +
+            `content-length: ${CHAT_ANSWER.length}\r\n\r\n${CHAT_ANSWER}`,
+        ),
+      );
+      return;
+    }
     const start = mode === "endless-sse-line" || mode === "trickle"
       ? "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\ndata: "
       : mode === "endless-close-body"
@@ -204,3 +266,129 @@ for (const http of ["native", "fetch"] as const) {
     },
   });
 }
+
+/** Runs the program against `server`, sampling its RSS; returns the result and the peak (kB). */
+async function runSampled(args: string[]) {
+  const p = spawnProgram(args);
+  let peak = 0;
+  let done = false;
+  p.result.then(() => done = true);
+  while (!done) {
+    peak = Math.max(peak, rssKb(p.pid));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { r: await p.result, peak };
+}
+
+const OUTSIDE = [
+  ["huge-error-body", "http_5xx"],
+  ["huge-metrics", "ok"],
+] as const;
+
+for (const [mode, outcome] of OUTSIDE) {
+  Deno.test({
+    name: `hostile server (${mode}): bounded outside the load, peak RSS under 300 MB`,
+    ignore: Deno.build.os !== "linux",
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const server = hostileServer(mode);
+      const dir = await Deno.makeTempDir();
+      try {
+        const { r, peak } = await runSampled([
+          "--url",
+          server.url,
+          "--isl",
+          "8",
+          "--osl",
+          "8",
+          "--requests",
+          "3",
+          "--concurrency",
+          "3",
+          "--warmup",
+          "0",
+          "--no-stream",
+          "--accept-failures",
+          "-o",
+          dir,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const run = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+        const t = run.suites[0].tests[0];
+        assert.equal(t.metrics.outcomes[outcome], 3, JSON.stringify(t.metrics.outcomes));
+        assert.ok(peak < 300_000, `peak RSS ${peak} kB`);
+      } finally {
+        server.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "hostile server (huge-health): the probe reads a bounded /health, the run goes on",
+  ignore: Deno.build.os !== "linux",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const server = hostileServer("huge-health");
+    const dir = await Deno.makeTempDir();
+    try {
+      const { r, peak } = await runSampled([
+        "--url",
+        server.url,
+        "--isl",
+        "8",
+        "--requests",
+        "2",
+        "--warmup",
+        "0",
+        "--no-stream",
+        "--no-server-metrics",
+        "-o",
+        dir,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /did not answer/);
+      assert.ok(peak < 300_000, `peak RSS ${peak} kB`);
+    } finally {
+      server.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "an error inside every stream: error_event failures in run.json and exit 6",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const server = hostileServer("error-in-stream");
+    const dir = await Deno.makeTempDir();
+    try {
+      const { r } = await runSampled([
+        "--url",
+        server.url,
+        "--isl",
+        "8",
+        "--requests",
+        "4",
+        "--warmup",
+        "0",
+        "--no-server-metrics",
+        "-o",
+        dir,
+      ]);
+      assert.equal(r.code, 6, r.stderr);
+      const run = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+      const m = run.suites[0].tests[0].metrics;
+      assert.equal(m.outcomes.error_event, 4, JSON.stringify(m.outcomes));
+      assert.equal(m.outcomes.ok, 0);
+      assert.match(m.error_samples[0], /CUDA out of memory/);
+    } finally {
+      server.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -1,6 +1,7 @@
 /**
  * Nothing lost: a run killed with SIGKILL keeps every test it completed; `report DIR` rebuilds
- * the reports from them and `--resume DIR` runs only the tests that are missing.
+ * the reports from them and `--resume DIR` runs only the tests that are missing. While a run
+ * lives, its folder is its own: a second run or a report there is refused.
  */
 import assert from "node:assert/strict";
 import { openTest } from "../_open.ts";
@@ -42,6 +43,12 @@ openTest(
       // Wait for the first completed test on disk, then kill without warning.
       const until = performance.now() + 30_000;
       while ((await journalTests(dir)).length < 1 && performance.now() < until) await sleep(20);
+      // One run per folder: a second run, or a report, on it is refused, naming the owner.
+      for (const second of [[...ARGS, "-o", dir], ["report", dir]]) {
+        const refused = await runProgram(second);
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, new RegExp(`in use by run PID ${p.pid} on `));
+      }
       const children = childPids(p.pid);
       Deno.kill(p.pid, "SIGKILL");
       await p.result;

@@ -82,6 +82,8 @@ Deno.test("a sweep stops after the first level past saturation, saying why", asy
       "4",
       "--timeout",
       "0.000001",
+      "--max-consecutive-timeouts",
+      "0",
       "--accept-failures",
       "-o",
       dir,

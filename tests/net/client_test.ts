@@ -92,7 +92,7 @@ for (const http of HTTP_CLIENTS) {
       assert.equal(r.outcome, "ok");
       assert.equal(r.outputTokens, 2);
       assert.equal(r.outputTokensEstimated, true);
-      assert.equal(r.outputTokensCountedBy, "words");
+      assert.equal(r.outputTokensCountedBy, "events");
       assert.equal(r.cachedTokens, null);
       assert.equal(r.inputTokens, null);
     } finally {

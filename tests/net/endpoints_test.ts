@@ -242,7 +242,7 @@ openTest(
     try {
       await withClient(mock.url, "responses", async (c) => {
         const r = await c.chat({ model: "m", input: "x", stream: true });
-        assert.equal(r.outcome, "stream_cut");
+        assert.equal(r.outcome, "error_event");
         assert.match(r.error ?? "", /engine died/);
       });
     } finally {

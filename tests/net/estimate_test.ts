@@ -1,11 +1,15 @@
-/** Without usage, output tokens are the streamed text's tokens, not the chunks, and say so. */
+/**
+ * Without usage, output tokens come from the best evidence, and say which: the model's own
+ * tokenizer over the streamed text; else the token events (a foreign tokenizer's count of the
+ * text is worse than the events); max_tokens when the server stopped at the length limit.
+ */
 import assert from "node:assert/strict";
 import { openTest } from "../_open.ts";
 import { ChatClient } from "../../net/client.ts";
 import { mockServer, timedStream, tok } from "../_mock.ts";
 
 openTest(
-  "a stream without usage: the text's tokens are counted (two tokens per chunk here), and by what",
+  "a stream without usage: counted by the model's tokenizer, else by its events, and by what",
   async () => {
     // Six chunks of two words each; no usage at all.
     const parts: [number, string][] = Array.from({ length: 6 }, (_, i) => [0, tok(` w${i} x${i}`)]);
@@ -16,18 +20,20 @@ openTest(
       const r = await words.chat({ model: "m", messages: [], stream: true });
       words.close();
       assert.equal(r.outcome, "ok");
-      assert.equal(r.outputTokens, 12, "12 words, not 6 chunks");
+      // The default word count is not the model's tokenizer: the 6 events are the evidence.
+      assert.equal(r.outputTokens, 6, "6 events, not a foreign tokenizer's 12 words");
       assert.equal(r.outputTokensEstimated, true);
-      assert.equal(r.outputTokensCountedBy, "words");
-      const custom = new ChatClient({
+      assert.equal(r.outputTokensCountedBy, "events");
+      // The model's own tokenizer counts the text (two tokens per chunk here).
+      const exact = new ChatClient({
         baseUrl: mock.url,
         timeoutMs: 5000,
-        tokenCounter: { name: "chars", count: (t) => t.replaceAll(" ", "").length },
+        tokenCounter: { name: "model", count: (t) => t.trim().split(/\s+/).length, exact: true },
       });
-      const c = await custom.chat({ model: "m", messages: [], stream: true });
-      custom.close();
-      assert.equal(c.outputTokens, 24);
-      assert.equal(c.outputTokensCountedBy, "chars");
+      const c = await exact.chat({ model: "m", messages: [], stream: true });
+      exact.close();
+      assert.equal(c.outputTokens, 12);
+      assert.equal(c.outputTokensCountedBy, "model");
     } finally {
       await mock.close();
     }

@@ -127,6 +127,7 @@ export function fakePlan(): RunPlan {
       warmup: 3,
       maxQueueDelayMs: null,
       maxErrorRate: null,
+      maxConsecutiveTimeouts: 3,
       shard: null,
       workers: 1,
       startAtMs: null,
