@@ -20,11 +20,14 @@ import {
   VERSION,
 } from "./cli/args.ts";
 import { BenchError, ExitCode } from "./util/errors.ts";
+import { scrubConsole } from "./util/redact.ts";
 import { runCommand } from "./commands/run.ts";
 import { inWorker, workerMain } from "./engine/workers.ts";
 
 /** Run the program with `argv`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // Everything printed goes through one scrub of the secrets the run knows (util/redact.ts).
+  scrubConsole();
   try {
     const cmd = parseCommandLine(argv);
     switch (cmd.kind) {

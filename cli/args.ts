@@ -6,6 +6,7 @@
  * @module
  */
 
+import { addSecret } from "../util/redact.ts";
 import { UsageError } from "../util/errors.ts";
 import { PROGRAM, VERSION } from "../util/version.ts";
 import { parseSuiteName, SUITE_NAMES, SUITES } from "../suites/registry.ts";
@@ -631,7 +632,36 @@ export function skippedByFlag(name: string, flag: string): boolean {
   return SUITES.find((s) => s.name === name)?.skippedBy === flag;
 }
 
+/**
+ * The run's API key, registered for scrubbing from every output (with OPENAI_API_KEY even
+ * when another key is used). Throws {@linkcode UsageError} for a key holding a control
+ * character (a CR/LF would end the header and start another).
+ */
 function apiKeyOf(
+  flagKey: string | null,
+  file: string | null,
+  env: (name: string) => string | undefined,
+  readFile: (path: string) => string,
+): { apiKey: string | null; apiKeySource: ApiKeySource } {
+  addSecret(env("OPENAI_API_KEY"));
+  const found = findApiKey(flagKey, file, env, readFile);
+  if (found.apiKey !== null) {
+    addSecret(found.apiKey);
+    if ([...found.apiKey].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+      throw new UsageError(
+        `the API key (from ${
+          found.apiKeySource === "env"
+            ? "OPENAI_API_KEY"
+            : `--${found.apiKeySource === "file" ? "api-key-file" : "api-key"}`
+        }) ` +
+          "holds a control character (a line break or tab?); a key is one line of printable text",
+      );
+    }
+  }
+  return found;
+}
+
+function findApiKey(
   flagKey: string | null,
   file: string | null,
   env: (name: string) => string | undefined,

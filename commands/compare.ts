@@ -6,6 +6,7 @@
  * @module
  */
 
+import { scrub } from "../util/redact.ts";
 import { join, resolve } from "node:path";
 import type { CompareArgs } from "../cli/args.ts";
 import { ExitCode, GateError } from "../util/errors.ts";
@@ -28,7 +29,7 @@ export async function compareCommand(
   const out = resolve(args.output ?? join(next.dir, "comparison.md"));
   await writeFileAtomic(out, md);
   const summary = env("GITHUB_STEP_SUMMARY");
-  if (summary) await Deno.writeTextFile(summary, md + "\n", { append: true, create: true });
+  if (summary) await Deno.writeTextFile(summary, scrub(md) + "\n", { append: true, create: true });
   for (const w of c.warnings) console.error(`warning: ${w}`);
   console.log(
     `${c.metrics.length} metrics compared: ${

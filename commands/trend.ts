@@ -6,6 +6,7 @@
  * @module
  */
 
+import { scrub } from "../util/redact.ts";
 import { join, resolve } from "node:path";
 import type { TrendArgs } from "../cli/args.ts";
 import { ConfigError, ExitCode, GateError } from "../util/errors.ts";
@@ -64,9 +65,9 @@ export async function trendCommand(args: TrendArgs): Promise<number> {
   const trend = buildTrend(runs, CATALOGUE, args.window, excluded);
   const out = resolve(args.outputDir ?? args.dirs[0]);
   Deno.mkdirSync(out, { recursive: true });
-  Deno.writeTextFileSync(join(out, "trend.md"), trendMarkdown(trend));
-  Deno.writeTextFileSync(join(out, "trend.json"), JSON.stringify(trend, null, 2) + "\n");
-  Deno.writeTextFileSync(join(out, "trend.html"), trendHtml(trend));
+  Deno.writeTextFileSync(join(out, "trend.md"), scrub(trendMarkdown(trend)));
+  Deno.writeTextFileSync(join(out, "trend.json"), scrub(JSON.stringify(trend, null, 2) + "\n"));
+  Deno.writeTextFileSync(join(out, "trend.html"), scrub(trendHtml(trend)));
   const reg = latestRegressions(trend);
   if (!args.quiet) {
     console.log(

@@ -22,6 +22,7 @@
 
 import { join } from "node:path";
 import { ConfigError } from "../util/errors.ts";
+import { scrub } from "../util/redact.ts";
 import type { RunResult, SuiteName, SuiteResult, TestResult } from "../measure/result.ts";
 
 /** The journal's folder under an output folder. */
@@ -49,7 +50,7 @@ function decode(text: string): unknown {
 /** Write a file whole: a temporary name first, then a rename into place. */
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, text);
+  Deno.writeTextFileSync(tmp, scrub(text));
   Deno.renameSync(tmp, path);
 }
 

@@ -124,19 +124,20 @@ export function lockOutputDir(dir: string, command: string): OutputLock {
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createLock(path, me)) {
-      return {
-        path,
-        release() {
-          const now = readOwner(path);
-          if (now && now.pid === me.pid && now.since === me.since) {
-            try {
-              Deno.removeSync(path);
-            } catch {
-              // already gone
-            }
+      const release = () => {
+        globalThis.removeEventListener("unload", release);
+        const now = readOwner(path);
+        if (now && now.pid === me.pid && now.since === me.since) {
+          try {
+            Deno.removeSync(path);
+          } catch {
+            // already gone
           }
-        },
+        }
       };
+      // An exit without a release (a second Ctrl-C) still gives the folder back.
+      globalThis.addEventListener("unload", release);
+      return { path, release };
     }
     const owner = readOwner(path);
     if (owner === null && justWritten(path)) {

@@ -117,6 +117,10 @@ function handleInterrupts(view: RunView): Interrupts {
         // already gone
       }
     }
+    view.log(
+      "interrupt: second signal, exiting now without writing reports; every completed test " +
+        "is kept: 'fakeai-bench report DIR' writes them",
+    );
     Deno.exit(ExitCode.Interrupted);
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];

@@ -99,7 +99,17 @@ export interface EmbeddedServer {
 /** Start `serve --port 0` as a child process and wait until it listens and is healthy. */
 export async function startEmbeddedServer(opts: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const { cmd, args } = selfCommand(
-    ["serve", "--host", "127.0.0.1", "--port", "0", ...(opts.serveArgs ?? [])],
+    [
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      // It exits once this process is gone, even after a SIGKILL that left no time to stop it.
+      "--parent-pid",
+      String(Deno.pid),
+      ...(opts.serveArgs ?? []),
+    ],
     opts.entry,
   );
   const child = new Deno.Command(cmd, {

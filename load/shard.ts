@@ -9,6 +9,7 @@
  * @module
  */
 
+import { MAX_TIMER_MS } from "../util/clock.ts";
 import { UsageError } from "../util/errors.ts";
 
 /** One shard of `count`: index in [0, count). */
@@ -94,7 +95,18 @@ export function openShare(rate: number, requests: number | null, s: Shard): Open
  */
 export function parseStartAt(raw: string): number {
   const t = raw.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const s = Number(t);
+    if (s >= 1e11) {
+      throw new UsageError(
+        `--start-at ${raw} is in the year ${
+          new Date(Math.min(s, 8.64e12) * 1000).getUTCFullYear() || "—"
+        }` +
+          ` read as seconds: give epoch seconds (${Math.floor(s / 1000)} if that was milliseconds)`,
+      );
+    }
+    return s * 1000;
+  }
   if (/^\d{4}-\d{2}-\d{2}T/.test(t) && /(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
     const ms = Date.parse(t);
     if (Number.isFinite(ms)) return ms;
@@ -109,18 +121,25 @@ export function parseStartAt(raw: string): number {
  * false, when `signal` aborts; true when the time came.
  */
 export function waitUntil(atMs: number, signal?: AbortSignal): Promise<boolean> {
-  const delay = atMs - Date.now();
-  if (delay <= 0) return Promise.resolve(true);
+  if (atMs - Date.now() <= 0) return Promise.resolve(true);
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, delay);
+    let timer: ReturnType<typeof setTimeout>;
+    // Re-armed in steps a timer can take, reading the wall clock each time.
+    const arm = () => {
+      const delay = atMs - Date.now();
+      if (delay <= 0) {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(true);
+        return;
+      }
+      timer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
+    };
     const onAbort = () => {
       clearTimeout(timer);
       resolve(false);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
+    arm();
   });
 }

@@ -52,6 +52,11 @@ export interface TestMetrics {
    * said they were complete). Absent in older runs.
    */
   streams_without_done?: number;
+  /**
+   * Successful requests whose server-reported usage could not be (set aside; their counts
+   * estimated), and the first such value. Absent in older runs.
+   */
+  implausible_usage?: { count: number; example: string | null };
   /** True when some successful request had no `usage.prompt_tokens`. */
   input_tokens_missing: boolean;
   /** End-to-end latency from t_send, successes only (s). */
@@ -147,6 +152,8 @@ export class RecordAggregator {
   #outputTokens = 0;
   #estimated = false;
   #withoutDone = 0;
+  #implausible = 0;
+  #implausibleExample: string | null = null;
   #inputMissing = false;
   #countedBy: string | null = null;
   #openLoop = false;
@@ -193,6 +200,10 @@ export class RecordAggregator {
     }
     this.#outputTokens += r.outputTokens;
     if (r.doneMarker === false) this.#withoutDone++;
+    if (r.implausible !== null) {
+      this.#implausible++;
+      this.#implausibleExample ??= r.implausible;
+    }
     if (r.outputTokensEstimated) {
       this.#estimated = true;
       this.#countedBy ??= r.outputTokensCountedBy;
@@ -256,6 +267,7 @@ export class RecordAggregator {
       inputTokens: this.#inputTokens,
       outputTokens: this.#outputTokens,
       withoutDone: this.#withoutDone,
+      implausible: { count: this.#implausible, example: this.#implausibleExample },
       outputEstimated: this.#estimated,
       countedBy: this.#countedBy,
       inputMissing: this.#inputMissing,
@@ -349,6 +361,11 @@ export function mergeMetrics(parts: readonly TestMetrics[], sequential = false):
     inputTokens,
     outputTokens,
     withoutDone: parts.reduce((n, p) => n + (p.streams_without_done ?? 0), 0),
+    implausible: {
+      count: parts.reduce((n, p) => n + (p.implausible_usage?.count ?? 0), 0),
+      example: parts.find((p) => p.implausible_usage?.example)?.implausible_usage?.example ??
+        null,
+    },
     outputEstimated: parts.some((p) => p.output_tokens_estimated),
     countedBy: parts.find((p) => p.output_tokens_counted_by)?.output_tokens_counted_by ?? null,
     inputMissing: parts.some((p) => p.input_tokens_missing),
@@ -387,6 +404,8 @@ interface MetricParts {
   outputTokens: number;
   /** Streams complete without `[DONE]`. */
   withoutDone: number;
+  /** Successes whose usage could not be, and the first such value. */
+  implausible: { count: number; example: string | null };
   /** Flags on the token counts. */
   outputEstimated: boolean;
   countedBy: string | null;
@@ -420,6 +439,7 @@ function buildMetrics(p: MetricParts): TestMetrics {
     output_tokens_estimated: p.outputEstimated,
     output_tokens_counted_by: p.countedBy,
     streams_without_done: p.withoutDone,
+    implausible_usage: p.implausible,
     input_tokens_missing: p.inputMissing,
     latency: d.latency.summary(),
     ttft: d.ttft.summary(),

@@ -97,6 +97,12 @@ export interface RequestRecord {
    * without it (the server's last chunk said so); null otherwise.
    */
   doneMarker: boolean | null;
+  /**
+   * What the server reported that cannot be (a token count that is negative, fractional or
+   * not finite, more cached than prompt tokens, more tokens per second than any engine
+   * generates): set aside, never taken as measured; null when everything was plausible.
+   */
+  implausible: string | null;
 }
 
 /** A record with every measurement empty, to be filled in by the client. */
@@ -126,6 +132,7 @@ export function emptyRecord(tSend: number, tIntended: number | null = null): Req
     answer: null,
     finishReason: null,
     doneMarker: null,
+    implausible: null,
   };
 }
 

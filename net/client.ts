@@ -9,6 +9,7 @@
  * @module
  */
 
+import { visible } from "../util/format.ts";
 import { redact } from "../util/redact.ts";
 import { countTokens } from "../util/words.ts";
 import { emptyRecord, type Outcome, type RequestRecord, tpotOf } from "../measure/record.ts";
@@ -16,7 +17,13 @@ import { DEFAULT_MAX_EVENT_BYTES, SseLimitError } from "./sse.ts";
 import { type HttpClientKind, type Reply, type Transport, TransportError } from "./transport.ts";
 import { NativeTransport } from "./transport_native.ts";
 import { FetchTransport } from "./transport_fetch.ts";
-import { type EndpointDef, errorInBody, RAW_ERROR_CHARS, type RequestBody } from "./endpoint.ts";
+import {
+  dropImpossibleRate,
+  type EndpointDef,
+  errorInBody,
+  RAW_ERROR_CHARS,
+  type RequestBody,
+} from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
 import { StreamState } from "./stream.ts";
 import { authHeaders, connectReason, MAX_ERROR_CHARS } from "./probe.ts";
@@ -212,8 +219,12 @@ export class ChatClient {
         return this.#finishJson(rec, text, t0, performance.now(), opts, maxTokens);
       }
       const st = new StreamState(rec, t0, opts, this.#def, this.#maxEvent, this.#maxBody);
+      st.contentType = reply.header("content-type");
       try {
-        await reply.stream((b, t) => st.parser.push(b, t));
+        await reply.stream((b, t) => {
+          if (st.events === 0) st.keepHead(b);
+          st.parser.push(b, t);
+        });
       } catch (err) {
         rec.tEnd = performance.now() / 1000;
         rec.e2e = rec.tEnd - rec.tSend;
@@ -285,6 +296,7 @@ export class ChatClient {
       return rec;
     }
     const { content, reasoning, hasTools } = read;
+    dropImpossibleRate(rec, rec.e2e);
     if (rec.outputTokens === 0 && !rec.outputTokensEstimated) {
       const all = `${reasoning} ${content}`.trim();
       if (rec.finishReason === "length" && maxTokens !== null && all) {
@@ -323,6 +335,19 @@ export class ChatClient {
           st.serverError,
       );
     }
+    if (
+      st.events === 0 && st.head.trim() !== "" && !/event-stream/i.test(st.contentType ?? "")
+    ) {
+      // A body that holds no event at all (an HTML error page with status 200) is not a
+      // stream that broke off: it was never a stream.
+      rec.e2e = (tEnd - t0) / 1000;
+      return this.#fail(
+        rec,
+        "bad_body",
+        `the answer is not an event stream (content-type ${st.contentType ?? "none"}): ` +
+          st.head.slice(0, RAW_ERROR_CHARS),
+      );
+    }
     if (!st.done) {
       // The response completed without `data: [DONE]`: complete when the server's own last
       // chunk said the answer ended (a finish reason, or the usage that follows it), as the
@@ -348,6 +373,7 @@ export class ChatClient {
     }
     if (st.text !== null) rec.answer = st.text;
     rec.e2e = (st.last - t0) / 1000;
+    dropImpossibleRate(rec, rec.e2e);
     if (rec.outputTokens === 0) {
       // No usage: count by the best evidence there is. A length-limited answer generated
       // max_tokens exactly; with the model's own tokenizer, the streamed text's tokens; else
@@ -380,7 +406,7 @@ export class ChatClient {
     const msg = err instanceof Error
       ? (outcome === "connect" ? connectReason(err) : err.message)
       : String(err);
-    rec.error = redact(msg.split("\n")[0], [this.#apiKey]).slice(0, MAX_ERROR_CHARS);
+    rec.error = visible(redact(msg.split("\n")[0], [this.#apiKey])).slice(0, MAX_ERROR_CHARS);
     rec.itl = [];
     return rec;
   }

@@ -96,21 +96,66 @@ export interface StreamChunkJson {
   response?: { usage?: UsageJson | null } | null;
 }
 
-/** Read a usage object into the record (output, input, cached and reasoning tokens). */
+/**
+ * Most output tokens per second one request can plausibly see, time to first token included:
+ * far above any engine's decode (a few thousand with speculative decoding), so only a count
+ * that cannot be is set aside.
+ */
+export const MAX_PLAUSIBLE_TOKENS_PER_S = 100_000;
+
+/** A token count as the server gave it: a whole number, 0 or more; else noted and dropped. */
+function tokenCount(v: unknown, name: string, rec: RequestRecord): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  rec.implausible ??= `${name} ${typeof v === "number" ? v : JSON.stringify(v)?.slice(0, 40)}`;
+  return null;
+}
+
+/**
+ * Read a usage object into the record (output, input, cached and reasoning tokens). Counts
+ * that cannot be (negative, fractional, not finite, more cached than prompt tokens) are set
+ * aside and noted in `rec.implausible`.
+ */
 export function readUsage(usage: UsageJson | null | undefined, rec: RequestRecord): void {
   if (!usage || typeof usage !== "object") return;
-  const out = usage.completion_tokens ?? usage.output_tokens;
-  if (typeof out === "number" && out >= 0) {
+  const out = tokenCount(usage.completion_tokens ?? usage.output_tokens, "completion_tokens", rec);
+  if (out !== null) {
     rec.outputTokens = out;
     rec.outputTokensEstimated = false;
   }
-  const inp = usage.prompt_tokens ?? usage.input_tokens;
-  if (typeof inp === "number") rec.inputTokens = inp;
-  const cached = (usage.prompt_tokens_details ?? usage.input_tokens_details)?.cached_tokens;
-  if (typeof cached === "number") rec.cachedTokens = cached;
-  const reasoning = (usage.completion_tokens_details ?? usage.output_tokens_details)
-    ?.reasoning_tokens;
-  if (typeof reasoning === "number") rec.reasoningTokens = reasoning;
+  const inp = tokenCount(usage.prompt_tokens ?? usage.input_tokens, "prompt_tokens", rec);
+  if (inp !== null) rec.inputTokens = inp;
+  const cached = tokenCount(
+    (usage.prompt_tokens_details ?? usage.input_tokens_details)?.cached_tokens,
+    "cached_tokens",
+    rec,
+  );
+  if (cached !== null) {
+    if (rec.inputTokens !== null && cached > rec.inputTokens) {
+      rec.implausible ??= `cached_tokens ${cached} of ${rec.inputTokens} prompt tokens`;
+      rec.cachedTokens = null;
+    } else rec.cachedTokens = cached;
+  }
+  const reasoning = tokenCount(
+    (usage.completion_tokens_details ?? usage.output_tokens_details)?.reasoning_tokens,
+    "reasoning_tokens",
+    rec,
+  );
+  if (reasoning !== null) rec.reasoningTokens = reasoning;
+}
+
+/**
+ * Set aside a server's output-token count that no engine could have generated in the
+ * measured time (`seconds`, send to last token): noted in `rec.implausible`, the count
+ * cleared for the client to estimate. True when it was set aside.
+ */
+export function dropImpossibleRate(rec: RequestRecord, seconds: number): boolean {
+  if (rec.outputTokensEstimated || rec.outputTokens <= 1) return false;
+  const rate = rec.outputTokens / Math.max(seconds, 1e-3);
+  if (rate <= MAX_PLAUSIBLE_TOKENS_PER_S) return false;
+  rec.implausible ??= `completion_tokens ${rec.outputTokens} in ${(seconds * 1000).toFixed(1)} ms`;
+  rec.outputTokens = 0;
+  return true;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { TargetError, UsageError } from "../util/errors.ts";
+import { publicUrl } from "../util/redact.ts";
 import { BODY_LIMITS, BodyTooLargeError, readBounded } from "./bounded.ts";
 import { Http1Error, Http1Pool } from "./http1.ts";
 import type { HttpClientKind } from "./transport.ts";
@@ -35,6 +36,15 @@ export function normalizeBaseUrl(raw: string): string {
   }
   if (url.username || url.password) {
     throw new UsageError("--url must not carry credentials; use --api-key or OPENAI_API_KEY");
+  }
+  if (url.search || url.hash) {
+    // Every request goes to base + path: a query (Azure's ?api-version=…) would be dropped.
+    throw new UsageError(
+      `--url ${JSON.stringify(publicUrl(raw))} has a ${
+        url.search ? "query string" : "fragment"
+      }, ` +
+        "which requests to its paths would not carry; give the base URL alone",
+    );
   }
   if (url.port === "0") {
     throw new UsageError(`--url ${JSON.stringify(raw)} has port 0, which no server listens on`);

@@ -56,6 +56,18 @@ export class StreamState {
   readonly times: number[] | null;
   /** The parser to feed the body to. */
   readonly parser: SseParser;
+  /** The body's first bytes, kept while no event has come (to say what a non-stream was). */
+  head = "";
+  /** The answer's content type, as the server declared it. */
+  contentType: string | null = null;
+  readonly #headDecoder = new TextDecoder();
+
+  /** Keep up to 512 characters of the body's start. */
+  keepHead(bytes: Uint8Array): void {
+    if (this.head.length >= 512) return;
+    this.head += this.#headDecoder.decode(bytes.subarray(0, 512), { stream: true });
+    this.head = this.head.slice(0, 512);
+  }
 
   /** A stream of `endpoint` into `rec`, sent at `t0` (ms). */
   constructor(

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { visible } from "../util/format.ts";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { ConfigError } from "../util/errors.ts";
@@ -517,7 +518,10 @@ export function validateScenario(
         const suite = o.suite === undefined
           ? c.fail([...path, "suite"], `is required: one of ${rules.names.join(", ")}`)
           : suiteName(c, o.suite, [...path, "suite"], rules);
-        const name = c.string(o.name, [...path, "name"]);
+        let name = c.string(o.name, [...path, "name"]);
+        if (name !== undefined && visible(name) !== name) {
+          name = c.fail([...path, "name"], "holds a control character (a line break, an escape…)");
+        }
         const payload = checkPayload(c, o.payload, [...path, "payload"], name ?? "custom");
         const workload = o.workload === undefined
           ? null
@@ -605,23 +609,24 @@ export function validateScenario(
  * {@linkcode ConfigError} naming the file, with the line of a syntax error.
  */
 export function parseScenario(text: string, file: string, rules: SuiteRules): Scenario {
-  if (file.toLowerCase().endsWith(".json")) {
-    let doc: unknown;
+  const json = file.toLowerCase().endsWith(".json");
+  if (json) {
     try {
-      doc = JSON.parse(text);
+      JSON.parse(text);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw new ConfigError(`${file}: not valid JSON: ${why}`);
     }
-    return validateScenario(doc, file, rules);
   }
+  // JSON is read by the YAML parser too (it is a subset): duplicate keys are refused in both,
+  // and problems get a line.
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
     throw new ConfigError(
-      `${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid YAML: ${
+      `${file}${pos ? `:${pos.line}:${pos.col}` : ""}: not valid ${json ? "JSON" : "YAML"}: ${
         e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
       }`,
     );
@@ -633,15 +638,34 @@ export function parseScenario(text: string, file: string, rules: SuiteRules): Sc
     }
     return null;
   };
-  return validateScenario(doc.toJS(), file, rules, lineOf);
+  let value: unknown;
+  try {
+    // Aliases expand at most 100 times: an alias bomb is refused, not expanded.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new ConfigError(`${file}: not a usable scenario: ${why}`);
+  }
+  return validateScenario(value, file, rules, lineOf);
 }
+
+/** Largest scenario file read (bytes): a scenario is a few KB; more is a wrong file. */
+export const MAX_SCENARIO_BYTES = 4 * 1024 * 1024;
 
 /** Read and validate a scenario file. Throws {@linkcode ConfigError}. */
 export async function loadScenario(file: string, rules: SuiteRules): Promise<Scenario> {
   let text: string;
   try {
+    const size = (await Deno.stat(file)).size;
+    if (size > MAX_SCENARIO_BYTES) {
+      throw new ConfigError(
+        `scenario file ${file} is ${size} bytes, over the limit of ${MAX_SCENARIO_BYTES} ` +
+          "(a scenario is a few KB: is it the right file?)",
+      );
+    }
     text = await Deno.readTextFile(file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const why = err instanceof Deno.errors.NotFound
       ? "no such file"
       : err instanceof Error

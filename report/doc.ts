@@ -7,6 +7,7 @@
  */
 
 import { mdTable, timestamp } from "./format.ts";
+import { visible } from "../util/format.ts";
 import { esc } from "./svg.ts";
 import type { PredictedBy, TestExtra } from "../measure/result.ts";
 
@@ -121,14 +122,16 @@ function spans(t: Text): readonly Span[] {
 
 /**
  * Text for Markdown: a `<` is escaped, so a server's string (a model id, an error message)
- * can never become live HTML where the Markdown is rendered.
+ * can never become live HTML where the Markdown is rendered; control characters (a line
+ * break that would start a heading, an escape sequence) are made visible.
  */
 export function mdEscape(text: string): string {
-  return text.replace(/(?<!\\)</g, "\\<");
+  return visible(text).replace(/(?<!\\)</g, "\\<");
 }
 
 /** A code span that holds any text: its fence is longer than any backtick run inside. */
-function mdCode(text: string): string {
+function mdCode(raw: string): string {
+  const text = visible(raw);
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(longest + 1);
   const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
@@ -172,11 +175,11 @@ export function toMarkdown(blocks: readonly Block[]): string {
 }
 
 function htmlSpan(s: Span): string {
-  if (typeof s === "string") return esc(s);
-  if ("strong" in s) return `<strong>${esc(s.strong)}</strong>`;
-  if ("em" in s) return `<em>${esc(s.em)}</em>`;
+  if (typeof s === "string") return esc(visible(s));
+  if ("strong" in s) return `<strong>${esc(visible(s.strong))}</strong>`;
+  if ("em" in s) return `<em>${esc(visible(s.em))}</em>`;
   if ("br" in s) return "<br>";
-  return `<code>${esc(s.code)}</code>`;
+  return `<code>${esc(visible(s.code))}</code>`;
 }
 
 /** Inline text as HTML, every string escaped. */
@@ -197,7 +200,7 @@ function htmlBlock(b: Block, shift: number): string {
         `<ul>${b.items.map((i) => `<li>${htmlText(i)}</li>`).join("")}</ul>`;
     case "table":
       return `<div class="table-wrap"><table><thead><tr>${
-        b.head.map((h) => `<th>${esc(h)}</th>`).join("")
+        b.head.map((h) => `<th>${esc(visible(h))}</th>`).join("")
       }</tr></thead><tbody>${
         b.rows.map((r) => `<tr>${r.map((c) => `<td>${htmlText(c)}</td>`).join("")}</tr>`).join("")
       }</tbody></table></div>`;

@@ -6,7 +6,7 @@
  */
 
 import { markdownTable } from "markdown-table";
-import { fixed } from "../util/format.ts";
+import { fixed, visible } from "../util/format.ts";
 
 export { fixed };
 
@@ -34,7 +34,7 @@ export function mdTable(header: string[], rows: string[][]): string {
 /** Escape a value for a Markdown table cell. */
 export function mdCell(text: string): string {
   // A `<` already escaped (by the block renderer) is not escaped twice.
-  return text.replaceAll("|", "\\|").replace(/(?<!\\)</g, "\\<").replace(/[\r\n]+/g, " ");
+  return visible(text.replace(/[\r\n]+/g, " ")).replaceAll("|", "\\|").replace(/(?<!\\)</g, "\\<");
 }
 
 /** Local timestamp `YYYY-MM-DD HH:MM:SS`, as the original reports print it. */

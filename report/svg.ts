@@ -6,12 +6,16 @@
  * @module
  */
 
+import { visible } from "../util/format.ts";
 // @ts-types="@types/d3-scale"
 import type { ScaleLinear } from "d3-scale";
 
-/** Escape text for HTML or XML content and attribute values. */
+/**
+ * Escape text for HTML or XML content and attribute values; control characters (which XML
+ * forbids and a server may send) become U+FFFD.
+ */
 export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  return visible(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 const ESCAPES: Record<string, string> = {

@@ -6,13 +6,17 @@
  */
 
 import { dirname, join } from "node:path";
+import { scrub } from "../util/redact.ts";
 
-/** Write `data` to `path` atomically, creating parent folders. */
+/**
+ * Write `data` to `path` atomically, creating parent folders. Text goes through the scrub of
+ * every secret the process knows (util/redact.ts), whatever wrote it.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${crypto.randomUUID()}.tmp`);
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    if (typeof data === "string") await Deno.writeTextFile(tmp, scrub(data));
     else await Deno.writeFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (err) {

@@ -437,6 +437,13 @@ export function testResultOf(
         "chunk (its finish reason or usage) said the answer was complete, so they count",
     );
   }
+  const odd = metrics.implausible_usage;
+  if (odd && odd.count > 0) {
+    notes.push(
+      `${odd.count} answer${odd.count === 1 ? "" : "s"} reported usage that cannot be ` +
+        `(${odd.example}): set aside, never taken as measured; their counts are estimated`,
+    );
+  }
   if (metrics.input_tokens_missing) {
     notes.push(
       "the server reported no usage.prompt_tokens for some answers: input and total tokens " +

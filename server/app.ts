@@ -164,6 +164,8 @@ async function route(
     case "/kv-cache/metrics":
       return jsonResponse(JSON.stringify(state.kv.metrics()));
     case "/kv-cache/reset":
+      // It changes the server's state: the key guards it as it guards /v1/*.
+      checkAuth(state, req);
       await req.body?.cancel().catch(() => {});
       state.kv.reset();
       return jsonResponse(`{"status":"success","message":"KV cache and its metrics were reset."}`);

@@ -4,12 +4,16 @@
  * @module
  */
 
+import { addSecret } from "../util/redact.ts";
 import { startServer } from "./mod.ts";
 import { deploymentOf, engineConfig, replicasOf, type ServerOptions } from "./options.ts";
 import { predictSaturation } from "../twin/engine.ts";
 import { type Deployment, kvBlocks, stepBreakdown, weightBytesPerGpu } from "../twin/timing.ts";
 
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/** Longest a stop waits for requests in flight before the server exits anyway (ms). */
+export const SHUTDOWN_DEADLINE_MS = 5000;
 
 /**
  * Start the server, print `Listening on http://HOST:PORT/` as the first line of
@@ -21,6 +25,7 @@ const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
  * @returns the exit code, 0 after a clean stop.
  */
 export async function serveCommand(opts: ServerOptions, signal?: AbortSignal): Promise<number> {
+  for (const k of opts.apiKeys) addSecret(k);
   if (opts.explain) {
     console.log(explainText(opts));
     return 0;
@@ -30,9 +35,24 @@ export async function serveCommand(opts: ServerOptions, signal?: AbortSignal): P
   const host = opts.host.includes(":") && !opts.host.startsWith("[") ? `[${opts.host}]` : opts.host;
   const line = `Listening on http://${host}:${server.port}/\n`;
   await Deno.stdout.write(new TextEncoder().encode(line));
+  // A stop asks the server to finish what it is serving; it exits at the deadline whatever its
+  // clients do (a half-sent request, a stream nobody reads), or at once on a second signal.
+  let stopping = false;
+  let forced: () => void = () => {};
+  const deadline = new Promise<void>((r) => forced = r);
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   const stop = () => {
+    if (stopping) return forced();
+    stopping = true;
     void server.shutdown();
+    deadlineTimer = setTimeout(forced, SHUTDOWN_DEADLINE_MS);
   };
+  // The embedded server's runner passes its PID: once it is gone (even by SIGKILL), so is this.
+  const orphanWatch = opts.parentPid > 0
+    ? setInterval(() => {
+      if (Deno.ppid !== opts.parentPid) stop();
+    }, 500)
+    : undefined;
   const added: Deno.Signal[] = [];
   for (const sig of SIGNALS) {
     try {
@@ -45,8 +65,10 @@ export async function serveCommand(opts: ServerOptions, signal?: AbortSignal): P
   signal?.addEventListener("abort", stop, { once: true });
   if (signal?.aborted) stop();
   try {
-    await server.finished;
+    await Promise.race([server.finished, deadline]);
   } finally {
+    clearTimeout(deadlineTimer);
+    clearInterval(orphanWatch);
     for (const sig of added) Deno.removeSignalListener(sig, stop);
     signal?.removeEventListener("abort", stop);
   }

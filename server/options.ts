@@ -71,6 +71,8 @@ export interface ServerOptions {
   malformedRate: number;
   /** Bytes deliberately retained per completed chat request. Default 0. */
   leakBytesPerRequest: number;
+  /** Exit when the parent process changes from this PID (it died). 0: never. Default 0. */
+  parentPid: number;
   /** Largest accepted `max_tokens`. Default 16384. */
   maxTokensLimit: number;
   /** Largest accepted request body in bytes. Default 1 MiB. */
@@ -149,6 +151,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   stallMs: 1000,
   malformedRate: 0,
   leakBytesPerRequest: 0,
+  parentPid: 0,
   maxTokensLimit: 16384,
   maxBodyBytes: 1024 * 1024,
   stampChunks: false,
@@ -434,6 +437,15 @@ const NUM_FLAGS: readonly NumFlag[] = [
     help: "bytes kept on purpose per completed chat request",
   },
   {
+    flag: "parent-pid",
+    key: "parentPid",
+    kind: "int",
+    min: 0,
+    max: 2 ** 31 - 1,
+    help: "exit once process PID is no longer this server's parent (0: never);\n" +
+      "the embedded server is started with its runner's PID",
+  },
+  {
     flag: "max-tokens-limit",
     key: "maxTokensLimit",
     kind: "int",
@@ -650,7 +662,8 @@ export const SERVE_TABLE: readonly ServeOption<any>[] = [
     name: "api-key",
     arg: "KEY",
     multiple: true,
-    help: "require Bearer KEY on /v1/* (repeatable; none = no auth)",
+    help: "require Bearer KEY on /v1/* and POST /kv-cache/reset (repeatable;\n" +
+      "none = no auth)",
     shown: "none",
     read: (raw) => {
       if (raw === undefined) return undefined; // absent: the profile file's or the default

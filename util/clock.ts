@@ -7,6 +7,12 @@
  * @module
  */
 
+/**
+ * Longest delay one timer takes (2^31 − 1 ms, about 24.8 days): a longer one fires at once,
+ * so long waits re-arm in steps of at most this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A monotonic clock in milliseconds with sleeps to absolute deadlines. */
 export interface Clock {
   /** Now, in milliseconds (for the real clock: `performance.now()`). */
@@ -29,7 +35,7 @@ export const realClock: Clock = {
       const wait = deadlineMs - performance.now();
       if (wait <= 0) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.max(0, wait));
+        const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, wait)));
         function done() {
           clearTimeout(timer);
           signal?.removeEventListener("abort", done);

@@ -10,7 +10,7 @@
  */
 
 import { join } from "node:path";
-import { UsageError } from "../util/errors.ts";
+import { ConfigError, UsageError } from "../util/errors.ts";
 import { countTokens, isSpace, isWord } from "../util/words.ts";
 
 /** A tokenizer as a workload uses it: count a text, cut a text to a token count. */
@@ -89,8 +89,24 @@ export async function chooseTokenizer(choice: TokenizerChoice): Promise<ChosenTo
   };
 }
 
-/** Load a tokenizer by name or from a path. */
+/**
+ * Load a tokenizer by name or from a path. Throws {@linkcode UsageError} for an unknown name,
+ * and {@linkcode ConfigError} for one that encodes ordinary text to no tokens (it could build
+ * no prompt of any length).
+ */
 export async function loadTokenizer(spec: string): Promise<Tokenizer> {
+  const tok = await loadAny(spec);
+  const probe = "The quick brown fox jumps over the lazy dog.";
+  if (tok.count(probe) < 1) {
+    throw new ConfigError(
+      `--tokenizer ${spec} encodes ${JSON.stringify(probe)} to 0 tokens: it cannot build ` +
+        "prompts of a given length (is it the right tokenizer.json?)",
+    );
+  }
+  return tok;
+}
+
+async function loadAny(spec: string): Promise<Tokenizer> {
   switch (spec) {
     case "words":
       return wordTokenizer(true);

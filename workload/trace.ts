@@ -87,8 +87,19 @@ export function parseTrace(file: string, text: string): TraceRequest[] {
   out.sort((a, b) => a.atMs - b.atMs);
   const t0 = out[0].atMs;
   for (const r of out) r.atMs -= t0;
+  const span = out[out.length - 1].atMs;
+  if (span > MAX_TRACE_SPAN_MS) {
+    throw new ConfigError(
+      `${file}: the trace spans ${(span / 86_400_000).toPrecision(3)} days from its first ` +
+        `request to its last; a replay longer than ${MAX_TRACE_SPAN_MS / 86_400_000} days is ` +
+        "refused (are the timestamps in ms, relative or epoch?)",
+    );
+  }
   return out;
 }
+
+/** Longest trace replayed, first request to last (7 days). */
+export const MAX_TRACE_SPAN_MS = 7 * 86_400_000;
 
 /** Read and parse a trace file. */
 export async function readTrace(file: string): Promise<TraceRequest[]> {

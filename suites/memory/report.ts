@@ -305,6 +305,12 @@ export function memoryDoc(
         ]),
       ),
     );
+  } else if (cut.length === withE.length) {
+    // Nothing was judged: saying "no leak" would be a verdict no test reached.
+    out.push(
+      heading(3, "No Verdict"),
+      para("Every test was interrupted before it could be judged (below)."),
+    );
   } else {
     out.push(
       heading(3, "No Memory Leaks Detected"),

@@ -77,6 +77,9 @@ Deno.test("base URLs: http(s) only, trailing slash and /v1 removed", () => {
   assert.throws(() => normalizeBaseUrl("ftp://h"), /http or https/);
   assert.throws(() => normalizeBaseUrl("not a url"), /not a URL/);
   assert.throws(() => normalizeBaseUrl("http://u:p@h"), /credentials/);
+  // A query or fragment would be silently dropped from every request: refused.
+  assert.throws(() => normalizeBaseUrl("https://h/openai?api-version=2024-06-01"), /query string/);
+  assert.throws(() => normalizeBaseUrl("http://h:8000/#x"), /fragment/);
 });
 
 Deno.test("a value option given twice is a usage error; a stray word is named unless it may be a secret", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../../util/errors.ts";
 import { judgeSchedule } from "../../runner/runner.ts";
 import { bodyOf } from "../../workload/payload.ts";
-import { parseScenario as parse0 } from "../../plan/scenario.ts";
+import { loadScenario, MAX_SCENARIO_BYTES, parseScenario as parse0 } from "../../plan/scenario.ts";
 import { SUITE_RULES } from "../../cli/plan.ts";
 
 const parseScenario = (text: string, file: string) => parse0(text, file, SUITE_RULES);
@@ -153,4 +153,32 @@ Deno.test("the schedule is judged kept by the queue-delay p99 against the bound"
     String(tight.queueDelayP99Ms),
   );
   assert.match(tight.note!, /schedule not kept: queue delay p99 .* exceeds 10 ms/);
+});
+
+Deno.test("JSON duplicate keys, YAML alias bombs and oversized files are refused (exit 2)", async () => {
+  const dup = '{"tests": [{"name": "a", "name": "b", "concurrency": 1, "requests": 2}]}';
+  assert.throws(
+    () => parseScenario(dup, "dup.json"),
+    (e: unknown) => e instanceof ConfigError && /dup\.json:1:\d+: .*[Uu]nique|dup/i.test(e.message),
+  );
+  let bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (let i = 1; i < 10; i++) {
+    bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(", ")}]\n`;
+  }
+  bomb += "tests: *a9\n";
+  assert.throws(
+    () => parseScenario(bomb, "bomb.yaml"),
+    (e: unknown) => e instanceof ConfigError && /bomb\.yaml/.test(e.message),
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    const big = `${dir}/big.yaml`;
+    await Deno.writeTextFile(big, "#".repeat(MAX_SCENARIO_BYTES + 1));
+    await assert.rejects(
+      () => loadScenario(big, SUITE_RULES),
+      (e: unknown) => e instanceof ConfigError && /over the limit/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { DEPLOY_DIR } from "../../tools/deploy_check.ts";
 import { childPids, isAlive } from "../e2e/_run.ts";
+import { SHUTDOWN_DEADLINE_MS } from "../../server/main.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -106,6 +107,11 @@ Deno.test("the GitHub workflow's steps run as a runner would: server, benchmark,
       JSON.parse(await Deno.readTextFile(join(results, "run.json"))).run_id,
     );
     assert.equal(first.get("Stop the server")!.code, 0);
+    // `kill` returns at once; the server stops within its shutdown deadline.
+    const until = performance.now() + SHUTDOWN_DEADLINE_MS + 5000;
+    while (serverPids.some(isAlive) && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (const pid of serverPids) assert.ok(!isAlive(pid), `server ${pid} stopped`);
     const text = await Deno.readTextFile(summary);
     assert.match(text, /# FakeAI Performance Benchmark Summary/);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { openTest } from "../_open.ts";
 import { INTERRUPT_GRACE_MS } from "../../commands/run.ts";
+import { SAME_INTERRUPT_MS } from "../../engine/run.ts";
+import { SHUTDOWN_DEADLINE_MS } from "../../server/main.ts";
 import { checkReports } from "./_reports.ts";
 import {
   childPids,
@@ -171,3 +173,81 @@ for (const to of ["the process group", "the deno task process"] as const) {
     },
   });
 }
+
+openTest(
+  "SIGKILL of a run: its embedded server notices and exits, nothing left listening",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--suite", "throughput", "-o", dir]);
+      const url = await embeddedUrl(p);
+      await p.waitForStderr(/\[1\/\d+\]/);
+      const children = childPids(p.pid);
+      assert.equal(children.length, 1, "the embedded server is the only child");
+      Deno.kill(p.pid, "SIGKILL");
+      await p.result;
+      const left = await waitGone(children, 5000);
+      for (const pid of left) Deno.kill(pid, "SIGKILL"); // never leave it behind, pass or fail
+      assert.deepEqual(left, [], "the embedded server outlived its runner");
+      await assert.rejects(fetch(`${url}/health`), "nothing listens on its port");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+openTest(
+  "serve exits within its deadline on SIGTERM while a client holds a half-sent request",
+  async () => {
+    const server = await spawnServe([]);
+    const port = Number(new URL(server.url).port);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      // Headers promising a body that never comes.
+      await conn.write(
+        new TextEncoder().encode(
+          "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+            "content-length: 1000\r\n\r\n{",
+        ),
+      );
+      await sleep(200);
+      const t0 = performance.now();
+      const gone = server.stop("SIGTERM").then(() => performance.now() - t0);
+      const bound = SHUTDOWN_DEADLINE_MS + 5000;
+      const ms = await Promise.race([gone, sleep(bound).then(() => Infinity)]);
+      if (ms === Infinity) {
+        Deno.kill(server.pid, "SIGKILL");
+        await gone;
+      }
+      assert.ok(ms < bound, `serve was still running ${bound} ms after SIGTERM`);
+    } finally {
+      conn.close();
+    }
+  },
+);
+
+openTest(
+  "a second signal after the first's echo exits at once, says so, and frees the folder",
+  async () => {
+    // Answers take 20 s: the first signal's grace cannot end the run before the second comes.
+    const server = await spawnServe(["--ttft-ms", "20000"]);
+    const dir = await Deno.makeTempDir();
+    try {
+      const p = spawnProgram(["--url", server.url, "--suite", "throughput", "-o", dir]);
+      await p.waitForStderr(/\[1\/\d+\]/);
+      p.signal("SIGINT");
+      await p.waitForStderr(/interrupt: no new requests/);
+      await sleep(SAME_INTERRUPT_MS + 300);
+      const t0 = performance.now();
+      p.signal("SIGINT");
+      const r = await p.result;
+      assert.equal(r.code, 130);
+      assert.ok(performance.now() - t0 < INTERRUPT_GRACE_MS, "it did not wait out the grace");
+      assert.match(r.stderr, /second signal, exiting now without writing reports/);
+      await assert.rejects(Deno.stat(`${dir}/.fakeai-bench.lock`), Deno.errors.NotFound);
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -215,3 +215,118 @@ openTest("the README's key invocations, run through deno task, print the key now
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Every form a server may echo `key` in. */
+function echoForms(key: string): string[] {
+  const b64 = (s: string) => btoa(s);
+  return [
+    key,
+    encodeURIComponent(`Bearer ${key}`),
+    JSON.stringify(`"${key}"`).slice(1, -1),
+    b64(key),
+    b64(`Authorization: Bearer ${key}`),
+    b64(`x${key}`),
+    b64(`xy${key}`),
+  ];
+}
+
+openTest(
+  "a canary key echoed in every form (headers, bodies, metrics, errors) is in no output byte",
+  async () => {
+    const key = recognisableKey("canary");
+    const forms = echoForms(key).join(" ");
+    const mock = mockServer(async (req) => {
+      const path = new URL(req.url).pathname;
+      const auth = req.headers.get("authorization") ?? "";
+      const headers = { server: `echo/1 ${auth}`, "x-echo": encodeURIComponent(auth) };
+      if (path === "/health") return new Response(`ok ${forms}`, { headers });
+      if (path === "/v1/models") {
+        return Response.json({ object: "list", data: [{ id: `m` }], echo: forms }, { headers });
+      }
+      if (path === "/metrics") {
+        return new Response(`# HELP x ${forms}\nvllm:num_requests_running{k="${key}"} 1\n`);
+      }
+      const body = await req.json();
+      if (body.messages[0].content.length % 2 === 0) {
+        return Response.json({ error: { message: `refused ${forms}` } }, { status: 500, headers });
+      }
+      return Response.json({
+        choices: [{ index: 0, message: { content: `a b ${forms}` }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 8, completion_tokens: 4 },
+      }, { headers });
+    });
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await runProgram(
+        [
+          "--url",
+          mock.url,
+          "--isl",
+          "8",
+          "--requests",
+          "6",
+          "--no-stream",
+          "--accept-failures",
+          "--metrics-url",
+          `${mock.url}/metrics`,
+          "-o",
+          dir,
+        ],
+        { OPENAI_API_KEY: key },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const files = await assertNowhere(r, dir, echoForms(key));
+      assert.ok(files >= 3, `${files} files checked`);
+      const run = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+      assert.match(JSON.stringify(run), /\*\*\*/, "the echo is there, scrubbed");
+    } finally {
+      await mock.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+openTest("a key echoed into a malformed content-length is not printed (exit 3)", async () => {
+  const key = recognisableKey("header");
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(8192);
+        const n = await conn.read(buf);
+        const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+        const auth = /authorization: ([^\r\n]*)/i.exec(head)?.[1] ?? "none";
+        const answer = head.startsWith("GET /health")
+          ? "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+          : `HTTP/1.1 200 OK\r\ncontent-length: ${auth}\r\nconnection: close\r\n\r\n{}`;
+        await conn.write(new TextEncoder().encode(answer)).catch(() => {});
+        conn.close();
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const http of ["native", "fetch"]) {
+      const r = await runProgram(
+        ["--url", `http://127.0.0.1:${port}`, "--quick", "--http-client", http, "-o", dir],
+        { OPENAI_API_KEY: key },
+      );
+      assert.equal(r.code, 3, r.stderr);
+      await assertNowhere(r, dir, [key]);
+    }
+  } finally {
+    listener.close();
+    await serving;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a key with a line break is refused before anything is sent (exit 2)", async () => {
+  const r = await runProgram(["--url", "http://127.0.0.1:9", "--quick"], {
+    OPENAI_API_KEY: "sk-abc\r\nx-injected: 1",
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /OPENAI_API_KEY\) holds a control character/);
+  assert.doesNotMatch(r.stderr, /x-injected/);
+});

@@ -92,3 +92,30 @@ Deno.test("waitUntil waits for the time, and an abort ends the wait early", asyn
   assert.equal(await waitUntil(t1 + 60_000, ac.signal), false);
   assert.ok(Date.now() - t1 < 5000);
 });
+
+Deno.test("--start-at in epoch milliseconds is refused, saying so", () => {
+  assert.throws(() => parseStartAt("1767225600000"), /if that was milliseconds/);
+});
+
+Deno.test("a wait past a timer's limit never arms a timer it cannot take", async () => {
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return original(fn, Math.min(ms ?? 0, 2 ** 31 - 1));
+  }) as typeof setTimeout;
+  const stop = new AbortController();
+  try {
+    let resolved: boolean | null = null;
+    const waiting = waitUntil(Date.now() + 30 * 86_400_000, stop.signal).then((v) => resolved = v);
+    await new Promise((r) => original(r, 50));
+    assert.equal(resolved, null, "thirty days ahead has not come");
+    stop.abort();
+    await waiting;
+    assert.equal(resolved, false);
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  assert.ok(delays.length >= 1 && delays.length < 5, `${delays.length} timers armed`);
+  assert.ok(delays.every((d) => d <= 2 ** 31 - 1), `delays ${delays}`);
+});

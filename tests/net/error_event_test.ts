@@ -83,3 +83,25 @@ Deno.test("errorInBody: only a real error member or event counts", () => {
   assert.equal(errorInBody({ type: "error", message: "y" }, "error"), "y");
   assert.equal(errorInBody({ type: "message_delta" }, "message_delta"), null);
 });
+
+for (const http of ["native", "fetch"] as const) {
+  openTest(
+    `an HTML page with status 200 on a stream (${http}) is bad_body, saying so`,
+    async () => {
+      const mock = mockServer(() =>
+        new Response("<html><body>Gateway says hi</body></html>", {
+          headers: { "content-type": "text/html" },
+        })
+      );
+      const client = new ChatClient({ baseUrl: mock.url, timeoutMs: 5000, http });
+      try {
+        const r = await client.chat({ model: "m", messages: [], stream: true, max_tokens: 8 });
+        assert.equal(r.outcome, "bad_body");
+        assert.match(r.error ?? "", /not an event stream \(content-type text\/html\): <html>/);
+      } finally {
+        client.close();
+        await mock.close();
+      }
+    },
+  );
+}

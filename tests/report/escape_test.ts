@@ -60,3 +60,55 @@ Deno.test("the banner says where a run's tests come from when a scenario replace
     "workload test",
   );
 });
+
+Deno.test("control characters a server supplies reach no report as themselves", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const model = "m\n# Injected heading\u001b[2J\u0000";
+    const t = fakeTest({ model, failed: 1, name: "T" });
+    t.metrics.error_samples = ["http_500: boom\u001b]0;title\u0007 \rover"];
+    t.notes.push(`model ${model} not served`);
+    const run = fakeRun([fakeSuite("throughput", [t])], [model]);
+    await writeRunReports(run, dir);
+    let checked = 0;
+    for await (const e of Deno.readDir(dir)) {
+      if (!/\.(md|html)$/.test(e.name)) continue;
+      const text = await Deno.readTextFile(join(dir, e.name));
+      checked++;
+      assert.doesNotMatch(
+        text,
+        // deno-lint-ignore no-control-regex
+        /[\u0000-\u0008\u000b-\u001f\u007f]/,
+        `${e.name} holds a control byte`,
+      );
+      assert.doesNotMatch(text, /^# Injected heading/m, `${e.name} got a heading from a model id`);
+    }
+    assert.ok(checked >= 3, `checked ${checked} files`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the terminal sees colours of its own, never a server's cursor moves", async () => {
+  const { terminalSafe, visible } = await import("../../util/format.ts");
+  assert.equal(terminalSafe("\u001b[1mbold\u001b[0m\nnext"), "\u001b[1mbold\u001b[0m\nnext");
+  assert.equal(terminalSafe("a\u001b[2Jb\rc\u0007"), "a\uFFFD[2Jb\uFFFDc\uFFFD");
+  assert.equal(visible("a\nb\tc"), "a\uFFFDb\uFFFDc");
+});
+
+Deno.test("a memory suite whose every test was interrupted gives no verdict, nowhere a 'no leak'", async () => {
+  const { fullFakeRun } = await import("./_fixtures.ts");
+  const { suiteMarkdown, summaryOf } = await import("./_render.ts");
+  const run = fullFakeRun();
+  const memory = run.suites.find((s) => s.suite === "memory")!;
+  const t = memory.tests[0];
+  t.metrics.total_requests = 0;
+  Object.assign(t.extra, {
+    verdict: "interrupted",
+    verdict_reason: "interrupted before any request completed",
+  });
+  const md = suiteMarkdown(memory, run);
+  assert.match(md, /### No Verdict/);
+  assert.doesNotMatch(md, /No Memory Leaks Detected/);
+  assert.match(summaryOf(run), /Memory Leaks Detected:\*\* No verdict \(interrupted\)/);
+});

@@ -113,7 +113,7 @@ Deno.test("bad requests: 400 naming the param, 413 by Content-Length and by byte
   });
 });
 
-Deno.test("auth: 401 without or with a wrong key on /v1/*, open routes stay open", async () => {
+Deno.test("auth: 401 without or with a wrong key on /v1/* and the cache reset, open routes stay open", async () => {
   await withServer({ apiKeys: ["sk-test-1", "sk-test-2"], ttftMs: 0, itlMs: 0 }, async (server) => {
     const none = await postChat(server, chatBody("hi", { max_tokens: 2 }));
     assert.equal(none.status, 401);
@@ -143,9 +143,16 @@ Deno.test("auth: 401 without or with a wrong key on /v1/*, open routes stay open
       assert.equal(r.status, 200, path);
       await r.body?.cancel();
     }
+    // Resetting the cache changes the server's state: it takes the key too.
     const reset = await fetch(`${server.url}/kv-cache/reset`, { method: "POST" });
-    assert.equal(reset.status, 200);
+    assert.equal(reset.status, 401);
     await reset.body?.cancel();
+    const keyed = await fetch(`${server.url}/kv-cache/reset`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-test-1" },
+    });
+    assert.equal(keyed.status, 200);
+    await keyed.body?.cancel();
   });
 });
 

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { ChatClient } from "../../net/client.ts";
-import { publicUrl, redact, redactCommand } from "../../util/redact.ts";
+import {
+  addSecret,
+  publicUrl,
+  redact,
+  redactCommand,
+  scrub,
+  secretForms,
+} from "../../util/redact.ts";
 import { mockServer, tok } from "../_mock.ts";
 
 const KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -58,4 +65,43 @@ Deno.test("command lines lose secrets; URLs lose credentials", () => {
   );
   assert.equal(redactCommand("server --key mysecret", ["mysecret"]), "server --key ***");
   assert.equal(publicUrl("http://u:p@127.0.0.1:9/metrics"), "http://127.0.0.1:9/metrics");
+});
+
+Deno.test("scrub: every echoed form of a registered key, and secret-bearing shapes", () => {
+  const key = "sk-scrub-test-0123456789abcdefXYZ";
+  addSecret(key);
+  const cases = [
+    `server: echo Bearer ${key}`,
+    encodeURIComponent(`Bearer ${key}`),
+    JSON.stringify({ v: `"${key}"` }),
+    btoa(key),
+    btoa(`a${key}`),
+    btoa(`Authorization: Bearer ${key}`),
+    btoa(`ab${key}`).replaceAll("+", "-").replaceAll("/", "_"),
+  ];
+  for (const c of cases) {
+    const out = scrub(c);
+    assert.ok(out.includes("***"), out);
+    for (const f of secretForms(key)) assert.ok(!out.includes(f), `${out} holds ${f}`);
+    assert.ok(!out.includes(key.slice(8, 24)), out);
+  }
+  assert.equal(
+    scrub(`vllm serve m -H "Authorization: Bearer other-0123456789" HF_TOKEN=hf_abc --auth=xyz1`),
+    `vllm serve m -H "Authorization: Bearer ***" HF_TOKEN=*** --auth=***`,
+  );
+  // Prose and ordinary flags are left alone.
+  for (
+    const plain of [
+      "pass a valid --api-key or set OPENAI_API_KEY",
+      "--api-key KEY   bearer key; default: $OPENAI_API_KEY",
+      "--max-tokens 64 --tokenizer words MAX_TOKENS=64",
+    ]
+  ) assert.equal(scrub(plain), plain);
+});
+
+Deno.test("a server command line loses -H Authorization, KEY= and --auth= values", () => {
+  assert.equal(
+    redactCommand(`curl -H "Authorization: Bearer abcdefgh123" OPENAI_API_KEY=s1 --auth=s2`),
+    `curl -H "Authorization: Bearer ***" OPENAI_API_KEY=*** --auth=***`,
+  );
 });

@@ -6,7 +6,7 @@ import {
   wordTokenizer,
 } from "../../workload/tokenizer.ts";
 import { textOfTokens } from "../../workload/corpus.ts";
-import { UsageError } from "../../util/errors.ts";
+import { ConfigError, UsageError } from "../../util/errors.ts";
 
 for (const name of ["words", "o200k_base", "cl100k_base", "llama3"]) {
   Deno.test(`${name}: built prompts have exactly the requested token count`, async () => {
@@ -96,4 +96,29 @@ Deno.test("a bad --tokenizer is a usage error saying what is accepted", async ()
     (e: unknown) => e instanceof UsageError && /o200k_base/.test(e.message),
   );
   await assert.rejects(() => loadTokenizer("/nonexistent/tokenizer.json"), UsageError);
+});
+
+Deno.test("a tokenizer that encodes every text to no tokens is refused (exit 2)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const json = {
+      version: "1.0",
+      truncation: null,
+      padding: null,
+      added_tokens: [],
+      // Every character is normalised away: nothing is left to encode.
+      normalizer: { type: "Replace", pattern: { Regex: "[\\s\\S]" }, content: "" },
+      pre_tokenizer: { type: "Whitespace" },
+      post_processor: null,
+      decoder: null,
+      model: { type: "WordLevel", vocab: { "[UNK]": 0, the: 1 }, unk_token: "[UNK]" },
+    };
+    await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(json));
+    await assert.rejects(
+      () => loadTokenizer(dir),
+      (e: unknown) => e instanceof ConfigError && e.exitCode === 2 && /to 0 tokens/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

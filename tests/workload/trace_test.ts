@@ -54,3 +54,13 @@ for (const name of ["words", "o200k_base"]) {
     assert.equal(own.tokens, 40);
   });
 }
+
+Deno.test("a trace spanning more than its limit is refused, not replayed for ages", () => {
+  const line = (ts: number) =>
+    JSON.stringify({ timestamp: ts, input_length: 8, output_length: 4, hash_ids: [1] });
+  assert.throws(
+    () => parseTrace("gap.jsonl", `${line(0)}\n${line(1e15)}\n`),
+    /spans .* days/,
+  );
+  assert.equal(parseTrace("ok.jsonl", `${line(0)}\n${line(86_400_000)}\n`).length, 2);
+});
