@@ -153,7 +153,11 @@ export class ChatClient {
     this.#counter = opts.tokenCounter ?? WORD_COUNTER;
     this.#path = `${new URL(opts.baseUrl).pathname.replace(/\/+$/, "")}${this.#def.path}`;
     this.#apiKey = opts.apiKey;
-    this.#headers = { "content-type": "application/json", ...authHeaders(opts.apiKey) };
+    this.#headers = {
+      "content-type": "application/json",
+      ...authHeaders(opts.apiKey),
+      ...(this.#def.headers?.(opts.apiKey) ?? {}),
+    };
     this.kind = opts.http ?? "native";
     this.#transport = openTransport(this.kind, opts.baseUrl, {
       poolSize: opts.poolSize ?? 1024,

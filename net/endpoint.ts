@@ -54,6 +54,8 @@ export interface EndpointDef {
   streams: boolean;
   /** True when a successful answer carries no generated token (embeddings). */
   tokenless?: boolean;
+  /** Headers the endpoint's API adds to every request (its key header, a version…). */
+  headers?(apiKey: string | undefined): Record<string, string>;
   /** The body actually sent for `body` (a streaming request may ask for usage). */
   prepare(body: RequestBody, streaming: boolean): RequestBody;
   /** Read a non-streaming answer into the record's usage: its text, or why it is no answer. */

@@ -9,10 +9,11 @@ import type { EndpointDef } from "./endpoint.ts";
 import { CHAT } from "./endpoints/chat.ts";
 import { COMPLETIONS } from "./endpoints/completions.ts";
 import { EMBEDDINGS } from "./endpoints/embeddings.ts";
+import { MESSAGES } from "./endpoints/messages.ts";
 import { RESPONSES } from "./endpoints/responses.ts";
 
 /** The endpoints' names, as `--endpoint` takes them. */
-export const ENDPOINTS = ["chat", "completions", "embeddings", "responses"] as const;
+export const ENDPOINTS = ["chat", "completions", "embeddings", "responses", "messages"] as const;
 
 /** An endpoint's name. */
 export type Endpoint = typeof ENDPOINTS[number];
@@ -23,6 +24,7 @@ export const ENDPOINT_DEFS: Readonly<Record<Endpoint, EndpointDef>> = {
   completions: COMPLETIONS,
   embeddings: EMBEDDINGS,
   responses: RESPONSES,
+  messages: MESSAGES,
 };
 
 /** The path of an endpoint under the base URL. */

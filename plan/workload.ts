@@ -48,7 +48,8 @@ export const WORKLOAD_TABLE = {
   endpoint: custom(
     "endpoint",
     "NAME",
-    "workload test: chat (default), completions, embeddings or responses",
+    "workload test: chat (default), completions, embeddings, responses or\n" +
+      "messages (Anthropic's Messages API)",
     parseEndpoint,
     null,
   ),

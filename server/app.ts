@@ -6,7 +6,7 @@
 
 import { handleChat, handleGenerate } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
-import { errorResponse, HttpError, jsonResponse } from "./http.ts";
+import { anthropicErrorResponse, errorResponse, HttpError, jsonResponse } from "./http.ts";
 import { MODEL_IDS, MODELS_BODY, modelsBody } from "./models.ts";
 import type { ServerState } from "./state.ts";
 import { predictSaturation } from "../twin/engine.ts";
@@ -37,6 +37,7 @@ const ROUTES: Record<string, Method> = {
   "/v1/completions": "POST",
   "/v1/embeddings": "POST",
   "/v1/responses": "POST",
+  "/v1/messages": "POST",
   "/kv-cache/metrics": "GET",
   "/kv-cache/reset": "POST",
   "/metrics": "GET",
@@ -84,8 +85,11 @@ export function pathOf(url: string): string {
 
 function checkAuth(state: ServerState, req: Request): void {
   if (state.apiKeys.size === 0) return;
+  // Anthropic's clients send the key as `x-api-key`.
+  const xKey = req.headers.get("x-api-key");
+  if (xKey !== null && state.apiKeys.has(xKey.trim())) return;
   const header = req.headers.get("authorization");
-  if (header === null || header.trim() === "") {
+  if ((header === null || header.trim() === "") && xKey === null) {
     throw new HttpError(
       401,
       "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
@@ -94,7 +98,7 @@ function checkAuth(state: ServerState, req: Request): void {
       "missing_api_key",
     );
   }
-  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   if (m === null || !state.apiKeys.has(m[1])) {
     throw new HttpError(
       401,
@@ -158,6 +162,9 @@ async function route(
     case "/v1/responses":
       checkAuth(state, req);
       return await handleGenerate("responses", state, req, t0);
+    case "/v1/messages":
+      checkAuth(state, req);
+      return await handleGenerate("messages", state, req, t0);
     case "/v1/embeddings":
       checkAuth(state, req);
       return await handleEmbeddings(state, req, t0);
@@ -206,15 +213,14 @@ export function createHandler(state: ServerState): (req: Request) => Promise<Res
     try {
       res = await route(state, req, path, t0);
     } catch (err) {
-      res = errorResponse(
-        err instanceof HttpError ? err : new HttpError(
-          500,
-          "The server had an internal error.",
-          null,
-          "server_error",
-          "internal_error",
-        ),
+      const e = err instanceof HttpError ? err : new HttpError(
+        500,
+        "The server had an internal error.",
+        null,
+        "server_error",
+        "internal_error",
       );
+      res = path === "/v1/messages" ? anthropicErrorResponse(e) : errorResponse(e);
     }
     state.metrics.countHttp(path, res.status);
     return res;

@@ -19,6 +19,7 @@ import {
   type ChatRequest,
   validateChat,
   validateCompletion,
+  validateMessages,
   validateResponses,
 } from "./validate.ts";
 import { Seq } from "../twin/engine.ts";
@@ -84,6 +85,7 @@ const ID_PREFIX: Record<GenerateKind, string> = {
   chat: "chatcmpl-",
   completions: "cmpl-",
   responses: "resp_",
+  messages: "msg_",
 };
 
 /** Read a request's JSON body, or throw the 413 / 400 the API gives. */
@@ -134,6 +136,8 @@ export async function handleGenerate(
     ? validateChat(body, opts.maxTokensLimit)
     : kind === "completions"
     ? validateCompletion(body, opts.maxTokensLimit)
+    : kind === "messages"
+    ? validateMessages(body, opts.maxTokensLimit)
     : validateResponses(body, opts.maxTokensLimit);
   const seq = state.seq++;
   const f = state.faultRng;
@@ -209,7 +213,9 @@ export async function handleGenerate(
     promptTokens,
     cachedTokens: state.twin ? 0 : cachedTokens,
     includeUsage: chat.includeUsage,
-    reasoning: kind === "completions" ? 0 : reasoningTokens(chat.model, chat.maxTokens),
+    reasoning: kind === "completions" || kind === "messages"
+      ? 0
+      : reasoningTokens(chat.model, chat.maxTokens),
   };
   const frame = framer(frameInput);
   const answer: Answer = {

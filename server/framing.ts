@@ -6,7 +6,10 @@
  * - `completions` (`/v1/completions`): `text_completion` chunks with `choices[].text`, the
  *   same finish, usage and `[DONE]`;
  * - `responses` (`/v1/responses`): named events (`response.created`, …,
- *   `response.output_text.delta`, …, `response.completed` with the usage), no `[DONE]`.
+ *   `response.output_text.delta`, …, `response.completed` with the usage), no `[DONE]`;
+ * - `messages` (`/v1/messages`, Anthropic's Messages API): `message_start` (input usage),
+ *   `content_block_start`, `ping`, one `content_block_delta` per token, `content_block_stop`,
+ *   `message_delta` (stop reason and output usage), `message_stop`; no `[DONE]`.
  *
  * Reasoning models (DeepSeek-R1 ids) spend the first quarter of their tokens reasoning:
  * `reasoning_content` deltas in chat, a `reasoning` output item in responses.
@@ -18,7 +21,7 @@ import { combine32, Prng } from "../util/prng.ts";
 import { generatePieces, pieceJson, piecesToText } from "./tokenizer.ts";
 
 /** The generating endpoints. */
-export type GenerateKind = "chat" | "completions" | "responses";
+export type GenerateKind = "chat" | "completions" | "responses" | "messages";
 
 /** What a framer needs to know about one answer. */
 export interface FrameInput {
@@ -80,7 +83,11 @@ function usageResponses(f: FrameInput): string {
 
 /** The framer of one answer. */
 export function framer(f: FrameInput): Framer {
-  return f.kind === "responses" ? responsesFramer(f) : choiceFramer(f);
+  return f.kind === "responses"
+    ? responsesFramer(f)
+    : f.kind === "messages"
+    ? messagesFramer(f)
+    : choiceFramer(f);
 }
 
 const END = "}\n\n";
@@ -255,5 +262,50 @@ function responsesFramer(f: FrameInput): Framer {
         );
     },
     json: () => response("completed", outputs(), usageResponses(f)),
+  };
+}
+
+/**
+ * Anthropic's usage object: `input_tokens` counts the prompt tokens not read from the cache,
+ * `cache_read_input_tokens` those that were.
+ */
+function usageMessages(f: FrameInput, output: number): string {
+  return `{"input_tokens":${
+    f.promptTokens - f.cachedTokens
+  },"cache_creation_input_tokens":0,"cache_read_input_tokens":${f.cachedTokens},"output_tokens":${output}}`;
+}
+
+function messagesFramer(f: FrameInput): Framer {
+  let pieces: Uint16Array | null = null;
+  const all = () => (pieces ??= generatePieces(new Prng(combine32(f.textSeed, 0)), f.n));
+  const ev = (type: string, rest: string, stamp = "") =>
+    `event: ${type}\ndata: {"type":"${type}"${rest}${stamp}${END}`;
+  const message = (content: string, stop: string, usage: string) =>
+    `{"id":"${f.id}","type":"message","role":"assistant","model":${
+      JSON.stringify(f.model)
+    },"content":[${content}],"stop_reason":${stop},"stop_sequence":null,"usage":${usage}}`;
+  const deltaHead =
+    `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`;
+  return {
+    open: (stamp) =>
+      ev("message_start", `,"message":${message("", "null", usageMessages(f, 0))}`, stamp) +
+      ev("content_block_start", `,"index":0,"content_block":{"type":"text","text":""}`) +
+      ev("ping", ""),
+    token: (k, stamp) => deltaHead + pieceJson(all()[k]) + "}" + stamp + END,
+    malformed: () => deltaHead + "\n\n",
+    close: (stamp) =>
+      ev("content_block_stop", `,"index":0`) +
+      ev(
+        "message_delta",
+        `,"delta":{"stop_reason":"max_tokens","stop_sequence":null},"usage":{"output_tokens":${f.n}}`,
+        stamp,
+      ) +
+      ev("message_stop", ""),
+    json: () =>
+      message(
+        `{"type":"text","text":${JSON.stringify(piecesToText(all()))}}`,
+        '"max_tokens"',
+        usageMessages(f, f.n),
+      ),
   };
 }

@@ -57,6 +57,34 @@ export function errorResponse(err: HttpError): Response {
   });
 }
 
+/** Anthropic's error `type` for an HTTP status. */
+function anthropicType(status: number): string {
+  if (status === 400 || status === 413) {
+    return status === 413 ? "request_too_large" : "invalid_request_error";
+  }
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status === 529 || status === 503) return "overloaded_error";
+  return status >= 500 ? "api_error" : "invalid_request_error";
+}
+
+/**
+ * An Anthropic-style error response (`/v1/messages`):
+ * `{"type":"error","error":{"type","message"}}`.
+ */
+export function anthropicErrorResponse(err: HttpError): Response {
+  const body = JSON.stringify({
+    type: "error",
+    error: { type: anthropicType(err.status), message: err.message },
+  });
+  return new Response(body, {
+    status: err.status,
+    headers: err.headers ? { ...JSON_HEADERS, ...err.headers } : JSON_HEADERS,
+  });
+}
+
 /**
  * A JSON response from a serialised body.
  *

@@ -260,6 +260,55 @@ export function validateResponses(body: unknown, maxTokensLimit: number): ChatRe
   };
 }
 
+/**
+ * Check an Anthropic Messages API request (`/v1/messages`): `model`, `max_tokens` (required,
+ * as the API requires it), `messages` of `user`/`assistant` turns whose content is a string or
+ * a list of blocks (text blocks are read; other blocks, such as tool results, are counted by
+ * their text), an optional `system` (a string or text blocks) and `stream`.
+ */
+export function validateMessages(body: unknown, maxTokensLimit: number): ChatRequest {
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  const parts: string[] = [];
+  const blocks = (v: unknown, param: string) => {
+    if (typeof v === "string") return parts.push(v);
+    if (!Array.isArray(v)) throw bad(`'${param}' must be a string or a list of blocks.`, param);
+    for (let j = 0; j < v.length; j++) {
+      const p = v[j];
+      if (!isObject(p) || typeof p.type !== "string") {
+        throw bad(`'${param}[${j}]' must be a content block with a 'type'.`, `${param}[${j}]`);
+      }
+      if (typeof p.text === "string") parts.push(p.text);
+      else if (typeof p.content === "string") parts.push(p.content);
+    }
+  };
+  if (b.system !== undefined && b.system !== null) blocks(b.system, "system");
+  const messages = b.messages;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw bad("'messages' is required: a non-empty list of messages.", "messages");
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const param = `messages[${i}]`;
+    if (!isObject(m) || (m.role !== "user" && m.role !== "assistant")) {
+      throw bad(`'${param}.role' must be "user" or "assistant".`, `${param}.role`);
+    }
+    blocks(m.content, `${param}.content`);
+  }
+  if (b.max_tokens === undefined) throw bad("'max_tokens' is required.", "max_tokens");
+  const maxTokens = optInt(b, "max_tokens", 1, maxTokensLimit)!;
+  const stream = optBool(b, "stream", "stream") ?? false;
+  return {
+    model,
+    promptText: parts.join(" "),
+    maxTokens,
+    stream,
+    includeUsage: false,
+    n: 1,
+    seed: null,
+  };
+}
+
 /** A checked embeddings request. */
 export interface EmbeddingsRequest {
   /** Model id, echoed. */

@@ -376,6 +376,13 @@ export function workloadBody(
       return { ...base, input: messages };
     case "completions":
       return { ...base, prompt: messages.map((m) => m.content).join("\n\n") };
+    case "messages":
+      // Anthropic's Messages API: the system prompt is a field of its own, not a turn.
+      return {
+        ...base,
+        ...(item.system ? { system: item.system } : {}),
+        messages: messages.filter((m) => m.role !== "system"),
+      };
   }
 }
 
