@@ -14,8 +14,13 @@ import { emptySummary, summarize, type Summary } from "./summary.ts";
 export interface WorkloadInfo {
   /** `synthetic`, `dataset`, `trace` or `sessions`. */
   kind: "synthetic" | "dataset" | "trace" | "sessions";
-  /** The endpoint (`chat`, `completions`, `embeddings`, `responses`). */
+  /** The endpoint (`chat`, `completions`, `embeddings`, `responses`, `messages`, `rerank`…). */
   endpoint: string;
+  /**
+   * True when the endpoint generates no token (embeddings, rerank, score). Absent in older
+   * runs, whose only such endpoint was embeddings.
+   */
+  tokenless?: boolean;
   /** The tokenizer prompts were built and counted with. */
   tokenizer: string;
   /** False when its counts only approximate the model's tokenizer. */
@@ -133,6 +138,20 @@ export interface WorkloadStats extends WorkloadInfo {
     /** Input tokens per second (server-counted where reported). */
     input_tokens_per_second: number;
   };
+  /** Rerank and score: queries, documents and input tokens per second of window. */
+  ranking?: {
+    /** Queries (requests) answered per second. */
+    queries_per_second: number;
+    /** Documents scored per second. */
+    documents_per_second: number;
+    /** Input tokens per second (server-counted where reported). */
+    input_tokens_per_second: number;
+  };
+}
+
+/** True for a workload whose endpoint generates no token (older runs: embeddings only). */
+export function tokenlessWorkload(w: { endpoint: string; tokenless?: boolean }): boolean {
+  return w.tokenless ?? w.endpoint === "embeddings";
 }
 
 /** One turn of a session workload. */
@@ -193,6 +212,7 @@ export class WorkloadTally {
   #missing = 0;
   #short = 0;
   #inputs = 0;
+  #queries = 0;
   #inputTokens = 0;
   #sessionsStarted = 0;
   #sessionsDone = 0;
@@ -210,7 +230,7 @@ export class WorkloadTally {
    * @param requestedInput tokens the client built into it.
    * @param requestedOutput output tokens it asked for, or null.
    * @param turn its turn (from 1) in a session, or null.
-   * @param inputs embedding inputs it carried (1 otherwise).
+   * @param inputs embedding inputs or ranked documents it carried (1 otherwise).
    */
   add(
     rec: RequestRecord,
@@ -228,8 +248,9 @@ export class WorkloadTally {
     }
     if (rec.cachedTokens !== null) this.#cached.add(rec.cachedTokens);
     this.#inputs += inputs;
+    this.#queries++;
     this.#inputTokens += rec.inputTokens ?? requestedInput;
-    if (this.#info.endpoint !== "embeddings") {
+    if (!tokenlessWorkload(this.#info)) {
       this.#delivered.add(rec.outputTokens);
       if (requestedOutput !== null) {
         this.#osl.add(requestedOutput);
@@ -308,6 +329,12 @@ export class WorkloadTally {
     if (this.#info.endpoint === "embeddings") {
       out.embeddings = {
         inputs_per_second: windowS > 0 ? this.#inputs / windowS : 0,
+        input_tokens_per_second: windowS > 0 ? this.#inputTokens / windowS : 0,
+      };
+    } else if (this.#info.endpoint === "rerank" || this.#info.endpoint === "score") {
+      out.ranking = {
+        queries_per_second: windowS > 0 ? this.#queries / windowS : 0,
+        documents_per_second: windowS > 0 ? this.#inputs / windowS : 0,
         input_tokens_per_second: windowS > 0 ? this.#inputTokens / windowS : 0,
       };
     }

@@ -48,8 +48,8 @@ export const WORKLOAD_TABLE = {
   endpoint: custom(
     "endpoint",
     "NAME",
-    "workload test: chat (default), completions, embeddings, responses or\n" +
-      "messages (Anthropic's Messages API)",
+    "workload test: chat (default), completions, embeddings, responses,\n" +
+      "messages (Anthropic's Messages API), rerank or score",
     parseEndpoint,
     null,
   ),
@@ -142,7 +142,7 @@ export const WORKLOAD_TABLE = {
   batch: number(
     "batch",
     "N",
-    "embeddings: inputs per request (default 1)",
+    "embeddings: inputs per request; rerank, score: documents per query (default 1)",
     { integer: true, min: 1, max: 2048 },
     1,
   ),

@@ -137,7 +137,7 @@ export function testTable(
       `${n(i.requested_mean)} / ${n(i.server_mean ?? i.server_metrics_mean ?? null)}` +
       (w.tokenizer_exact ? "" : ` ${yellow(`(exact in ${w.tokenizer} only)`)}`),
     ]);
-    if (w.endpoint !== "embeddings") {
+    if (!(w.tokenless ?? w.endpoint === "embeddings")) {
       table.push([
         "Output tokens (asked / got)",
         `${n(o.requested_mean)} / ${n(o.delivered_mean)}` +
@@ -149,6 +149,12 @@ export function testTable(
     }
     if (w.embeddings) {
       table.push(["Embedding inputs/s", fixed(w.embeddings.inputs_per_second, 1)]);
+    }
+    if (w.ranking) {
+      table.push([
+        "Queries/s · documents/s",
+        `${fixed(w.ranking.queries_per_second, 1)} · ${fixed(w.ranking.documents_per_second, 1)}`,
+      ]);
     }
   }
   return `${bold(t.name)}\n${table.toString()}`;

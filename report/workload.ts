@@ -64,7 +64,7 @@ export function workloadItems(w: WorkloadStats): Text[] {
         ? `; ${i.missing} answers without prompt_tokens`
         : ""),
   );
-  if (w.endpoint !== "embeddings") {
+  if (!(w.tokenless ?? w.endpoint === "embeddings")) {
     const o = w.output;
     items.push(
       `Output tokens: requested ${w.osl ?? "from the file"} (mean ${num(o.requested_mean)}, ` +
@@ -90,6 +90,13 @@ export function workloadItems(w: WorkloadStats): Text[] {
     items.push(
       `Embeddings: ${w.batch} input(s) per request, ${fixed(w.embeddings.inputs_per_second, 1)} ` +
         `inputs/s, ${fixed(w.embeddings.input_tokens_per_second, 0)} input tokens/s`,
+    );
+  }
+  if (w.ranking) {
+    items.push(
+      `Ranking: ${w.batch} document(s) per query, ${fixed(w.ranking.queries_per_second, 1)} ` +
+        `queries/s, ${fixed(w.ranking.documents_per_second, 1)} documents/s, ` +
+        `${fixed(w.ranking.input_tokens_per_second, 0)} input tokens/s`,
     );
   }
   return items;

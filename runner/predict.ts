@@ -12,6 +12,7 @@
  * @module
  */
 
+import { isTokenless } from "../net/endpoints.ts";
 import type { LoadSpec, PredictedBy, SuiteName, TestResult } from "../measure/result.ts";
 import { emptyRecord, type RequestRecord, tpotOf } from "../measure/record.ts";
 import { WorkloadTally } from "../measure/workload_stats.ts";
@@ -105,7 +106,7 @@ export class Predictor {
       ? playSessions(server, built, spec, origin, ctx.seed, promptExtra)
       : playRequests(server, built, spec, origin, ctx.seed, promptExtra);
     progress.finish();
-    const stream = spec.workload.stream && spec.workload.endpoint !== "embeddings";
+    const stream = spec.workload.stream && !isTokenless(spec.workload.endpoint);
     const result = this.#result(ctx, spec, played, origin, model, stream, built);
     result.max_tokens = fixedOsl(spec.workload);
     return result;

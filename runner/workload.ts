@@ -6,6 +6,7 @@
  * @module
  */
 
+import { isRanking, isTokenless } from "../net/endpoints.ts";
 import type { LoadSpec, TestResult } from "../measure/result.ts";
 import type { WorkloadTestSpec } from "./spec.ts";
 
@@ -80,7 +81,7 @@ export async function runWorkloadTest(
   };
   const payload: Payload = {
     ...spec.payload,
-    stream: spec.workload.stream && spec.workload.endpoint !== "embeddings",
+    stream: spec.workload.stream && !isTokenless(spec.workload.endpoint),
     max_tokens: built.items[0]?.osl ?? spec.payload.max_tokens,
   };
   const onRecord = (rec: RequestRecord, i: number) => {
@@ -165,8 +166,11 @@ export async function runWorkloadTest(
   return result;
 }
 
+/** Inputs (embeddings) or documents (rerank, score) one request carries. */
 function batchOf(w: BuiltWorkload): number {
-  return w.spec.endpoint === "embeddings" ? w.items[0]?.turns.length ?? 1 : 1;
+  const n = w.items[0]?.turns.length ?? 1;
+  if (w.spec.endpoint === "embeddings") return n;
+  return isRanking(w.spec.endpoint) ? Math.max(1, n - 1) : 1;
 }
 
 /** Sessions: every turn re-sends the history with the real answers. */

@@ -6,6 +6,7 @@
 
 import { handleChat, handleGenerate } from "./chat.ts";
 import { handleEmbeddings } from "./embeddings.ts";
+import { handleRank } from "./rerank.ts";
 import { anthropicErrorResponse, errorResponse, HttpError, jsonResponse } from "./http.ts";
 import { MODEL_IDS, MODELS_BODY, modelsBody } from "./models.ts";
 import type { ServerState } from "./state.ts";
@@ -38,6 +39,11 @@ const ROUTES: Record<string, Method> = {
   "/v1/embeddings": "POST",
   "/v1/responses": "POST",
   "/v1/messages": "POST",
+  "/v1/rerank": "POST",
+  "/v2/rerank": "POST",
+  "/rerank": "POST",
+  "/v1/score": "POST",
+  "/score": "POST",
   "/kv-cache/metrics": "GET",
   "/kv-cache/reset": "POST",
   "/metrics": "GET",
@@ -165,6 +171,15 @@ async function route(
     case "/v1/messages":
       checkAuth(state, req);
       return await handleGenerate("messages", state, req, t0);
+    case "/v1/rerank":
+    case "/v2/rerank":
+    case "/rerank":
+      checkAuth(state, req);
+      return await handleRank(state, req, t0, false);
+    case "/v1/score":
+    case "/score":
+      checkAuth(state, req);
+      return await handleRank(state, req, t0, true);
     case "/v1/embeddings":
       checkAuth(state, req);
       return await handleEmbeddings(state, req, t0);

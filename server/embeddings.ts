@@ -41,10 +41,40 @@ export async function handleEmbeddings(
   t0: number,
 ): Promise<Response> {
   const body = validateEmbeddings(await readJsonBody(state, req));
-  const { opts, clock } = state;
+  const { opts } = state;
   let tokens = 0;
   for (const s of body.inputs) tokens += countTokens(s);
   state.metrics.promptTokens += tokens;
+  await waitForPrefill(state, t0, tokens);
+  const data = body.inputs.map((text, index) => {
+    const v = embeddingOf(text, body.dimensions, opts.seed);
+    const embedding = body.base64 ? encodeBase64(new Uint8Array(v.buffer)) : Array.from(v);
+    return { object: "embedding", index, embedding };
+  });
+  return new Response(
+    JSON.stringify({
+      object: "list",
+      data,
+      model: body.model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    }),
+    { status: 200, headers: { "content-type": "application/json" } },
+  );
+}
+
+/**
+ * Wait until a prefill-only request of `tokens` arriving at `t0` would be done: constant
+ * profile, base TTFT plus the per-token prefill time; engine profile, a prefill-only sequence
+ * in the first replica's batch.
+ *
+ * @throws {HttpError} when it cannot fit a replica's KV cache, or the server is stopping.
+ */
+export async function waitForPrefill(
+  state: ServerState,
+  t0: number,
+  tokens: number,
+): Promise<void> {
+  const { opts, clock } = state;
   if (state.engines) {
     const driver = state.engines[0];
     if (!driver.core.fits(tokens, 1)) {
@@ -75,18 +105,4 @@ export async function handleEmbeddings(
       throw shuttingDown();
     }
   }
-  const data = body.inputs.map((text, index) => {
-    const v = embeddingOf(text, body.dimensions, opts.seed);
-    const embedding = body.base64 ? encodeBase64(new Uint8Array(v.buffer)) : Array.from(v);
-    return { object: "embedding", index, embedding };
-  });
-  return new Response(
-    JSON.stringify({
-      object: "list",
-      data,
-      model: body.model,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    }),
-    { status: 200, headers: { "content-type": "application/json" } },
-  );
 }

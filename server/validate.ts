@@ -309,6 +309,49 @@ export function validateMessages(body: unknown, maxTokensLimit: number): ChatReq
   };
 }
 
+/** A checked rerank or score request. */
+export interface RankRequest {
+  /** Model id, echoed. */
+  model: string;
+  /** The query. */
+  query: string;
+  /** The documents to score against it. */
+  documents: string[];
+  /** Results to return (rerank), all when null. */
+  topN: number | null;
+}
+
+/**
+ * Check a rerank request (`{query, documents, top_n}`: vLLM, Jina, Cohere; documents as
+ * strings or `{text}` objects) or, with `score`, vLLM's `{text_1, text_2}`.
+ */
+export function validateRank(body: unknown, score: boolean): RankRequest {
+  const model = modelOf(body);
+  const b = body as Record<string, unknown>;
+  const qKey = score ? "text_1" : "query";
+  const dKey = score ? "text_2" : "documents";
+  const query = b[qKey];
+  if (typeof query !== "string" || query === "") {
+    throw bad(`'${qKey}' is required: a non-empty string.`, qKey);
+  }
+  const raw = typeof b[dKey] === "string" ? [b[dKey]] : b[dKey];
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw bad(`'${dKey}' is required: a non-empty list of texts.`, dKey);
+  }
+  if (raw.length > MAX_EMBEDDING_INPUTS) {
+    throw bad(`'${dKey}' may hold at most ${MAX_EMBEDDING_INPUTS} items.`, dKey);
+  }
+  const documents = raw.map((d, i) => {
+    const text = typeof d === "string" ? d : isObject(d) ? d.text : undefined;
+    if (typeof text !== "string" || text === "") {
+      throw bad(`'${dKey}[${i}]' must be a non-empty string or {"text": string}.`, `${dKey}[${i}]`);
+    }
+    return text;
+  });
+  const topN = score ? null : optInt(b, "top_n", 1, MAX_EMBEDDING_INPUTS);
+  return { model, query, documents, topN };
+}
+
 /** A checked embeddings request. */
 export interface EmbeddingsRequest {
   /** Model id, echoed. */

@@ -8,6 +8,7 @@
  */
 
 import type { ChatMessage, Endpoint, RequestBody } from "../net/client.ts";
+import { isRanking, isTokenless } from "../net/endpoints.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import { UsageError } from "../util/errors.ts";
 import type { WorkloadInfo } from "../measure/workload_stats.ts";
@@ -86,7 +87,7 @@ export function defaultWorkload(): WorkloadSpec {
  * distribution, a dataset's or a trace's lengths) or does not apply (embeddings).
  */
 export function fixedOsl(spec: WorkloadSpec): number | null {
-  if (spec.endpoint === "embeddings") return null;
+  if (isTokenless(spec.endpoint)) return null;
   if (spec.osl) return spec.osl.kind === "constant" ? spec.osl.value : null;
   return spec.dataset || spec.trace ? null : DEFAULT_LENGTH;
 }
@@ -99,11 +100,11 @@ export function checkWorkload(w: WorkloadSpec): void {
   if (w.dataset && w.isl) {
     throw new UsageError("--isl does not apply to a --dataset (use --min-isl/--max-isl)");
   }
-  if (w.endpoint === "embeddings" && w.turns > 1) {
-    throw new UsageError("--turns does not apply to --endpoint embeddings");
+  if (isTokenless(w.endpoint) && w.turns > 1) {
+    throw new UsageError(`--turns does not apply to --endpoint ${w.endpoint}`);
   }
-  if (w.batch > 1 && w.endpoint !== "embeddings") {
-    throw new UsageError("--batch applies only to --endpoint embeddings");
+  if (w.batch > 1 && !isTokenless(w.endpoint)) {
+    throw new UsageError("--batch applies only to --endpoint embeddings, rerank and score");
   }
   if (w.sharedPrefix > 0 && (w.dataset || w.trace)) {
     throw new UsageError("--shared-prefix applies only to synthetic prompts");
@@ -194,14 +195,14 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
       : spec.dataset || spec.trace
       ? null
       : String(DEFAULT_LENGTH),
-    osl: spec.endpoint === "embeddings"
+    osl: isTokenless(spec.endpoint)
       ? null
       : spec.osl
       ? describeLength(spec.osl)
       : spec.dataset || spec.trace
       ? null
       : String(DEFAULT_LENGTH),
-    osl_enforced_by: spec.endpoint === "embeddings"
+    osl_enforced_by: isTokenless(spec.endpoint)
       ? "none"
       : spec.endpoint === "responses"
       ? "none (max_output_tokens only)"
@@ -212,7 +213,10 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
     info.turns = spec.turns;
     info.think_time_s = spec.thinkTimeS;
   }
-  if (spec.endpoint === "embeddings") info.batch = spec.batch;
+  if (isTokenless(spec.endpoint)) {
+    info.batch = spec.batch;
+    info.tokenless = true;
+  }
   const osl = spec.osl ?? { kind: "constant" as const, value: DEFAULT_LENGTH };
   const rng = new Prng(combine32(ctx.seed, 0x0517));
   let items: WorkItem[];
@@ -284,6 +288,12 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
           : textOfTokens(tok, n, ctx.seed, key);
         const batch: string[] = [built.text];
         let tokens = built.tokens;
+        if (isRanking(spec.endpoint)) {
+          // The query, then `batch` documents of the same length.
+          const doc = textOfTokens(tok, n, ctx.seed, combine32(key, 0xd0c));
+          batch.push(doc.text);
+          tokens += doc.tokens;
+        }
         for (let b = 1; b < spec.batch; b++) {
           const more = textOfTokens(tok, n, ctx.seed, combine32(key, b));
           batch.push(more.text);
@@ -339,6 +349,8 @@ function lengthFields(spec: WorkloadSpec, osl: number): Record<string, unknown> 
     case "responses":
       return { max_output_tokens: osl };
     case "embeddings":
+    case "rerank":
+    case "score":
       return {};
     default:
       return {
@@ -362,6 +374,13 @@ export function workloadBody(
 ): RequestBody {
   const spec = w.spec;
   if (spec.endpoint === "embeddings") return { model, input: item.turns };
+  // Ranking: the first text is the query, the others its documents.
+  if (spec.endpoint === "rerank") {
+    return { model, query: item.turns[0], documents: item.turns.slice(1) };
+  }
+  if (spec.endpoint === "score") {
+    return { model, text_1: item.turns[0], text_2: item.turns.slice(1) };
+  }
   const user = item.turns[turn];
   const messages: ChatMessage[] = [
     ...(item.system ? [{ role: "system", content: item.system }] : []),
@@ -390,7 +409,7 @@ export function workloadBody(
 export function workloadWarmupBody(w: BuiltWorkload, model: string, i: number): RequestBody {
   const text = `warm-up ${i}-${crypto.randomUUID()}: ping`;
   const item: WorkItem = {
-    turns: [text],
+    turns: isRanking(w.spec.endpoint) ? [text, `${text} pong`] : [text],
     turnTokens: [0],
     system: null,
     osl: 8,
