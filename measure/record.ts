@@ -103,6 +103,22 @@ export interface RequestRecord {
    * generates): set aside, never taken as measured; null when everything was plausible.
    */
   implausible: string | null;
+  /** The answer's tool calls, or null when it made none. */
+  tool: ToolCallRecord | null;
+}
+
+/** What a request's tool calls measured. */
+export interface ToolCallRecord {
+  /** Calls the answer made. */
+  calls: number;
+  /** True when every call's arguments parsed as a JSON object. */
+  argsValid: boolean;
+  /** First tool-call delta − tSend (s); the end of the body without streaming. */
+  first: number;
+  /** Last tool-call delta (the call complete) − tSend (s). */
+  done: number;
+  /** The calls themselves (id, name, arguments), kept for sessions to answer them. */
+  kept: { id: string; name: string; arguments: string }[] | null;
 }
 
 /** A record with every measurement empty, to be filled in by the client. */
@@ -133,6 +149,7 @@ export function emptyRecord(tSend: number, tIntended: number | null = null): Req
     finishReason: null,
     doneMarker: null,
     implausible: null,
+    tool: null,
   };
 }
 

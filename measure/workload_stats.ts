@@ -21,6 +21,26 @@ export interface WorkloadInfo {
    * runs, whose only such endpoint was embeddings.
    */
   tokenless?: boolean;
+  /** Images each request carried (`--images`). */
+  images?: {
+    /** Images per request. */
+    per_request: number;
+    /** Sizes drawn from (`WxH`). */
+    sizes: string[];
+    /** `png` or `jpeg`. */
+    format: string;
+    /** Mean encoded image bytes per request. */
+    bytes_per_request_mean: number;
+    /** Distinct images built (they repeat beyond this). */
+    distinct: number;
+  };
+  /** Function tools each request offered (`--tools`). */
+  tools?: {
+    /** Tools per request. */
+    count: number;
+    /** `tool_choice` sent. */
+    choice: string;
+  };
   /** The tokenizer prompts were built and counted with. */
   tokenizer: string;
   /** False when its counts only approximate the model's tokenizer. */
@@ -138,6 +158,28 @@ export interface WorkloadStats extends WorkloadInfo {
     /** Input tokens per second (server-counted where reported). */
     input_tokens_per_second: number;
   };
+  /** Tool calls (`--tools`): how many answers called, how well, how soon. */
+  tool_calls?: {
+    /** Successful requests. */
+    requests: number;
+    /** Of them, answers that called a tool. */
+    with_calls: number;
+    /** `with_calls / requests`. */
+    share: number;
+    /** Of the answers with calls, the share whose arguments all parsed as JSON objects. */
+    args_valid_share: number;
+    /** Time to the first tool-call delta (s). */
+    first_delta: Summary;
+    /** Time to the complete call: its last delta (s). */
+    complete: Summary;
+  };
+  /** Images (`--images`): prompt tokens the server counted beyond the text built. */
+  image_tokens?: {
+    /** Mean prompt tokens per request beyond the text's (images, with any chat template). */
+    per_request_mean: number;
+    /** Their share of the server's prompt tokens. */
+    share_of_prompt: number;
+  };
   /** Rerank and score: queries, documents and input tokens per second of window. */
   ranking?: {
     /** Queries (requests) answered per second. */
@@ -213,6 +255,10 @@ export class WorkloadTally {
   #short = 0;
   #inputs = 0;
   #queries = 0;
+  #withCalls = 0;
+  #validCalls = 0;
+  readonly #toolFirst: number[] = [];
+  readonly #toolDone: number[] = [];
   #inputTokens = 0;
   #sessionsStarted = 0;
   #sessionsDone = 0;
@@ -249,6 +295,12 @@ export class WorkloadTally {
     if (rec.cachedTokens !== null) this.#cached.add(rec.cachedTokens);
     this.#inputs += inputs;
     this.#queries++;
+    if (rec.tool) {
+      this.#withCalls++;
+      if (rec.tool.argsValid) this.#validCalls++;
+      this.#toolFirst.push(rec.tool.first);
+      this.#toolDone.push(rec.tool.done);
+    }
     this.#inputTokens += rec.inputTokens ?? requestedInput;
     if (!tokenlessWorkload(this.#info)) {
       this.#delivered.add(rec.outputTokens);
@@ -325,6 +377,21 @@ export class WorkloadTally {
           ? summarize(this.#sessionDurations)
           : emptySummary(),
       };
+    }
+    if (this.#info.tools) {
+      out.tool_calls = {
+        requests: this.#queries,
+        with_calls: this.#withCalls,
+        share: this.#queries > 0 ? this.#withCalls / this.#queries : 0,
+        args_valid_share: this.#withCalls > 0 ? this.#validCalls / this.#withCalls : 0,
+        first_delta: this.#toolFirst.length > 0 ? summarize(this.#toolFirst) : emptySummary(),
+        complete: this.#toolDone.length > 0 ? summarize(this.#toolDone) : emptySummary(),
+      };
+    }
+    const server = this.#server.mean;
+    if (this.#info.images && server !== null && server > 0 && this.#requested.mean !== null) {
+      const extra = Math.max(0, server - this.#requested.mean);
+      out.image_tokens = { per_request_mean: extra, share_of_prompt: extra / server };
     }
     if (this.#info.endpoint === "embeddings") {
       out.embeddings = {

@@ -23,6 +23,7 @@ import {
   errorInBody,
   RAW_ERROR_CHARS,
   type RequestBody,
+  toolArgsValid,
 } from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
 import { StreamState } from "./stream.ts";
@@ -66,10 +67,14 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** A chat message. */
 export interface ChatMessage {
-  /** `system`, `user`, `assistant`… */
+  /** `system`, `user`, `assistant`, `tool`… */
   role: string;
-  /** Message text. */
-  content: string;
+  /** Message text, or content parts (text and images); null beside tool calls. */
+  content: string | null | Record<string, unknown>[];
+  /** An assistant's tool calls, as the API takes them back. */
+  tool_calls?: Record<string, unknown>[];
+  /** A tool result's call id. */
+  tool_call_id?: string;
 }
 
 /** The body of a chat completion request (extra fields pass through). */
@@ -317,6 +322,15 @@ export class ChatClient {
       return this.#fail(rec, "no_tokens", "response carried no generated token");
     }
     if (opts.keepText) rec.answer = content;
+    if (read.toolCalls && read.toolCalls.length > 0) {
+      rec.tool = {
+        calls: read.toolCalls.length,
+        argsValid: toolArgsValid(read.toolCalls),
+        first: rec.e2e,
+        done: rec.e2e,
+        kept: opts.keepText ? read.toolCalls : null,
+      };
+    }
     rec.outcome = "ok";
     return rec;
   }
@@ -376,6 +390,16 @@ export class ChatClient {
       rec.reasoningTokens = st.reasoningEvents;
     }
     if (st.text !== null) rec.answer = st.text;
+    if (st.toolFirst >= 0) {
+      const calls = st.toolCalls.filter((c) => c !== undefined);
+      rec.tool = {
+        calls: calls.length,
+        argsValid: toolArgsValid(calls),
+        first: (st.toolFirst - t0) / 1000,
+        done: (st.toolLast - t0) / 1000,
+        kept: st.text !== null ? calls : null,
+      };
+    }
     rec.e2e = (st.last - t0) / 1000;
     dropImpossibleRate(rec, rec.e2e);
     if (rec.outputTokens === 0) {

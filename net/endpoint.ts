@@ -18,12 +18,36 @@ export interface RequestBody {
   [extra: string]: unknown;
 }
 
+/** A piece of a tool call as a stream event carries it. */
+export interface ToolCallDelta {
+  /** Which call of the answer (OpenAI's `index`). */
+  index: number;
+  /** The call's id, on its first piece. */
+  id?: string;
+  /** The function's name, on its first piece. */
+  name?: string;
+  /** A piece of the arguments' JSON text. */
+  args: string;
+}
+
+/** A complete tool call of an answer. */
+export interface ToolCall {
+  /** The call's id. */
+  id: string;
+  /** The function's name. */
+  name: string;
+  /** The arguments as JSON text. */
+  arguments: string;
+}
+
 /** What one stream event carried. */
 export interface StreamToken {
   /** True for reasoning (thinking) text. */
   reasoning: boolean;
   /** The text. */
   text: string;
+  /** Tool-call pieces the event carried. */
+  tools?: ToolCallDelta[];
 }
 
 /** What a non-streaming answer carried. */
@@ -34,6 +58,8 @@ export interface Answer {
   reasoning: string;
   /** True when it called a tool. */
   hasTools: boolean;
+  /** The tool calls, when the endpoint reads them. */
+  toolCalls?: ToolCall[];
 }
 
 /** A stream's end as an event says it: complete, or failed with the server's message. */
@@ -180,6 +206,18 @@ export function errorInBody(obj: unknown, sseEvent: string | null = null): strin
   return String(message).slice(0, RAW_ERROR_CHARS);
 }
 
+/** Whether every call's arguments are a JSON object (what a function takes). */
+export function toolArgsValid(calls: readonly ToolCall[]): boolean {
+  return calls.every((c) => {
+    try {
+      const v = JSON.parse(c.arguments);
+      return v !== null && typeof v === "object" && !Array.isArray(v);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** A string field, or "". */
 export function str(v: unknown): string {
   return typeof v === "string" ? v : "";
@@ -209,7 +247,17 @@ export function choiceToken(chunk: StreamChunkJson, rec: RequestRecord): StreamT
     : "";
   if (r.length > 0) return { reasoning: true, text: r };
   if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) {
-    return { reasoning: false, text: "" };
+    const tools = delta.tool_calls.map((raw, k): ToolCallDelta => {
+      const tc = (raw ?? {}) as Record<string, unknown>;
+      const fn = (tc.function ?? {}) as Record<string, unknown>;
+      return {
+        index: typeof tc.index === "number" ? tc.index : k,
+        ...(typeof tc.id === "string" ? { id: tc.id } : {}),
+        ...(typeof fn.name === "string" ? { name: fn.name } : {}),
+        args: str(fn.arguments),
+      };
+    });
+    return { reasoning: false, text: "", tools };
   }
   return null;
 }

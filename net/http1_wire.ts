@@ -80,11 +80,27 @@ export class Conn {
     this.#written = 0;
   };
 
-  /** Start writing `bytes` without waiting (one write call; see {@linkcode finishWrite}). */
+  /**
+   * Start writing `bytes` without waiting. The whole of them goes out in the background, in as
+   * many writes as the kernel takes (a large body rarely goes in one), while the caller reads
+   * the answer: a server answers only once it has the whole body.
+   */
   startWrite(bytes: Uint8Array): void {
     this.#written = -1;
     this.#writeError = null;
-    this.#writing = this.tcp.write(bytes).then(this.#wrote, this.#writeFailed);
+    this.#writing = this.tcp.write(bytes).then(
+      (n) => n >= bytes.length ? this.#wrote(n) : this.#writeRest(bytes, n),
+      this.#writeFailed,
+    );
+  }
+
+  async #writeRest(bytes: Uint8Array, from: number): Promise<void> {
+    try {
+      await this.writeAll(bytes.subarray(from));
+      this.#wrote(bytes.length);
+    } catch (err) {
+      this.#writeFailed(err);
+    }
   }
 
   /**
@@ -96,11 +112,10 @@ export class Conn {
     return this.#written === bytes.length;
   }
 
-  /** Wait for the write {@linkcode startWrite} began and write what it left. */
-  async finishWrite(bytes: Uint8Array): Promise<void> {
+  /** Wait for the write {@linkcode startWrite} began to have written everything. */
+  async finishWrite(_bytes: Uint8Array): Promise<void> {
     if (this.#written < 0) await this.#writing;
     if (this.#writeError !== null) throw this.#writeError;
-    if (this.#written < bytes.length) await this.writeAll(bytes.subarray(this.#written));
   }
 
   async writeAll(bytes: Uint8Array): Promise<void> {

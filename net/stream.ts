@@ -58,6 +58,11 @@ export class StreamState {
   readonly parser: SseParser;
   /** The body's first bytes, kept while no event has come (to say what a non-stream was). */
   head = "";
+  /** Tool calls assembled from their deltas, by index. */
+  readonly toolCalls: { id: string; name: string; arguments: string }[] = [];
+  /** Arrival of the first and the last tool-call delta (ms), or −1. */
+  toolFirst = -1;
+  toolLast = -1;
   /** The answer's content type, as the server declared it. */
   contentType: string | null = null;
   readonly #headDecoder = new TextDecoder();
@@ -121,6 +126,16 @@ export class StreamState {
       this.tokenEvents++;
       if (rec.outputTokens === 0 && this.allText.length + token.text.length <= maxTextChars) {
         this.allText += token.text;
+      }
+      if (token.tools) {
+        for (const d of token.tools) {
+          const c = this.toolCalls[d.index] ??= { id: "", name: "", arguments: "" };
+          if (d.id) c.id = d.id;
+          if (d.name) c.name = d.name;
+          if (c.arguments.length + d.args.length <= maxTextChars) c.arguments += d.args;
+        }
+        if (this.toolFirst < 0) this.toolFirst = ev.t;
+        this.toolLast = ev.t;
       }
       if (token.reasoning) this.reasoningEvents++;
       else {

@@ -34,7 +34,10 @@ import { type LengthDist, parseLength } from "../workload/lengths.ts";
 import {
   checkWorkload,
   defaultWorkload,
+  IMAGE_FORMATS,
   OSL_ENFORCEMENT,
+  parseImageSizes,
+  TOOL_CHOICES,
   type WorkloadSpec,
 } from "../workload/workload.ts";
 import { BenchError } from "../util/errors.ts";
@@ -254,6 +257,11 @@ const WORKLOAD_KEYS = [
   "batch",
   "tokenizer",
   "stream",
+  "tools",
+  "tool_choice",
+  "images",
+  "image_size",
+  "image_format",
 ] as const;
 
 function lengthField(c: Checker, v: unknown, path: Path): LengthDist | undefined {
@@ -312,6 +320,35 @@ function checkWorkloadField(c: Checker, v: unknown, path: Path): WorkloadSpec | 
     w.maxRequests = c.int(o.max_requests, at("max_requests"), 1, 10_000_000) ?? null;
   }
   if (o.batch !== undefined) w.batch = c.int(o.batch, at("batch"), 1, 2048) ?? 1;
+  if (o.tools !== undefined) w.tools = c.int(o.tools, at("tools"), 0, 128) ?? 0;
+  if (o.tool_choice !== undefined) {
+    const t = TOOL_CHOICES.find((x) => x === o.tool_choice);
+    if (t) w.toolChoice = t;
+    else {
+      c.fail(
+        at("tool_choice"),
+        `must be one of ${TOOL_CHOICES.join(", ")}, got ${show(o.tool_choice)}`,
+      );
+    }
+  }
+  if (o.images !== undefined) w.images = c.int(o.images, at("images"), 0, 16) ?? 0;
+  if (o.image_size !== undefined) {
+    try {
+      w.imageSizes = parseImageSizes(String(o.image_size), "image_size");
+    } catch (err) {
+      c.fail(at("image_size"), (err as Error).message.replace(/^image_size /, ""));
+    }
+  }
+  if (o.image_format !== undefined) {
+    const f = IMAGE_FORMATS.find((x) => x === o.image_format);
+    if (f) w.imageFormat = f;
+    else {
+      c.fail(
+        at("image_format"),
+        `must be one of ${IMAGE_FORMATS.join(", ")}, got ${show(o.image_format)}`,
+      );
+    }
+  }
   if (o.stream !== undefined) {
     if (typeof o.stream !== "boolean") {
       c.fail(at("stream"), `must be true or false, got ${show(o.stream)}`);

@@ -21,7 +21,10 @@ import { describeLength, parseLength } from "../workload/lengths.ts";
 import {
   checkWorkload,
   defaultWorkload,
+  IMAGE_FORMATS,
   OSL_ENFORCEMENT,
+  parseImageSizes,
+  TOOL_CHOICES,
   type WorkloadSpec,
 } from "../workload/workload.ts";
 import { probeRequests } from "../capacity/search.ts";
@@ -146,6 +149,45 @@ export const WORKLOAD_TABLE = {
     { integer: true, min: 1, max: 2048 },
     1,
   ),
+  tools: number(
+    "tools",
+    "N",
+    "chat: attach N function tools to every request (default 0); the report\n" +
+      "gives the share answered with a tool call, argument validity, and the\n" +
+      "time to the first tool-call delta and to the complete call",
+    { integer: true, min: 0, max: 128 },
+    0,
+  ),
+  toolChoice: choice(
+    "tool-choice",
+    "HOW",
+    TOOL_CHOICES,
+    "chat with --tools: tool_choice auto (default), required or none",
+    "auto",
+  ),
+  images: number(
+    "images",
+    "N",
+    "chat: attach N generated images to every request (default 0), sent as\n" +
+      "data URLs; the report gives images and bytes per request",
+    { integer: true, min: 0, max: 16 },
+    0,
+  ),
+  imageSize: custom(
+    "image-size",
+    "WxH[,WxH…]",
+    "with --images: image size in pixels, or several drawn per image\n" +
+      "(default 512x512)",
+    (raw) => parseImageSizes(raw),
+    null,
+  ),
+  imageFormat: choice(
+    "image-format",
+    "FMT",
+    IMAGE_FORMATS,
+    "with --images: png (default) or jpeg",
+    "png",
+  ),
   tokenizer: custom(
     "tokenizer",
     "NAME|PATH",
@@ -242,6 +284,7 @@ export function wantsWorkload(a: WorkloadArgs): boolean {
   return a.endpoint !== null || a.isl !== null || a.osl !== null || a.dataset !== null ||
     a.trace !== null || a.turns > 1 || a.concurrency !== null || a.requests !== null ||
     a.rate !== null || a.durationS !== null || a.batch > 1 || a.sharedPrefix > 0 || a.noStream ||
+    a.tools > 0 || a.images > 0 ||
     a.sweep !== null || a.search !== null;
 }
 
@@ -254,6 +297,9 @@ function orphanOption(a: WorkloadArgs): string | null {
   if (a.traceSpeed !== 1) return "--trace-speed";
   if (a.maxRequests !== null) return "--max-requests";
   if (a.tokenizer !== "auto") return "--tokenizer";
+  if (a.toolChoice !== "auto") return "--tool-choice";
+  if (a.imageSize !== null) return "--image-size";
+  if (a.imageFormat !== "png") return "--image-format";
   return null;
 }
 
@@ -277,7 +323,18 @@ export function workloadOfArgs(a: WorkloadArgs): WorkloadSpec {
     batch: a.batch,
     tokenizer: a.tokenizer,
     stream: !a.noStream,
+    tools: a.tools,
+    toolChoice: a.toolChoice,
+    images: a.images,
+    imageSizes: a.imageSize ?? defaultWorkload().imageSizes,
+    imageFormat: a.imageFormat,
   };
+  if (a.imageSize !== null && a.images === 0) {
+    throw new UsageError("--image-size does nothing without --images N");
+  }
+  if (a.toolChoice !== "auto" && a.tools === 0) {
+    throw new UsageError("--tool-choice does nothing without --tools N");
+  }
   checkWorkload(w);
   return w;
 }
@@ -425,6 +482,11 @@ function testName(w: WorkloadSpec, load: ScenarioLoad): string {
   if (w.osl) parts.push(`osl=${describeLength(w.osl)}`);
   if (w.turns > 1) parts.push(`${w.turns} turns`);
   if (w.batch > 1) parts.push(`batch ${w.batch}`);
+  if (w.tools > 0) parts.push(`${w.tools} tools (${w.toolChoice})`);
+  if (w.images > 0) {
+    const s = w.imageSizes.map((z) => `${z.width}x${z.height}`).join("|");
+    parts.push(`${w.images} image${w.images === 1 ? "" : "s"} ${s} ${w.imageFormat}`);
+  }
   const how = w.trace
     ? ""
     : load.kind === "closed"

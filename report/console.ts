@@ -150,6 +150,25 @@ export function testTable(
     if (w.embeddings) {
       table.push(["Embedding inputs/s", fixed(w.embeddings.inputs_per_second, 1)]);
     }
+    if (w.tool_calls) {
+      const t = w.tool_calls;
+      table.push([
+        "Tool calls (share · valid)",
+        `${fixed(t.share * 100, 1)}% · ${fixed(t.args_valid_share * 100, 1)}%`,
+      ]);
+      table.push([
+        "First tool delta p50 / p99",
+        `${ms(t.first_delta.p50)} / ${ms(t.first_delta.p99)}`,
+      ]);
+    }
+    if (w.image_tokens) {
+      table.push([
+        "Image tokens / share",
+        `${n(w.image_tokens.per_request_mean)} / ${
+          fixed(w.image_tokens.share_of_prompt * 100, 1)
+        }%`,
+      ]);
+    }
     if (w.ranking) {
       table.push([
         "Queries/s · documents/s",

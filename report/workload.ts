@@ -92,6 +92,30 @@ export function workloadItems(w: WorkloadStats): Text[] {
         `inputs/s, ${fixed(w.embeddings.input_tokens_per_second, 0)} input tokens/s`,
     );
   }
+  if (w.images) {
+    const im = w.images;
+    items.push(
+      `Images: ${im.per_request} per request (${im.sizes.join(", ")} ${im.format}, ` +
+        `${fixed(im.bytes_per_request_mean / 1024, 1)} KiB per request, ${im.distinct} distinct)` +
+        (w.image_tokens
+          ? `; prompt tokens beyond the text: mean ${num(w.image_tokens.per_request_mean)}, ` +
+            `${fixed(w.image_tokens.share_of_prompt * 100, 1)}% of the server's prompt tokens`
+          : ""),
+    );
+  }
+  if (w.tool_calls) {
+    const t = w.tool_calls;
+    items.push(
+      `Tool calls: ${w.tools?.count ?? "?"} tools offered (tool_choice ${
+        w.tools?.choice ?? "?"
+      }); ` +
+        `${t.with_calls} of ${t.requests} answers called a tool ` +
+        `(${fixed(t.share * 100, 1)}%), arguments valid JSON in ` +
+        `${fixed(t.args_valid_share * 100, 1)}%; first tool-call delta p50 / p99 ` +
+        `${ms(t.first_delta.p50)} / ${ms(t.first_delta.p99)}, complete call p50 / p99 ` +
+        `${ms(t.complete.p50)} / ${ms(t.complete.p99)}`,
+    );
+  }
   if (w.ranking) {
     items.push(
       `Ranking: ${w.batch} document(s) per query, ${fixed(w.ranking.queries_per_second, 1)} ` +

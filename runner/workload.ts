@@ -173,6 +173,11 @@ function batchOf(w: BuiltWorkload): number {
   return isRanking(w.spec.endpoint) ? Math.max(1, n - 1) : 1;
 }
 
+/** What a session's agent answers a tool call with: a short result naming the call. */
+export function toolResult(name: string, args: string): string {
+  return `Result of ${name}: found 3 matches for ${args.slice(0, 200)}.`;
+}
+
 /** Sessions: every turn re-sends the history with the real answers. */
 async function runSessionTest(
   ctx: SuiteContext,
@@ -231,13 +236,31 @@ async function runSessionTest(
         tally.add(rec, requested, item.osl, t + 1);
         if (rec.outcome === "ok") {
           const answer = rec.answer ?? "";
+          const calls = rec.tool?.kept ?? [];
           histories[s].push({ role: "user", content: item.turns[t] }, {
             role: "assistant",
-            content: answer,
+            content: calls.length > 0 && answer === "" ? null : answer,
+            ...(calls.length > 0
+              ? {
+                tool_calls: calls.map((c) => ({
+                  id: c.id,
+                  type: "function",
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
+              : {}),
           });
-          historyTokens[s] = requested + built.tokenizer.count(answer);
+          let added = built.tokenizer.count(answer);
+          // The agent ran the tools: their results go back with the next turn.
+          for (const c of calls) {
+            const result = toolResult(c.name, c.arguments);
+            histories[s].push({ role: "tool", tool_call_id: c.id, content: result });
+            added += built.tokenizer.count(c.arguments) + built.tokenizer.count(result);
+          }
+          historyTokens[s] = requested + added;
         }
         rec.answer = null;
+        if (rec.tool) rec.tool.kept = null;
       },
       onSession: (_s, completed, startMs, endMs) =>
         tally.session(completed ? (endMs - startMs) / 1000 : null),

@@ -14,6 +14,7 @@
 import { HttpError, readBody, TOO_LARGE } from "./http.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import type { ServerState } from "./state.ts";
+import { imageTokenIds, imageTokens } from "./images.ts";
 import { tokenIds } from "./tokenizer.ts";
 import {
   type ChatRequest,
@@ -146,6 +147,7 @@ export async function handleGenerate(
   const uStall = f.next();
   const uMalformed = f.next();
   const uAt = f.next();
+  const uTool = f.next();
   if (uError < opts.errorRate) {
     state.metrics.faults.error++;
     const status = opts.errorStatus;
@@ -183,6 +185,14 @@ export async function handleGenerate(
   if (faults.malformed) state.metrics.faults.malformed++;
 
   const ids = tokenIds(chat.promptText);
+  // Images are prompt tokens too, after the text: as many as the model family spends on them.
+  let imageTokenCount = 0;
+  for (const img of chat.images ?? []) {
+    const n = imageTokens(chat.model, img.width, img.height);
+    imageTokenIds(img, n, ids);
+    imageTokenCount += n;
+  }
+  if (imageTokenCount > 0) state.metrics.imageTokens += imageTokenCount;
   const promptTokens = ids.length;
   const { worker, cachedTokens } = state.kv.route(ids);
   const textSeed = chat.seed !== null
@@ -217,6 +227,19 @@ export async function handleGenerate(
       ? 0
       : reasoningTokens(chat.model, chat.maxTokens),
   };
+  // A tool call instead of text: when the request offers tools and asks for one, or leaves the
+  // choice to the model and the draw says so.
+  const choice = chat.toolChoice ?? "none";
+  if (kind === "chat" && chat.tools && choice !== "none") {
+    const named = typeof choice === "object" ? choice.name : null;
+    if (named !== null || choice === "required" || uTool < opts.toolCallRate) {
+      frameInput.toolCall = {
+        name: named ?? chat.tools[Math.floor(uTool * 7919) % chat.tools.length],
+        id: `call_${new Prng(combine32(textSeed, 0x7001)).hex(24)}`,
+      };
+      frameInput.reasoning = 0;
+    }
+  }
   const frame = framer(frameInput);
   const answer: Answer = {
     frame,

@@ -47,6 +47,11 @@ export interface FrameInput {
   includeUsage: boolean;
   /** Leading tokens that are reasoning. */
   reasoning: number;
+  /**
+   * Chat only: answer with a call of this function instead of text; its arguments,
+   * `{"query": "…"}`, are the answer's tokens, streamed as argument deltas.
+   */
+  toolCall?: { name: string; id: string } | null;
 }
 
 /** The bytes of one answer: opening events, one event per token, closing events, or a body. */
@@ -92,7 +97,54 @@ export function framer(f: FrameInput): Framer {
 
 const END = "}\n\n";
 
+/**
+ * The pieces of a tool call's arguments: `{"query": "` with the first token, one token per
+ * piece, `"}` with the last; joined they are the JSON arguments.
+ */
+export function toolArgPieces(f: FrameInput): string[] {
+  const pieces = generatePieces(new Prng(combine32(f.textSeed, 0)), f.n);
+  const out: string[] = [];
+  for (let k = 0; k < f.n; k++) {
+    // The piece as JSON string content (pieceJson is a JSON string literal of it).
+    const w = pieceJson(pieces[k]).slice(1, -1);
+    out.push((k === 0 ? '{"query": "' : "") + w + (k === f.n - 1 ? '"}' : ""));
+  }
+  return out;
+}
+
+function toolCallFramer(f: FrameInput): Framer {
+  const call = f.toolCall!;
+  const created = Math.floor(Date.now() / 1000);
+  const head = `data: {"id":"${f.id}","object":"chat.completion.chunk","created":${created},` +
+    `"model":${JSON.stringify(f.model)},"system_fingerprint":"${f.fingerprint}","choices":[`;
+  let args: string[] | null = null;
+  const all = () => (args ??= toolArgPieces(f));
+  return {
+    open: (stamp) =>
+      head +
+      `{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"${call.id}","type":"function","function":{"name":"${call.name}","arguments":""}}]},"finish_reason":null}]` +
+      stamp + END,
+    token: (k, stamp) =>
+      head +
+      `{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":${
+        JSON.stringify(all()[k])
+      }}}]},"finish_reason":null}]` + stamp + END,
+    malformed: () => head + `{"index":0,"delta":{"tool_calls":[{"index":0,\n\n`,
+    close: (stamp) =>
+      head + `{"index":0,"delta":{},"finish_reason":"tool_calls"}]` + stamp + END +
+      (f.includeUsage ? head + `],"usage":${usageChat(f, f.n)}` + stamp + END : "") +
+      "data: [DONE]\n\n",
+    json: () =>
+      `{"id":"${f.id}","object":"chat.completion","created":${created},"model":${
+        JSON.stringify(f.model)
+      },"system_fingerprint":"${f.fingerprint}","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"${call.id}","type":"function","function":{"name":"${call.name}","arguments":${
+        JSON.stringify(all().join(""))
+      }}}]},"finish_reason":"tool_calls","logprobs":null}],"usage":${usageChat(f, f.n)}}`,
+  };
+}
+
 function choiceFramer(f: FrameInput): Framer {
+  if (f.kind === "chat" && f.toolCall) return toolCallFramer(f);
   const chat = f.kind === "chat";
   const created = Math.floor(Date.now() / 1000);
   const head = `data: {"id":"${f.id}","object":"${

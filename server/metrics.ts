@@ -59,6 +59,8 @@ export class ServerMetrics {
   streamingRequests = 0;
   /** Prompt tokens of generated chat requests. */
   promptTokens = 0;
+  /** Prompt tokens spent on images (counted in `promptTokens` too). */
+  imageTokens = 0;
   /** Completion tokens actually produced. */
   completionTokens = 0;
   /** Prompt tokens served from the KV cache. */
@@ -146,6 +148,12 @@ export class ServerMetrics {
     metric("fakeai_prompt_tokens_total", "counter", "Prompt tokens of chat requests.", [
       `fakeai_prompt_tokens_total ${this.promptTokens}`,
     ]);
+    metric(
+      "fakeai_image_tokens_total",
+      "counter",
+      "Prompt tokens spent on images (part of fakeai_prompt_tokens_total).",
+      [`fakeai_image_tokens_total ${this.imageTokens}`],
+    );
     metric("fakeai_completion_tokens_total", "counter", "Completion tokens produced.", [
       `fakeai_completion_tokens_total ${this.completionTokens}`,
     ]);

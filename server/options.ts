@@ -69,13 +69,15 @@ export interface ServerOptions {
   stallMs: number;
   /** Share of chat responses carrying one chunk (or body) that is not valid JSON. Default 0. */
   malformedRate: number;
+  /** Share of chat requests with tools (`tool_choice` auto) answered with a tool call. Default 0.5. */
+  toolCallRate: number;
   /** Bytes deliberately retained per completed chat request. Default 0. */
   leakBytesPerRequest: number;
   /** Exit when the parent process changes from this PID (it died). 0: never. Default 0. */
   parentPid: number;
   /** Largest accepted `max_tokens`. Default 16384. */
   maxTokensLimit: number;
-  /** Largest accepted request body in bytes. Default 1 MiB. */
+  /** Largest accepted request body in bytes (images come as data URLs). Default 32 MiB. */
   maxBodyBytes: number;
   /** Add `x_sent_ms` (server send time, epoch milliseconds) to every SSE chunk. Default false. */
   stampChunks: boolean;
@@ -150,10 +152,11 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   stallRate: 0,
   stallMs: 1000,
   malformedRate: 0,
+  toolCallRate: 0.5,
   leakBytesPerRequest: 0,
   parentPid: 0,
   maxTokensLimit: 16384,
-  maxBodyBytes: 1024 * 1024,
+  maxBodyBytes: 32 * 1024 * 1024,
   stampChunks: false,
   profile: "twin",
   profileNote: null,
@@ -427,6 +430,15 @@ const NUM_FLAGS: readonly NumFlag[] = [
     min: 0,
     max: 1,
     help: "share of chat responses with one chunk that is not JSON",
+  },
+  {
+    flag: "tool-call-rate",
+    key: "toolCallRate",
+    kind: "rate",
+    min: 0,
+    max: 1,
+    help: "share of chat requests offering tools (tool_choice auto) answered with\n" +
+      "a tool call; required or a named function always get one",
   },
   {
     flag: "leak-bytes-per-request",

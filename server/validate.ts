@@ -6,6 +6,7 @@
  */
 
 import { HttpError } from "./http.ts";
+import { readImagePart, type RequestImage } from "./images.ts";
 
 /** Largest accepted `n`. */
 export const MAX_N = 8;
@@ -29,6 +30,12 @@ export interface ChatRequest {
   n: number;
   /** Request seed, or null. */
   seed: number | null;
+  /** Names of the functions the request offers as tools (chat), or null without tools. */
+  tools?: string[] | null;
+  /** Images the messages carried (chat), in order. */
+  images?: RequestImage[];
+  /** `tool_choice`: `auto` (default with tools), `required`, `none`, or a function's name. */
+  toolChoice?: "auto" | "required" | "none" | { name: string };
 }
 
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool", "function"]);
@@ -63,7 +70,7 @@ function optBool(obj: Record<string, unknown>, key: string, param: string): bool
   return v;
 }
 
-function contentText(content: unknown, i: number): string {
+function contentText(content: unknown, i: number, images: RequestImage[]): string {
   if (typeof content === "string") return content;
   if (content === null || content === undefined) return "";
   if (!Array.isArray(content)) {
@@ -76,8 +83,22 @@ function contentText(content: unknown, i: number): string {
   for (let j = 0; j < content.length; j++) {
     const part = content[j];
     const param = `messages[${i}].content[${j}]`;
+    if (isObject(part) && part.type === "image_url") {
+      const iu = part.image_url;
+      const url = typeof iu === "string" ? iu : isObject(iu) ? iu.url : undefined;
+      if (typeof url !== "string") {
+        throw bad(`'${param}.image_url' must be {"url": string}.`, `${param}.image_url`);
+      }
+      const img = readImagePart(url);
+      if (typeof img === "string") throw bad(`'${param}': ${img}.`, `${param}.image_url`);
+      images.push(img);
+      continue;
+    }
     if (!isObject(part) || part.type !== "text" || typeof part.text !== "string") {
-      throw bad(`'${param}' must be {"type":"text","text":string}.`, param);
+      throw bad(
+        `'${param}' must be {"type":"text","text":string} or {"type":"image_url",...}.`,
+        param,
+      );
     }
     text = text === "" ? part.text : text + " " + part.text;
   }
@@ -101,6 +122,7 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
   }
   const first: string[] = [];
   const rest: string[] = [];
+  const images: RequestImage[] = [];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (!isObject(m)) throw bad(`'messages[${i}]' must be an object.`, `messages[${i}]`);
@@ -111,7 +133,7 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
         `messages[${i}].role`,
       );
     }
-    const text = contentText(m.content, i);
+    const text = contentText(m.content, i, images);
     if (role === "system" || role === "developer") first.push(text);
     else rest.push(text);
   }
@@ -125,7 +147,55 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
   if (b.max_completion_tokens !== undefined && b.max_completion_tokens !== null) {
     optInt(b, "max_tokens", 1, maxTokensLimit);
   }
-  return { model, promptText, maxTokens, ...generationOptions(b, maxTokens, maxTokensLimit) };
+  return {
+    model,
+    promptText,
+    maxTokens,
+    ...generationOptions(b, maxTokens, maxTokensLimit),
+    ...toolOptions(b),
+    images,
+  };
+}
+
+/** `tools` (functions only) and `tool_choice` of a chat request. */
+function toolOptions(b: Record<string, unknown>): Pick<ChatRequest, "tools" | "toolChoice"> {
+  const raw = b.tools;
+  if (raw === undefined || raw === null) {
+    if (b.tool_choice !== undefined && b.tool_choice !== null && b.tool_choice !== "none") {
+      throw bad("'tool_choice' is only allowed when 'tools' are given.", "tool_choice");
+    }
+    return { tools: null, toolChoice: "none" };
+  }
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw bad("'tools' must be a non-empty list of tools.", "tools");
+  }
+  const names = raw.map((t, i) => {
+    const fn = isObject(t) && t.type === "function" && isObject(t.function) ? t.function : null;
+    if (!fn || typeof fn.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(fn.name)) {
+      throw bad(
+        `'tools[${i}]' must be {"type":"function","function":{"name":string,...}} with a name ` +
+          "of letters, digits, _ or - (at most 64).",
+        `tools[${i}]`,
+      );
+    }
+    return fn.name;
+  });
+  const c = b.tool_choice;
+  let toolChoice: ChatRequest["toolChoice"] = "auto";
+  if (c === "auto" || c === "required" || c === "none") toolChoice = c;
+  else if (isObject(c) && c.type === "function" && isObject(c.function)) {
+    const name = c.function.name;
+    if (typeof name !== "string" || !names.includes(name)) {
+      throw bad("'tool_choice.function.name' must name one of the tools.", "tool_choice");
+    }
+    toolChoice = { name };
+  } else if (c !== undefined && c !== null) {
+    throw bad(
+      '\'tool_choice\' must be auto, required, none or {"type":"function","function":{"name":…}}.',
+      "tool_choice",
+    );
+  }
+  return { tools: names, toolChoice };
 }
 
 /** The request body as an object with a valid `model`, or a 400. */

@@ -16,6 +16,7 @@ import { describeLength, type LengthDist, maxLength, sampleLength } from "./leng
 import { chooseTokenizer, loadTokenizer, type Tokenizer, wordTokenizer } from "./tokenizer.ts";
 import { textOfTokens } from "./corpus.ts";
 import { readDataset, sampleDataset } from "./dataset.ts";
+import { buildImages, type BuiltImage, type ImageFormat, type ImageSize } from "./images.ts";
 import { readTrace, TracePrompts, type TraceRequest } from "./trace.ts";
 
 /** How output length is enforced. */
@@ -55,6 +56,46 @@ export interface WorkloadSpec {
   tokenizer: string;
   /** Stream answers (chat, completions, responses). */
   stream: boolean;
+  /** Chat: function tools attached to every request (0: none). */
+  tools: number;
+  /** Chat: `tool_choice` sent with the tools. */
+  toolChoice: ToolChoice;
+  /** Chat: images attached to every request's (last) user turn (0: none). */
+  images: number;
+  /** Image sizes, one drawn per image (width × height, pixels). */
+  imageSizes: ImageSize[];
+  /** Image encoding. */
+  imageFormat: ImageFormat;
+}
+
+/** `--tool-choice` values. */
+export const TOOL_CHOICES = ["auto", "required", "none"] as const;
+
+/** A `tool_choice` the client sends. */
+export type ToolChoice = typeof TOOL_CHOICES[number];
+
+export { IMAGE_FORMATS, type ImageFormat, type ImageSize } from "./images.ts";
+
+/** Largest image side accepted (pixels). */
+export const MAX_IMAGE_SIDE = 4096;
+
+/**
+ * Parse `--image-size`: `WxH`, or several comma-separated (`512x512,1024x768`), one drawn per
+ * image. Throws {@linkcode UsageError}.
+ */
+export function parseImageSizes(raw: string, what = "--image-size"): ImageSize[] {
+  const out = raw.split(",").map((part) => {
+    const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(part);
+    const width = m ? Number(m[1]) : NaN, height = m ? Number(m[2]) : NaN;
+    if (!(width >= 1 && height >= 1 && width <= MAX_IMAGE_SIDE && height <= MAX_IMAGE_SIDE)) {
+      throw new UsageError(
+        `${what} expects WxH (1–${MAX_IMAGE_SIDE} pixels a side), or several separated by ` +
+          `commas, got '${raw}'`,
+      );
+    }
+    return { width, height };
+  });
+  return out;
 }
 
 /** Input and output length when nothing says otherwise. */
@@ -79,6 +120,11 @@ export function defaultWorkload(): WorkloadSpec {
     batch: 1,
     tokenizer: "auto",
     stream: true,
+    tools: 0,
+    toolChoice: "auto",
+    images: 0,
+    imageSizes: [{ width: 512, height: 512 }],
+    imageFormat: "png",
   };
 }
 
@@ -105,6 +151,12 @@ export function checkWorkload(w: WorkloadSpec): void {
   }
   if (w.batch > 1 && !isTokenless(w.endpoint)) {
     throw new UsageError("--batch applies only to --endpoint embeddings, rerank and score");
+  }
+  if (w.tools > 0 && w.endpoint !== "chat") {
+    throw new UsageError("--tools applies only to --endpoint chat");
+  }
+  if (w.images > 0 && w.endpoint !== "chat") {
+    throw new UsageError("--images applies only to --endpoint chat");
   }
   if (w.sharedPrefix > 0 && (w.dataset || w.trace)) {
     throw new UsageError("--shared-prefix applies only to synthetic prompts");
@@ -139,6 +191,8 @@ export interface WorkItem {
   osl: number;
   /** Trace: arrival offset (ms, after the speed factor). */
   atMs: number | null;
+  /** Indices into the workload's images of those this item's requests carry. */
+  images?: number[];
 }
 
 /** A workload ready to send. */
@@ -151,6 +205,24 @@ export interface BuiltWorkload {
   items: WorkItem[];
   /** The tokenizer prompts were built with. */
   tokenizer: Tokenizer;
+  /** Generated images the items point into (empty without `--images`). */
+  images?: BuiltImage[];
+}
+
+/** Function tools `tool_1…tool_N`, each taking `{"query": string}`. */
+export function toolDefinitions(n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, k) => ({
+    type: "function",
+    function: {
+      name: `tool_${k + 1}`,
+      description: `Look something up (tool ${k + 1} of ${n}).`,
+      parameters: {
+        type: "object",
+        properties: { query: { type: "string", description: "what to look up" } },
+        required: ["query"],
+      },
+    },
+  }));
 }
 
 /** What a build needs besides the spec. */
@@ -305,7 +377,29 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
       items.push({ turns, turnTokens, system: null, osl: sampleLength(osl, rng), atMs: null });
     }
   }
-  return { spec, info, items, tokenizer: tok };
+  let images: BuiltImage[] = [];
+  if (spec.images > 0) {
+    images = buildImages(items.length * spec.images, spec.imageSizes, spec.imageFormat, ctx.seed);
+    items.forEach((it, i) => {
+      it.images = Array.from(
+        { length: spec.images },
+        (_, j) => (i * spec.images + j) % images.length,
+      );
+    });
+    const bytes = items.reduce(
+      (n, it) => n + (it.images ?? []).reduce((m, k) => m + images[k].bytes, 0),
+      0,
+    ) / Math.max(1, items.length);
+    info.images = {
+      per_request: spec.images,
+      sizes: spec.imageSizes.map((z) => `${z.width}x${z.height}`),
+      format: spec.imageFormat,
+      bytes_per_request_mean: bytes,
+      distinct: images.length,
+    };
+  }
+  if (spec.tools > 0) info.tools = { count: spec.tools, choice: spec.toolChoice };
+  return { spec, info, items, tokenizer: tok, images };
 }
 
 /** A prompt of `n` tokens that starts with the shared prefix. */
@@ -389,8 +483,26 @@ export function workloadBody(
   ];
   const base = { model, stream: spec.stream, ...lengthFields(spec, item.osl) };
   switch (spec.endpoint) {
-    case "chat":
-      return { ...base, messages };
+    case "chat": {
+      const pics = item.images && w.images ? item.images.map((k) => w.images![k]) : [];
+      if (pics.length > 0) {
+        // The images go with the user's turn, as content parts after its text.
+        messages[messages.length - 1] = {
+          role: "user",
+          content: [
+            { type: "text", text: user },
+            ...pics.map((p) => ({ type: "image_url", image_url: { url: p.url } })),
+          ],
+        };
+      }
+      return {
+        ...base,
+        messages,
+        ...(spec.tools > 0
+          ? { tools: toolDefinitions(spec.tools), tool_choice: spec.toolChoice }
+          : {}),
+      };
+    }
     case "responses":
       return { ...base, input: messages };
     case "completions":

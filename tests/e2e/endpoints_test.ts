@@ -80,3 +80,107 @@ for (const endpoint of ["rerank", "score"]) {
     },
   );
 }
+
+openTest(
+  "--images: the image token share is reported and prefill grows with image size",
+  async () => {
+    const at = async (size: string) => {
+      const run = await runJson([
+        "--isl",
+        "32",
+        "--osl",
+        "8",
+        "--images",
+        "2",
+        "--image-size",
+        size,
+        "--requests",
+        "8",
+        "--concurrency",
+        "1",
+        "--warmup",
+        "1",
+      ]);
+      return run.suites[0].tests[0];
+    };
+    const small = await at("224x224");
+    const large = await at("1120x1120");
+    for (const t of [small, large]) {
+      assert.equal(t.metrics.outcomes.ok, 8, JSON.stringify(t.metrics.outcomes));
+      assert.equal(t.extra.workload.images.per_request, 2);
+      assert.ok(t.extra.workload.images.bytes_per_request_mean > 0);
+    }
+    // Qwen2-VL's rule on the embedded server: 224² → 8 × 8 = 64 tokens; 1120² → 40 × 40 = 1600.
+    assert.equal(small.extra.workload.image_tokens.per_request_mean, 2 * 64);
+    assert.equal(large.extra.workload.image_tokens.per_request_mean, 2 * 1600);
+    assert.ok(
+      large.extra.workload.image_tokens.share_of_prompt >
+        small.extra.workload.image_tokens.share_of_prompt,
+    );
+    // The engine twin charges image tokens to prefill: one at a time, TTFT grows with them.
+    assert.ok(
+      large.metrics.ttft.p50 > small.metrics.ttft.p50 * 1.5,
+      `TTFT p50 ${small.metrics.ttft.p50} → ${large.metrics.ttft.p50}`,
+    );
+  },
+);
+
+openTest(
+  "--tools: tool-call share, argument validity and time to the first tool-call delta",
+  async () => {
+    const required = (await runJson([
+      "--isl",
+      "32",
+      "--osl",
+      "12",
+      "--tools",
+      "3",
+      "--tool-choice",
+      "required",
+      "--requests",
+      "10",
+      "--concurrency",
+      "2",
+    ])).suites[0].tests[0].extra.workload;
+    assert.deepEqual(required.tools, { count: 3, choice: "required" });
+    assert.equal(required.tool_calls.with_calls, 10);
+    assert.equal(required.tool_calls.args_valid_share, 1);
+    assert.ok(required.tool_calls.first_delta.p50 > 0);
+    assert.ok(required.tool_calls.complete.p50 > required.tool_calls.first_delta.p50);
+
+    // auto: the embedded server calls a tool for about half of them (--tool-call-rate 0.5).
+    const auto = (await runJson([
+      "--isl",
+      "32",
+      "--osl",
+      "4",
+      "--tools",
+      "1",
+      "--requests",
+      "40",
+      "--concurrency",
+      "4",
+    ])).suites[0].tests[0].extra.workload.tool_calls;
+    assert.ok(auto.with_calls > 5 && auto.with_calls < 35, JSON.stringify(auto));
+
+    // A session sends the tool results back: every turn succeeds and the history grows.
+    const session = (await runJson([
+      "--isl",
+      "16",
+      "--osl",
+      "6",
+      "--tools",
+      "1",
+      "--tool-choice",
+      "required",
+      "--turns",
+      "3",
+      "--requests",
+      "2",
+    ])).suites[0].tests[0];
+    assert.equal(session.metrics.outcomes.ok, 6, JSON.stringify(session.metrics.outcomes));
+    const turns = session.extra.workload.per_turn;
+    assert.ok(turns[2].input_tokens_mean > turns[1].input_tokens_mean);
+    assert.ok(turns[1].input_tokens_mean > turns[0].input_tokens_mean);
+  },
+);

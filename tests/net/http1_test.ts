@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Http1Error, Http1Pool } from "../../net/http1.ts";
 import { ChatClient } from "../../net/client.ts";
+import { mockServer } from "../_mock.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -331,5 +332,33 @@ Deno.test("http1: a repeated request reuses its bytes; a new body or header set 
   } finally {
     pool.close();
     srv.close();
+  }
+});
+
+Deno.test("a body larger than one write goes out whole while the answer is awaited", async () => {
+  // The server reads nothing for a while, so the kernel takes the body in parts; it answers
+  // only once it has all of it.
+  const mock = mockServer(async (req) => {
+    await new Promise((r) => setTimeout(r, 200));
+    const got = (await req.arrayBuffer()).byteLength;
+    return Response.json({ got });
+  });
+  const pool = new Http1Pool(mock.url, { maxIdle: 1 });
+  try {
+    const body = "x".repeat(16 * 1024 * 1024);
+    let cancel = () => {};
+    // Bounded: a client that waits for the answer before finishing its write never gets one.
+    const timer = setTimeout(() => cancel(), 15_000);
+    const res = await pool.request({
+      method: "POST",
+      path: "/",
+      headers: { "content-type": "text/plain" },
+      body,
+    }, (c) => cancel = c).finally(() => clearTimeout(timer));
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(await res.text()), { got: body.length });
+  } finally {
+    pool.close();
+    await mock.close();
   }
 });

@@ -72,3 +72,60 @@ Deno.test({
       assert.ok(completed);
     }),
 });
+
+Deno.test({
+  name: "the openai SDK parses the embedded server's tool calls, streamed (as deltas) and not",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: () =>
+    withServer(FAST, async (server) => {
+      const c = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "test", maxRetries: 0 });
+      const tools = [{
+        type: "function" as const,
+        function: {
+          name: "lookup",
+          parameters: { type: "object", properties: { query: { type: "string" } } },
+        },
+      }];
+      const once = await c.chat.completions.create({
+        model: "m",
+        messages: [{ role: "user", content: "find it" }],
+        tools,
+        tool_choice: "required",
+        max_tokens: 6,
+      });
+      const call = once.choices[0].message.tool_calls?.[0];
+      assert.equal(once.choices[0].finish_reason, "tool_calls");
+      assert.ok(call && call.type === "function");
+      assert.equal(call.function.name, "lookup");
+      assert.equal(typeof JSON.parse(call.function.arguments).query, "string");
+
+      // The SDK's stream helper assembles the argument deltas into the call.
+      const runner = c.chat.completions.stream({
+        model: "m",
+        messages: [{ role: "user", content: "find it" }],
+        tools,
+        tool_choice: { type: "function", function: { name: "lookup" } },
+        max_tokens: 7,
+      });
+      const final = await runner.finalChatCompletion();
+      const streamed = final.choices[0].message.tool_calls?.[0];
+      assert.ok(streamed && streamed.type === "function");
+      assert.equal(streamed.function.name, "lookup");
+      assert.ok(JSON.parse(streamed.function.arguments).query.length > 0);
+      assert.equal(final.choices[0].finish_reason, "tool_calls");
+
+      // The tool's result goes back as the next turn.
+      const next = await c.chat.completions.create({
+        model: "m",
+        messages: [
+          { role: "user", content: "find it" },
+          { role: "assistant", content: null, tool_calls: [streamed] },
+          { role: "tool", tool_call_id: streamed.id, content: "found 3" },
+          { role: "user", content: "and now?" },
+        ],
+        max_tokens: 3,
+      });
+      assert.equal(next.choices[0].finish_reason, "length");
+    }),
+});

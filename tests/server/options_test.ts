@@ -40,7 +40,7 @@ Deno.test("parseServeArgs: no flags gives the defaults", () => {
   assert.equal(opts.ttftMs, 20);
   assert.equal(opts.itlMs, 5);
   assert.equal(opts.kvBlockSize, 16);
-  assert.equal(opts.maxBodyBytes, 1024 * 1024);
+  assert.equal(opts.maxBodyBytes, 32 * 1024 * 1024);
   // a 1000-token prompt is visibly faster when cached
   assert.ok(opts.prefillMsPerToken * 1000 >= 20);
 });

@@ -49,7 +49,7 @@ Deno.test("unknown route 404, wrong method 405, both OpenAI-style", async () => 
 });
 
 Deno.test("bad requests: 400 naming the param, 413 by Content-Length and by bytes read", async () => {
-  await withServer({ ttftMs: 0, itlMs: 0 }, async (server) => {
+  await withServer({ ttftMs: 0, itlMs: 0, maxBodyBytes: 1024 * 1024 }, async (server) => {
     const cases: [unknown, string | null][] = [
       ["{not json", null],
       ["", null],
@@ -63,6 +63,10 @@ Deno.test("bad requests: 400 naming the param, 413 by Content-Length and by byte
       [{ model: "m", messages: [{ role: "user", content: 5 }] }, "messages[0].content"],
       [
         { model: "m", messages: [{ role: "user", content: [{ type: "image_url" }] }] },
+        "messages[0].content[0].image_url",
+      ],
+      [
+        { model: "m", messages: [{ role: "user", content: [{ type: "input_audio" }] }] },
         "messages[0].content[0]",
       ],
       [chatBody("hi", { max_tokens: 0 }), "max_tokens"],
