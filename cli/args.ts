@@ -139,6 +139,28 @@ export const RUN_TABLE = {
     { integer: true, min: 1, max: 256 },
     1,
   ),
+  dashboard: number(
+    "dashboard",
+    "PORT",
+    "serve a live view of the run on http://127.0.0.1:PORT/ (0: any free\n" +
+      "port; the URL is printed): the test in progress, TTFT, ITL, throughput,\n" +
+      "the server's queue and KV cache each second; it closes with the run",
+    { integer: true, min: 0, max: 65535 },
+    null,
+  ),
+  out: texts(
+    "out",
+    "KIND=TARGET",
+    "send each completed test's results to an output as the run goes:\n" +
+      "prometheus-rw=URL (remote write), pushgateway=URL, openmetrics=FILE\n" +
+      "(node_exporter's textfile), otlp=URL (OTLP/HTTP, …/v1/metrics); repeatable. An output that cannot be reached\n" +
+      "never fails the run: one line at its end says what was not delivered",
+  ),
+  tag: texts(
+    "tag",
+    "NAME=VALUE",
+    "a label on every sample --out sends (env=staging); repeatable",
+  ),
   slo: texts(
     "slo",
     "M=BOUND",

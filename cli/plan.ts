@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseOutput, parseTags } from "../outputs/sinks.ts";
 import { join, resolve } from "node:path";
 import { UsageError } from "../util/errors.ts";
 import type { RunArgs } from "./args.ts";
@@ -155,6 +156,8 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
     },
     repeat: { count: args.repeat, pauseS: args.repeatPauseS, maxCvPct: args.maxCv },
     slos,
+    outputs: { specs: (args.out ?? []).map(parseOutput), tags: parseTags(args.tag ?? []) },
+    dashboardPort: args.dashboard ?? null,
     gates,
     output: { dir: outputDir, quiet: args.quiet },
     acceptFailures: args.acceptFailures,

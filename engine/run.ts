@@ -7,10 +7,12 @@
  * @module
  */
 
+import { type LiveServer, startLive } from "./live.ts";
+import { openOutputs, type Outputs, undelivered } from "../outputs/sinks.ts";
 import { twinServeArgs } from "../plan/twin.ts";
 import { runInferencePerf } from "../runner/inference_perf.ts";
 import { VERSION } from "../util/version.ts";
-import { ExitCode } from "../util/errors.ts";
+import { ConfigError, ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
 import { probeTarget } from "../net/client.ts";
@@ -142,11 +144,27 @@ function handleInterrupts(view: RunView): Interrupts {
  */
 export async function executeRun(
   plan: RunPlan,
-  view: RunView,
+  shownView: RunView,
   hooks: RunHooks = {},
   resume: Resume | null = null,
 ): Promise<FinishedRun> {
-  const signals = handleInterrupts(view);
+  const signals = handleInterrupts(shownView);
+  // Every completed test also goes to the run's outputs (`--out`), in the background, and to
+  // the live view (`--dashboard`).
+  let outputs: Outputs | null = null;
+  let live: LiveServer | null = null;
+  const view: RunView = {
+    ...shownView,
+    test(name, i, n) {
+      shownView.test(name, i, n);
+      live?.view.test(name, i, n);
+    },
+    result(result, suite) {
+      shownView.result(result, suite);
+      outputs?.test(suite, result);
+      live?.view.result(suite, result);
+    },
+  };
   // What run.json and the journal's header say of the run besides its server and suites.
   const about = {
     tool_version: VERSION,
@@ -177,6 +195,25 @@ export async function executeRun(
       http: plan.target.httpClient,
     });
     view.started(target);
+    if (plan.dashboardPort !== null) {
+      try {
+        live = startLive(plan.dashboardPort);
+        view.log(`live view: ${live.url}`);
+      } catch (err) {
+        throw new ConfigError(
+          `--dashboard ${plan.dashboardPort}: cannot listen on 127.0.0.1 (${
+            err instanceof Error ? err.message.split("\n")[0] : err
+          })`,
+        );
+      }
+    }
+    if (plan.outputs.specs.length > 0) {
+      outputs = openOutputs(plan.outputs.specs, {
+        run_id: about.run_id,
+        target: target.baseUrl,
+        tags: plan.outputs.tags,
+      });
+    }
     serverMetrics = await serverMetricsOf(plan, target, view);
     // From here on, every completed test is on disk as it completes (engine/journal.ts).
     const header: JournalHeader = {
@@ -186,6 +223,7 @@ export async function executeRun(
     };
     journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
     const ctx = suiteContext(plan, target, view, signals, serverMetrics);
+    if (live) ctx.live = live.view;
     if (plan.load.shard) view.log(`shard ${formatShard(plan.load.shard)} of every test's load`);
     if (plan.load.startAtMs !== null && plan.load.startAtMs > Date.now()) {
       view.log(`waiting until ${new Date(plan.load.startAtMs).toISOString()} (--start-at)`);
@@ -194,6 +232,7 @@ export async function executeRun(
     suites.push(...await runSuites(plan, ctx, view, journal, resume, hooks, signals.abort));
   } catch (err) {
     signals.release();
+    await live?.close();
     throw err;
   } finally {
     targetLost = await lostTarget(target, suites, plan);
@@ -211,6 +250,8 @@ export async function executeRun(
     const analysis = analyzeReports(run);
     await writeReports(run, analysis, reporterOf, plan.output.dir);
     journal?.finish(run.finished_at, run.interrupted);
+    if (outputs) { for (const line of undelivered(await outputs.close())) view.log(line); }
+    await live?.close();
     return { run, analysis };
   } finally {
     signals.release();

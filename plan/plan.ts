@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { OutputSpec } from "../outputs/sinks.ts";
 import type { Slo } from "../measure/slo.ts";
 import type { Shard } from "../load/shard.ts";
 import type { HttpClientKind } from "../net/client.ts";
@@ -119,6 +120,10 @@ export interface RunPlan {
   repeat: { count: number; pauseS: number; maxCvPct: number };
   /** `--slo`, parsed. */
   slos: Slo[];
+  /** `--out` and `--tag`: where each completed test's metrics go. */
+  outputs: { specs: OutputSpec[]; tags: Record<string, string> };
+  /** `--dashboard PORT`: the live view's port (0: any), or null for none. */
+  dashboardPort: number | null;
   /** `--fail-if`, checked. */
   gates: GateSpec[];
   /** Where reports go and how much is printed. */

@@ -240,6 +240,18 @@ export interface SamplerOptions {
   now?: () => number;
   /** Fetch the document text (default: `fetch` with a 2 s timeout). */
   scrape?: (url: string) => Promise<string>;
+  /** Told of each sample as it is taken (a live view). */
+  onSample?: (sample: ServerSample) => void;
+}
+
+/** One sample of the server's state. */
+export interface ServerSample {
+  /** Requests running. */
+  running: number | null;
+  /** Requests waiting. */
+  waiting: number | null;
+  /** KV-cache usage, 0–1. */
+  kvUsage: number | null;
 }
 
 async function fetchText(url: string): Promise<string> {
@@ -298,6 +310,11 @@ export function startServerSampler(opts: SamplerOptions): ServerSampler {
       series.running.push(f ? total(doc, f.running) : null);
       series.waiting.push(f ? total(doc, f.waiting) : null);
       series.kv_usage.push(f ? mean(doc, f.kvUsage) : null);
+      opts.onSample?.({
+        running: series.running.at(-1) ?? null,
+        waiting: series.waiting.at(-1) ?? null,
+        kvUsage: series.kv_usage.at(-1) ?? null,
+      });
       let hitRate: number | null = null;
       if (f && f.prefixQueries.length) {
         const q = (total(doc, f.prefixQueries) ?? 0) - (total(first, f.prefixQueries) ?? 0);

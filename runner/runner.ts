@@ -14,7 +14,11 @@ import {
 } from "../net/client.ts";
 import { bodyOf, type Payload, resolveModel, warmupBody } from "../workload/payload.ts";
 import type { Clock } from "../util/clock.ts";
-import { type ServerSampler, startServerSampler } from "../probes/server_metrics.ts";
+import {
+  type ServerSample,
+  type ServerSampler,
+  startServerSampler,
+} from "../probes/server_metrics.ts";
 import { runClosedLoop, runOpenLoop } from "../load/loops.ts";
 import type { RequestRecord } from "../measure/record.ts";
 import type { LoadSpec, SuiteName, TestResult } from "../measure/result.ts";
@@ -121,6 +125,16 @@ export interface SuiteContext {
    * absent: workload tests are sent to the target.
    */
   runWorkload?: (ctx: SuiteContext, spec: WorkloadTestSpec) => Promise<TestResult>;
+  /** The live view (`--dashboard`): sees every counted record and server sample. */
+  live?: LiveTap;
+}
+
+/** What a live view is told while tests run. */
+export interface LiveTap {
+  /** A counted request ended. */
+  record(rec: RequestRecord): void;
+  /** The server's metrics were sampled. */
+  server(sample: ServerSample): void;
 }
 
 /** Requests a test must have counted before `--max-error-rate` may end it. */
@@ -312,10 +326,12 @@ export class SloAggregator extends RecordAggregator {
   readonly slo: SloTally | null;
   /** Time to failure per error class. */
   readonly failureTimes = new FailureTimes();
-  /** An aggregator for a test of a run with these SLOs. */
-  constructor(slos: readonly Slo[] | undefined) {
+  readonly #tap: ((rec: RequestRecord) => void) | undefined;
+  /** An aggregator for a test of a run with these SLOs; `tap` sees every counted record. */
+  constructor(slos: readonly Slo[] | undefined, tap?: (rec: RequestRecord) => void) {
     super();
     this.slo = slos && slos.length > 0 ? new SloTally(slos) : null;
+    this.#tap = tap;
   }
 
   /** Add a record to the metrics, the SLO tally and the failure times. */
@@ -323,6 +339,7 @@ export class SloAggregator extends RecordAggregator {
     super.add(rec);
     this.slo?.add(rec);
     this.failureTimes.add(rec);
+    this.#tap?.(rec);
   }
 }
 
@@ -372,7 +389,8 @@ export function testRig(
     endpoint: spec.wire?.endpoint,
     tokenCounter: spec.wire?.tokenCounter,
   });
-  const agg = new SloAggregator(ctx.slos);
+  const live = ctx.live;
+  const agg = new SloAggregator(ctx.slos, live ? (rec) => live.record(rec) : undefined);
   const progress = ctx.progress(spec.name, total);
   // Without a body per request, every request sends one body object, built once.
   const fixed = bodyOf(spec.payload, model);
@@ -387,6 +405,7 @@ export function testRig(
       url: ctx.target.serverMetrics.url,
       shownUrl: ctx.target.serverMetrics.shownUrl,
       now: () => ctx.clock.now(),
+      onSample: live ? (s) => live.server(s) : undefined,
     });
   };
   const warmBody = spec.wire?.warmupBody;

@@ -25,6 +25,7 @@ export const LAYERS = [
   "twin",
   "net",
   "probes",
+  "outputs",
   "load",
   "workload",
   "runner",

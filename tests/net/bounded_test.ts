@@ -29,6 +29,8 @@ Deno.test("no module of the client reads a whole fetch body except through net/b
   const offenders: string[] = [];
   for (const f of files) {
     if (f.endsWith("net/bounded.ts")) continue;
+    // The live view's page is a browser's script, reading its own server's state.
+    if (f.endsWith("report/live_page.ts")) continue;
     const text = await Deno.readTextFile(f);
     for (const m of text.matchAll(/\.(text|json|arrayBuffer|bytes|blob|formData)\(\)/g)) {
       offenders.push(`${relative(ROOT, f)}: ${m[0]}`);

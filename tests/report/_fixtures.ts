@@ -134,6 +134,8 @@ export function fakePlan(): RunPlan {
     },
     repeat: { count: 1, pauseS: 2, maxCvPct: 10 },
     slos: [],
+    outputs: { specs: [], tags: {} },
+    dashboardPort: null,
     gates: [],
     output: { dir: "/tmp/run", quiet: false },
     acceptFailures: false,
