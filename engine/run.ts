@@ -7,6 +7,7 @@
  * @module
  */
 
+import { WindowTap } from "../outputs/window.ts";
 import { type LiveServer, startLive } from "./live.ts";
 import { openOutputs, type Outputs, undelivered } from "../outputs/sinks.ts";
 import { twinServeArgs } from "../plan/twin.ts";
@@ -152,12 +153,19 @@ export async function executeRun(
   // Every completed test also goes to the run's outputs (`--out`), in the background, and to
   // the live view (`--dashboard`).
   let outputs: Outputs | null = null;
+  let windows: WindowTap | null = null;
   let live: LiveServer | null = null;
+  let suiteName = "";
   const view: RunView = {
     ...shownView,
+    suite(suite) {
+      shownView.suite(suite);
+      suiteName = suite.name;
+    },
     test(name, i, n) {
       shownView.test(name, i, n);
       live?.view.test(name, i, n);
+      windows?.begin(suiteName, name);
     },
     result(result, suite) {
       shownView.result(result, suite);
@@ -208,11 +216,11 @@ export async function executeRun(
       }
     }
     if (plan.outputs.specs.length > 0) {
-      outputs = openOutputs(plan.outputs.specs, {
-        run_id: about.run_id,
-        target: target.baseUrl,
-        tags: plan.outputs.tags,
-      });
+      const labels = { run_id: about.run_id, target: target.baseUrl, tags: plan.outputs.tags };
+      const opened = openOutputs(plan.outputs.specs, labels);
+      outputs = opened;
+      // Time-series outputs also get the test in progress, a window every few seconds.
+      if (opened.wantsWindows) windows = new WindowTap(labels, (s) => opened.window(s));
     }
     serverMetrics = await serverMetricsOf(plan, target, view);
     // From here on, every completed test is on disk as it completes (engine/journal.ts).
@@ -223,7 +231,19 @@ export async function executeRun(
     };
     journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
     const ctx = suiteContext(plan, target, view, signals, serverMetrics);
-    if (live) ctx.live = live.view;
+    if (live || windows) {
+      const [v, w] = [live?.view, windows];
+      ctx.live = {
+        record(rec) {
+          v?.record(rec);
+          w?.record(rec);
+        },
+        server(sample) {
+          v?.server(sample);
+          w?.server(sample);
+        },
+      };
+    }
     if (plan.load.shard) view.log(`shard ${formatShard(plan.load.shard)} of every test's load`);
     if (plan.load.startAtMs !== null && plan.load.startAtMs > Date.now()) {
       view.log(`waiting until ${new Date(plan.load.startAtMs).toISOString()} (--start-at)`);
@@ -232,9 +252,11 @@ export async function executeRun(
     suites.push(...await runSuites(plan, ctx, view, journal, resume, hooks, signals.abort));
   } catch (err) {
     signals.release();
+    windows?.stop();
     await live?.close();
     throw err;
   } finally {
+    windows?.stop();
     targetLost = await lostTarget(target, suites, plan);
     await target?.stop();
   }

@@ -14,7 +14,12 @@
  *   `--slo`);
  * - `fakeai_bench_server_queue_waiting`, `fakeai_bench_server_kv_usage_ratio`: the mean of the
  *   server's own sampled metrics over the test, when it has them;
- * - `fakeai_bench_test_end_timestamp_seconds`: when the test ended.
+ * - `fakeai_bench_test_end_timestamp_seconds`: when the test ended;
+ * - while a test runs, every {@linkcode WINDOW_S} seconds (time-series outputs only):
+ *   `fakeai_bench_window_requests_per_second`, `fakeai_bench_window_errors_per_second`,
+ *   `fakeai_bench_window_ttft_seconds{quantile}` (0.5, 0.99), and the server's last
+ *   `fakeai_bench_window_server_waiting` and `fakeai_bench_window_server_kv_usage_ratio`, with
+ *   the labels of the test in progress (no `model`).
  *
  * @module
  */
@@ -89,7 +94,35 @@ export const FAMILIES: readonly Family[] = [
     type: "gauge",
     help: "When the test ended (Unix time).",
   },
+  {
+    name: "fakeai_bench_window_requests_per_second",
+    type: "gauge",
+    help: "While a test runs: successful requests per second over the last window.",
+  },
+  {
+    name: "fakeai_bench_window_errors_per_second",
+    type: "gauge",
+    help: "While a test runs: failed requests per second over the last window.",
+  },
+  {
+    name: "fakeai_bench_window_ttft_seconds",
+    type: "gauge",
+    help: "While a test runs: TTFT quantiles (0.5, 0.99) of the last window's successes.",
+  },
+  {
+    name: "fakeai_bench_window_server_waiting",
+    type: "gauge",
+    help: "While a test runs: the server's waiting requests at its last sample.",
+  },
+  {
+    name: "fakeai_bench_window_server_kv_usage_ratio",
+    type: "gauge",
+    help: "While a test runs: the server's KV-cache usage at its last sample.",
+  },
 ];
+
+/** Seconds between the samples of a test in progress. */
+export const WINDOW_S = 5;
 
 /** Every metric name an output may write (summaries with their `_sum` and `_count`). */
 export function metricNames(): string[] {

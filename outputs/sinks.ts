@@ -92,12 +92,18 @@ export interface OutputReport {
 export interface Outputs {
   /** A test completed (returns at once). */
   test(suite: string, result: TestResult): void;
+  /** A window of the test in progress (returns at once): time-series outputs only. */
+  window(samples: Sample[]): void;
+  /** True when some output takes windows (remote write, OTLP). */
+  readonly wantsWindows: boolean;
   /** Wait for what is pending (at most a send timeout each) and say what became of each. */
   close(): Promise<OutputReport[]>;
 }
 
 interface Sink {
   report: OutputReport;
+  /** Takes the windows of tests in progress (time series), not only completed tests. */
+  windows?: boolean;
   send(samples: readonly Sample[]): Promise<void>;
   finish?(): Promise<void>;
 }
@@ -127,12 +133,14 @@ function sinkOf(spec: OutputSpec, run: RunLabels): Sink {
     case "prometheus-rw":
       return {
         report,
+        windows: true,
         send: (samples) =>
           post(spec.target, remoteWriteBody(samples, Date.now()), REMOTE_WRITE_HEADERS),
       };
     case "otlp":
       return {
         report,
+        windows: true,
         send: (samples) =>
           post(spec.target, encodeOtlp(samples, Date.now()), {
             "content-type": "application/x-protobuf",
@@ -185,19 +193,34 @@ export function openOutputs(specs: readonly OutputSpec[], run: RunLabels): Outpu
   const sinks = specs.map((s) => ({
     sink: sinkOf(s, run),
     queue: [] as Sample[][],
+    counted: [] as boolean[],
     busy: null as Promise<void> | null,
+    current: false,
   }));
   let closed = false;
+  // Windows of tests in progress are best effort: dropped, not counted, when an output lags.
+  const enqueue = (o: typeof sinks[number], samples: Sample[], counted: boolean) => {
+    if (!counted && o.queue.length > 0) return;
+    if (o.queue.length >= MAX_PENDING) {
+      o.queue.shift();
+      if (o.counted.shift()) o.sink.report.lost++;
+    }
+    o.queue.push(samples);
+    o.counted.push(counted);
+    pump(o);
+  };
   const pump = (o: typeof sinks[number]) => {
     if (o.busy) return;
     o.busy = (async () => {
       while (o.queue.length > 0 && !closed) {
         const next = o.queue.shift()!;
+        const counted = o.counted.shift()!;
+        o.current = counted;
         try {
           await o.sink.send(next);
-          o.sink.report.delivered++;
+          if (counted) o.sink.report.delivered++;
         } catch (err) {
-          o.sink.report.lost++;
+          if (counted) o.sink.report.lost++;
           o.sink.report.error = err instanceof Error ? err.message.split("\n")[0] : String(err);
         }
       }
@@ -207,15 +230,12 @@ export function openOutputs(specs: readonly OutputSpec[], run: RunLabels): Outpu
   return {
     test(suite, result) {
       const samples = testSamples(run, suite, result);
-      for (const o of sinks) {
-        if (o.queue.length >= MAX_PENDING) {
-          o.queue.shift();
-          o.sink.report.lost++;
-        }
-        o.queue.push(samples);
-        pump(o);
-      }
+      for (const o of sinks) enqueue(o, samples, true);
     },
+    window(samples) {
+      for (const o of sinks) if (o.sink.windows) enqueue(o, samples, false);
+    },
+    wantsWindows: sinks.some((o) => o.sink.windows),
     async close() {
       // What is still pending gets one send timeout in all, whatever the outputs do; what it
       // does not deliver by then is counted lost.
@@ -230,9 +250,10 @@ export function openOutputs(specs: readonly OutputSpec[], run: RunLabels): Outpu
       clearTimeout(timer);
       closed = true;
       for (const o of sinks) {
-        if (o.busy) o.sink.report.lost++; // the send in flight
-        o.sink.report.lost += o.queue.length;
+        if (o.busy && o.current) o.sink.report.lost++; // the test in flight
+        o.sink.report.lost += o.counted.filter(Boolean).length;
         o.queue.length = 0;
+        o.counted.length = 0;
         if (o.sink.finish) {
           try {
             await o.sink.finish();

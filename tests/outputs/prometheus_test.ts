@@ -61,6 +61,34 @@ Deno.test({
         if (t.streaming) assert.deepEqual(p99, [t.metrics.ttft.p99], t.name);
         else assert.deepEqual(p99, [], "no TTFT without streaming");
       }
+      // A test in progress arrives too, a window every few seconds: a workload long enough
+      // for several windows.
+      const long = await runProgram([
+        "--isl",
+        "32",
+        "--osl",
+        "64",
+        "--rate",
+        "40",
+        "--duration",
+        "12",
+        "--out",
+        `prometheus-rw=${prom.url}/api/v1/write`,
+        "-o",
+        join(dir, "long"),
+      ]);
+      assert.equal(long.code, 0, long.stderr);
+      const longId = JSON.parse(await Deno.readTextFile(join(dir, "long", "run.json"))).run_id;
+      const windows = await promQuery(
+        prom.url,
+        `count_over_time(fakeai_bench_window_requests_per_second{run_id="${longId}"}[10m])`,
+      );
+      assert.ok(windows.length === 1 && windows[0] >= 2, `windows: ${windows}`);
+      const rate = await promQuery(
+        prom.url,
+        `max_over_time(fakeai_bench_window_requests_per_second{run_id="${longId}"}[10m])`,
+      );
+      assert.ok(rate[0] > 20 && rate[0] < 60, `a window's requests/s ${rate}`);
       // Every query of the Grafana dashboard runs on Prometheus, its variables set to this run.
       for (const e of await dashboardExprs()) {
         const q = e.replaceAll("$run_id", id).replaceAll("$suite", ".*").replaceAll("$test", ".*");
