@@ -11,6 +11,7 @@ import type { TestResult } from "../measure/result.ts";
 import type { RepeatSummary } from "../analysis/repeat.ts";
 import type { SuiteReporter } from "./reporter.ts";
 import { fixed, ms } from "./format.ts";
+import { coarseResolution } from "./health.ts";
 
 /** True when colour may be used on stdout. */
 export function colorEnabled(): boolean {
@@ -100,6 +101,16 @@ export function testTable(
     ]);
   }
   const health = t.extra.client_health;
+  const coarse = coarseResolution(t);
+  if (coarse !== null && health) {
+    table.push([
+      "Timing resolution",
+      yellow(
+        `client lag p99 ${fixed(health.event_loop_lag_p99_ms, 2)} ms = ` +
+          `${fixed(coarse * 100, 0)}% of ITL p50`,
+      ),
+    ]);
+  }
   if (health?.saturated) {
     table.push([
       "Client",

@@ -27,15 +27,44 @@ export function clientHealthItem(t: TestResult): Text[] {
   ];
 }
 
-/** The warning a saturated client's test carries (empty otherwise). */
+/**
+ * Share of the ITL p50 at and above which the client's own timing resolution (its event-loop
+ * lag p99) is worth a warning.
+ */
+export const RESOLUTION_SHARE = 0.1;
+
+/**
+ * The client's timing resolution against the ITL it measured: the share the event-loop lag p99
+ * is of the ITL p50, when it is {@linkcode RESOLUTION_SHARE} or more (null otherwise).
+ */
+export function coarseResolution(t: TestResult): number | null {
+  const h = clientHealthOf(t);
+  const itl = t.metrics?.itl;
+  if (!h || !itl || itl.count === 0 || !(itl.p50 > 0)) return null;
+  const share = h.event_loop_lag_p99_ms / (itl.p50 * 1000);
+  return share >= RESOLUTION_SHARE ? share : null;
+}
+
+/** The warnings a test carries about its client: saturated, or too coarse for its ITL. */
 export function clientHealthWarning(t: TestResult): Block[] {
-  if (!clientHealthOf(t)?.saturated) return [];
-  return [
-    note([
+  const out: Block[] = [];
+  if (clientHealthOf(t)?.saturated) {
+    out.push(note([
       { strong: "Warning:" },
       " the client was saturated during this test (event-loop lag or CPU high); " +
       "its latencies include client overhead. Lower the load or run the client on a " +
       "less busy machine.",
-    ]),
-  ];
+    ]));
+  }
+  const share = coarseResolution(t);
+  if (share !== null) {
+    out.push(note([
+      { strong: "Timing resolution:" },
+      ` the client's event-loop lag p99 (${clientHealthOf(t)!.event_loop_lag_p99_ms.toFixed(2)} ` +
+      `ms) is ${(share * 100).toFixed(0)}% of the ITL p50 it measured ` +
+      `(${(t.metrics.itl.p50 * 1000).toFixed(2)} ms): inter-token gaps that short are blurred ` +
+      "by the client's own delay. Spread the streams over --workers or fewer streams per client.",
+    ]));
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { recordTimers } from "../_timers.ts";
 import {
   closedShare,
   openShare,
@@ -98,24 +99,16 @@ Deno.test("--start-at in epoch milliseconds is refused, saying so", () => {
 });
 
 Deno.test("a wait past a timer's limit never arms a timer it cannot take", async () => {
-  const delays: number[] = [];
-  const original = globalThis.setTimeout;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    delays.push(ms ?? 0);
-    return original(fn, Math.min(ms ?? 0, 2 ** 31 - 1));
-  }) as typeof setTimeout;
   const stop = new AbortController();
-  try {
+  const delays = await recordTimers(async (sleep) => {
     let resolved: boolean | null = null;
     const waiting = waitUntil(Date.now() + 30 * 86_400_000, stop.signal).then((v) => resolved = v);
-    await new Promise((r) => original(r, 50));
+    await sleep(50);
     assert.equal(resolved, null, "thirty days ahead has not come");
     stop.abort();
     await waiting;
     assert.equal(resolved, false);
-  } finally {
-    globalThis.setTimeout = original;
-  }
+  });
   assert.ok(delays.length >= 1 && delays.length < 5, `${delays.length} timers armed`);
   assert.ok(delays.every((d) => d <= 2 ** 31 - 1), `delays ${delays}`);
 });

@@ -19,3 +19,22 @@ Deno.test("client health line: figures with 2 decimals, a warning only when satu
   assert.match(warning.kind === "note" ? mdText(warning.text) : "", /Warning:.*saturated/);
   assert.deepEqual(clientHealthItem(test()), []);
 });
+
+Deno.test("a client whose lag is a sizeable share of the ITL says its timing is coarse", async () => {
+  const { coarseResolution } = await import("../../report/health.ts");
+  const { toMarkdown } = await import("../../report/doc.ts");
+  const { fakeTest } = await import("./_fixtures.ts");
+  const t = fakeTest({ name: "T" });
+  t.metrics.itl = { ...t.metrics.itl, count: 100, p50: 0.005 };
+  t.extra.client_health = {
+    event_loop_lag_p50_ms: 0.3,
+    event_loop_lag_p99_ms: 1.5,
+    cpu_pct: 40,
+    saturated: false,
+  } as typeof t.extra.client_health;
+  assert.ok(Math.abs(coarseResolution(t)! - 0.3) < 1e-9);
+  assert.match(toMarkdown(clientHealthWarning(t)), /Timing resolution:.*30% of the ITL p50/);
+  t.extra.client_health!.event_loop_lag_p99_ms = 0.2;
+  assert.equal(coarseResolution(t), null, "4% of the ITL: fine");
+  assert.deepEqual(clientHealthWarning(t), []);
+});

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { recordTimers } from "../_timers.ts";
 import { FakeClock, MAX_TIMER_MS, realClock } from "../../util/clock.ts";
 
 Deno.test("fake clock: sleepers wake in deadline order, each at its deadline", async () => {
@@ -57,21 +58,13 @@ Deno.test("real clock: a sleep never returns before its deadline; abort ends it 
 });
 
 Deno.test("the real clock's far sleep arms timers it can take, and no more than one", async () => {
-  const delays: number[] = [];
-  const original = globalThis.setTimeout;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    delays.push(ms ?? 0);
-    return original(fn, Math.min(ms ?? 0, 2 ** 31 - 1));
-  }) as typeof setTimeout;
   const stop = new AbortController();
-  try {
+  const delays = await recordTimers(async (sleep) => {
     const sleeping = realClock.sleepUntil(performance.now() + 1e15, stop.signal);
-    await new Promise((r) => original(r, 50));
+    await sleep(50);
     stop.abort();
     await sleeping;
-  } finally {
-    globalThis.setTimeout = original;
-  }
+  });
   assert.equal(delays.length, 1, `${delays.length} timers armed`);
   assert.equal(delays[0], MAX_TIMER_MS);
 });
