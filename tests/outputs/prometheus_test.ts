@@ -22,7 +22,11 @@ async function promQuery(url: string, q: string): Promise<number[]> {
 }
 
 Deno.test({
-  name: "a quick run lands in a real Prometheus and Pushgateway; PromQL gives the report's numbers",
+  name:
+    "a quick run lands in a real Prometheus and Pushgateway; PromQL gives the report's numbers" +
+    (PROMETHEUS && PUSHGATEWAY
+      ? ""
+      : " (skipped: prometheus or prometheus-pushgateway not installed)"),
   ignore: !PROMETHEUS || !PUSHGATEWAY,
   sanitizeResources: false,
   sanitizeOps: false,
