@@ -153,8 +153,9 @@ export const RUN_TABLE = {
     "KIND=TARGET",
     "send each completed test's results to an output as the run goes:\n" +
       "prometheus-rw=URL (remote write), pushgateway=URL, openmetrics=FILE\n" +
-      "(node_exporter's textfile), otlp=URL (OTLP/HTTP, …/v1/metrics); repeatable. An output that cannot be reached\n" +
-      "never fails the run: one line at its end says what was not delivered",
+      "(node_exporter's textfile), otlp=URL (OTLP/HTTP, …/v1/metrics);\n" +
+      "repeatable. An output that cannot be reached never fails the run: one\n" +
+      "line at its end says what was not delivered",
   ),
   tag: texts(
     "tag",

@@ -12,6 +12,7 @@ import type { TestResult } from "../measure/result.ts";
 import type { LiveTap } from "../runner/runner.ts";
 import type { ServerSample } from "../probes/server_metrics.ts";
 import { livePage } from "../report/live_page.ts";
+import { RecordWindow, windowQuantile } from "../outputs/window.ts";
 
 /** Points kept per series (ten minutes of seconds). */
 export const LIVE_POINTS = 600;
@@ -56,37 +57,20 @@ export interface LiveState {
   }[];
 }
 
-function quantile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /** The live view's state, fed by the run, read by the page. */
 export class LiveView implements LiveTap {
   readonly #t0 = performance.now();
-  #ttft: number[] = [];
-  #itl: number[] = [];
-  #ok = 0;
-  #tokens = 0;
-  #errors = 0;
-  #server: ServerSample = { running: null, waiting: null, kvUsage: null };
+  readonly #window = new RecordWindow();
   readonly state: LiveState = { status: "running", test: null, points: [], done: [] };
 
   /** A counted request ended. */
   record(rec: RequestRecord): void {
-    if (rec.outcome !== "ok") {
-      this.#errors++;
-      return;
-    }
-    this.#ok++;
-    this.#tokens += rec.outputTokens;
-    if (rec.ttft !== null) this.#ttft.push(rec.ttft * 1000);
-    for (const g of rec.itl) if (this.#itl.length < 100_000) this.#itl.push(g * 1000);
+    this.#window.record(rec);
   }
 
   /** The server's metrics were sampled. */
   server(sample: ServerSample): void {
-    this.#server = sample;
+    this.#window.server(sample);
   }
 
   /** A test began. */
@@ -109,26 +93,21 @@ export class LiveView implements LiveTap {
 
   /** Close the current second into a point. */
   tick(): void {
-    this.#ttft.sort((a, b) => a - b);
-    this.#itl.sort((a, b) => a - b);
+    const w = this.#window.take();
+    const ms = (x: number | null) => (x === null ? null : x * 1000);
     this.state.points.push({
       t: (performance.now() - this.#t0) / 1000,
-      rps: this.#ok,
-      tps: this.#tokens,
-      ttft_p50: quantile(this.#ttft, 0.5),
-      ttft_p99: quantile(this.#ttft, 0.99),
-      itl_p50: quantile(this.#itl, 0.5),
-      errors: this.#errors,
-      waiting: this.#server.waiting,
-      running: this.#server.running,
-      kv: this.#server.kvUsage,
+      rps: w.ok,
+      tps: w.tokens,
+      ttft_p50: ms(windowQuantile(w.ttft, 0.5)),
+      ttft_p99: ms(windowQuantile(w.ttft, 0.99)),
+      itl_p50: ms(windowQuantile(w.itl, 0.5)),
+      errors: w.errors,
+      waiting: w.server?.waiting ?? null,
+      running: w.server?.running ?? null,
+      kv: w.server?.kvUsage ?? null,
     });
     if (this.state.points.length > LIVE_POINTS) this.state.points.shift();
-    this.#ttft = [];
-    this.#itl = [];
-    this.#ok = 0;
-    this.#tokens = 0;
-    this.#errors = 0;
   }
 }
 

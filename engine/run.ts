@@ -252,7 +252,6 @@ export async function executeRun(
     suites.push(...await runSuites(plan, ctx, view, journal, resume, hooks, signals.abort));
   } catch (err) {
     signals.release();
-    windows?.stop();
     await live?.close();
     throw err;
   } finally {

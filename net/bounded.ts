@@ -91,6 +91,8 @@ export interface BoundedGetOptions {
   method?: string;
   /** Request headers. */
   headers?: Record<string, string>;
+  /** Request body, if any. */
+  body?: Uint8Array | string;
   /** The whole exchange, body included, ends after this many ms. */
   timeoutMs: number;
   /** Largest body read, in bytes. */
@@ -110,14 +112,15 @@ export interface BoundedAnswer {
 }
 
 /**
- * One request with `fetch`, redirects not followed, its body read through
- * {@linkcode readBounded} under one timeout for the whole exchange. Throws the fetch error,
- * a `TimeoutError` DOMException, or {@linkcode BodyTooLargeError}.
+ * One request with `fetch` (any method, with an optional body), redirects not followed, its
+ * answer's body read through {@linkcode readBounded} under one timeout for the whole exchange.
+ * Throws the fetch error, a `TimeoutError` DOMException, or {@linkcode BodyTooLargeError}.
  */
 export async function getBounded(url: string, opts: BoundedGetOptions): Promise<BoundedAnswer> {
   const res = await fetch(url, {
     method: opts.method ?? "GET",
     headers: opts.headers,
+    body: opts.body as BodyInit | undefined,
     redirect: "manual",
     signal: AbortSignal.timeout(opts.timeoutMs),
   });

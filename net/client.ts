@@ -23,7 +23,7 @@ import {
   errorInBody,
   RAW_ERROR_CHARS,
   type RequestBody,
-  toolArgsValid,
+  toolCallRecord,
 } from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
 import { StreamState } from "./stream.ts";
@@ -323,13 +323,7 @@ export class ChatClient {
     }
     if (opts.keepText) rec.answer = content;
     if (read.toolCalls && read.toolCalls.length > 0) {
-      rec.tool = {
-        calls: read.toolCalls.length,
-        argsValid: toolArgsValid(read.toolCalls),
-        first: rec.e2e,
-        done: rec.e2e,
-        kept: opts.keepText ? read.toolCalls : null,
-      };
+      rec.tool = toolCallRecord(read.toolCalls, rec.e2e, rec.e2e, opts.keepText === true);
     }
     rec.outcome = "ok";
     return rec;
@@ -391,14 +385,12 @@ export class ChatClient {
     }
     if (st.text !== null) rec.answer = st.text;
     if (st.toolFirst >= 0) {
-      const calls = st.toolCalls.filter((c) => c !== undefined);
-      rec.tool = {
-        calls: calls.length,
-        argsValid: toolArgsValid(calls),
-        first: (st.toolFirst - t0) / 1000,
-        done: (st.toolLast - t0) / 1000,
-        kept: st.text !== null ? calls : null,
-      };
+      rec.tool = toolCallRecord(
+        st.toolCalls.filter((c) => c !== undefined),
+        (st.toolFirst - t0) / 1000,
+        (st.toolLast - t0) / 1000,
+        st.text !== null,
+      );
     }
     rec.e2e = (st.last - t0) / 1000;
     dropImpossibleRate(rec, rec.e2e);

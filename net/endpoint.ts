@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { RequestRecord } from "../measure/record.ts";
+import type { RequestRecord, ToolCallRecord } from "../measure/record.ts";
 
 /** The body of a request to any endpoint (fields other than these pass through). */
 export interface RequestBody {
@@ -204,6 +204,25 @@ export function errorInBody(obj: unknown, sseEvent: string | null = null): strin
     message = typeof o?.message === "string" ? o.message : JSON.stringify(obj);
   } else return null;
   return String(message).slice(0, RAW_ERROR_CHARS);
+}
+
+/**
+ * What an answer's tool calls measured: how many, whether their arguments are valid, when the
+ * first and last delta came (s after sending), and the calls when `keep` (sessions).
+ */
+export function toolCallRecord(
+  calls: ToolCall[],
+  first: number,
+  done: number,
+  keep: boolean,
+): ToolCallRecord {
+  return {
+    calls: calls.length,
+    argsValid: toolArgsValid(calls),
+    first,
+    done,
+    kept: keep ? calls : null,
+  };
 }
 
 /** Whether every call's arguments are a JSON object (what a function takes). */

@@ -206,11 +206,6 @@ function escapeLabel(v: string): string {
   return v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
 }
 
-/** A value as the text formats write it. */
-function formatValue(v: number): string {
-  return Number.isInteger(v) ? String(v) : String(v);
-}
-
 /**
  * Samples in the Prometheus text format (`openMetrics` true: OpenMetrics 1.0, ending `# EOF`),
  * grouped by family with their `# HELP` and `# TYPE` lines.
@@ -226,7 +221,7 @@ export function textFormat(samples: readonly Sample[], openMetrics = false): str
     lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of own) {
       const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",");
-      lines.push(`${s.name}{${labels}} ${formatValue(s.value)}`);
+      lines.push(`${s.name}{${labels}} ${s.value}`);
     }
   }
   if (openMetrics) lines.push("# EOF");

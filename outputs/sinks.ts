@@ -9,7 +9,7 @@
  */
 
 import type { TestResult } from "../measure/result.ts";
-import { BODY_LIMITS, readBounded } from "../net/bounded.ts";
+import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
 import { UsageError } from "../util/errors.ts";
 import { type RunLabels, type Sample, testSamples, textFormat } from "./metrics.ts";
 import { REMOTE_WRITE_HEADERS, remoteWriteBody } from "./remote_write.ts";
@@ -114,16 +114,16 @@ async function post(
   headers: Record<string, string>,
   method = "POST",
 ) {
-  const res = await fetch(url, {
+  const { status, text } = await getBounded(url, {
     method,
     headers,
-    body: body as BodyInit,
-    redirect: "manual",
-    signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    body,
+    timeoutMs: SEND_TIMEOUT_MS,
+    maxBytes: BODY_LIMITS.error,
+    what: "answer",
   });
-  const text = await readBounded(res, BODY_LIMITS.error, "answer");
-  if (res.status < 200 || res.status >= 300) {
-    throw new Error(`HTTP ${res.status}${text ? `: ${text.split("\n")[0].slice(0, 200)}` : ""}`);
+  if (status < 200 || status >= 300) {
+    throw new Error(`HTTP ${status}${text ? `: ${text.split("\n")[0].slice(0, 200)}` : ""}`);
   }
 }
 

@@ -1,25 +1,94 @@
 /**
- * Samples of a test in progress for the time-series outputs: every {@linkcode WINDOW_S}
- * seconds, the last window's successful and failed requests per second, its TTFT p50 and p99,
- * and the server's last sample of waiting requests and KV usage.
+ * A test in progress, window by window: {@linkcode RecordWindow} gathers the counted records
+ * and server samples of one window (the live view takes one a second); {@linkcode WindowTap}
+ * turns one every {@linkcode WINDOW_S} seconds into samples for the time-series outputs: the
+ * window's successful and failed requests per second, its TTFT p50 and p99, and the server's
+ * last sample of waiting requests and KV usage.
  *
  * @module
  */
 
 import type { RequestRecord } from "../measure/record.ts";
+import { percentileSorted } from "../measure/summary.ts";
 import type { ServerSample } from "../probes/server_metrics.ts";
 import { type RunLabels, type Sample, WINDOW_S } from "./metrics.ts";
+
+/** Inter-token gaps one window keeps at most. */
+const MAX_WINDOW_GAPS = 100_000;
+
+/** What one window gathered, times in seconds, sorted. */
+export interface WindowTake {
+  /** Successful requests. */
+  ok: number;
+  /** Failed requests. */
+  errors: number;
+  /** Output tokens of the successes. */
+  tokens: number;
+  /** TTFT of the successes (s), ascending. */
+  ttft: Float64Array;
+  /** Inter-token gaps of the successes (s), ascending (at most 100,000). */
+  itl: Float64Array;
+  /** The server's last sample, or null before any. */
+  server: ServerSample | null;
+}
+
+/** A quantile of sorted values (linear interpolation), or null without any. */
+export function windowQuantile(sorted: Float64Array, q: number): number | null {
+  return sorted.length > 0 ? percentileSorted(sorted, q) : null;
+}
+
+/** The counted records and server samples of the window in progress. */
+export class RecordWindow {
+  #ok = 0;
+  #errors = 0;
+  #tokens = 0;
+  #ttft: number[] = [];
+  #itl: number[] = [];
+  #server: ServerSample | null = null;
+
+  /** A counted request ended. */
+  record(rec: RequestRecord): void {
+    if (rec.outcome !== "ok") {
+      this.#errors++;
+      return;
+    }
+    this.#ok++;
+    this.#tokens += rec.outputTokens;
+    if (rec.ttft !== null) this.#ttft.push(rec.ttft);
+    for (const g of rec.itl) if (this.#itl.length < MAX_WINDOW_GAPS) this.#itl.push(g);
+  }
+
+  /** The server's metrics were sampled (the last sample carries over to later windows). */
+  server(sample: ServerSample): void {
+    this.#server = sample;
+  }
+
+  /** End the window: what it gathered, and a new empty one begins. */
+  take(): WindowTake {
+    const out = {
+      ok: this.#ok,
+      errors: this.#errors,
+      tokens: this.#tokens,
+      ttft: Float64Array.from(this.#ttft).sort(),
+      itl: Float64Array.from(this.#itl).sort(),
+      server: this.#server,
+    };
+    this.#ok = 0;
+    this.#errors = 0;
+    this.#tokens = 0;
+    this.#ttft = [];
+    this.#itl = [];
+    return out;
+  }
+}
 
 /** Collects records and server samples into windows, handing each window's samples on. */
 export class WindowTap {
   readonly #run: RunLabels;
   readonly #emit: (samples: Sample[]) => void;
+  readonly #window = new RecordWindow();
   #suite = "";
   #test = "";
-  #ok = 0;
-  #errors = 0;
-  #ttft: number[] = [];
-  #server: ServerSample | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** A tap whose windows go to `emit`. */
@@ -32,29 +101,24 @@ export class WindowTap {
   begin(suite: string, test: string): void {
     this.#suite = suite;
     this.#test = test;
-    this.#ok = 0;
-    this.#errors = 0;
-    this.#ttft = [];
+    this.#window.take(); // what came before belongs to no test in progress
     this.#timer ??= setInterval(() => this.flush(), WINDOW_S * 1000);
   }
 
   /** A counted request ended. */
   record(rec: RequestRecord): void {
-    if (rec.outcome !== "ok") this.#errors++;
-    else {
-      this.#ok++;
-      if (rec.ttft !== null) this.#ttft.push(rec.ttft);
-    }
+    this.#window.record(rec);
   }
 
   /** The server's metrics were sampled. */
   server(sample: ServerSample): void {
-    this.#server = sample;
+    this.#window.server(sample);
   }
 
   /** Hand on the window that ends now (nothing before the first test). */
   flush(): void {
     if (this.#test === "") return;
+    const w = this.#window.take();
     const labels = {
       ...this.#run.tags,
       run_id: this.#run.run_id,
@@ -68,22 +132,12 @@ export class WindowTap {
         out.push({ name, labels: { ...labels, ...extra }, value });
       }
     };
-    add("fakeai_bench_window_requests_per_second", this.#ok / WINDOW_S);
-    add("fakeai_bench_window_errors_per_second", this.#errors / WINDOW_S);
-    const t = this.#ttft.sort((a, b) => a - b);
-    if (t.length > 0) {
-      add("fakeai_bench_window_ttft_seconds", t[Math.floor(0.5 * (t.length - 1))], {
-        quantile: "0.5",
-      });
-      add("fakeai_bench_window_ttft_seconds", t[Math.floor(0.99 * (t.length - 1))], {
-        quantile: "0.99",
-      });
-    }
-    add("fakeai_bench_window_server_waiting", this.#server?.waiting ?? null);
-    add("fakeai_bench_window_server_kv_usage_ratio", this.#server?.kvUsage ?? null);
-    this.#ok = 0;
-    this.#errors = 0;
-    this.#ttft = [];
+    add("fakeai_bench_window_requests_per_second", w.ok / WINDOW_S);
+    add("fakeai_bench_window_errors_per_second", w.errors / WINDOW_S);
+    add("fakeai_bench_window_ttft_seconds", windowQuantile(w.ttft, 0.5), { quantile: "0.5" });
+    add("fakeai_bench_window_ttft_seconds", windowQuantile(w.ttft, 0.99), { quantile: "0.99" });
+    add("fakeai_bench_window_server_waiting", w.server?.waiting ?? null);
+    add("fakeai_bench_window_server_kv_usage_ratio", w.server?.kvUsage ?? null);
     this.#emit(out);
   }
 

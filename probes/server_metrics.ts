@@ -1,10 +1,11 @@
 /**
  * The server's own view of a test: its Prometheus metrics sampled on a timer while the test
  * runs, for servers that expose them (the embedded server, vLLM, SGLang, TGI, llama.cpp's
- * server, NVIDIA NIM; anything else gives what it has). Gauges become time series on the client's clock (requests running and
- * waiting, KV-cache usage), counters become deltas (prefix-cache hit rate, preemptions), and
- * the server's latency histograms become percentiles of what they recorded during the test,
- * to set beside the client's: the gap is network, client and HTTP time.
+ * server, NVIDIA NIM; anything else gives what it has). Gauges become time series on the
+ * client's clock (requests running and waiting, KV-cache usage), counters become deltas
+ * (prefix-cache hit rate, preemptions), and the server's latency histograms become percentiles
+ * of what they recorded during the test, to set beside the client's: the gap is network,
+ * client and HTTP time.
  *
  * @module
  */

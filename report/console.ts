@@ -12,6 +12,7 @@ import type { RepeatSummary } from "../analysis/repeat.ts";
 import type { SuiteReporter } from "./reporter.ts";
 import { fixed, ms } from "./format.ts";
 import { coarseResolution } from "./health.ts";
+import { generatesTokens } from "./workload.ts";
 
 /** True when colour may be used on stdout. */
 export function colorEnabled(): boolean {
@@ -148,7 +149,7 @@ export function testTable(
       `${n(i.requested_mean)} / ${n(i.server_mean ?? i.server_metrics_mean ?? null)}` +
       (w.tokenizer_exact ? "" : ` ${yellow(`(exact in ${w.tokenizer} only)`)}`),
     ]);
-    if (!(w.tokenless ?? w.endpoint === "embeddings")) {
+    if (generatesTokens(w)) {
       table.push([
         "Output tokens (asked / got)",
         `${n(o.requested_mean)} / ${n(o.delivered_mean)}` +

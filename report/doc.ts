@@ -175,11 +175,11 @@ export function toMarkdown(blocks: readonly Block[]): string {
 }
 
 function htmlSpan(s: Span): string {
-  if (typeof s === "string") return esc(visible(s));
-  if ("strong" in s) return `<strong>${esc(visible(s.strong))}</strong>`;
-  if ("em" in s) return `<em>${esc(visible(s.em))}</em>`;
+  if (typeof s === "string") return esc(s);
+  if ("strong" in s) return `<strong>${esc(s.strong)}</strong>`;
+  if ("em" in s) return `<em>${esc(s.em)}</em>`;
   if ("br" in s) return "<br>";
-  return `<code>${esc(visible(s.code))}</code>`;
+  return `<code>${esc(s.code)}</code>`;
 }
 
 /** Inline text as HTML, every string escaped. */
@@ -200,7 +200,7 @@ function htmlBlock(b: Block, shift: number): string {
         `<ul>${b.items.map((i) => `<li>${htmlText(i)}</li>`).join("")}</ul>`;
     case "table":
       return `<div class="table-wrap"><table><thead><tr>${
-        b.head.map((h) => `<th>${esc(visible(h))}</th>`).join("")
+        b.head.map((h) => `<th>${esc(h)}</th>`).join("")
       }</tr></thead><tbody>${
         b.rows.map((r) => `<tr>${r.map((c) => `<td>${htmlText(c)}</td>`).join("")}</tr>`).join("")
       }</tbody></table></div>`;

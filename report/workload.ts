@@ -13,6 +13,13 @@ import { fixed, ms } from "./format.ts";
 
 const num = (v: number | null, digits = 1) => (v === null ? "—" : fixed(v, digits));
 
+/**
+ * Whether a workload's endpoint generates tokens (not embeddings, rerank or score); older runs
+ * carry no `tokenless`, and their only such endpoint was embeddings.
+ */
+export function generatesTokens(w: { endpoint: string; tokenless?: boolean }): boolean {
+  return !(w.tokenless ?? w.endpoint === "embeddings");
+}
 /** The lines describing a workload and its lengths. */
 export function workloadItems(w: WorkloadStats): Text[] {
   const items: Text[] = [];
@@ -64,7 +71,7 @@ export function workloadItems(w: WorkloadStats): Text[] {
         ? `; ${i.missing} answers without prompt_tokens`
         : ""),
   );
-  if (!(w.tokenless ?? w.endpoint === "embeddings")) {
+  if (generatesTokens(w)) {
     const o = w.output;
     items.push(
       `Output tokens: requested ${w.osl ?? "from the file"} (mean ${num(o.requested_mean)}, ` +

@@ -318,7 +318,16 @@ export function validateResponses(body: unknown, maxTokensLimit: number): ChatRe
   }
   const maxTokens = optInt(b, "max_output_tokens", 1, maxTokensLimit) ??
     Math.min(DEFAULT_MAX_TOKENS, maxTokensLimit);
-  const stream = optBool(b, "stream", "stream") ?? false;
+  return oneAnswer(model, parts, maxTokens, optBool(b, "stream", "stream") ?? false);
+}
+
+/** A request for one answer without usage chunks or a seed (responses, messages). */
+function oneAnswer(
+  model: string,
+  parts: string[],
+  maxTokens: number,
+  stream: boolean,
+): ChatRequest {
   return {
     model,
     promptText: parts.join(" "),
@@ -367,16 +376,7 @@ export function validateMessages(body: unknown, maxTokensLimit: number): ChatReq
   }
   if (b.max_tokens === undefined) throw bad("'max_tokens' is required.", "max_tokens");
   const maxTokens = optInt(b, "max_tokens", 1, maxTokensLimit)!;
-  const stream = optBool(b, "stream", "stream") ?? false;
-  return {
-    model,
-    promptText: parts.join(" "),
-    maxTokens,
-    stream,
-    includeUsage: false,
-    n: 1,
-    seed: null,
-  };
+  return oneAnswer(model, parts, maxTokens, optBool(b, "stream", "stream") ?? false);
 }
 
 /** A checked rerank or score request. */
