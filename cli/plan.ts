@@ -156,7 +156,11 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
     },
     repeat: { count: args.repeat, pauseS: args.repeatPauseS, maxCvPct: args.maxCv },
     slos,
-    outputs: { specs: (args.out ?? []).map(parseOutput), tags: parseTags(args.tag ?? []) },
+    // A scenario file's outputs and tags add to the command line's.
+    outputs: {
+      specs: [...(args.out ?? []), ...(scenario?.outputs?.out ?? [])].map(parseOutput),
+      tags: parseTags([...(scenario?.outputs?.tag ?? []), ...(args.tag ?? [])]),
+    },
     dashboardPort: args.dashboard ?? null,
     gates,
     output: { dir: outputDir, quiet: args.quiet },

@@ -40,6 +40,7 @@ import {
   TOOL_CHOICES,
   type WorkloadSpec,
 } from "../workload/workload.ts";
+import { parseOutput, parseTags } from "../outputs/sinks.ts";
 import { BenchError } from "../util/errors.ts";
 import type { SearchSpec } from "../capacity/search.ts";
 import { parseSlo, type Slo } from "../measure/slo.ts";
@@ -106,6 +107,8 @@ export interface Scenario {
   suites: SuiteName[];
   /** Every concrete test, in file order. */
   tests: ScenarioTest[];
+  /** `out:` and `tag:` — outputs and labels, as `--out` and `--tag` take them (empty: none). */
+  outputs?: { out: string[]; tag: string[] };
 }
 
 /** The payload a scenario test gets for the fields it leaves out. */
@@ -238,7 +241,7 @@ function suiteName(
   return c.fail(path, `unknown suite ${show(v)}; choose from ${rules.names.join(", ")}`);
 }
 
-const TOP_KEYS = ["version", "description", "replace", "tests"] as const;
+const TOP_KEYS = ["version", "description", "replace", "tests", "out", "tag"] as const;
 const TEST_KEYS = ["suite", "name", "payload", "load", "workload", "slo"] as const;
 const WORKLOAD_KEYS = [
   "endpoint",
@@ -530,6 +533,7 @@ export function validateScenario(
   const tests: ScenarioTest[] = [];
   const replace = new Set<SuiteName>();
   let replaceAll = false;
+  const outputs = { out: [] as string[], tag: [] as string[] };
   const top = c.object(doc, [], TOP_KEYS);
   if (top) {
     if (top.version !== undefined && top.version !== 1) {
@@ -537,6 +541,19 @@ export function validateScenario(
     }
     if (top.description !== undefined && typeof top.description !== "string") {
       c.fail(["description"], `must be a string, got ${show(top.description)}`);
+    }
+    for (const key of ["out", "tag"] as const) {
+      if (top[key] === undefined) continue;
+      const items = c.list(top[key], [key], (x, p) => c.string(x, p));
+      for (const [i, item] of (items ?? []).entries()) {
+        try {
+          if (key === "out") parseOutput(item);
+          else parseTags([item]);
+        } catch (err) {
+          c.fail([key, i], (err as Error).message);
+        }
+      }
+      outputs[key] = items ?? [];
     }
     if (top.replace === true) replaceAll = true;
     else if (top.replace !== undefined && top.replace !== false) {
@@ -638,6 +655,7 @@ export function validateScenario(
     replace: replaceAll ? suites : rules.names.filter((s) => replace.has(s)),
     suites,
     tests,
+    outputs,
   };
 }
 

@@ -182,3 +182,27 @@ Deno.test("JSON duplicate keys, YAML alias bombs and oversized files are refused
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a scenario's out and tag lists are checked as --out and --tag are", () => {
+  const ok = parseScenario(
+    "out: [prometheus-rw=http://127.0.0.1:9090/api/v1/write, openmetrics=/tmp/x.prom]\n" +
+      "tag: [env=staging]\n" +
+      "tests:\n  - suite: concurrent\n    name: c\n    load: {concurrency: 1, requests: 1}\n",
+    "s.yaml",
+  );
+  assert.deepEqual(ok.outputs, {
+    out: ["prometheus-rw=http://127.0.0.1:9090/api/v1/write", "openmetrics=/tmp/x.prom"],
+    tag: ["env=staging"],
+  });
+  assert.throws(
+    () =>
+      parseScenario(
+        "out: [influx=http://x]\ntag: [run_id=x]\n" +
+          "tests:\n  - suite: concurrent\n    name: c\n    load: {concurrency: 1, requests: 1}\n",
+        "bad.yaml",
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError && /out\[0\].*KIND=TARGET/s.test(e.message) &&
+      /tag\[0\].*the tool's own/s.test(e.message),
+  );
+});
