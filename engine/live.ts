@@ -32,6 +32,8 @@ export interface LivePoint {
   itl_p50: number | null;
   /** Failed requests in this second. */
   errors: number;
+  /** The client's requests in flight as the second ended. */
+  in_flight: number;
   /** The server's last sample: waiting requests, running requests, KV usage (0–1). */
   waiting: number | null;
   running: number | null;
@@ -61,6 +63,7 @@ export interface LiveState {
 export class LiveView implements LiveTap {
   readonly #t0 = performance.now();
   readonly #window = new RecordWindow();
+  #inFlight: () => number = () => 0;
   readonly state: LiveState = { status: "running", test: null, points: [], done: [] };
 
   /** A counted request ended. */
@@ -71,6 +74,11 @@ export class LiveView implements LiveTap {
   /** The server's metrics were sampled. */
   server(sample: ServerSample): void {
     this.#window.server(sample);
+  }
+
+  /** The test's client: its requests in flight are read each second. */
+  inFlight(count: () => number): void {
+    this.#inFlight = count;
   }
 
   /** A test began. */
@@ -103,6 +111,7 @@ export class LiveView implements LiveTap {
       ttft_p99: ms(windowQuantile(w.ttft, 0.99)),
       itl_p50: ms(windowQuantile(w.itl, 0.5)),
       errors: w.errors,
+      in_flight: this.#inFlight(),
       waiting: w.server?.waiting ?? null,
       running: w.server?.running ?? null,
       kv: w.server?.kvUsage ?? null,

@@ -242,6 +242,10 @@ export async function executeRun(
           v?.server(sample);
           w?.server(sample);
         },
+        inFlight(count) {
+          v?.inFlight(count);
+          w?.inFlight(count);
+        },
       };
     }
     if (plan.load.shard) view.log(`shard ${formatShard(plan.load.shard)} of every test's load`);

@@ -193,7 +193,18 @@ export class ChatClient {
     const payload = this.kind === "native"
       ? this.#lastBytes ??= new TextEncoder().encode(this.#lastJson)
       : this.#lastJson;
-    return this.#send(payload, streaming, opts, maxTokensOf(body));
+    this.#inFlight++;
+    return this.#send(payload, streaming, opts, maxTokensOf(body)).finally(this.#ended);
+  }
+
+  #inFlight = 0;
+  readonly #ended = () => {
+    this.#inFlight--;
+  };
+
+  /** Requests sent and not yet ended. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   async #send(

@@ -16,8 +16,9 @@
  *   server's own sampled metrics over the test, when it has them;
  * - `fakeai_bench_test_end_timestamp_seconds`: when the test ended;
  * - while a test runs, every {@linkcode WINDOW_S} seconds (time-series outputs only):
- *   `fakeai_bench_window_requests_per_second`, `fakeai_bench_window_errors_per_second`,
- *   `fakeai_bench_window_ttft_seconds{quantile}` (0.5, 0.99), and the server's last
+ *   `fakeai_bench_window_requests_per_second`, `…_output_tokens_per_second`,
+ *   `…_errors_per_second{outcome}`, `fakeai_bench_window_in_flight` (the client's requests in
+ *   flight), `fakeai_bench_window_{ttft,tpot,itl,e2e}_seconds{quantile}` (0.5, 0.99), the last
  *   `fakeai_bench_window_server_waiting` and `fakeai_bench_window_server_kv_usage_ratio`, with
  *   the labels of the test in progress (no `model`).
  *
@@ -100,14 +101,39 @@ export const FAMILIES: readonly Family[] = [
     help: "While a test runs: successful requests per second over the last window.",
   },
   {
+    name: "fakeai_bench_window_output_tokens_per_second",
+    type: "gauge",
+    help: "While a test runs: output tokens of successes per second over the last window.",
+  },
+  {
     name: "fakeai_bench_window_errors_per_second",
     type: "gauge",
-    help: "While a test runs: failed requests per second over the last window.",
+    help: "While a test runs: failed requests per second over the last window, by outcome.",
+  },
+  {
+    name: "fakeai_bench_window_in_flight",
+    type: "gauge",
+    help: "While a test runs: the client's requests in flight as the window closed.",
   },
   {
     name: "fakeai_bench_window_ttft_seconds",
     type: "gauge",
     help: "While a test runs: TTFT quantiles (0.5, 0.99) of the last window's successes.",
+  },
+  {
+    name: "fakeai_bench_window_tpot_seconds",
+    type: "gauge",
+    help: "While a test runs: TPOT quantiles (0.5, 0.99) of the last window's successes.",
+  },
+  {
+    name: "fakeai_bench_window_itl_seconds",
+    type: "gauge",
+    help: "While a test runs: ITL quantiles (0.5, 0.99) of the last window's successes.",
+  },
+  {
+    name: "fakeai_bench_window_e2e_seconds",
+    type: "gauge",
+    help: "While a test runs: E2E quantiles (0.5, 0.99) of the last window's successes.",
   },
   {
     name: "fakeai_bench_window_server_waiting",

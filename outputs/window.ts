@@ -2,7 +2,8 @@
  * A test in progress, window by window: {@linkcode RecordWindow} gathers the counted records
  * and server samples of one window (the live view takes one a second); {@linkcode WindowTap}
  * turns one every {@linkcode WINDOW_S} seconds into samples for the time-series outputs: the
- * window's successful and failed requests per second, its TTFT p50 and p99, and the server's
+ * window's successful requests and output tokens per second, failed requests per second by
+ * class, the client's requests in flight, TTFT, TPOT, ITL and E2E p50 and p99, and the server's
  * last sample of waiting requests and KV usage.
  *
  * @module
@@ -22,12 +23,18 @@ export interface WindowTake {
   ok: number;
   /** Failed requests. */
   errors: number;
+  /** Failed requests by outcome class. */
+  errorsBy: Record<string, number>;
   /** Output tokens of the successes. */
   tokens: number;
   /** TTFT of the successes (s), ascending. */
   ttft: Float64Array;
   /** Inter-token gaps of the successes (s), ascending (at most 100,000). */
   itl: Float64Array;
+  /** TPOT of the successes that have one (s), ascending. */
+  tpot: Float64Array;
+  /** End-to-end latency of the successes (s), ascending. */
+  e2e: Float64Array;
   /** The server's last sample, or null before any. */
   server: ServerSample | null;
 }
@@ -41,19 +48,25 @@ export function windowQuantile(sorted: Float64Array, q: number): number | null {
 export class RecordWindow {
   #ok = 0;
   #errors = 0;
+  #errorsBy: Record<string, number> = {};
   #tokens = 0;
   #ttft: number[] = [];
   #itl: number[] = [];
+  #tpot: number[] = [];
+  #e2e: number[] = [];
   #server: ServerSample | null = null;
 
   /** A counted request ended. */
   record(rec: RequestRecord): void {
     if (rec.outcome !== "ok") {
       this.#errors++;
+      this.#errorsBy[rec.outcome] = (this.#errorsBy[rec.outcome] ?? 0) + 1;
       return;
     }
     this.#ok++;
     this.#tokens += rec.outputTokens;
+    this.#e2e.push(rec.e2e);
+    if (rec.tpot !== null) this.#tpot.push(rec.tpot);
     if (rec.ttft !== null) this.#ttft.push(rec.ttft);
     for (const g of rec.itl) if (this.#itl.length < MAX_WINDOW_GAPS) this.#itl.push(g);
   }
@@ -68,16 +81,22 @@ export class RecordWindow {
     const out = {
       ok: this.#ok,
       errors: this.#errors,
+      errorsBy: this.#errorsBy,
       tokens: this.#tokens,
       ttft: Float64Array.from(this.#ttft).sort(),
       itl: Float64Array.from(this.#itl).sort(),
+      tpot: Float64Array.from(this.#tpot).sort(),
+      e2e: Float64Array.from(this.#e2e).sort(),
       server: this.#server,
     };
     this.#ok = 0;
     this.#errors = 0;
+    this.#errorsBy = {};
     this.#tokens = 0;
     this.#ttft = [];
     this.#itl = [];
+    this.#tpot = [];
+    this.#e2e = [];
     return out;
   }
 }
@@ -89,6 +108,7 @@ export class WindowTap {
   readonly #window = new RecordWindow();
   #suite = "";
   #test = "";
+  #inFlight: () => number = () => 0;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** A tap whose windows go to `emit`. */
@@ -115,6 +135,11 @@ export class WindowTap {
     this.#window.server(sample);
   }
 
+  /** The test's client: its requests in flight are read when a window closes. */
+  inFlight(count: () => number): void {
+    this.#inFlight = count;
+  }
+
   /** Hand on the window that ends now (nothing before the first test). */
   flush(): void {
     if (this.#test === "") return;
@@ -133,9 +158,21 @@ export class WindowTap {
       }
     };
     add("fakeai_bench_window_requests_per_second", w.ok / WINDOW_S);
-    add("fakeai_bench_window_errors_per_second", w.errors / WINDOW_S);
-    add("fakeai_bench_window_ttft_seconds", windowQuantile(w.ttft, 0.5), { quantile: "0.5" });
-    add("fakeai_bench_window_ttft_seconds", windowQuantile(w.ttft, 0.99), { quantile: "0.99" });
+    add("fakeai_bench_window_output_tokens_per_second", w.tokens / WINDOW_S);
+    for (const [outcome, n] of Object.entries(w.errorsBy)) {
+      add("fakeai_bench_window_errors_per_second", n / WINDOW_S, { outcome });
+    }
+    add("fakeai_bench_window_in_flight", this.#inFlight());
+    const times: [string, Float64Array][] = [
+      ["fakeai_bench_window_ttft_seconds", w.ttft],
+      ["fakeai_bench_window_tpot_seconds", w.tpot],
+      ["fakeai_bench_window_itl_seconds", w.itl],
+      ["fakeai_bench_window_e2e_seconds", w.e2e],
+    ];
+    for (const [name, sorted] of times) {
+      add(name, windowQuantile(sorted, 0.5), { quantile: "0.5" });
+      add(name, windowQuantile(sorted, 0.99), { quantile: "0.99" });
+    }
     add("fakeai_bench_window_server_waiting", w.server?.waiting ?? null);
     add("fakeai_bench_window_server_kv_usage_ratio", w.server?.kvUsage ?? null);
     this.#emit(out);

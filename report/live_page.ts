@@ -37,7 +37,7 @@ export function livePage(): string {
   <figure><figcaption>Latency (ms)</figcaption><svg id="lat" viewBox="0 0 400 180" preserveAspectRatio="none"></svg>
     <div class="legend"><span style="color:#0a7">TTFT p50</span><span style="color:#d33">TTFT p99</span><span style="color:#36c">ITL p50</span></div></figure>
   <figure><figcaption>Throughput (per second)</figcaption><svg id="thr" viewBox="0 0 400 180" preserveAspectRatio="none"></svg>
-    <div class="legend"><span style="color:#36c">requests</span><span style="color:#a5a">output tokens ÷ 100</span><span style="color:#d33">errors</span></div></figure>
+    <div class="legend"><span style="color:#36c">requests</span><span style="color:#a5a">output tokens ÷ 100</span><span style="color:#d33">errors</span><span style="color:#0a7">in flight</span></div></figure>
   <figure><figcaption>Server: queue and KV cache</figcaption><svg id="srv" viewBox="0 0 400 180" preserveAspectRatio="none"></svg>
     <div class="legend"><span style="color:#d80">waiting</span><span style="color:#0a7">running</span><span style="color:#555">KV usage %</span></div></figure>
 </div>
@@ -73,7 +73,7 @@ async function poll() {
       ? "the run finished"
       : st.test ? "running test " + (st.test.index + 1) + " of " + st.test.total + ": " + st.test.name : "starting…";
     draw("lat", p, [{ key: "ttft_p50", color: "#0a7" }, { key: "ttft_p99", color: "#d33" }, { key: "itl_p50", color: "#36c" }]);
-    draw("thr", p, [{ key: "rps", color: "#36c" }, { key: "tps", color: "#a5a", scale: 0.01 }, { key: "errors", color: "#d33" }]);
+    draw("thr", p, [{ key: "rps", color: "#36c" }, { key: "tps", color: "#a5a", scale: 0.01 }, { key: "errors", color: "#d33" }, { key: "in_flight", color: "#0a7" }]);
     draw("srv", p, [{ key: "waiting", color: "#d80" }, { key: "running", color: "#0a7" }, { key: "kv", color: "#555", scale: 100 }]);
     document.querySelector("#done tbody").innerHTML = st.done.map((t) =>
       "<tr><td>" + text(t.suite) + "</td><td>" + text(t.name) + "</td><td>" + t.ok + "</td><td>" + t.failed +

@@ -135,6 +135,8 @@ export interface LiveTap {
   record(rec: RequestRecord): void;
   /** The server's metrics were sampled. */
   server(sample: ServerSample): void;
+  /** A test's client: how many requests it has in flight, read when a window closes. */
+  inFlight(count: () => number): void;
 }
 
 /** Requests a test must have counted before `--max-error-rate` may end it. */
@@ -391,6 +393,7 @@ export function testRig(
   });
   const live = ctx.live;
   const agg = new SloAggregator(ctx.slos, live ? (rec) => live.record(rec) : undefined);
+  live?.inFlight(() => client.inFlight);
   const progress = ctx.progress(spec.name, total);
   // Without a body per request, every request sends one body object, built once.
   const fixed = bodyOf(spec.payload, model);

@@ -93,6 +93,18 @@ Deno.test({
         `max_over_time(fakeai_bench_window_requests_per_second{run_id="${longId}"}[10m])`,
       );
       assert.ok(rate[0] > 20 && rate[0] < 60, `a window's requests/s ${rate}`);
+      // At 40 arrivals/s of ~1 s requests, dozens are in flight when a window closes.
+      const inFlight = await promQuery(
+        prom.url,
+        `max_over_time(fakeai_bench_window_in_flight{run_id="${longId}"}[10m])`,
+      );
+      assert.ok(inFlight[0] >= 5, `requests in flight ${inFlight}`);
+      // The window's latencies: E2E p50 of the long test's windows is about its requests' E2E.
+      const e2eWindow = await promQuery(
+        prom.url,
+        `max_over_time(fakeai_bench_window_e2e_seconds{run_id="${longId}",quantile="0.5"}[10m])`,
+      );
+      assert.ok(e2eWindow[0] > 0, `window E2E p50 ${e2eWindow}`);
       // Every query of the Grafana dashboard runs on Prometheus, its variables set to this run.
       for (const e of await dashboardExprs()) {
         const q = e.replaceAll("$run_id", id).replaceAll("$suite", ".*").replaceAll("$test", ".*");
