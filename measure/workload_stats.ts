@@ -21,18 +21,26 @@ export interface WorkloadInfo {
    * runs, whose only such endpoint was embeddings.
    */
   tokenless?: boolean;
-  /** Images each request carried (`--images`). */
+  /** Images the requests carried (`--images`, or a dataset's records). */
   images?: {
-    /** Images per request. */
+    /** Mean images per request (per session's first turn for a dataset's sessions). */
     per_request: number;
-    /** Sizes drawn from (`WxH`). */
+    /** Image sizes (`WxH`), the most common first, at most 8 named. */
     sizes: string[];
-    /** `png` or `jpeg`. */
+    /** `png`, `jpeg`, `gif`, `webp`, `mixed`, or `url` when every image went by reference. */
     format: string;
-    /** Mean encoded image bytes per request. */
+    /** Mean encoded image bytes per request (images given by URL count 0). */
     bytes_per_request_mean: number;
-    /** Distinct images built (they repeat beyond this). */
+    /** Distinct images (generated ones repeat beyond 32). */
     distinct: number;
+    /** Where they came from: `generated`, `dataset` or `dataset+generated`. Absent: generated. */
+    source?: string;
+    /** How they were sent: `data` URLs or `url`s of a loopback file server. Absent: data. */
+    transport?: string;
+    /** Images a dataset gave as http(s) URLs, sent as they were (the server fetched them). */
+    by_reference?: number;
+    /** `--image-transport url`: image fetches the loopback file server answered. */
+    fetched?: number;
   };
   /** Function tools each request offered (`--tools`). */
   tools?: {

@@ -35,6 +35,7 @@ import {
   checkWorkload,
   defaultWorkload,
   IMAGE_FORMATS,
+  IMAGE_TRANSPORTS,
   OSL_ENFORCEMENT,
   parseImageSizes,
   TOOL_CHOICES,
@@ -265,6 +266,7 @@ const WORKLOAD_KEYS = [
   "images",
   "image_size",
   "image_format",
+  "image_transport",
 ] as const;
 
 function lengthField(c: Checker, v: unknown, path: Path): LengthDist | undefined {
@@ -349,6 +351,16 @@ function checkWorkloadField(c: Checker, v: unknown, path: Path): WorkloadSpec | 
       c.fail(
         at("image_format"),
         `must be one of ${IMAGE_FORMATS.join(", ")}, got ${show(o.image_format)}`,
+      );
+    }
+  }
+  if (o.image_transport !== undefined) {
+    const t = IMAGE_TRANSPORTS.find((x) => x === o.image_transport);
+    if (t) w.imageTransport = t;
+    else {
+      c.fail(
+        at("image_transport"),
+        `must be one of ${IMAGE_TRANSPORTS.join(", ")}, got ${show(o.image_transport)}`,
       );
     }
   }

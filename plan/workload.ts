@@ -22,6 +22,7 @@ import {
   checkWorkload,
   defaultWorkload,
   IMAGE_FORMATS,
+  IMAGE_TRANSPORTS,
   OSL_ENFORCEMENT,
   parseImageSizes,
   TOOL_CHOICES,
@@ -168,8 +169,8 @@ export const WORKLOAD_TABLE = {
   images: number(
     "images",
     "N",
-    "chat: attach N generated images to every request (default 0), sent as\n" +
-      "data URLs; the report gives images and bytes per request",
+    "chat: attach N generated images to every request (default 0); the\n" +
+      "report gives images and bytes per request",
     { integer: true, min: 0, max: 16 },
     0,
   ),
@@ -187,6 +188,15 @@ export const WORKLOAD_TABLE = {
     IMAGE_FORMATS,
     "with --images: png (default) or jpeg",
     "png",
+  ),
+  imageTransport: choice(
+    "image-transport",
+    "HOW",
+    IMAGE_TRANSPORTS,
+    "how images travel (--images, or a dataset's): data (default; inline\n" +
+      "data URLs) or url (served from a loopback file server for servers that\n" +
+      "fetch; the server must run on this host)",
+    "data",
   ),
   tokenizer: custom(
     "tokenizer",
@@ -300,6 +310,7 @@ function orphanOption(a: WorkloadArgs): string | null {
   if (a.toolChoice !== "auto") return "--tool-choice";
   if (a.imageSize !== null) return "--image-size";
   if (a.imageFormat !== "png") return "--image-format";
+  if (a.imageTransport !== "data") return "--image-transport";
   return null;
 }
 
@@ -328,9 +339,13 @@ export function workloadOfArgs(a: WorkloadArgs): WorkloadSpec {
     images: a.images,
     imageSizes: a.imageSize ?? defaultWorkload().imageSizes,
     imageFormat: a.imageFormat,
+    imageTransport: a.imageTransport,
   };
   if (a.imageSize !== null && a.images === 0) {
     throw new UsageError("--image-size does nothing without --images N");
+  }
+  if (a.imageTransport !== "data" && a.images === 0 && a.dataset === null) {
+    throw new UsageError("--image-transport does nothing without --images N or a --dataset");
   }
   if (a.toolChoice !== "auto" && a.tools === 0) {
     throw new UsageError("--tool-choice does nothing without --tools N");

@@ -101,9 +101,18 @@ export function workloadItems(w: WorkloadStats): Text[] {
   }
   if (w.images) {
     const im = w.images;
+    const how = [
+      im.source && im.source !== "generated" ? `from the ${im.source}` : "",
+      im.transport === "url"
+        ? `sent as loopback URLs, ${im.fetched ?? 0} fetched by the server`
+        : "sent as data URLs",
+      im.by_reference ? `${im.by_reference} by the dataset's own URLs` : "",
+    ].filter((x) => x !== "").join(", ");
     items.push(
-      `Images: ${im.per_request} per request (${im.sizes.join(", ")} ${im.format}, ` +
-        `${fixed(im.bytes_per_request_mean / 1024, 1)} KiB per request, ${im.distinct} distinct)` +
+      `Images: ${fixed(im.per_request, im.per_request % 1 === 0 ? 0 : 2)} per request (` +
+        `${im.sizes.join(", ")} ${im.format}, ` +
+        `${fixed(im.bytes_per_request_mean / 1024, 1)} KiB per request, ${im.distinct} distinct; ` +
+        `${how})` +
         (w.image_tokens
           ? `; prompt tokens beyond the text: mean ${num(w.image_tokens.per_request_mean)}, ` +
             `${fixed(w.image_tokens.share_of_prompt * 100, 1)}% of the server's prompt tokens`

@@ -27,9 +27,10 @@ import {
 } from "../workload/workload.ts";
 import { configRequests, type InferencePerfConfig } from "../twin/inference_perf.ts";
 import { stageJson, summarizeStage } from "../twin/stages.ts";
-import { combine32, fnv1a, Prng } from "../util/prng.ts";
+import { combine32, fnv1a, fnv1aBytes, Prng } from "../util/prng.ts";
 import { tokenIds } from "../util/words.ts";
 import { blockKeys } from "../twin/blocks.ts";
+import { imageTokenIds, imageTokens } from "../twin/images.ts";
 import type { Deployment } from "../twin/timing.ts";
 import { type SimRequest, type SimResult, VirtualServer } from "../twin/sim.ts";
 import {
@@ -103,8 +104,8 @@ export class Predictor {
     const origin = Math.max(server.now, server.lastEnd) + TEST_GAP_MS;
     const progress = ctx.progress(spec.name, 0);
     const played = spec.workload.turns > 1
-      ? playSessions(server, built, spec, origin, ctx.seed, promptExtra)
-      : playRequests(server, built, spec, origin, ctx.seed, promptExtra);
+      ? playSessions(server, built, spec, origin, ctx.seed, promptIdsOf(built, model), promptExtra)
+      : playRequests(server, built, spec, origin, ctx.seed, promptIdsOf(built, model), promptExtra);
     progress.finish();
     const stream = spec.workload.stream && !isTokenless(spec.workload.endpoint);
     const result = this.#result(ctx, spec, played, origin, model, stream, built);
@@ -259,11 +260,30 @@ function itemsWanted(load: WorkloadTestSpec["load"]): number {
   return Math.max(1, load.arrival === "poisson" ? Math.ceil(expected * 1.5) + 10 : expected + 1);
 }
 
-/** Token ids of a prompt as the embedded server reads it: system first, then the turns. */
-function promptIds(item: WorkItem, history: readonly number[], turn: number): number[] {
-  const ids: number[] = item.system ? tokenIds(item.system) : [];
-  ids.push(...history, ...tokenIds(item.turns[turn]));
-  return ids;
+/** Token ids of one turn's prompt: the item, the history's ids, the turn. */
+type PromptIds = (item: WorkItem, history: readonly number[], turn: number) => number[];
+
+/**
+ * Token ids of prompts as the embedded server reads them: system first, then the turns, then
+ * the turn's images as the model family spends tokens on them (images given by URL, whose
+ * size the client never sees, cost nothing here).
+ */
+function promptIdsOf(built: BuiltWorkload, model: string): PromptIds {
+  const cost = (built.images ?? []).map((img) =>
+    img.data === null ? null : {
+      n: imageTokens(model, img.width, img.height),
+      hash: fnv1aBytes(img.data),
+    }
+  );
+  return (item, history, turn) => {
+    const ids: number[] = item.system ? tokenIds(item.system) : [];
+    ids.push(...history, ...tokenIds(item.turns[turn]));
+    for (const k of [...(turn === 0 ? item.firstTurnImages ?? [] : []), ...(item.images ?? [])]) {
+      const c = cost[k];
+      if (c) imageTokenIds(c, c.n, ids);
+    }
+    return ids;
+  };
 }
 
 function simRequest(
@@ -288,6 +308,7 @@ function playRequests(
   spec: WorkloadTestSpec,
   origin: number,
   seed: number,
+  promptIds: PromptIds,
   extra = 0,
 ): Played[] {
   const bs = server.deployment.vllm.blockSize;
@@ -362,6 +383,7 @@ function playSessions(
   spec: WorkloadTestSpec,
   origin: number,
   seed: number,
+  promptIds: PromptIds,
   extra = 0,
 ): Played[] {
   const bs = server.deployment.vllm.blockSize;

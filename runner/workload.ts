@@ -25,6 +25,7 @@ import {
   workloadWarmupBody,
 } from "../workload/workload.ts";
 import { runSessions } from "../load/sessions.ts";
+import { type ImageServer, serveImages } from "../net/image_server.ts";
 import { combine32, fnv1a } from "../util/prng.ts";
 import {
   DEFAULT_MAX_QUEUE_DELAY_MS,
@@ -89,57 +90,74 @@ export async function runWorkloadTest(
     tally.add(rec, item.turnTokens[0], item.osl, null, batchOf(built));
   };
   const body = (i: number, m: string) => workloadBody(built, itemAt(built, i), m);
+  const runLoad = (): Promise<TestResult> => {
+    if (spec.workload.turns > 1) {
+      return runSessionTest(ctx, spec, built, payload, tally);
+    } else if (built.info.trace) {
+      const items = built.items;
+      const offsets = items.map((it) => it.atMs ?? 0);
+      const spanS = offsets[offsets.length - 1] / 1000;
+      return runOpenTest(ctx, {
+        suite: spec.suite,
+        name: spec.name,
+        payload,
+        rate: items.length > 1 && spanS > 0 ? (items.length - 1) / spanS : 1,
+        durationS: null,
+        requests: items.length,
+        warmup: spec.load.warmup,
+        maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
+        offsetsMs: offsets,
+        body,
+        onRecord,
+        wire,
+      });
+    } else if (spec.load.kind === "closed") {
+      return runClosedTest(ctx, {
+        suite: spec.suite,
+        name: spec.name,
+        payload,
+        requests: spec.load.requests,
+        concurrency: spec.load.concurrency,
+        warmup: spec.load.warmup,
+        body,
+        onRecord,
+        wire,
+      });
+    } else {
+      return runOpenTest(ctx, {
+        suite: spec.suite,
+        name: spec.name,
+        payload,
+        rate: spec.load.rate,
+        durationS: spec.load.duration_s,
+        requests: spec.load.requests,
+        arrival: spec.load.arrival,
+        maxInFlight: spec.load.max_in_flight,
+        warmup: spec.load.warmup,
+        maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
+        body,
+        onRecord,
+        wire,
+      });
+    }
+  };
+  const files = imageFiles(built);
   let result: TestResult;
-  if (spec.workload.turns > 1) {
-    result = await runSessionTest(ctx, spec, built, payload, tally);
-  } else if (built.info.trace) {
-    const items = built.items;
-    const offsets = items.map((it) => it.atMs ?? 0);
-    const spanS = offsets[offsets.length - 1] / 1000;
-    result = await runOpenTest(ctx, {
-      suite: spec.suite,
-      name: spec.name,
-      payload,
-      rate: items.length > 1 && spanS > 0 ? (items.length - 1) / spanS : 1,
-      durationS: null,
-      requests: items.length,
-      warmup: spec.load.warmup,
-      maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
-      offsetsMs: offsets,
-      body,
-      onRecord,
-      wire,
-    });
-  } else if (spec.load.kind === "closed") {
-    result = await runClosedTest(ctx, {
-      suite: spec.suite,
-      name: spec.name,
-      payload,
-      requests: spec.load.requests,
-      concurrency: spec.load.concurrency,
-      warmup: spec.load.warmup,
-      body,
-      onRecord,
-      wire,
-    });
-  } else {
-    result = await runOpenTest(ctx, {
-      suite: spec.suite,
-      name: spec.name,
-      payload,
-      rate: spec.load.rate,
-      durationS: spec.load.duration_s,
-      requests: spec.load.requests,
-      arrival: spec.load.arrival,
-      maxInFlight: spec.load.max_in_flight,
-      warmup: spec.load.warmup,
-      maxQueueDelayMs: spec.load.max_queue_delay_ms ?? undefined,
-      body,
-      onRecord,
-      wire,
-    });
+  try {
+    result = await runLoad();
+  } finally {
+    await files?.close();
   }
   result.extra.workload = tally.stats(result.metrics.window_s);
+  if (files && result.extra.workload.images) {
+    result.extra.workload.images.fetched = files.served;
+    if (files.served === 0 && result.metrics.successful_requests > 0) {
+      result.notes.push(
+        "the server fetched none of the images served at loopback URLs " +
+          "(--image-transport url): it may not fetch images, or cache them",
+      );
+    }
+  }
   // Without usage, the server's own token counters say what it processed.
   const served = result.extra.server_metrics?.tokens?.prompt ?? null;
   if (result.extra.workload.input.server_mean === null && served !== null) {
@@ -164,6 +182,20 @@ export async function runWorkloadTest(
     );
   }
   return result;
+}
+
+/**
+ * `--image-transport url`: a loopback file server for the workload's images, their URLs set
+ * on the workload while it is up; null for data URLs or without images.
+ */
+function imageFiles(w: BuiltWorkload): ImageServer | null {
+  const images = w.images ?? [];
+  if (w.spec.imageTransport !== "url" || !images.some((img) => img.data !== null)) return null;
+  const files = serveImages(
+    images.map((img) => img.data ? { data: img.data, mime: img.mime, format: img.format } : null),
+  );
+  w.imageUrls = images.map((img, k) => files.urlOf(k) ?? img.url);
+  return files;
 }
 
 /** Inputs (embeddings) or documents (rerank, score) one request carries. */

@@ -14,7 +14,8 @@
 import { HttpError, readBody, TOO_LARGE } from "./http.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import type { ServerState } from "./state.ts";
-import { imageTokenIds, imageTokens } from "./images.ts";
+import { fetchImage, IMAGE_FETCH_TIMEOUT_MS, type PendingImage } from "./images.ts";
+import { imageTokenIds, imageTokens, type RequestImage } from "../twin/images.ts";
 import { tokenIds } from "./tokenizer.ts";
 import {
   type ChatRequest,
@@ -116,6 +117,34 @@ export async function readJsonBody(state: ServerState, req: Request): Promise<un
 }
 
 /**
+ * The images of a request, those given by URL fetched from loopback (all at once, as vLLM's
+ * media connector does), each up to `maxBytes`.
+ *
+ * @throws {HttpError} 400 naming the image that could not be fetched or read.
+ */
+async function resolveImages(
+  images: readonly (RequestImage | PendingImage)[],
+  maxBytes: number,
+): Promise<RequestImage[]> {
+  if (!images.some((img) => "url" in img)) return images as RequestImage[];
+  const opts = { maxBytes, timeoutMs: IMAGE_FETCH_TIMEOUT_MS };
+  const got = await Promise.all(
+    images.map((img) => "url" in img ? fetchImage(img.url, opts) : img),
+  );
+  const failed = got.find((g): g is string => typeof g === "string");
+  if (failed !== undefined) {
+    throw new HttpError(
+      400,
+      `${failed}.`,
+      "messages",
+      "invalid_request_error",
+      "invalid_image_url",
+    );
+  }
+  return got as RequestImage[];
+}
+
+/**
  * Handle one request to a generating endpoint.
  *
  * @param kind the endpoint.
@@ -187,7 +216,7 @@ export async function handleGenerate(
   const ids = tokenIds(chat.promptText);
   // Images are prompt tokens too, after the text: as many as the model family spends on them.
   let imageTokenCount = 0;
-  for (const img of chat.images ?? []) {
+  for (const img of await resolveImages(chat.images ?? [], opts.maxBodyBytes)) {
     const n = imageTokens(chat.model, img.width, img.height);
     imageTokenIds(img, n, ids);
     imageTokenCount += n;

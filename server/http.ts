@@ -106,17 +106,25 @@ export function jsonResponse(
 export const TOO_LARGE: unique symbol = Symbol("too large");
 
 /**
- * Read a request body, refusing more than `max` bytes by `Content-Length` and by bytes read.
+ * Read a request's (or a fetched response's) body, refusing more than `max` bytes by
+ * `Content-Length` and by bytes read.
  *
- * @param req the request.
+ * @param req the request or response.
  * @param max largest accepted body in bytes.
  * @returns the bytes, or {@linkcode TOO_LARGE}.
  */
-export async function readBody(req: Request, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+export async function readBody(
+  req: Request | Response,
+  max: number,
+): Promise<Uint8Array | typeof TOO_LARGE> {
   const cl = req.headers.get("content-length");
   if (cl !== null) {
     const declared = Number(cl);
-    if (!(declared <= max)) return TOO_LARGE;
+    if (!(declared <= max)) {
+      // A fetched answer is let go of; a request's unread body is the server's to drop.
+      if (req instanceof Response) await req.body?.cancel().catch(() => {});
+      return TOO_LARGE;
+    }
     const bytes = new Uint8Array(await req.arrayBuffer());
     return bytes.byteLength > max ? TOO_LARGE : bytes;
   }

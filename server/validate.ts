@@ -6,7 +6,7 @@
  */
 
 import { HttpError } from "./http.ts";
-import { readImagePart, type RequestImage } from "./images.ts";
+import { type PendingImage, readImagePart, type RequestImage } from "./images.ts";
 
 /** Largest accepted `n`. */
 export const MAX_N = 8;
@@ -32,8 +32,8 @@ export interface ChatRequest {
   seed: number | null;
   /** Names of the functions the request offers as tools (chat), or null without tools. */
   tools?: string[] | null;
-  /** Images the messages carried (chat), in order. */
-  images?: RequestImage[];
+  /** Images the messages carried (chat), in order: read, or to be fetched from loopback. */
+  images?: (RequestImage | PendingImage)[];
   /** `tool_choice`: `auto` (default with tools), `required`, `none`, or a function's name. */
   toolChoice?: "auto" | "required" | "none" | { name: string };
 }
@@ -70,7 +70,11 @@ function optBool(obj: Record<string, unknown>, key: string, param: string): bool
   return v;
 }
 
-function contentText(content: unknown, i: number, images: RequestImage[]): string {
+function contentText(
+  content: unknown,
+  i: number,
+  images: (RequestImage | PendingImage)[],
+): string {
   if (typeof content === "string") return content;
   if (content === null || content === undefined) return "";
   if (!Array.isArray(content)) {
@@ -122,7 +126,7 @@ export function validateChat(body: unknown, maxTokensLimit: number): ChatRequest
   }
   const first: string[] = [];
   const rest: string[] = [];
-  const images: RequestImage[] = [];
+  const images: (RequestImage | PendingImage)[] = [];
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (!isObject(m)) throw bad(`'messages[${i}]' must be an object.`, `messages[${i}]`);

@@ -28,6 +28,16 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
+/** FNV-1a hash of bytes, as an unsigned 32-bit integer. */
+export function fnv1aBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i];
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /** A small, fast, seeded PRNG (mulberry32). Same seed, same sequence. */
 export class Prng {
   #state: number;

@@ -13,6 +13,7 @@ import { ConfigError } from "../util/errors.ts";
 import { combine32, Prng } from "../util/prng.ts";
 import { corpusText } from "./corpus.ts";
 import type { Tokenizer } from "./tokenizer.ts";
+import { MAX_IMAGES_PER_RECORD } from "./dataset_images.ts";
 
 /** One conversation of a dataset: its user turns and, when known, the reply lengths. */
 export interface DatasetEntry {
@@ -24,6 +25,8 @@ export interface DatasetEntry {
   outputLen: number | null;
   /** Where it came from (`FILE:LINE`), for messages. */
   source: string;
+  /** Images the entry names (paths, data URLs or http URLs), sent with its first turn. */
+  images?: string[];
 }
 
 /** A dataset as read: entries in file order. */
@@ -127,6 +130,42 @@ export async function readDataset(path: string, tok: Tokenizer, seed: number): P
   return parseShareGpt(path, text, tok);
 }
 
+/**
+ * The images a record names in `images` (a list) or `image` (one): paths, data URLs or http
+ * URLs; a string says what is wrong.
+ */
+function imageRefs(obj: Record<string, unknown>): string[] | string {
+  const raw = obj.images ?? (obj.image === undefined ? [] : [obj.image]);
+  if (!Array.isArray(raw) || raw.some((r) => typeof r !== "string" || r === "")) {
+    return `"images" must be a list of image paths or URLs ("image": one)`;
+  }
+  if (raw.length > MAX_IMAGES_PER_RECORD) {
+    return `${raw.length} images, more than ${MAX_IMAGES_PER_RECORD}`;
+  }
+  return raw as string[];
+}
+
+/**
+ * A message's text: a string, or OpenAI content parts (`text` parts joined with spaces,
+ * `image_url` parts added to `images`); null when a part is neither.
+ */
+function contentOf(content: unknown, images: string[]): string | null {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return null;
+  const texts: string[] = [];
+  for (const part of content) {
+    const p = part as { type?: unknown; text?: unknown; image_url?: unknown } | null;
+    if (p?.type === "text" && typeof p.text === "string") texts.push(p.text);
+    else if (p?.type === "image_url") {
+      const iu = p.image_url as { url?: unknown } | string | undefined;
+      const url = typeof iu === "string" ? iu : iu?.url;
+      if (typeof url !== "string" || url === "") return null;
+      images.push(url);
+    } else return null;
+  }
+  return texts.join(" ");
+}
+
 /** A ShareGPT file: a JSON array of `{ conversations: [{ from, value }…] }`. */
 export function parseShareGpt(file: string, text: string, tok: Tokenizer): Dataset {
   let data: unknown;
@@ -159,8 +198,10 @@ export function parseShareGpt(file: string, text: string, tok: Tokenizer): Datas
         return;
       }
       if (t.from === "system") system = t.value;
-      else if (t.from === "human" || t.from === "user") turns.push(t.value);
-      else if ((t.from === "gpt" || t.from === "assistant" || t.from === "chatgpt") && !reply) {
+      else if (t.from === "human" || t.from === "user") {
+        // LLaVA-style records mark where the image goes with `<image>`; the image is a part.
+        turns.push(t.value.replaceAll("<image>", "").trim());
+      } else if ((t.from === "gpt" || t.from === "assistant" || t.from === "chatgpt") && !reply) {
         reply = t.value;
       }
     }
@@ -168,11 +209,17 @@ export function parseShareGpt(file: string, text: string, tok: Tokenizer): Datas
       unusable["no user turn"] = (unusable["no user turn"] ?? 0) + 1;
       return;
     }
+    const images = imageRefs(item as Record<string, unknown>);
+    if (typeof images === "string") {
+      problems.push(`${where}: ${images}`);
+      return;
+    }
     entries.push({
       turns,
       system,
       outputLen: reply === null ? null : tok.count(reply),
       source: `${file}:${lineAt(text, offsets[i] ?? 0)} (entry ${i})`,
+      ...(images.length > 0 ? { images } : {}),
     });
   });
   if (problems.length > 0) fail(file, problems);
@@ -206,19 +253,28 @@ export function parseJsonl(file: string, text: string): Dataset {
     }
     let turns: string[] = [];
     let system: string | null = null;
+    const images = imageRefs(obj);
+    if (typeof images === "string") {
+      problems.push(`${where}: ${images}`);
+      continue;
+    }
     if (typeof obj.prompt === "string") {
       turns = [obj.prompt];
     } else if (Array.isArray(obj.messages)) {
       let ok = true;
       for (const [k, m] of obj.messages.entries()) {
         const msg = m as { role?: unknown; content?: unknown } | null;
-        if (!msg || typeof msg.role !== "string" || typeof msg.content !== "string") {
-          problems.push(`${where}: messages[${k}] needs string "role" and "content"`);
+        const content = msg && typeof msg.role === "string" ? contentOf(msg.content, images) : null;
+        if (!msg || typeof msg.role !== "string" || typeof content !== "string") {
+          problems.push(
+            `${where}: messages[${k}] needs string "role" and "content" (a string or ` +
+              `text and image_url parts)`,
+          );
           ok = false;
           break;
         }
-        if (msg.role === "system" || msg.role === "developer") system = msg.content;
-        else if (msg.role === "user") turns.push(msg.content);
+        if (msg.role === "system" || msg.role === "developer") system = content;
+        else if (msg.role === "user") turns.push(content);
       }
       if (!ok) continue;
       if (turns.length === 0) {
@@ -229,11 +285,16 @@ export function parseJsonl(file: string, text: string): Dataset {
       problems.push(`${where}: needs a "prompt" string or a "messages" list`);
       continue;
     }
+    if (images.length > MAX_IMAGES_PER_RECORD) {
+      problems.push(`${where}: ${images.length} images, more than ${MAX_IMAGES_PER_RECORD}`);
+      continue;
+    }
     entries.push({
       turns,
       system,
       outputLen: (out as number | undefined) ?? null,
       source: `${file}:${i + 1}`,
+      ...(images.length > 0 ? { images } : {}),
     });
   }
   if (problems.length > 0) fail(file, problems);

@@ -34,14 +34,20 @@ export const IMAGE_POOL = 32;
 
 /** One image, ready to send. */
 export interface BuiltImage {
-  /** `data:image/…;base64,…`. */
+  /** `data:image/…;base64,…`, or the `http(s):` URL a dataset gave (sent as it is). */
   url: string;
-  /** Encoded size in bytes. */
+  /** Encoded size in bytes (0 for an image given by URL, which the client never reads). */
   bytes: number;
-  /** Width in pixels. */
+  /** Width in pixels (0 when given by URL). */
   width: number;
-  /** Height in pixels. */
+  /** Height in pixels (0 when given by URL). */
   height: number;
+  /** The encoded image, or null when given by URL. */
+  data: Uint8Array | null;
+  /** Its format (`png`, `jpeg`, `gif`, `webp`), or `url` when given by URL. */
+  format: string;
+  /** MIME type (`image/png`…), empty when given by URL. */
+  mime: string;
 }
 
 /** RGB pixels of image `key` of a size, deterministic for the seed. */
@@ -117,6 +123,9 @@ export function buildImages(
       bytes: bytes.length,
       width: size.width,
       height: size.height,
+      data: bytes,
+      format,
+      mime,
     });
   }
   return out;

@@ -10,12 +10,14 @@
 import type { ChatMessage, Endpoint, RequestBody } from "../net/client.ts";
 import { isRanking, isTokenless } from "../net/endpoints.ts";
 import { combine32, Prng } from "../util/prng.ts";
-import { UsageError } from "../util/errors.ts";
+import { ConfigError, UsageError } from "../util/errors.ts";
+import { dirname } from "node:path";
 import type { WorkloadInfo } from "../measure/workload_stats.ts";
 import { describeLength, type LengthDist, maxLength, sampleLength } from "./lengths.ts";
 import { chooseTokenizer, loadTokenizer, type Tokenizer, wordTokenizer } from "./tokenizer.ts";
 import { textOfTokens } from "./corpus.ts";
-import { readDataset, sampleDataset } from "./dataset.ts";
+import { type Dataset, readDataset, sampleDataset } from "./dataset.ts";
+import { checkImageRef, loadDatasetImages } from "./dataset_images.ts";
 import { buildImages, type BuiltImage, type ImageFormat, type ImageSize } from "./images.ts";
 import { readTrace, TracePrompts, type TraceRequest } from "./trace.ts";
 
@@ -66,7 +68,15 @@ export interface WorkloadSpec {
   imageSizes: ImageSize[];
   /** Image encoding. */
   imageFormat: ImageFormat;
+  /** How images travel: inline `data:` URLs, or URLs of a loopback file server. */
+  imageTransport: ImageTransport;
 }
+
+/** `--image-transport` values. */
+export const IMAGE_TRANSPORTS = ["data", "url"] as const;
+
+/** How a request carries its images. */
+export type ImageTransport = typeof IMAGE_TRANSPORTS[number];
 
 /** `--tool-choice` values. */
 export const TOOL_CHOICES = ["auto", "required", "none"] as const;
@@ -125,6 +135,7 @@ export function defaultWorkload(): WorkloadSpec {
     images: 0,
     imageSizes: [{ width: 512, height: 512 }],
     imageFormat: "png",
+    imageTransport: "data",
   };
 }
 
@@ -175,8 +186,32 @@ export function checkWorkload(w: WorkloadSpec): void {
 export async function preflightWorkload(w: WorkloadSpec): Promise<void> {
   checkWorkload(w);
   if (w.tokenizer !== "auto") await loadTokenizer(w.tokenizer);
-  if (w.dataset) await readDataset(w.dataset, wordTokenizer(false), 0);
+  if (w.dataset) await checkDatasetImages(await readDataset(w.dataset, wordTokenizer(false), 0));
   if (w.trace) await readTrace(w.trace);
+}
+
+/**
+ * Check every image a dataset names (files exist and are not too large, data URLs hold
+ * images), so a bad one fails before any request.
+ *
+ * @throws {ConfigError} listing the entries at fault.
+ */
+async function checkDatasetImages(ds: Dataset): Promise<void> {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const e of ds.entries) {
+    for (const ref of e.images ?? []) {
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      const why = await checkImageRef(ref, dirname(ds.name));
+      if (why !== null) problems.push(`${e.source}: ${why}`);
+      if (problems.length >= 8) break;
+    }
+    if (problems.length >= 8) break;
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`${ds.name}: images that cannot be sent:\n  ${problems.join("\n  ")}`);
+  }
 }
 
 /** One request (or session) of a built workload. */
@@ -191,8 +226,10 @@ export interface WorkItem {
   osl: number;
   /** Trace: arrival offset (ms, after the speed factor). */
   atMs: number | null;
-  /** Indices into the workload's images of those this item's requests carry. */
+  /** Indices into the workload's images of those every request of this item carries. */
   images?: number[];
+  /** Indices of the images only its first turn carries (a dataset record's own). */
+  firstTurnImages?: number[];
 }
 
 /** A workload ready to send. */
@@ -205,8 +242,13 @@ export interface BuiltWorkload {
   items: WorkItem[];
   /** The tokenizer prompts were built with. */
   tokenizer: Tokenizer;
-  /** Generated images the items point into (empty without `--images`). */
+  /** Images the items point into: a dataset's, then generated ones (`--images`). */
   images?: BuiltImage[];
+  /**
+   * URLs to send instead of the images' own (`--image-transport url`: a loopback file
+   * server's), by index; set by the runner while the server is up.
+   */
+  imageUrls?: string[];
 }
 
 /** Function tools `tool_1…tool_N`, each taking `{"query": string}`. */
@@ -292,6 +334,8 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
   const osl = spec.osl ?? { kind: "constant" as const, value: DEFAULT_LENGTH };
   const rng = new Prng(combine32(ctx.seed, 0x0517));
   let items: WorkItem[];
+  // A dataset's images first, then generated ones.
+  let images: BuiltImage[] = [];
   if (spec.trace) {
     const all = await readTrace(spec.trace);
     const reqs = spec.maxRequests ? all.slice(0, spec.maxRequests) : all;
@@ -321,6 +365,11 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
       skipped: sample.skipped,
       reused: sample.reused,
     };
+    const pool = await loadDatasetImages(
+      sample.entries.flatMap((e) => e.images ?? []),
+      dirname(ds.name),
+    );
+    images = pool.images;
     items = sample.entries.map((e) => {
       const turns: string[] = [];
       const turnTokens: number[] = [];
@@ -336,6 +385,7 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
         system: e.system,
         osl: spec.osl ? sampleLength(spec.osl, rng) : e.outputLen ?? DEFAULT_LENGTH,
         atMs: null,
+        ...(e.images ? { firstTurnImages: e.images.map((r) => pool.index.get(r)!) } : {}),
       };
     });
   } else {
@@ -377,29 +427,64 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
       items.push({ turns, turnTokens, system: null, osl: sampleLength(osl, rng), atMs: null });
     }
   }
-  let images: BuiltImage[] = [];
   if (spec.images > 0) {
-    images = buildImages(items.length * spec.images, spec.imageSizes, spec.imageFormat, ctx.seed);
+    const base = images.length;
+    images.push(
+      ...buildImages(items.length * spec.images, spec.imageSizes, spec.imageFormat, ctx.seed),
+    );
+    const made = images.length - base;
     items.forEach((it, i) => {
       it.images = Array.from(
         { length: spec.images },
-        (_, j) => (i * spec.images + j) % images.length,
+        (_, j) => base + (i * spec.images + j) % made,
       );
     });
-    const bytes = items.reduce(
-      (n, it) => n + (it.images ?? []).reduce((m, k) => m + images[k].bytes, 0),
-      0,
-    ) / Math.max(1, items.length);
-    info.images = {
-      per_request: spec.images,
-      sizes: spec.imageSizes.map((z) => `${z.width}x${z.height}`),
-      format: spec.imageFormat,
-      bytes_per_request_mean: bytes,
-      distinct: images.length,
-    };
   }
+  const described = describeImages(items, images, spec.imageTransport);
+  if (described) info.images = described;
   if (spec.tools > 0) info.tools = { count: spec.tools, choice: spec.toolChoice };
   return { spec, info, items, tokenizer: tok, images };
+}
+
+/** What the report says of a workload's images (first requests' images); null without any. */
+function describeImages(
+  items: readonly WorkItem[],
+  images: readonly BuiltImage[],
+  transport: ImageTransport,
+): WorkloadInfo["images"] | null {
+  if (images.length === 0 || items.length === 0) return null;
+  let count = 0, bytes = 0, byReference = 0;
+  const sizes = new Map<string, number>();
+  const formats = new Set<string>();
+  for (const it of items) {
+    for (const k of [...(it.firstTurnImages ?? []), ...(it.images ?? [])]) {
+      const img = images[k];
+      count++;
+      bytes += img.bytes;
+      if (img.data === null) {
+        byReference++;
+        continue;
+      }
+      const size = `${img.width}x${img.height}`;
+      sizes.set(size, (sizes.get(size) ?? 0) + 1);
+      formats.add(img.format);
+    }
+  }
+  if (count === 0) return null;
+  // The most common sizes, at most 8 named.
+  const common = [...sizes.entries()].sort((a, b) => b[1] - a[1]).map(([z]) => z);
+  const generated = items.some((it) => (it.images?.length ?? 0) > 0);
+  const fromDataset = items.some((it) => (it.firstTurnImages?.length ?? 0) > 0);
+  return {
+    per_request: count / items.length,
+    sizes: common.length > 8 ? [...common.slice(0, 8), `… ${common.length - 8} more`] : common,
+    format: formats.size === 1 ? [...formats][0] : formats.size === 0 ? "url" : "mixed",
+    bytes_per_request_mean: bytes / items.length,
+    distinct: images.length,
+    source: generated && fromDataset ? "dataset+generated" : generated ? "generated" : "dataset",
+    transport,
+    ...(byReference > 0 ? { by_reference: byReference } : {}),
+  };
 }
 
 /** A prompt of `n` tokens that starts with the shared prefix. */
@@ -484,14 +569,17 @@ export function workloadBody(
   const base = { model, stream: spec.stream, ...lengthFields(spec, item.osl) };
   switch (spec.endpoint) {
     case "chat": {
-      const pics = item.images && w.images ? item.images.map((k) => w.images![k]) : [];
-      if (pics.length > 0) {
+      const pics = [...(turn === 0 ? item.firstTurnImages ?? [] : []), ...(item.images ?? [])];
+      if (pics.length > 0 && w.images) {
         // The images go with the user's turn, as content parts after its text.
         messages[messages.length - 1] = {
           role: "user",
           content: [
             { type: "text", text: user },
-            ...pics.map((p) => ({ type: "image_url", image_url: { url: p.url } })),
+            ...pics.map((k) => ({
+              type: "image_url",
+              image_url: { url: w.imageUrls?.[k] ?? w.images![k].url },
+            })),
           ],
         };
       }

@@ -114,11 +114,29 @@ Deno.test("contradictory workload options are usage errors", () => {
       ["--isl", "100", "--config", "x.yaml"],
       ["--think-time", "2"],
       ["--tokenizer", "llama3"],
+      ["--image-transport", "url"],
+      ["--isl", "64", "--image-transport", "url"],
     ]
   ) {
     assert.throws(() => workloadScenario(cli(argv)), UsageError, argv.join(" "));
   }
   assert.throws(() => cli(["--isl", "normal:5"]), UsageError);
+  assert.throws(() => cli(["--images", "1", "--image-transport", "ftp"]), UsageError);
+  // With images (generated or a dataset's), the transport is taken.
+  for (const extra of [["--images", "1"], ["--dataset", "v.jsonl"]]) {
+    const t = workloadScenario(cli([...extra, "--image-transport", "url"]))!.tests[0];
+    assert.equal(t.workload?.imageTransport, "url");
+  }
+  const scenario = (how: string) =>
+    parseScenario(
+      `tests:\n  - suite: throughput\n    name: V\n    workload: { images: 1, image_transport: ${how} }\n    load: { concurrency: 1, requests: 1 }\n`,
+      "v.yaml",
+    );
+  assert.equal(scenario("url").tests[0].workload?.imageTransport, "url");
+  assert.throws(
+    () => scenario("tcp"),
+    /tests\[0\]\.workload\.image_transport \(line 4\): must be one of data, url, got "?tcp/,
+  );
   assert.throws(() => cli(["--endpoint", "audio"]), UsageError);
 });
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { openTest } from "../_open.ts";
 import { runProgram } from "./_run.ts";
 import { validateRunFolder } from "../_jsonschema.ts";
+import { encodeImage, imagePixels } from "../../workload/images.ts";
 
 async function runJson(args: string[]) {
   const dir = await Deno.makeTempDir();
@@ -122,6 +123,55 @@ openTest(
       large.metrics.ttft.p50 > small.metrics.ttft.p50 * 1.5,
       `TTFT p50 ${small.metrics.ttft.p50} → ${large.metrics.ttft.p50}`,
     );
+  },
+);
+
+openTest(
+  "images from a dataset, sent as loopback URLs: the server fetches each, tokens as inline",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const size = { width: 280, height: 140 };
+      await Deno.writeFile(
+        join(dir, "a.png"),
+        encodeImage(imagePixels(size, 9, 1), size, "png"),
+      );
+      const lines = Array.from({ length: 3 }, (_, i) =>
+        JSON.stringify({
+          prompt: `question number ${i} about this picture`,
+          images: ["a.png"],
+          output_len: 4,
+        }));
+      await Deno.writeTextFile(join(dir, "v.jsonl"), lines.join("\n"));
+      const at = async (transport: string) =>
+        (await runJson([
+          "--dataset",
+          join(dir, "v.jsonl"),
+          "--image-transport",
+          transport,
+          "--requests",
+          "6",
+          "--concurrency",
+          "2",
+          "--warmup",
+          "0",
+        ])).suites[0].tests[0];
+      const url = await at("url");
+      const data = await at("data");
+      for (const t of [url, data]) {
+        assert.equal(t.metrics.outcomes.ok, 6, JSON.stringify(t.metrics.outcomes));
+        assert.equal(t.extra.workload.images.per_request, 1);
+        assert.equal(t.extra.workload.images.source, "dataset");
+        assert.deepEqual(t.extra.workload.images.sizes, ["280x140"]);
+        // Qwen2-VL's rule: 280 × 140 → 10 × 5 blocks of 28 pixels.
+        assert.equal(t.extra.workload.image_tokens.per_request_mean, 50);
+      }
+      assert.equal(url.extra.workload.images.transport, "url");
+      assert.equal(url.extra.workload.images.fetched, 6, "one fetch per request");
+      assert.equal(data.extra.workload.images.fetched, undefined);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );
 

@@ -117,3 +117,23 @@ Deno.test("predict: a session's turns re-send their history, which the prefix ca
   assert.ok(turns[1].cached_tokens_mean! >= 496, "turn 2 finds turn 1's prompt cached");
   assert.ok(turns[2].cached_tokens_mean! >= turns[1].input_tokens_mean! - 16);
 });
+
+Deno.test("predict: images are prompt tokens by the model family's rule, charged to prefill", async () => {
+  const p = new Predictor(D, 600_000);
+  const load = { kind: "closed" as const, requests: 4, concurrency: 1, warmup: 0 };
+  const text = await p.test(CTX, spec("text", load, { isl: { kind: "constant", value: 32 } }));
+  const pics = await p.test(
+    CTX,
+    spec("pics", load, {
+      isl: { kind: "constant", value: 32 },
+      images: 2,
+      imageSizes: [{ width: 1120, height: 1120 }],
+    }),
+  );
+  // Qwen2-VL's rule (any model id not matched otherwise): 1120² → 40 × 40 blocks of 28 pixels.
+  assert.equal(pics.extra.workload?.image_tokens?.per_request_mean, 2 * 1600);
+  assert.ok(
+    pics.metrics.ttft!.p50 > text.metrics.ttft!.p50 * 3,
+    `TTFT ${text.metrics.ttft!.p50} → ${pics.metrics.ttft!.p50}`,
+  );
+});

@@ -3,13 +3,9 @@
  * workload images that decode to the asked size and are the same for the same seed.
  */
 import assert from "node:assert/strict";
-import {
-  dataUrlBytes,
-  imageSize,
-  imageTokens,
-  qwenResize,
-  readImagePart,
-} from "../../server/images.ts";
+import { dataUrlBytes, fetchImage, readImagePart } from "../../server/images.ts";
+import { imageTokens, qwenResize } from "../../twin/images.ts";
+import { readImageHeader } from "../../util/image_header.ts";
 import { buildImages } from "../../workload/images.ts";
 
 Deno.test("generated PNG and JPEG images decode to the asked size, the same for a seed", () => {
@@ -22,7 +18,9 @@ Deno.test("generated PNG and JPEG images decode to the asked size, the same for 
     for (const [k, img] of a.entries()) {
       const bytes = dataUrlBytes(img.url)!;
       assert.equal(bytes.length, img.bytes);
-      assert.deepEqual(imageSize(bytes), sizes[k % 2], `${format} ${k}`);
+      const head = readImageHeader(bytes)!;
+      assert.deepEqual({ width: head.width, height: head.height }, sizes[k % 2], `${format} ${k}`);
+      assert.equal(head.format, format);
       assert.ok(img.url.startsWith(`data:image/${format};base64,`));
     }
   }
@@ -43,10 +41,52 @@ Deno.test("image tokens: Qwen2-VL's 28-pixel blocks, LLaVA-1.5's 576, OpenAI's t
   assert.equal(imageTokens("gpt-4o-mini", 2048, 4096), 85 + 170 * 6);
 });
 
-Deno.test("an image part that is not a data URL of a PNG or JPEG is named, not guessed", () => {
-  assert.match(readImagePart("https://example.com/cat.png") as string, /only data:image/);
+Deno.test("an image part is read from a data URL, fetched from loopback, or refused by name", () => {
+  assert.match(
+    readImagePart("https://example.com/cat.png") as string,
+    /fetches images only from loopback/,
+  );
+  assert.match(readImagePart("ftp://127.0.0.1/cat.png") as string, /data:image.*or an http URL/);
+  assert.deepEqual(readImagePart("http://127.0.0.1:9/images/0.png"), {
+    url: "http://127.0.0.1:9/images/0.png",
+  });
+  assert.deepEqual(readImagePart("http://localhost/x.jpg"), { url: "http://localhost/x.jpg" });
   assert.match(
     readImagePart(`data:image/png;base64,${btoa("not a png")}`) as string,
-    /PNG or JPEG/,
+    /not a PNG, JPEG, GIF or WebP/,
   );
+  // The same bytes are the same image to the cache, whichever way they came.
+  const [img] = buildImages(1, [{ width: 40, height: 30 }], "png", 1);
+  const read = readImagePart(img.url) as { width: number; height: number; hash: number };
+  assert.deepEqual([read.width, read.height], [40, 30]);
+});
+
+Deno.test("fetchImage: the image from a loopback server, bounded by size and time", async () => {
+  const [img] = buildImages(1, [{ width: 64, height: 48 }], "jpeg", 3);
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/ok.jpg") return new Response(img.data as Uint8Array<ArrayBuffer>);
+      if (path === "/hang") await new Promise((r) => setTimeout(r, 3000));
+      if (path === "/big") return new Response(new Uint8Array(5000));
+      return new Response("no", { status: 404 });
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const opts = { maxBytes: 4096, timeoutMs: 300 };
+    const got = await fetchImage(`${base}/ok.jpg`, { ...opts, maxBytes: 1 << 20 });
+    assert.ok(typeof got !== "string", String(got));
+    assert.deepEqual([got.width, got.height], [64, 48]);
+    const viaData = readImagePart(img.url) as { hash: number };
+    assert.equal(got.hash, viaData.hash, "same bytes, same hash");
+    assert.match(await fetchImage(`${base}/missing.png`, opts) as string, /answered HTTP 404/);
+    assert.match(await fetchImage(`${base}/big`, opts) as string, /larger than 4096 bytes/);
+    assert.match(await fetchImage(`${base}/hang`, opts) as string, /no answer in 300 ms/);
+  } finally {
+    ac.abort();
+    await server.finished;
+  }
 });
