@@ -26,7 +26,7 @@ import {
   toolCallRecord,
 } from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
-import { StreamState } from "./stream.ts";
+import { ParseQueue, StreamState } from "./stream.ts";
 import { authHeaders, connectReason, MAX_ERROR_CHARS } from "./probe.ts";
 
 export { HTTP_CLIENTS, type HttpClientKind } from "./transport.ts";
@@ -144,6 +144,7 @@ export class ChatClient {
   readonly #maxEvent: number;
   readonly #counter: TokenCounter;
   readonly #def: EndpointDef;
+  readonly #parse = new ParseQueue();
   /** The HTTP implementation in use. */
   readonly kind: HttpClientKind;
   /** The endpoint requests go to. */
@@ -240,15 +241,16 @@ export class ChatClient {
       }
       const st = new StreamState(rec, t0, opts, this.#def, this.#maxEvent, this.#maxBody);
       st.contentType = reply.header("content-type");
+      st.stopRead = () => reply.cancel();
       try {
-        await reply.stream((b, t) => {
-          if (st.events === 0) st.keepHead(b);
-          st.parser.push(b, t);
-        });
+        await reply.stream((b, t) => this.#parse.push(st, b, t));
+        this.#parse.flush();
+        if (st.parseError !== null) throw st.parseError;
       } catch (err) {
+        this.#parse.flush();
         rec.tEnd = performance.now() / 1000;
         rec.e2e = rec.tEnd - rec.tSend;
-        const limit = sseLimit(err);
+        const limit = sseLimit(st.parseError ?? err);
         if (limit) return this.#fail(rec, "too_large", limit);
         return this.#failTransport(rec, err, "stream_cut");
       }

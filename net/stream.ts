@@ -65,6 +65,10 @@ export class StreamState {
   toolLast = -1;
   /** The answer's content type, as the server declared it. */
   contentType: string | null = null;
+  /** What the parser threw (an event over the limit), or null; the read stops on it. */
+  parseError: unknown = null;
+  /** Stops the stream's read (set by the client), so a parse error ends it at once. */
+  stopRead: () => void = () => {};
   readonly #headDecoder = new TextDecoder();
 
   /** Keep up to 512 characters of the body's start. */
@@ -152,5 +156,69 @@ export class StreamState {
         this.times.push(ev.t / 1000);
       }
     }, maxEventBytes);
+  }
+}
+
+/**
+ * Chunks read and not yet parsed. A read's continuation only stamps and queues its chunk;
+ * parsing runs in a microtask queued behind every read that completed in the same turn of the
+ * event loop, so no stream's stamp waits for another's parsing (the stamps of one batch of reads
+ * differ by the cost of a copy, not of an SSE parse and a JSON parse). The queue is shared by
+ * every stream of a client and parsed in arrival order.
+ */
+export class ParseQueue {
+  #states: StreamState[] = [];
+  /** Where each queued chunk starts in the pool; the next one's start is its end. */
+  #starts: number[] = [0];
+  #times: number[] = [];
+  /** The queued chunks' bytes, one after another (reused: nothing is allocated per chunk). */
+  #pool = new Uint8Array(64 * 1024);
+  #used = 0;
+  #scheduled = false;
+  readonly #run = () => this.flush();
+
+  /** Queue a copy of `bytes` (the reader reuses its buffer), read at `t` (ms), for `st`. */
+  push(st: StreamState, bytes: Uint8Array, t: number): void {
+    // A stream whose parse failed stops at its next read.
+    if (st.parseError !== null) throw st.parseError;
+    const end = this.#used + bytes.length;
+    if (end > this.#pool.length) {
+      const grown = new Uint8Array(Math.max(end, this.#pool.length * 2));
+      grown.set(this.#pool.subarray(0, this.#used));
+      this.#pool = grown;
+    }
+    this.#pool.set(bytes, this.#used);
+    this.#used = end;
+    this.#states.push(st);
+    this.#starts.push(end);
+    this.#times.push(t);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#run);
+    }
+  }
+
+  /** Parse everything queued, in order (a stream's end calls it before it reads its state). */
+  flush(): void {
+    this.#scheduled = false;
+    const states = this.#states, starts = this.#starts, times = this.#times, pool = this.#pool;
+    for (let i = 0; i < states.length; i++) {
+      const st = states[i];
+      if (st.parseError !== null) continue;
+      const bytes = pool.subarray(starts[i], starts[i + 1]);
+      try {
+        if (st.events === 0) st.keepHead(bytes);
+        st.parser.push(bytes, times[i]);
+      } catch (err) {
+        st.parseError = err;
+        st.stopRead();
+      }
+    }
+    states.length = 0;
+    starts.length = 1;
+    times.length = 0;
+    this.#used = 0;
+    // A burst that grew the pool past 1 MB does not keep it.
+    if (pool.length > 1024 * 1024) this.#pool = new Uint8Array(64 * 1024);
   }
 }

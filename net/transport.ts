@@ -53,6 +53,8 @@ export interface Reply {
   stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void>;
   /** The end of the exchange: its deadline and abort listener are released. */
   done(): void;
+  /** Stop reading: the connection is dropped and a pending {@linkcode stream} rejects. */
+  cancel(): void;
 }
 
 /** Sends requests to one origin over one connection pool. */

@@ -146,6 +146,10 @@ class FetchReply implements Reply {
 
   done(): void {}
 
+  cancel(): void {
+    this.#over.abort();
+  }
+
   /**
    * The next piece of the body, or null at its end. A stream's body error that is not this
    * request's own deadline is a cut, not a timeout.

@@ -149,6 +149,10 @@ class NativeReply implements Reply {
   done(): void {
     this.#x.done();
   }
+
+  cancel(): void {
+    this.#x.fire("aborted");
+  }
 }
 
 function message(err: unknown): string {

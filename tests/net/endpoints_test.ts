@@ -279,6 +279,41 @@ for (const http of ["native", "fetch"] as const) {
   });
 }
 
+for (const http of ["native", "fetch"] as const) {
+  openTest(
+    `an event over the bound ends its stream at once, though the server sends nothing more (${http})`,
+    async () => {
+      // The over-long event, then silence on an open connection: the read must stop on the
+      // parse error, not wait for the next chunk or the request's timeout.
+      const mock = mockServer(() =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(
+                new TextEncoder().encode(
+                  ev({ choices: [{ delta: { content: "z".repeat(600) } }] }),
+                ),
+              );
+            },
+          }),
+          { headers: { "content-type": "text/event-stream" } },
+        )
+      );
+      const c = new ChatClient({ baseUrl: mock.url, timeoutMs: 20_000, maxEventBytes: 256, http });
+      try {
+        const r = await c.chat({ model: "m", messages: [], stream: true });
+        assert.equal(r.outcome, "too_large", r.error ?? "");
+        assert.match(r.error ?? "", /exceeded 256 bytes/);
+        // Not held until the 20 s timeout.
+        assert.ok(r.e2e !== null && r.e2e < 10, `ended after ${r.e2e} s`);
+      } finally {
+        c.close();
+        await mock.close();
+      }
+    },
+  );
+}
+
 openTest(
   "maxEventBytes bounds one SSE event: a larger one fails the request as too_large",
   async () => {

@@ -1,0 +1,56 @@
+/**
+ * The parse queue: a read only copies its chunk; parsing waits for a microtask, runs in arrival
+ * order across streams with each chunk's own read time, and a parse error stops its stream.
+ */
+import assert from "node:assert/strict";
+import { ParseQueue, StreamState } from "../../net/stream.ts";
+import { ENDPOINT_DEFS } from "../../net/endpoints.ts";
+import { emptyRecord } from "../../measure/record.ts";
+
+const enc = new TextEncoder();
+const chunk = (content: string) =>
+  enc.encode(`data: {"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`);
+const state = (maxEvent = 1 << 20) =>
+  new StreamState(emptyRecord(0, null), 0, {}, ENDPOINT_DEFS.chat, maxEvent, 1 << 20);
+
+Deno.test("a queued chunk is parsed after the read, with its own read time, in order", async () => {
+  const q = new ParseQueue();
+  const a = state(), b = state();
+  // The reader reuses its buffer: the queue must have copied what it was given.
+  const buf = new Uint8Array(256);
+  const first = chunk("one");
+  buf.set(first);
+  q.push(a, buf.subarray(0, first.length), 10);
+  buf.fill(0);
+  q.push(b, chunk("two"), 11);
+  q.push(a, chunk("three"), 12);
+  assert.equal(a.tokenEvents + b.tokenEvents, 0, "nothing parsed on the read path");
+  await Promise.resolve();
+  assert.deepEqual([a.tokenEvents, b.tokenEvents], [2, 1]);
+  assert.deepEqual([a.first, a.last, b.first], [10, 12, 11]);
+  assert.equal(a.allText, "onethree");
+});
+
+Deno.test("flush parses at once; a parse error stops the stream and its next read", () => {
+  const q = new ParseQueue();
+  const ok = state(), bad = state(64);
+  let stopped = 0;
+  bad.stopRead = () => stopped++;
+  q.push(bad, chunk("x".repeat(100)), 1);
+  q.push(ok, chunk("fine"), 2);
+  q.flush();
+  assert.equal(ok.tokenEvents, 1, "another stream's chunks are still parsed");
+  assert.match(String(bad.parseError), /exceeded 64 bytes/);
+  assert.equal(stopped, 1);
+  assert.throws(() => q.push(bad, chunk("more"), 3), /exceeded 64 bytes/);
+});
+
+Deno.test("a burst larger than the pool grows it and is parsed whole", () => {
+  const q = new ParseQueue();
+  const st = state();
+  const n = 2000; // about 130 KB, over the 64 KB the pool starts with
+  for (let i = 0; i < n; i++) q.push(st, chunk(`t${i % 10}`), i);
+  q.flush();
+  assert.equal(st.tokenEvents, n);
+  assert.equal(st.last, n - 1);
+});
