@@ -28,6 +28,10 @@ const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 5);
 const GROWTH_SECONDS = Number(Deno.env.get("PERF_GROWTH_SECONDS") ?? 40);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
 const CAPACITY_SECONDS = Math.max(1, Math.round(SECONDS * 0.6));
+// `--only 3,6`: run only those figures (by number); results.json is written by full runs only.
+const onlyAt = Deno.args.indexOf("--only");
+const ONLY = new Set(onlyAt >= 0 ? (Deno.args[onlyAt + 1] ?? "").split(",").filter(Boolean) : []);
+const want = (figure: string) => ONLY.size === 0 || ONLY.has(figure);
 const BODY = JSON.stringify({
   model: "openai/gpt-oss-120b",
   messages: [{ role: "user", content: "hi" }],
@@ -354,7 +358,7 @@ for (const [name, path] of Object.entries(peers)) {
 if (!taskset) log("taskset is not installed: server and client are not pinned to cores");
 
 // 1. Client capacity.
-{
+if (want("1")) {
   log("figure 1: client capacity (trivial server, 50 connections)");
   const srv = await trivialServer(0);
   const fig: Record<string, unknown> = {};
@@ -444,7 +448,7 @@ async function serverTime(
   const res = await fetch(`${url}/_server_time`);
   return await res.json();
 }
-{
+if (want("2")) {
   log("figure 2: latency accuracy (fixed 100 ms server, concurrency 10 and 100)");
   const srv = await trivialServer(100);
   const fig: Record<string, unknown> = {};
@@ -528,13 +532,15 @@ async function serverTime(
 // so the diagnostic takes the median of its rounds.
 const STREAMS = { concurrency: 200, seconds: SECONDS, maxTokens: 50 };
 // deno-lint-ignore no-explicit-any
-const oursStreams = (url: string): Promise<any> =>
-  probe({ mode: "load", url, stream: true, keepStamps: true, ...STREAMS });
+const oursStreams = (url: string, streams = STREAMS): Promise<any> =>
+  probe({ mode: "load", url, stream: true, keepStamps: true, ...streams });
 // deno-lint-ignore no-explicit-any
-const bareStreams = (url: string): Promise<any> =>
-  probe({ url, ...STREAMS }, [], "bare_stream_client.ts");
+const bareStreams = (url: string, streams = STREAMS): Promise<any> =>
+  probe({ url, ...streams }, [], "bare_stream_client.ts");
+// 1000 streams at 50 ms ITL: the same 20,000 chunks/s as 200 at 10 ms, five times the streams.
+const MANY_STREAMS = { concurrency: 1000, seconds: SECONDS, maxTokens: 50 };
 const median = (xs: number[]) => percentile(xs, 0.5);
-{
+if (want("3")) {
   log("figure 3: streaming timestamp error (200 streams, 10 ms ITL, stamped chunks)");
   const emb = await embeddedServer(["--ttft-ms", "0", "--itl-ms", "10", "--stamp-chunks"]);
   // deno-lint-ignore no-explicit-any
@@ -556,40 +562,65 @@ const median = (xs: number[]) => percentile(xs, 0.5);
     target: "≤ 1 ms",
     met: mark(r.stamps.abs_p99_ms <= 1),
   });
-  log(`figure 3b: the same against a raw-socket stamping server, ours vs a bare read loop`);
-  const raw = await startServer(["run", "--allow-net", join(HERE, "stamp_server.ts"), "10"]);
-  // deno-lint-ignore no-explicit-any
-  const rounds: { ours: any[]; bare: any[] } = { ours: [], bare: [] };
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      rounds.ours.push(await oursStreams(raw.url));
-      rounds.bare.push(await bareStreams(raw.url));
-    }
-  } finally {
-    await raw.stop();
-  }
-  figures.timestamp_error_raw = rounds;
   const p99 = (xs: { stamps: { abs_p99_ms: number } }[]) =>
     median(xs.map((x) => x.stamps.abs_p99_ms));
-  const cpuPerChunk = (xs: { cpu_us_per_request: number }[]) =>
-    median(xs.map((x) => x.cpu_us_per_request)) / (STREAMS.maxTokens + 3);
+  const cpuPerChunk = (xs: { cpu_us_per_request: number }[], tokens: number) =>
+    median(xs.map((x) => x.cpu_us_per_request)) / (tokens + 3);
   const list = (xs: { stamps: { abs_p99_ms: number } }[]) =>
     xs.map((x) => f2(x.stamps.abs_p99_ms)).join(", ");
-  rows.push({
-    figure: "3 timestamp error",
-    measure: `ITL error p99 ms, raw-socket server, median of ${ROUNDS}`,
-    fakeai: f2(p99(rounds.ours)),
-    peer: `bare loop ${f2(p99(rounds.bare))}`,
-    ratio: `rounds ours ${list(rounds.ours)} / bare ${list(rounds.bare)}; CPU per chunk ours ${
-      f2(cpuPerChunk(rounds.ours))
-    } µs, bare ${f2(cpuPerChunk(rounds.bare))} µs`,
-    target: "(diagnostic)",
-    met: "—",
-  });
+  // Ours against the bare read loop on the raw-socket server, alternating for ROUNDS rounds.
+  const sideBySide = async (itlMs: number, streams: typeof STREAMS) => {
+    const raw = await startServer([
+      "run",
+      "--allow-net",
+      join(HERE, "stamp_server.ts"),
+      `${itlMs}`,
+    ]);
+    // deno-lint-ignore no-explicit-any
+    const rounds: { ours: any[]; bare: any[] } = { ours: [], bare: [] };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        rounds.ours.push(await oursStreams(raw.url, streams));
+        rounds.bare.push(await bareStreams(raw.url, streams));
+      }
+    } finally {
+      await raw.stop();
+    }
+    return rounds;
+  };
+  const sideRow = (
+    rounds: Awaited<ReturnType<typeof sideBySide>>,
+    measure: string,
+    bound: number,
+    tokens: number,
+  ) => {
+    const ratio = p99(rounds.ours) / p99(rounds.bare);
+    rows.push({
+      figure: "3 timestamp error",
+      measure,
+      fakeai: f2(p99(rounds.ours)),
+      peer: `bare loop ${f2(p99(rounds.bare))}`,
+      ratio: `${f2(ratio)}×; rounds ours ${list(rounds.ours)} / bare ${
+        list(rounds.bare)
+      }; CPU per chunk ours ${f2(cpuPerChunk(rounds.ours, tokens))} µs, bare ${
+        f2(cpuPerChunk(rounds.bare, tokens))
+      } µs`,
+      target: `≤ ${bound}× bare`,
+      met: mark(ratio <= bound),
+    });
+  };
+  log(`figure 3b: the same against a raw-socket stamping server, ours vs a bare read loop`);
+  const rounds = await sideBySide(10, STREAMS);
+  figures.timestamp_error_raw = rounds;
+  sideRow(rounds, `ITL error p99 ms, 200 streams, raw-socket server, median of ${ROUNDS}`, 1.5, 50);
+  log(`figure 3c: 1000 streams at 50 ms ITL (the same chunk rate), ours vs the bare loop`);
+  const many = await sideBySide(50, MANY_STREAMS);
+  figures.timestamp_error_1000 = many;
+  sideRow(many, `ITL error p99 ms, 1000 streams, raw-socket server, median of ${ROUNDS}`, 2, 50);
 }
 
 // 4. SSE parsing.
-{
+if (want("4")) {
   log("figure 4: SSE parsing (in-memory stream, one core)");
   const r = await probe({ mode: "sse", seconds: 2 });
   figures.sse_parsing = r;
@@ -605,7 +636,7 @@ const median = (xs: number[]) => percentile(xs, 0.5);
 }
 
 // 5. Embedded server capacity.
-if (peers.wrk) {
+if (peers.wrk && want("5")) {
   log("figure 5: embedded server capacity (wrk, 50 connections, zero latency)");
   const srv = await embeddedServer([...ZERO_LATENCY_SERVE_FLAGS]);
   try {
@@ -628,7 +659,7 @@ if (peers.wrk) {
 // 7. The embedded server's engine model: its cost in streamed tokens/s on one core, side by
 // side with the constant profile at the same load (256 streams, no simulated time, so the
 // server's own work is all that limits it).
-{
+if (want("7")) {
   log("figure 7: engine model capacity (256 streams, zero simulated time, one core)");
   const streams = {
     mode: "load",
@@ -687,7 +718,7 @@ if (peers.wrk) {
 // 8. Workloads: prompt building per tokenizer (before the load), and the client's rate with
 // a distinct prebuilt body per request against one reused body, side by side. The trivial
 // server answers both alike, so the ratio is the client's own cost of varied bodies.
-{
+if (want("8")) {
   log("figure 8: workload cost (prompt building; distinct 512-token bodies vs one body)");
   const srv = await trivialServer(0);
   try {
@@ -725,7 +756,7 @@ if (peers.wrk) {
 }
 
 // 6. Client memory.
-{
+if (want("6")) {
   log("figure 6a: client RSS at 1000 concurrent streams");
   const srv = await embeddedServer(["--ttft-ms", "0", "--itl-ms", "20"]);
   try {
@@ -745,11 +776,38 @@ if (peers.wrk) {
       ratio: `${r.max_in_flight} in flight, base ${f2(r.rss_base_mb)} MB, JS heap ${
         f2(r.heap_total_at_peak_mb)
       } MB`,
-      target: "≤ 150 MB",
-      met: mark(r.rss_peak_mb <= 150 && r.max_in_flight >= 1000),
+      target: "≤ 100 MB",
+      met: mark(r.rss_peak_mb <= 100 && r.max_in_flight >= 1000),
     });
   } finally {
     await srv.stop();
+  }
+  // 10,000 streams: 10 tokens 500 ms apart (20,000 chunks/s, as the other stream figures), so
+  // every stream is open at once for 5 s.
+  log("figure 6c: client RSS at 10,000 concurrent streams");
+  const wide = await embeddedServer(["--ttft-ms", "0", "--itl-ms", "500"]);
+  try {
+    const r = await probe({
+      mode: "mem_streams",
+      url: wide.url,
+      concurrency: 10_000,
+      seconds: SECONDS + 5,
+      maxTokens: 10,
+    });
+    figures.memory_streams_10k = r;
+    rows.push({
+      figure: "6 client memory",
+      measure: "peak RSS MB, 10,000 streams",
+      fakeai: f2(r.rss_peak_mb),
+      peer: "—",
+      ratio: `${r.max_in_flight} in flight, ${r.requests} requests, ${r.failed} failed, base ${
+        f2(r.rss_base_mb)
+      } MB, ${f2((r.rss_peak_mb - r.rss_base_mb) * 1024 / 10_000)} KB per stream`,
+      target: "complete",
+      met: mark(r.max_in_flight >= 10_000 && r.failed === 0),
+    });
+  } finally {
+    await wide.stop();
   }
   log(`figure 6b: client RSS growth over many requests (${GROWTH_SECONDS} s)`);
   const triv = await trivialServer(0);
@@ -788,7 +846,7 @@ if (peers.wrk) {
   }
 }
 
-{
+if (want("9")) {
   // The engine twin in virtual time: a 20-minute calibration run (Llama-2-7B on one H100,
   // 8 requests/s then 20 requests/s, 600 s each) played in-process, and `predict` end to end on
   // the same inference-perf config (its process start and report writing included).
@@ -916,10 +974,12 @@ console.log(
 );
 console.log(out.join("\n"));
 for (const s of skipped) console.log(`skipped: ${s}`);
-console.log(`total ${elapsed.toFixed(0)} s; results in bench/results.json`);
-await Deno.writeTextFile(
-  join(HERE, "results.json"),
-  JSON.stringify({ schema_version: 1, ...meta, table: rows, figures }, null, 2) + "\n",
-);
+if (ONLY.size === 0) {
+  console.log(`total ${elapsed.toFixed(0)} s; results in bench/results.json`);
+  await Deno.writeTextFile(
+    join(HERE, "results.json"),
+    JSON.stringify({ schema_version: 1, ...meta, table: rows, figures }, null, 2) + "\n",
+  );
+} else console.log(`total ${elapsed.toFixed(0)} s (figures ${[...ONLY].join(", ")} only)`);
 await Deno.remove(luaFile).catch(() => {});
 await Deno.remove(bodyFile).catch(() => {});

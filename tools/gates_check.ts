@@ -12,13 +12,14 @@
  */
 
 import { join } from "node:path";
+import { V8_FLAGS_ARG } from "../engine/target.ts";
 
 const ENTRY = new URL("../main.ts", import.meta.url).pathname;
 const pairs = Number(Deno.args[Deno.args.indexOf("--pairs") + 1] ?? 20) || 20;
 
 async function program(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--v8-flags=--max-semi-space-size=4", ENTRY, ...args],
+    args: ["run", "--allow-all", V8_FLAGS_ARG, ENTRY, ...args],
     env: { NO_COLOR: "1" },
     stdin: "null",
   }).output();
