@@ -15,6 +15,7 @@ import { type ApiKeySource, SERVER_PROFILES } from "../plan/plan.ts";
 import { WORKLOAD_TABLE } from "../plan/workload.ts";
 import { TWIN_TABLE } from "../plan/twin.ts";
 import { parseShard, parseStartAt } from "../load/shard.ts";
+import { parseWorkers, type WorkersOption } from "../plan/workers.ts";
 import { HTTP_CLIENTS } from "../net/client.ts";
 import {
   choice,
@@ -132,12 +133,13 @@ export const RUN_TABLE = {
     parseStartAt,
     null,
   ),
-  workers: number(
+  workers: custom(
     "workers",
     "N",
-    "run N shards in Web Workers of this process and merge them (default 1)",
-    { integer: true, min: 1, max: 256 },
-    1,
+    "run N shards in Web Workers of this process and merge them (default 1);\n" +
+      "N = auto: a worker per 250 streams of the largest test, up to the spare cores",
+    parseWorkers,
+    1 as WorkersOption,
   ),
   dashboard: number(
     "dashboard",

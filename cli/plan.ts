@@ -17,6 +17,7 @@ import { preflightWorkload } from "../workload/workload.ts";
 import type { RunPlan } from "../plan/plan.ts";
 import { loadScenario, type Scenario, type SuiteRules } from "../plan/scenario.ts";
 import { workloadScenario } from "../plan/workload.ts";
+import { peakStreams, resolveWorkers } from "../plan/workers.ts";
 import { parseGates } from "../analysis/gates.ts";
 import { checkTwinSettings, twinOptionsGiven, twinSettingsFrom } from "../plan/twin.ts";
 import { type InferencePerfConfig, parseInferencePerfConfig } from "../twin/inference_perf.ts";
@@ -75,7 +76,7 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       "--inference-perf runs its own stages: give it without a workload, --config or --suite",
     );
   }
-  if (inferencePerf && (args.workers > 1 || args.shard)) {
+  if (inferencePerf && (args.workers !== 1 || args.shard)) {
     throw new UsageError(
       "--inference-perf runs its stages in one process: drop --workers and --shard",
     );
@@ -94,6 +95,11 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
   }
   for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
   const url = args.url === null ? null : normalizeBaseUrl(args.url);
+  const workers = resolveWorkers(args.workers, peakStreams(scenario), {
+    cores: navigator.hardwareConcurrency,
+    embedded: url === null,
+  });
+  if (workers.reason) warnings.push(workers.reason);
   // The twin's options shape the embedded server: they mean nothing with --url or another
   // profile, and what vLLM would refuse to start is refused now.
   const twin = twinSettingsFrom(args);
@@ -151,7 +157,7 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       maxErrorRate: args.maxErrorRate === null ? null : args.maxErrorRate / 100,
       maxConsecutiveTimeouts: args.maxConsecutiveTimeouts,
       shard: args.shard,
-      workers: args.workers,
+      workers: workers.workers,
       startAtMs: args.startAtMs,
     },
     repeat: { count: args.repeat, pauseS: args.repeatPauseS, maxCvPct: args.maxCv },
