@@ -176,6 +176,12 @@ export async function runWorkloadTest(
   if (!built.tokenizer.exact) {
     result.notes.push(`prompt lengths are approximate: ${built.info.tokenizer_reason}`);
   }
+  if (built.imagesNotSent) {
+    result.notes.push(
+      `the dataset's records named ${built.imagesNotSent} image(s), not sent: only --endpoint ` +
+        `chat carries images (${spec.workload.endpoint} used the records' text)`,
+    );
+  }
   if (w.dataset?.reused) {
     result.notes.push(
       `the dataset had ${w.dataset.used} usable entries for ${result.metrics.total_requests} requests: entries were reused`,

@@ -186,7 +186,11 @@ export function checkWorkload(w: WorkloadSpec): void {
 export async function preflightWorkload(w: WorkloadSpec): Promise<void> {
   checkWorkload(w);
   if (w.tokenizer !== "auto") await loadTokenizer(w.tokenizer);
-  if (w.dataset) await checkDatasetImages(await readDataset(w.dataset, wordTokenizer(false), 0));
+  if (w.dataset) {
+    const ds = await readDataset(w.dataset, wordTokenizer(false), 0);
+    // Only chat sends images: other endpoints use the records' text alone.
+    if (w.endpoint === "chat") await checkDatasetImages(ds);
+  }
   if (w.trace) await readTrace(w.trace);
 }
 
@@ -249,6 +253,8 @@ export interface BuiltWorkload {
    * server's), by index; set by the runner while the server is up.
    */
   imageUrls?: string[];
+  /** Images the chosen dataset records name that this endpoint cannot send (not chat). */
+  imagesNotSent?: number;
 }
 
 /** Function tools `tool_1…tool_N`, each taking `{"query": string}`. */
@@ -336,6 +342,7 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
   let items: WorkItem[];
   // A dataset's images first, then generated ones.
   let images: BuiltImage[] = [];
+  let imagesNotSent = 0;
   if (spec.trace) {
     const all = await readTrace(spec.trace);
     const reqs = spec.maxRequests ? all.slice(0, spec.maxRequests) : all;
@@ -365,10 +372,10 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
       skipped: sample.skipped,
       reused: sample.reused,
     };
-    const pool = await loadDatasetImages(
-      sample.entries.flatMap((e) => e.images ?? []),
-      dirname(ds.name),
-    );
+    const refs = sample.entries.flatMap((e) => e.images ?? []);
+    // Only chat sends images: for other endpoints the records' text alone is used.
+    if (spec.endpoint !== "chat") imagesNotSent = refs.length;
+    const pool = await loadDatasetImages(spec.endpoint === "chat" ? refs : [], dirname(ds.name));
     images = pool.images;
     items = sample.entries.map((e) => {
       const turns: string[] = [];
@@ -385,7 +392,9 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
         system: e.system,
         osl: spec.osl ? sampleLength(spec.osl, rng) : e.outputLen ?? DEFAULT_LENGTH,
         atMs: null,
-        ...(e.images ? { firstTurnImages: e.images.map((r) => pool.index.get(r)!) } : {}),
+        ...(e.images && spec.endpoint === "chat"
+          ? { firstTurnImages: e.images.map((r) => pool.index.get(r)!) }
+          : {}),
       };
     });
   } else {
@@ -443,7 +452,14 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
   const described = describeImages(items, images, spec.imageTransport);
   if (described) info.images = described;
   if (spec.tools > 0) info.tools = { count: spec.tools, choice: spec.toolChoice };
-  return { spec, info, items, tokenizer: tok, images };
+  return {
+    spec,
+    info,
+    items,
+    tokenizer: tok,
+    images,
+    ...(imagesNotSent > 0 ? { imagesNotSent } : {}),
+  };
 }
 
 /** What the report says of a workload's images (first requests' images); null without any. */

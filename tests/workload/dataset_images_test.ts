@@ -180,3 +180,28 @@ Deno.test("a missing or broken image fails before any request, naming the record
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("other endpoints than chat use the records' text and count the images not sent", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // The files do not even exist: nothing reads them for a text-only endpoint.
+    await Deno.writeTextFile(
+      join(dir, "v.jsonl"),
+      [
+        `{"prompt": "what is in this picture", "images": ["gone.png", "also-gone.png"]}`,
+        `{"prompt": "and in this other picture", "image": "missing.png"}`,
+      ].join("\n"),
+    );
+    const s: WorkloadSpec = { ...defaultWorkload(), dataset: join(dir, "v.jsonl") };
+    await assert.rejects(() => preflightWorkload(s), /gone\.png: no such file/);
+    const text: WorkloadSpec = { ...s, endpoint: "completions" };
+    await preflightWorkload(text);
+    const w = await buildWorkload(text, { count: 2, seed: 1, model: "m", embedded: true });
+    assert.equal(w.images?.length, 0);
+    assert.equal(w.info.images, undefined);
+    assert.equal(w.imagesNotSent, 3);
+    assert.ok(w.items.every((it) => it.firstTurnImages === undefined));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
