@@ -161,11 +161,19 @@ export class Http1Pool {
           }
           const had = conn.w - conn.r;
           if (had > MAX_HEAD) throw new Http1Error("protocol", "response head too large");
-          const view = conn.room();
-          scan = conn.w; // everything buffered has been searched (room() may have moved it)
-          const n = await conn.tcp.read(view);
-          conn.t = performance.now();
-          if (n === null) {
+          // A read the last response left running on this connection comes first.
+          const ahead = conn.takeAhead();
+          let more: boolean;
+          if (ahead !== null) more = await ahead;
+          else {
+            const view = conn.room();
+            scan = conn.w; // everything buffered has been searched (room() may have moved it)
+            const n = await conn.tcp.read(view);
+            conn.t = performance.now();
+            more = n !== null;
+            if (n !== null) conn.w += n;
+          }
+          if (!more) {
             if (had > 0) {
               throw new Http1Error("closed", "connection closed inside the response head");
             }
@@ -173,7 +181,6 @@ export class Http1Pool {
             if (reused && attempt === 0 && !cancelled) break;
             throw new Http1Error("closed", "connection closed before a response arrived");
           }
-          conn.w += n;
         }
         if (head === null) continue; // closed before any byte: retried on a new connection
         if (!conn.writeDone(bytes)) await conn.finishWrite(bytes);
@@ -291,6 +298,9 @@ export class Http1Pool {
       this.#release(conn, keepAlive);
       return new BufferedResponse(head, text, conn.t);
     }
+    // A streamed body's next bytes are read, and stamped, as they arrive, while the head goes
+    // up the call chain to whoever reads the body.
+    if (chunked) conn.readAhead();
     let used = false;
     const dropConn = () => this.#drop(conn);
     const wrap = async (fn: () => Promise<void>): Promise<void> => {

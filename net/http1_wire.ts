@@ -61,11 +61,48 @@ export class Conn {
 
   /** Read more bytes into the buffer. Returns false at EOF. */
   async fill(): Promise<boolean> {
+    const ahead = this.takeAhead();
+    if (ahead !== null) return await ahead;
     const n = await this.tcp.read(this.room());
     this.t = performance.now();
     if (n === null) return false;
     this.w += n;
     return true;
+  }
+
+  /** A read started before a reader asked for it ({@linkcode readAhead}), or null. */
+  #ahead: Promise<boolean> | null = null;
+
+  /**
+   * Start the next read now, before a reader asks: the bytes it brings are added and stamped
+   * the moment they arrive. A streamed body's first chunk otherwise waits, unread and so
+   * unstamped, while the head is handled up the call chain (under load, milliseconds behind
+   * other streams' work). Every read site takes it first ({@linkcode takeAhead}): there is never
+   * more than one read on the connection.
+   */
+  readAhead(): void {
+    if (this.#ahead !== null || this.closed) return;
+    const view = this.room();
+    const at = this.w;
+    const read = this.tcp.read(view).then((n) => {
+      this.t = performance.now();
+      if (n === null) return false;
+      // The pool empties a finished connection's buffer (r = w = 0) while this read runs:
+      // its bytes then move to where the buffer now ends.
+      if (this.w !== at) this.buf.copyWithin(this.w, at, at + n);
+      this.w += n;
+      return true;
+    });
+    // Closing the connection rejects it; whoever takes it sees the error.
+    read.catch(() => {});
+    this.#ahead = read;
+  }
+
+  /** The read {@linkcode readAhead} started (it is the caller's now), or null. */
+  takeAhead(): Promise<boolean> | null {
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    return ahead;
   }
 
   /** Bytes the pending write took (-1 while it runs), or the error it failed with. */
@@ -313,6 +350,11 @@ export async function readChunked(
         }
         continue;
       }
+    }
+    const ahead = conn.takeAhead();
+    if (ahead !== null) {
+      if (!(await ahead)) throw new Http1Error("closed", "connection closed inside a chunk");
+      continue;
     }
     // The read of fill(), inline: one async call less per streamed event.
     const n = await conn.tcp.read(conn.room());

@@ -362,3 +362,61 @@ Deno.test("a body larger than one write goes out whole while the answer is await
     await mock.close();
   }
 });
+
+Deno.test("http1: a streamed body's next bytes are read and stamped on arrival, before the caller asks", async () => {
+  const head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n" +
+    "transfer-encoding: chunked\r\n\r\n";
+  const chunk = (s: string) => `${enc.encode(s).length.toString(16)}\r\n${s}\r\n`;
+  // The head, then a chunk 30 ms later; the body ends after another 30 ms. The request after
+  // it, on the same connection, gets a plain answer.
+  const srv = rawServer((n) =>
+    n === 0
+      ? {
+        pieces: [[0, head], [30, chunk("data: one\n\n")], [
+          30,
+          chunk("data: two\n\n") + "0\r\n\r\n",
+        ]],
+      }
+      : { pieces: [[0, json('{"b":2}')]] }
+  );
+  const pool = new Http1Pool(srv.url);
+  try {
+    const res = await pool.request(post);
+    // The caller is busy elsewhere while the first chunk arrives.
+    await new Promise((r) => setTimeout(r, 120));
+    const asked = performance.now();
+    const stamps: number[] = [];
+    let text = "";
+    await res.stream((bytes, t) => {
+      stamps.push(t);
+      text += dec.decode(bytes);
+    });
+    assert.equal(text, "data: one\n\ndata: two\n\n");
+    assert.ok(stamps[0] < asked, `first chunk stamped at ${stamps[0]}, asked at ${asked}`);
+    // The connection, given back with nothing left running, serves the next request.
+    const next = await pool.request(post);
+    assert.equal(await next.text(), '{"b":2}');
+    assert.equal(srv.connections, 1);
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
+Deno.test("http1: a body that came whole with its head leaves a read running that the next request takes", async () => {
+  const head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+  const srv = rawServer((n) => ({
+    pieces: [[0, `${head}5\r\nhello\r\n0\r\n\r\n`.replace("hello", `hell${n}`)]],
+  }));
+  const pool = new Http1Pool(srv.url);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await pool.request(post);
+      assert.equal(await res.text(), `hell${i}`);
+    }
+    assert.equal(srv.connections, 1, "one connection throughout");
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
