@@ -6,8 +6,7 @@
  * @module
  */
 
-import { decodeBase64 } from "../util/bytes.ts";
-import { readImageHeader } from "../util/image_header.ts";
+import { decodeImageDataUrl, readImageHeader } from "../util/image_header.ts";
 import { fnv1aBytes } from "../util/prng.ts";
 import type { RequestImage } from "../twin/images.ts";
 
@@ -16,13 +15,8 @@ import { readBody, TOO_LARGE } from "./http.ts";
 
 /** Decode a `data:image/…;base64,…` URL; null for anything else. */
 export function dataUrlBytes(url: string): Uint8Array | null {
-  const m = /^data:image\/[a-z0-9.+-]+;base64,/i.exec(url);
-  if (!m) return null;
-  try {
-    return decodeBase64(url.slice(m[0].length));
-  } catch {
-    return null;
-  }
+  const bytes = decodeImageDataUrl(url);
+  return typeof bytes === "string" ? null : bytes;
 }
 
 /** An image part to fetch from a URL before the request is served. */

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { decodeBase64, encodeBase64 } from "./bytes.ts";
+
 /** Image formats whose header is read. */
 export type ImageKind = "png" | "jpeg" | "gif" | "webp";
 
@@ -97,4 +99,25 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | null {
   }
   if (ascii(bytes, 0, "RIFF") && ascii(bytes, 8, "WEBP")) return webpSize(bytes);
   return null;
+}
+
+/** An image as a `data:` URL of its MIME type. */
+export function imageDataUrl(mime: string, bytes: Uint8Array): string {
+  return `data:${mime};base64,${encodeBase64(bytes)}`;
+}
+
+/**
+ * The bytes of a `data:image/…;base64,…` URL; `"not-image-data-url"` for any other URL,
+ * `"bad-base64"` when its payload is not base64.
+ */
+export function decodeImageDataUrl(
+  url: string,
+): Uint8Array | "not-image-data-url" | "bad-base64" {
+  const m = /^data:image\/[a-z0-9.+-]+;base64,/i.exec(url);
+  if (!m) return "not-image-data-url";
+  try {
+    return decodeBase64(url.slice(m[0].length));
+  } catch {
+    return "bad-base64";
+  }
 }

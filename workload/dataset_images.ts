@@ -9,9 +9,8 @@
  */
 
 import { isAbsolute, join } from "node:path";
-import { decodeBase64, encodeBase64 } from "../util/bytes.ts";
 import { ConfigError } from "../util/errors.ts";
-import { readImageHeader } from "../util/image_header.ts";
+import { decodeImageDataUrl, imageDataUrl, readImageHeader } from "../util/image_header.ts";
 import type { BuiltImage } from "./images.ts";
 
 /** Largest image file read, in bytes (OpenAI's API takes images up to 20 MB). */
@@ -32,7 +31,7 @@ function builtOf(bytes: Uint8Array, what: string): BuiltImage {
   const head = readImageHeader(bytes);
   if (head === null) throw new ConfigError(`${what}: not a PNG, JPEG, GIF or WebP image`);
   return {
-    url: `data:${head.mime};base64,${encodeBase64(bytes)}`,
+    url: imageDataUrl(head.mime, bytes),
     bytes: bytes.length,
     width: head.width,
     height: head.height,
@@ -85,12 +84,11 @@ export async function loadImageRef(ref: string, datasetDir: string): Promise<Bui
   }
   const shown = ref.length > 60 ? `${ref.slice(0, 57)}…` : ref;
   if (ref.startsWith("data:")) {
-    const m = /^data:image\/[a-z0-9.+-]+;base64,/i.exec(ref);
-    if (!m) throw new ConfigError(`image ${shown}: a data URL must be data:image/…;base64,…`);
-    let bytes: Uint8Array;
-    try {
-      bytes = decodeBase64(ref.slice(m[0].length));
-    } catch {
+    const bytes = decodeImageDataUrl(ref);
+    if (bytes === "not-image-data-url") {
+      throw new ConfigError(`image ${shown}: a data URL must be data:image/…;base64,…`);
+    }
+    if (bytes === "bad-base64") {
       throw new ConfigError(`image ${shown}: the data URL is not valid base64`);
     }
     return builtOf(bytes, `image ${shown}`);

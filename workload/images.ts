@@ -14,7 +14,7 @@
 import { encode as encodePng } from "fast-png";
 import jpeg from "jpeg-js";
 import { combine32, Prng } from "../util/prng.ts";
-import { encodeBase64 } from "../util/bytes.ts";
+import { imageDataUrl } from "../util/image_header.ts";
 /** `--image-format` values. */
 export const IMAGE_FORMATS = ["png", "jpeg"] as const;
 
@@ -119,7 +119,7 @@ export function buildImages(
     const size = sizes[k % sizes.length];
     const bytes = encodeImage(imagePixels(size, seed, combine32(0x1a9e, k)), size, format);
     out.push({
-      url: `data:${mime};base64,${encodeBase64(bytes)}`,
+      url: imageDataUrl(mime, bytes),
       bytes: bytes.length,
       width: size.width,
       height: size.height,
