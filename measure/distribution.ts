@@ -6,7 +6,7 @@
  * @module
  */
 
-import * as hdr from "hdr-histogram-js";
+import { HdrHistogram } from "./hdr.ts";
 import { SampleList } from "./samples.ts";
 import { emptySummary, summarizeSorted, type Summary } from "./summary.ts";
 
@@ -29,29 +29,22 @@ export const HDR_SIGNIFICANT_DIGITS = 3;
 export const HDR_RELATIVE_ERROR = 10 ** -HDR_SIGNIFICANT_DIGITS;
 
 /**
- * A new, empty, auto-resizing HDR histogram in the house unit and precision (JS build). Its
- * counts are 32-bit: recording costs about 30 ns against about 230 ns for the packed layout
- * (`deno task bench:micro`), for at most about 95 KB per histogram from 1 µs to an hour.
+ * A new, empty HDR histogram in the house unit and precision ({@linkcode HdrHistogram}). Its
+ * counts are 32-bit and it grows with the largest value recorded: at most about 95 KB per
+ * histogram from 1 µs to an hour.
  */
-export function newHistogram(): hdr.Histogram {
-  return hdr.build({
-    bitBucketSize: 32,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2,
-    numberOfSignificantValueDigits: HDR_SIGNIFICANT_DIGITS,
-    autoResize: true,
-    useWebAssembly: false,
-  });
+export function newHistogram(): HdrHistogram {
+  return new HdrHistogram(HDR_SIGNIFICANT_DIGITS);
 }
 
 /** A histogram in the standard compressed base64 encoding ("HISTFAAA…"). */
-export function encodeHistogram(h: hdr.Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+export function encodeHistogram(h: HdrHistogram): string {
+  return h.encodeCompressed();
 }
 
 /** Decode the standard compressed base64 encoding into a histogram. Throws on bad input. */
-export function decodeHistogram(encoded: string): hdr.Histogram {
-  const decoded = hdr.decodeFromCompressedBase64(encoded, 32, false);
+export function decodeHistogram(encoded: string): HdrHistogram {
+  const decoded = HdrHistogram.decodeCompressed(encoded);
   const h = newHistogram();
   h.add(decoded);
   return h;
@@ -90,7 +83,7 @@ export class Distribution {
   #min = Infinity;
   #max = -Infinity;
   #exact = true;
-  #hist: hdr.Histogram = newHistogram();
+  #hist: HdrHistogram = newHistogram();
   /** Raw samples already in the histogram (raw ones are fed lazily, off the hot path). */
   #fed = 0;
 
@@ -131,7 +124,7 @@ export class Distribution {
   }
 
   /** The histogram of every sample: raw samples not yet in it are added first. */
-  #histogram(): hdr.Histogram {
+  #histogram(): HdrHistogram {
     for (; this.#fed < this.#raw.length; this.#fed++) this.#record(this.#raw.at(this.#fed));
     return this.#hist;
   }
