@@ -26,7 +26,7 @@ import {
   toolCallRecord,
 } from "./endpoint.ts";
 import { type Endpoint, ENDPOINT_DEFS } from "./endpoints.ts";
-import { ParseQueue, StreamState } from "./stream.ts";
+import { ParseQueue, SeriesPool, StreamState } from "./stream.ts";
 import { authHeaders, connectReason, MAX_ERROR_CHARS } from "./probe.ts";
 
 export { HTTP_CLIENTS, type HttpClientKind } from "./transport.ts";
@@ -145,6 +145,7 @@ export class ChatClient {
   readonly #counter: TokenCounter;
   readonly #def: EndpointDef;
   readonly #parse = new ParseQueue();
+  readonly #series = new SeriesPool();
   /** The HTTP implementation in use. */
   readonly kind: HttpClientKind;
   /** The endpoint requests go to. */
@@ -195,13 +196,10 @@ export class ChatClient {
       ? this.#lastBytes ??= new TextEncoder().encode(this.#lastJson)
       : this.#lastJson;
     this.#inFlight++;
-    return this.#send(payload, streaming, opts, maxTokensOf(body)).finally(this.#ended);
+    return this.#send(payload, streaming, opts, maxTokensOf(body));
   }
 
   #inFlight = 0;
-  readonly #ended = () => {
-    this.#inFlight--;
-  };
 
   /** Requests sent and not yet ended. */
   get inFlight(): number {
@@ -214,50 +212,66 @@ export class ChatClient {
     opts: CallOptions,
     maxTokens: number | null,
   ): Promise<RequestRecord> {
-    const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
-    const t0 = performance.now();
-    const rec = emptyRecord(t0 / 1000, tIntended);
-    let reply: Reply;
     try {
-      reply = await this.#transport.post(this.#path, this.#headers, payload, opts.signal);
-    } catch (err) {
-      return this.#failTransport(rec, err, "connect");
-    }
-    try {
-      rec.status = reply.status;
-      rec.worker = reply.header("x-fakeai-worker");
-      if (reply.status < 200 || reply.status >= 300) return await this.#failStatus(rec, reply);
-      if (!streaming) {
-        // The common case: the body came with the head, and its arrival is the end time.
-        const here = reply.takeBody();
-        if (here !== null) return this.#finishJson(rec, here.text, t0, here.at, opts, maxTokens);
-        let text: string;
-        try {
-          text = await reply.text(this.#maxBody);
-        } catch (err) {
-          return this.#failTransport(rec, err, "stream_cut");
-        }
-        return this.#finishJson(rec, text, t0, performance.now(), opts, maxTokens);
-      }
-      const st = new StreamState(rec, t0, opts, this.#def, this.#maxEvent, this.#maxBody);
-      st.contentType = reply.header("content-type");
-      st.stopRead = () => reply.cancel();
+      const tIntended = opts.tIntendedMs === undefined ? null : opts.tIntendedMs / 1000;
+      const t0 = performance.now();
+      const rec = emptyRecord(t0 / 1000, tIntended);
+      let reply: Reply;
       try {
-        await reply.stream((b, t) => this.#parse.push(st, b, t));
-        this.#parse.flush();
-        if (st.parseError !== null) throw st.parseError;
+        reply = await this.#transport.post(this.#path, this.#headers, payload, opts.signal);
       } catch (err) {
-        this.#parse.flush();
-        rec.tEnd = performance.now() / 1000;
-        rec.e2e = rec.tEnd - rec.tSend;
-        const limit = sseLimit(st.parseError ?? err);
-        if (limit) return this.#fail(rec, "too_large", limit);
-        return this.#failTransport(rec, err, "stream_cut");
+        return this.#failTransport(rec, err, "connect");
       }
-      st.parser.end(performance.now());
-      return this.#finishStream(rec, st, t0, performance.now(), maxTokens);
+      try {
+        rec.status = reply.status;
+        rec.worker = reply.header("x-fakeai-worker");
+        if (reply.status < 200 || reply.status >= 300) return await this.#failStatus(rec, reply);
+        if (!streaming) {
+          // The common case: the body came with the head, and its arrival is the end time.
+          const here = reply.takeBody();
+          if (here !== null) return this.#finishJson(rec, here.text, t0, here.at, opts, maxTokens);
+          let text: string;
+          try {
+            text = await reply.text(this.#maxBody);
+          } catch (err) {
+            return this.#failTransport(rec, err, "stream_cut");
+          }
+          return this.#finishJson(rec, text, t0, performance.now(), opts, maxTokens);
+        }
+        const st = new StreamState(
+          rec,
+          t0,
+          { ...opts, keepAllText: this.#counter.exact === true },
+          this.#def,
+          this.#maxEvent,
+          this.#maxBody,
+          this.#series,
+        );
+        st.contentType = reply.header("content-type");
+        st.stopRead = () => reply.cancel();
+        try {
+          try {
+            await reply.stream((b, t) => this.#parse.push(st, b, t));
+            this.#parse.flush();
+            if (st.parseError !== null) throw st.parseError;
+          } catch (err) {
+            this.#parse.flush();
+            rec.tEnd = performance.now() / 1000;
+            rec.e2e = rec.tEnd - rec.tSend;
+            const limit = sseLimit(st.parseError ?? err);
+            if (limit) return this.#fail(rec, "too_large", limit);
+            return this.#failTransport(rec, err, "stream_cut");
+          }
+          st.parser.end(performance.now());
+          return this.#finishStream(rec, st, t0, performance.now(), maxTokens);
+        } finally {
+          st.release();
+        }
+      } finally {
+        reply.done();
+      }
     } finally {
-      reply.done();
+      this.#inFlight--;
     }
   }
 
@@ -392,6 +406,7 @@ export class ChatClient {
       return this.#fail(rec, "no_tokens", "stream carried no generated token");
     }
     rec.ttft = (st.first - t0) / 1000;
+    rec.itl = st.itl();
     if (st.firstAnswer >= 0) rec.ttfo = (st.firstAnswer - t0) / 1000;
     if (rec.reasoningTokens === null && st.reasoningEvents > 0) {
       rec.reasoningTokens = st.reasoningEvents;
@@ -423,9 +438,10 @@ export class ChatClient {
       }
     }
     rec.tpot = tpotOf(rec.e2e, rec.ttft, rec.outputTokens);
-    if (st.stamps && st.times && st.stamps.length > 0) {
-      rec.serverStamps = st.stamps;
-      rec.tokenTimes = st.times;
+    const kept = st.stamps();
+    if (kept !== null) {
+      rec.serverStamps = kept.stamps;
+      rec.tokenTimes = kept.times;
     }
     rec.outcome = "ok";
     return rec;

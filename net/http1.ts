@@ -301,78 +301,141 @@ export class Http1Pool {
     // A streamed body's next bytes are read, and stamped, as they arrive, while the head goes
     // up the call chain to whoever reads the body.
     if (chunked) conn.readAhead();
-    let used = false;
-    const dropConn = () => this.#drop(conn);
-    const wrap = async (fn: () => Promise<void>): Promise<void> => {
-      if (used) throw new Http1Error("protocol", "body already read");
-      used = true;
-      try {
-        await fn();
-        this.#release(conn, keepAlive);
-      } catch (err) {
-        this.#drop(conn);
-        if (cancelled()) throw new Http1Error("cancelled", "request cancelled", { cause: err });
-        if (err instanceof Http1Error) throw err;
-        throw new Http1Error("closed", errMessage(err), { cause: err });
-      }
-    };
-    const stream = (onData: (bytes: Uint8Array, t: number) => void) =>
-      wrap(() =>
-        chunked
-          ? readChunked(conn, onData)
-          : length >= 0
-          ? readLength(conn, length, onData)
-          : readToEnd(conn, onData)
-      );
-    return {
-      status: head.status,
-      takeText: () => null,
-      bodyArrivedAt: NaN,
-      header: (name) => head.headers.get(name) ?? null,
-      stream,
-      async text(maxBytes = Infinity) {
-        if (length > maxBytes) {
-          dropConn();
-          throw new Http1Error("too_large", `the body is ${length} bytes, over ${maxBytes}`);
-        }
-        if (!chunked && length >= 0) {
-          let out = "";
-          await wrap(async () => {
-            while (conn.w - conn.r < length) {
-              if (!(await conn.fill())) throw new Http1Error("closed", "body cut short");
-            }
-            out = dec.decode(conn.buf.subarray(conn.r, conn.r + length));
-            conn.r += length;
-          });
-          return out;
-        }
-        const parts: Uint8Array[] = [];
-        let total = 0;
-        try {
-          await stream((b) => {
-            total += b.length;
-            if (total > maxBytes) {
-              parts.length = 0;
-              throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
-            }
-            parts.push(b.slice());
-          });
-        } catch (err) {
-          if (total > maxBytes) {
-            throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
-          }
-          throw err;
-        }
-        return dec.decode(concatBytes(parts));
-      },
-      cancel: () => {
-        if (!used) this.#drop(conn);
-      },
-    };
+    return new StreamedResponse(this, conn, head, chunked ? -2 : length, keepAlive, cancelled);
+  }
+
+  /** Give a connection whose response has been read back (or close it). */
+  release(conn: Conn, keepAlive: boolean): void {
+    this.#release(conn, keepAlive);
+  }
+
+  /** Close a connection whose response will not be read to its end. */
+  drop(conn: Conn): void {
+    this.#drop(conn);
   }
 }
 
-/** A response whose whole body came with its head (the common case for small answers). */
+/**
+ * A response whose body is still on the wire. One object per response, its methods on the
+ * prototype: a load holds hundreds of these at once for the whole of their streams, and each
+ * closure made per response would live (and be promoted, then collected) with it.
+ */
+class StreamedResponse implements Http1Response {
+  readonly status: number;
+  readonly bodyArrivedAt = NaN;
+  readonly #pool: Http1Pool;
+  readonly #conn: Conn;
+  readonly #headers: HeadFields;
+  /** Content length, −1 to read to the end of the connection, −2 for a chunked body. */
+  readonly #length: number;
+  readonly #keepAlive: boolean;
+  readonly #cancelled: () => boolean;
+  #used = false;
+
+  constructor(
+    pool: Http1Pool,
+    conn: Conn,
+    head: Head,
+    length: number,
+    keepAlive: boolean,
+    cancelled: () => boolean,
+  ) {
+    this.status = head.status;
+    this.#pool = pool;
+    this.#conn = conn;
+    this.#headers = head.headers;
+    this.#length = length;
+    this.#keepAlive = keepAlive;
+    this.#cancelled = cancelled;
+  }
+
+  takeText(): string | null {
+    return null;
+  }
+
+  header(name: string): string | null {
+    return this.#headers.get(name) ?? null;
+  }
+
+  /** Read the body with `read`, then give the connection back; failures close it. */
+  async #read(read: Promise<void>): Promise<void> {
+    try {
+      await read;
+      this.#pool.release(this.#conn, this.#keepAlive);
+    } catch (err) {
+      this.#pool.drop(this.#conn);
+      if (this.#cancelled()) {
+        throw new Http1Error("cancelled", "request cancelled", { cause: err });
+      }
+      if (err instanceof Http1Error) throw err;
+      throw new Http1Error("closed", errMessage(err), { cause: err });
+    }
+  }
+
+  #claim(): void {
+    if (this.#used) throw new Http1Error("protocol", "body already read");
+    this.#used = true;
+  }
+
+  stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void> {
+    try {
+      this.#claim();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const conn = this.#conn, length = this.#length;
+    return this.#read(
+      length === -2
+        ? readChunked(conn, onData)
+        : length >= 0
+        ? readLength(conn, length, onData)
+        : readToEnd(conn, onData),
+    );
+  }
+
+  async text(maxBytes = Infinity): Promise<string> {
+    const conn = this.#conn, length = this.#length;
+    if (length > maxBytes) {
+      this.#pool.drop(conn);
+      throw new Http1Error("too_large", `the body is ${length} bytes, over ${maxBytes}`);
+    }
+    if (length >= 0) {
+      this.#claim();
+      let out = "";
+      await this.#read((async () => {
+        while (conn.w - conn.r < length) {
+          if (!(await conn.fill())) throw new Http1Error("closed", "body cut short");
+        }
+        out = dec.decode(conn.buf.subarray(conn.r, conn.r + length));
+        conn.r += length;
+      })());
+      return out;
+    }
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      await this.stream((b) => {
+        total += b.length;
+        if (total > maxBytes) {
+          parts.length = 0;
+          throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
+        }
+        parts.push(b.slice());
+      });
+    } catch (err) {
+      if (total > maxBytes) {
+        throw new Http1Error("too_large", `the body exceeded ${maxBytes} bytes`);
+      }
+      throw err;
+    }
+    return dec.decode(concatBytes(parts));
+  }
+
+  cancel(): void {
+    if (!this.#used) this.#pool.drop(this.#conn);
+  }
+}
+
 class BufferedResponse implements Http1Response {
   readonly status: number;
   readonly #headers: HeadFields;

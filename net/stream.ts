@@ -6,12 +6,13 @@
  */
 
 import type { RequestRecord } from "../measure/record.ts";
-import { SseParser } from "./sse.ts";
+import { type SseEvent, SseParser } from "./sse.ts";
 import {
   type EndpointDef,
   errorInBody,
   RAW_ERROR_CHARS,
   type StreamChunkJson,
+  type StreamEnd,
 } from "./endpoint.ts";
 
 /** Options of a stream's state: what to keep. */
@@ -20,6 +21,54 @@ export interface StreamKeep {
   keepStamps?: boolean;
   /** Keep the answer's text. */
   keepText?: boolean;
+  /**
+   * Keep everything streamed, to count its tokens when the server sends no usage (only worth it
+   * with the model's own tokenizer; otherwise the token events are counted).
+   */
+  keepAllText?: boolean;
+}
+
+/** Largest series buffer given back for reuse (entries); a larger one is left to the collector. */
+const MAX_POOLED_SERIES = 4096;
+
+/**
+ * Reusable buffers for the per-token series of streams in flight (inter-token gaps, stamps).
+ * A stream's series live as long as it does; grown one value at a time in plain arrays they
+ * were copied at every growth and each copy outlived the young generation, so every request
+ * left kilobytes of old-generation garbage behind (the full collections that follow stall the
+ * stamps of every stream). A pooled buffer is made once and reused by the next stream; a
+ * request's record gets a right-sized copy when it ends, which dies young.
+ */
+export class SeriesPool {
+  readonly #free: Float64Array[] = [];
+
+  /** A buffer for one series (its contents are stale). */
+  take(): Float64Array {
+    return this.#free.pop() ?? new Float64Array(128);
+  }
+
+  /** Give a buffer back. */
+  give(buf: Float64Array): void {
+    if (buf.length <= MAX_POOLED_SERIES) this.#free.push(buf);
+  }
+}
+
+const EMPTY = new Float64Array(0);
+const HEAD_DECODER = new TextDecoder();
+
+/** `buf` with room for one more value at `n` (a bigger copy when full). */
+function room(buf: Float64Array, n: number): Float64Array {
+  if (n < buf.length) return buf;
+  const bigger = new Float64Array(Math.max(16, buf.length * 2));
+  bigger.set(buf);
+  return bigger;
+}
+
+/** The first `n` values of `buf` as a plain array. */
+function valuesOf(buf: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = buf[i];
+  return out;
 }
 
 /** One stream's state: the parser feeding it, and what its events carried. */
@@ -48,12 +97,19 @@ export class StreamState {
   serverError: string | null = null;
   /** The answer's text, when kept. */
   text: string | null;
-  /** Everything streamed (reasoning included), to count tokens when the server sends no usage. */
-  allText = "";
-  /** Server send stamps of token events, when kept. */
-  readonly stamps: number[] | null;
-  /** Client arrival times of token events (s), when kept. */
-  readonly times: number[] | null;
+  /**
+   * Everything streamed (reasoning included), to count tokens when the server sends no usage;
+   * null when not kept.
+   */
+  allText: string | null;
+  /** Inter-token gaps (s), `#itlN` of them. */
+  #itl: Float64Array;
+  #itlN = 0;
+  /** Server send stamps and client arrival times (s) of token events, `#stampN` of each. */
+  #stamps: Float64Array | null;
+  #times: Float64Array | null;
+  #stampN = 0;
+  readonly #pool: SeriesPool | null;
   /** The parser to feed the body to. */
   readonly parser: SseParser;
   /** The body's first bytes, kept while no event has come (to say what a non-stream was). */
@@ -69,12 +125,25 @@ export class StreamState {
   parseError: unknown = null;
   /** Stops the stream's read (set by the client), so a parse error ends it at once. */
   stopRead: () => void = () => {};
-  readonly #headDecoder = new TextDecoder();
+  /** Decodes the body's start (made when first needed: most streams never need it twice). */
+  #headDecoder: TextDecoder | null = null;
+  readonly #rec: RequestRecord;
+  readonly #t0: number;
+  readonly #endpoint: EndpointDef;
+  readonly #maxTextChars: number;
+  readonly #end: StreamEnd;
 
   /** Keep up to 512 characters of the body's start. */
   keepHead(bytes: Uint8Array): void {
     if (this.head.length >= 512) return;
-    this.head += this.#headDecoder.decode(bytes.subarray(0, 512), { stream: true });
+    const piece = bytes.subarray(0, 512);
+    if (this.#headDecoder === null && (piece.length === 0 || piece[piece.length - 1] < 0x80)) {
+      // Nothing is left half-decoded: the shared decoder will do (the common case, once).
+      this.head += HEAD_DECODER.decode(piece);
+    } else {
+      this.#headDecoder ??= new TextDecoder();
+      this.head += this.#headDecoder.decode(piece, { stream: true });
+    }
     this.head = this.head.slice(0, 512);
   }
 
@@ -86,76 +155,129 @@ export class StreamState {
     endpoint: EndpointDef,
     maxEventBytes: number,
     maxTextChars: number,
+    pool?: SeriesPool,
   ) {
     const keepStamps = keep.keepStamps === true;
-    this.stamps = keepStamps ? [] : null;
-    this.times = keepStamps ? [] : null;
+    this.#pool = pool ?? null;
+    const take = () => pool?.take() ?? new Float64Array(128);
+    this.#itl = take();
+    this.#stamps = keepStamps ? take() : null;
+    this.#times = keepStamps ? take() : null;
     this.text = keep.keepText ? "" : null;
-    const end = {
-      done: () => {
-        this.done = true;
-      },
-      fail: (message: string) => {
-        this.serverError = message;
-        this.done = true;
-      },
+    this.allText = keep.keepAllText ? "" : null;
+    this.#rec = rec;
+    this.#t0 = t0;
+    this.#endpoint = endpoint;
+    this.#maxTextChars = maxTextChars;
+    this.#end = new EndOf(this);
+    this.parser = new SseParser((ev) => this.#onEvent(ev), maxEventBytes);
+  }
+
+  /** One event of the stream: what it says of the answer. */
+  #onEvent(ev: SseEvent): void {
+    if (this.done) return;
+    const rec = this.#rec;
+    this.events++;
+    if (rec.ttfc === null) rec.ttfc = (ev.t - this.#t0) / 1000;
+    if (ev.data === "[DONE]") {
+      this.done = true;
+      this.sawDoneMarker = true;
+      return;
+    }
+    let chunk: StreamChunkJson;
+    try {
+      chunk = JSON.parse(ev.data);
+    } catch {
+      if (ev.event === "error") this.#end.fail(ev.data.slice(0, RAW_ERROR_CHARS));
+      else if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
+      return;
+    }
+    if (!chunk || typeof chunk !== "object") return;
+    const failure = errorInBody(chunk, ev.event);
+    if (failure !== null) {
+      // A failure after the stream began: the server's word, not a success.
+      this.#end.fail(failure);
+      return;
+    }
+    if (chunk.usage) this.sawUsage = true;
+    const token = this.#endpoint.streamEvent(chunk, rec, this.#end);
+    if (token === null) return;
+    this.tokenEvents++;
+    const maxTextChars = this.#maxTextChars;
+    if (
+      this.allText !== null && rec.outputTokens === 0 &&
+      this.allText.length + token.text.length <= maxTextChars
+    ) this.allText += token.text;
+    if (token.tools) {
+      for (const d of token.tools) {
+        const c = this.toolCalls[d.index] ??= { id: "", name: "", arguments: "" };
+        if (d.id) c.id = d.id;
+        if (d.name) c.name = d.name;
+        if (c.arguments.length + d.args.length <= maxTextChars) c.arguments += d.args;
+      }
+      if (this.toolFirst < 0) this.toolFirst = ev.t;
+      this.toolLast = ev.t;
+    }
+    if (token.reasoning) this.reasoningEvents++;
+    else {
+      if (this.firstAnswer < 0) this.firstAnswer = ev.t;
+      if (this.text !== null && this.text.length + token.text.length <= maxTextChars) {
+        this.text += token.text;
+      }
+    }
+    if (this.first < 0) this.first = ev.t;
+    else {
+      this.#itl = room(this.#itl, this.#itlN);
+      this.#itl[this.#itlN++] = (ev.t - this.last) / 1000;
+    }
+    this.last = ev.t;
+    if (this.#stamps !== null && this.#times !== null && typeof chunk.x_sent_ms === "number") {
+      this.#stamps = room(this.#stamps, this.#stampN);
+      this.#times = room(this.#times, this.#stampN);
+      this.#stamps[this.#stampN] = chunk.x_sent_ms;
+      this.#times[this.#stampN++] = ev.t / 1000;
+    }
+  }
+
+  /** The inter-token gaps so far (s), as a new array. */
+  itl(): number[] {
+    return valuesOf(this.#itl, this.#itlN);
+  }
+
+  /** The kept server stamps and arrival times (s), or null when none were kept. */
+  stamps(): { stamps: number[]; times: number[] } | null {
+    if (this.#stamps === null || this.#times === null || this.#stampN === 0) return null;
+    return {
+      stamps: valuesOf(this.#stamps, this.#stampN),
+      times: valuesOf(this.#times, this.#stampN),
     };
-    this.parser = new SseParser((ev) => {
-      if (this.done) return;
-      this.events++;
-      if (rec.ttfc === null) rec.ttfc = (ev.t - t0) / 1000;
-      if (ev.data === "[DONE]") {
-        this.done = true;
-        this.sawDoneMarker = true;
-        return;
-      }
-      let chunk: StreamChunkJson;
-      try {
-        chunk = JSON.parse(ev.data);
-      } catch {
-        if (ev.event === "error") end.fail(ev.data.slice(0, RAW_ERROR_CHARS));
-        else if (this.badJson === null) this.badJson = ev.data.slice(0, RAW_ERROR_CHARS);
-        return;
-      }
-      if (!chunk || typeof chunk !== "object") return;
-      const failure = errorInBody(chunk, ev.event);
-      if (failure !== null) {
-        // A failure after the stream began: the server's word, not a success.
-        end.fail(failure);
-        return;
-      }
-      if (chunk.usage) this.sawUsage = true;
-      const token = endpoint.streamEvent(chunk, rec, end);
-      if (token === null) return;
-      this.tokenEvents++;
-      if (rec.outputTokens === 0 && this.allText.length + token.text.length <= maxTextChars) {
-        this.allText += token.text;
-      }
-      if (token.tools) {
-        for (const d of token.tools) {
-          const c = this.toolCalls[d.index] ??= { id: "", name: "", arguments: "" };
-          if (d.id) c.id = d.id;
-          if (d.name) c.name = d.name;
-          if (c.arguments.length + d.args.length <= maxTextChars) c.arguments += d.args;
-        }
-        if (this.toolFirst < 0) this.toolFirst = ev.t;
-        this.toolLast = ev.t;
-      }
-      if (token.reasoning) this.reasoningEvents++;
-      else {
-        if (this.firstAnswer < 0) this.firstAnswer = ev.t;
-        if (this.text !== null && this.text.length + token.text.length <= maxTextChars) {
-          this.text += token.text;
-        }
-      }
-      if (this.first < 0) this.first = ev.t;
-      else rec.itl.push((ev.t - this.last) / 1000);
-      this.last = ev.t;
-      if (this.stamps && this.times && typeof chunk.x_sent_ms === "number") {
-        this.stamps.push(chunk.x_sent_ms);
-        this.times.push(ev.t / 1000);
-      }
-    }, maxEventBytes);
+  }
+
+  /** Give the series buffers back to the pool; the state must not be fed afterwards. */
+  release(): void {
+    const pool = this.#pool;
+    if (pool === null) return;
+    pool.give(this.#itl);
+    if (this.#stamps !== null) pool.give(this.#stamps);
+    if (this.#times !== null) pool.give(this.#times);
+    this.#stamps = this.#times = null;
+    this.#itl = EMPTY;
+    this.#itlN = this.#stampN = 0;
+  }
+}
+
+/** A stream's end as its endpoint's events report it (one object, no closures). */
+class EndOf implements StreamEnd {
+  readonly #st: StreamState;
+  constructor(st: StreamState) {
+    this.#st = st;
+  }
+  done(): void {
+    this.#st.done = true;
+  }
+  fail(message: string): void {
+    this.#st.serverError = message;
+    this.#st.done = true;
   }
 }
 

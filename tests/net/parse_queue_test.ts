@@ -3,7 +3,7 @@
  * order across streams with each chunk's own read time, and a parse error stops its stream.
  */
 import assert from "node:assert/strict";
-import { ParseQueue, StreamState } from "../../net/stream.ts";
+import { ParseQueue, SeriesPool, StreamState } from "../../net/stream.ts";
 import { ENDPOINT_DEFS } from "../../net/endpoints.ts";
 import { emptyRecord } from "../../measure/record.ts";
 
@@ -11,7 +11,14 @@ const enc = new TextEncoder();
 const chunk = (content: string) =>
   enc.encode(`data: {"choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`);
 const state = (maxEvent = 1 << 20) =>
-  new StreamState(emptyRecord(0, null), 0, {}, ENDPOINT_DEFS.chat, maxEvent, 1 << 20);
+  new StreamState(
+    emptyRecord(0, null),
+    0,
+    { keepAllText: true },
+    ENDPOINT_DEFS.chat,
+    maxEvent,
+    1 << 20,
+  );
 
 Deno.test("a queued chunk is parsed after the read, with its own read time, in order", async () => {
   const q = new ParseQueue();
@@ -53,4 +60,45 @@ Deno.test("a burst larger than the pool grows it and is parsed whole", () => {
   q.flush();
   assert.equal(st.tokenEvents, n);
   assert.equal(st.last, n - 1);
+});
+
+Deno.test("a stream's series grow past their pooled buffer, and a reused buffer starts empty", () => {
+  const q = new ParseQueue();
+  const pool = new SeriesPool();
+  const stamped = (k: number) =>
+    enc.encode(
+      `data: {"choices":[{"index":0,"delta":{"content":"t"}}],"x_sent_ms":${1000 + k}}\n\n`,
+    );
+  const make = () =>
+    new StreamState(
+      emptyRecord(0, null),
+      0,
+      { keepStamps: true },
+      ENDPOINT_DEFS.chat,
+      1 << 20,
+      1 << 20,
+      pool,
+    );
+  const a = make();
+  const n = 300; // more than a pooled buffer's first 128 entries
+  for (let k = 0; k < n; k++) q.push(a, stamped(k), 2 * k);
+  q.flush();
+  const itl = a.itl();
+  assert.equal(itl.length, n - 1);
+  assert.ok(itl.every((g) => g === 0.002), "every gap is 2 ms");
+  const kept = a.stamps();
+  assert.ok(kept !== null);
+  assert.equal(kept.stamps.length, n);
+  assert.deepEqual([kept.stamps[0], kept.stamps[n - 1]], [1000, 1000 + n - 1]);
+  assert.deepEqual([kept.times[0], kept.times[n - 1]], [0, (2 * (n - 1)) / 1000]);
+  assert.equal(a.allText, null, "no text kept unless asked");
+  a.release();
+  // The next stream takes the released buffers: it must see none of the old values.
+  const b = make();
+  q.push(b, stamped(0), 5);
+  q.push(b, stamped(1), 9);
+  q.flush();
+  assert.deepEqual(b.itl(), [0.004]);
+  assert.deepEqual(b.stamps()?.stamps, [1000, 1001]);
+  assert.deepEqual(itl.length, n - 1, "what a record took is its own copy");
 });
