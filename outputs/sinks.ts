@@ -12,8 +12,12 @@ import type { TestResult } from "../measure/result.ts";
 import { BODY_LIMITS, getBounded } from "../net/bounded.ts";
 import { UsageError } from "../util/errors.ts";
 import { type RunLabels, type Sample, testSamples, textFormat } from "./metrics.ts";
-import { REMOTE_WRITE_HEADERS, remoteWriteBody } from "./remote_write.ts";
-import { encodeOtlp } from "./otlp.ts";
+
+// The protobuf encoders load when an output first needs them: protobufjs is a CommonJS package,
+// and loading one brings up Deno's Node compatibility layer, megabytes of resident memory that
+// every run without these outputs would otherwise carry through its load.
+let remoteWrite: Promise<typeof import("./remote_write.ts")> | null = null;
+let otlp: Promise<typeof import("./otlp.ts")> | null = null;
 
 /** The kinds of `--out`. */
 export const OUTPUT_KINDS = ["prometheus-rw", "pushgateway", "openmetrics", "otlp"] as const;
@@ -134,18 +138,24 @@ function sinkOf(spec: OutputSpec, run: RunLabels): Sink {
       return {
         report,
         windows: true,
-        send: (samples) =>
-          post(spec.target, remoteWriteBody(samples, Date.now()), REMOTE_WRITE_HEADERS),
+        send: async (samples) => {
+          const { remoteWriteBody, REMOTE_WRITE_HEADERS } = await (remoteWrite ??= import(
+            "./remote_write.ts"
+          ));
+          await post(spec.target, remoteWriteBody(samples, Date.now()), REMOTE_WRITE_HEADERS);
+        },
       };
     case "otlp":
       return {
         report,
         windows: true,
-        send: (samples) =>
-          post(spec.target, encodeOtlp(samples, Date.now()), {
+        send: async (samples) => {
+          const { encodeOtlp } = await (otlp ??= import("./otlp.ts"));
+          await post(spec.target, encodeOtlp(samples, Date.now()), {
             "content-type": "application/x-protobuf",
             "user-agent": "fakeai-bench",
-          }),
+          });
+        },
       };
     case "pushgateway": {
       // One group per run, replaced by each push with everything sent so far: a finished job's

@@ -11,8 +11,10 @@
  * @module
  */
 
-import { encode as encodePng } from "fast-png";
-import jpeg from "jpeg-js";
+// The encoders load when a workload first draws images: jpeg-js is a CommonJS package, and
+// loading one brings up Deno's Node compatibility layer, megabytes of resident memory that a
+// run without images would otherwise carry through its load.
+let codecs: Promise<[typeof import("fast-png"), typeof import("jpeg-js")]> | null = null;
 import { combine32, Prng } from "../util/prng.ts";
 import { imageDataUrl } from "../util/image_header.ts";
 /** `--image-format` values. */
@@ -87,9 +89,14 @@ export function imagePixels(size: ImageSize, seed: number, key: number): Uint8Ar
 }
 
 /** Encode RGB pixels as PNG or JPEG. */
-export function encodeImage(px: Uint8Array, size: ImageSize, format: ImageFormat): Uint8Array {
+export async function encodeImage(
+  px: Uint8Array,
+  size: ImageSize,
+  format: ImageFormat,
+): Promise<Uint8Array> {
+  const [png, jpeg] = await (codecs ??= Promise.all([import("fast-png"), import("jpeg-js")]));
   if (format === "png") {
-    return encodePng({ width: size.width, height: size.height, data: px, channels: 3, depth: 8 });
+    return png.encode({ width: size.width, height: size.height, data: px, channels: 3, depth: 8 });
   }
   const rgba = new Uint8Array(size.width * size.height * 4);
   for (let i = 0, j = 0; i < px.length; i += 3, j += 4) {
@@ -107,17 +114,17 @@ export function encodeImage(px: Uint8Array, size: ImageSize, format: ImageFormat
  * The images of a workload: `needed` images (at most {@linkcode IMAGE_POOL} distinct), sizes
  * drawn from `sizes` in turn, deterministic for the seed.
  */
-export function buildImages(
+export async function buildImages(
   needed: number,
   sizes: readonly ImageSize[],
   format: ImageFormat,
   seed: number,
-): BuiltImage[] {
+): Promise<BuiltImage[]> {
   const out: BuiltImage[] = [];
   const mime = format === "png" ? "image/png" : "image/jpeg";
   for (let k = 0; k < Math.min(needed, IMAGE_POOL); k++) {
     const size = sizes[k % sizes.length];
-    const bytes = encodeImage(imagePixels(size, seed, combine32(0x1a9e, k)), size, format);
+    const bytes = await encodeImage(imagePixels(size, seed, combine32(0x1a9e, k)), size, format);
     out.push({
       url: imageDataUrl(mime, bytes),
       bytes: bytes.length,

@@ -439,7 +439,7 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
   if (spec.images > 0) {
     const base = images.length;
     images.push(
-      ...buildImages(items.length * spec.images, spec.imageSizes, spec.imageFormat, ctx.seed),
+      ...await buildImages(items.length * spec.images, spec.imageSizes, spec.imageFormat, ctx.seed),
     );
     const made = images.length - base;
     items.forEach((it, i) => {

@@ -8,11 +8,11 @@ import { imageTokens, qwenResize } from "../../twin/images.ts";
 import { readImageHeader } from "../../util/image_header.ts";
 import { buildImages } from "../../workload/images.ts";
 
-Deno.test("generated PNG and JPEG images decode to the asked size, the same for a seed", () => {
+Deno.test("generated PNG and JPEG images decode to the asked size, the same for a seed", async () => {
   for (const format of ["png", "jpeg"] as const) {
     const sizes = [{ width: 320, height: 200 }, { width: 64, height: 96 }];
-    const a = buildImages(3, sizes, format, 7);
-    const b = buildImages(3, sizes, format, 7);
+    const a = await buildImages(3, sizes, format, 7);
+    const b = await buildImages(3, sizes, format, 7);
     assert.deepEqual(a.map((x) => x.url), b.map((x) => x.url), "deterministic");
     assert.notEqual(a[0].url, a[2].url, "distinct images");
     for (const [k, img] of a.entries()) {
@@ -41,7 +41,7 @@ Deno.test("image tokens: Qwen2-VL's 28-pixel blocks, LLaVA-1.5's 576, OpenAI's t
   assert.equal(imageTokens("gpt-4o-mini", 2048, 4096), 85 + 170 * 6);
 });
 
-Deno.test("an image part is read from a data URL, fetched from loopback, or refused by name", () => {
+Deno.test("an image part is read from a data URL, fetched from loopback, or refused by name", async () => {
   assert.match(
     readImagePart("https://example.com/cat.png") as string,
     /fetches images only from loopback/,
@@ -56,13 +56,13 @@ Deno.test("an image part is read from a data URL, fetched from loopback, or refu
     /not a PNG, JPEG, GIF or WebP/,
   );
   // The same bytes are the same image to the cache, whichever way they came.
-  const [img] = buildImages(1, [{ width: 40, height: 30 }], "png", 1);
+  const [img] = await buildImages(1, [{ width: 40, height: 30 }], "png", 1);
   const read = readImagePart(img.url) as { width: number; height: number; hash: number };
   assert.deepEqual([read.width, read.height], [40, 30]);
 });
 
 Deno.test("fetchImage: the image from a loopback server, bounded by size and time", async () => {
-  const [img] = buildImages(1, [{ width: 64, height: 48 }], "jpeg", 3);
+  const [img] = await buildImages(1, [{ width: 64, height: 48 }], "jpeg", 3);
   const ac = new AbortController();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },

@@ -15,11 +15,11 @@ function bytes(...parts: (string | number[])[]): Uint8Array {
 const le16 = (v: number) => [v & 0xff, v >> 8];
 const le24 = (v: number) => [v & 0xff, (v >> 8) & 0xff, v >> 16];
 
-Deno.test("PNG and JPEG sizes are read from files the encoders wrote", () => {
+Deno.test("PNG and JPEG sizes are read from files the encoders wrote", async () => {
   const size = { width: 123, height: 45 };
   const px = imagePixels(size, 1, 2);
   for (const format of ["png", "jpeg"] as const) {
-    const head = readImageHeader(encodeImage(px, size, format));
+    const head = readImageHeader(await encodeImage(px, size, format));
     assert.deepEqual(head, {
       format,
       mime: `image/${format}`,

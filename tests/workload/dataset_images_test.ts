@@ -42,7 +42,7 @@ Deno.test("JSONL and ShareGPT records name their images in every documented way"
   assert.deepEqual(sg.entries[0].turns, ["What is shown?"], "the <image> marker is dropped");
 });
 
-Deno.test("malformed image fields are named with their line", () => {
+Deno.test("malformed image fields are named with their line", async () => {
   assert.throws(
     () => parseJsonl("v.jsonl", `{"prompt": "a"}\n{"prompt": "b", "images": [3]}`),
     (e: unknown) => e instanceof ConfigError && /line 2: "images" must be a list/.test(e.message),
@@ -59,9 +59,9 @@ async function visionDataset(dir: string): Promise<void> {
   const wide = { width: 300, height: 100 };
   await Deno.writeFile(
     join(dir, "img", "a.png"),
-    encodeImage(imagePixels(small, 1, 1), small, "png"),
+    await encodeImage(imagePixels(small, 1, 1), small, "png"),
   );
-  const jpeg = encodeImage(imagePixels(wide, 1, 2), wide, "jpeg");
+  const jpeg = await encodeImage(imagePixels(wide, 1, 2), wide, "jpeg");
   const lines = [
     { prompt: "describe the first picture please", images: ["img/a.png"], output_len: 5 },
     {
