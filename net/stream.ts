@@ -28,6 +28,9 @@ export interface StreamKeep {
   keepAllText?: boolean;
 }
 
+/** Entries of a new series buffer (it doubles when full, and is reused at its grown size). */
+const SERIES_START = 32;
+
 /** Largest series buffer given back for reuse (entries); a larger one is left to the collector. */
 const MAX_POOLED_SERIES = 4096;
 
@@ -44,7 +47,7 @@ export class SeriesPool {
 
   /** A buffer for one series (its contents are stale). */
   take(): Float64Array {
-    return this.#free.pop() ?? new Float64Array(128);
+    return this.#free.pop() ?? new Float64Array(SERIES_START);
   }
 
   /** Give a buffer back. */
@@ -159,7 +162,7 @@ export class StreamState {
   ) {
     const keepStamps = keep.keepStamps === true;
     this.#pool = pool ?? null;
-    const take = () => pool?.take() ?? new Float64Array(128);
+    const take = () => pool?.take() ?? new Float64Array(SERIES_START);
     this.#itl = take();
     this.#stamps = keepStamps ? take() : null;
     this.#times = keepStamps ? take() : null;

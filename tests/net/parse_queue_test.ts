@@ -80,7 +80,7 @@ Deno.test("a stream's series grow past their pooled buffer, and a reused buffer 
       pool,
     );
   const a = make();
-  const n = 300; // more than a pooled buffer's first 128 entries
+  const n = 300; // several doublings of a new buffer
   for (let k = 0; k < n; k++) q.push(a, stamped(k), 2 * k);
   q.flush();
   const itl = a.itl();
