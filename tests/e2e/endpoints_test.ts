@@ -134,7 +134,7 @@ openTest(
       const size = { width: 280, height: 140 };
       await Deno.writeFile(
         join(dir, "a.png"),
-        encodeImage(imagePixels(size, 9, 1), size, "png"),
+        await encodeImage(imagePixels(size, 9, 1), size, "png"),
       );
       const lines = Array.from({ length: 3 }, (_, i) =>
         JSON.stringify({

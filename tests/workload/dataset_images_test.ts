@@ -42,7 +42,7 @@ Deno.test("JSONL and ShareGPT records name their images in every documented way"
   assert.deepEqual(sg.entries[0].turns, ["What is shown?"], "the <image> marker is dropped");
 });
 
-Deno.test("malformed image fields are named with their line", async () => {
+Deno.test("malformed image fields are named with their line", () => {
   assert.throws(
     () => parseJsonl("v.jsonl", `{"prompt": "a"}\n{"prompt": "b", "images": [3]}`),
     (e: unknown) => e instanceof ConfigError && /line 2: "images" must be a list/.test(e.message),
