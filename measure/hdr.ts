@@ -10,12 +10,14 @@
  * 4 KB per doubling of the range, ~95 KB from 1 µs to an hour at 3 digits.
  *
  * Format facts (cookies, header fields, ZigZag LEB128 counts with zero runs, the compressed
- * wrapper around a zlib stream): the HdrHistogram encoding as its Java reference writes it.
+ * wrapper around a zlib stream): the HdrHistogram encoding as its Java reference writes it. The
+ * zlib stream is the runtime's own (`node:zlib`): measured, it adds 1.7 MB of RSS to the program where
+ * a JavaScript zlib added 6.
  *
  * @module
  */
 
-import { unzlibSync, zlibSync } from "fflate/browser";
+import { deflateSync, inflateSync } from "node:zlib";
 
 /** A histogram's encoding that cannot be read. */
 export class HdrEncodingError extends Error {
@@ -230,7 +232,7 @@ export class HdrHistogram {
 
   /** The standard compressed encoding in base64 (`HISTFAAA…`). */
   encodeCompressed(): string {
-    const deflated = zlibSync(this.encode());
+    const deflated = new Uint8Array(deflateSync(this.encode()));
     const bytes = new Uint8Array(8 + deflated.length);
     const view = new DataView(bytes.buffer);
     view.setInt32(0, V2_COMPRESSED_COOKIE);
@@ -310,7 +312,7 @@ export class HdrHistogram {
     }
     let inflated: Uint8Array;
     try {
-      inflated = unzlibSync(bytes.subarray(8, 8 + length));
+      inflated = new Uint8Array(inflateSync(bytes.subarray(8, 8 + length)));
     } catch (err) {
       throw new HdrEncodingError(`compressed histogram does not inflate: ${String(err)}`);
     }
