@@ -140,6 +140,27 @@ Deno.test("http1: chunked bodies split anywhere, extensions and trailers", async
   }
 });
 
+Deno.test("http1: chunk sizes in either hex case with bare LF ends; a bad size is a protocol error", async () => {
+  const good = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" +
+    "A\n0123456789\n1b \r\nabcdefghijklmnopqrstuvwxyz!\r\n0\n\n";
+  const bad = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+  const srv = rawServer((n) => ({ pieces: [[0, n === 0 ? good : bad]] }));
+  const pool = new Http1Pool(srv.url);
+  try {
+    const res = await pool.request(post);
+    assert.equal(await res.text(), "0123456789abcdefghijklmnopqrstuvwxyz!");
+    const broken = await pool.request(post);
+    await assert.rejects(
+      () => broken.text(),
+      (e: unknown) =>
+        e instanceof Http1Error && e.kind === "protocol" && /bad chunk size: zz/.test(e.message),
+    );
+  } finally {
+    pool.close();
+    srv.close();
+  }
+});
+
 Deno.test("http1: stream() hands pieces over as they arrive, with their arrival time", async () => {
   const srv = rawServer(() => ({
     pieces: [
