@@ -374,6 +374,11 @@ if (want("1")) {
         "fakeai_fetch",
         (u, c, s) => probe({ mode: "load", url: u, http: "fetch", concurrency: c, seconds: s }),
       ],
+      // The runtime's ceiling: a bare Deno write-then-read loop per connection.
+      [
+        "bare_loop",
+        (u, c, s) => probe({ url: u, concurrency: c, seconds: s }, [], "bare_request_client.ts"),
+      ],
       ["wrk", wrk],
       ["autocannon", autocannon],
       ["hey", hey],
@@ -383,7 +388,7 @@ if (want("1")) {
     const rounds: Record<string, PeerRun[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, run] of runners) {
-        if (!name.startsWith("fakeai") && !peers[name]) continue;
+        if (!name.startsWith("fakeai") && name !== "bare_loop" && !peers[name]) continue;
         try {
           (rounds[name] ??= []).push(await run(srv.url, 50, CAPACITY_SECONDS));
         } catch (err) {
@@ -416,6 +421,30 @@ if (want("1")) {
       target: "",
       met: "—",
     });
+    const bare = fig.bare_loop as (PeerRun & { cpu_us_per_request: number }) | undefined;
+    if (bare) {
+      rows.push({
+        figure: "1 client capacity",
+        measure: "native vs a bare Deno loop",
+        fakeai: f0(nat),
+        peer: f0(bare.rps),
+        ratio: `${(nat / bare.rps).toFixed(2)}×; bare ${f0(bare.cpu_us_per_request)} µs CPU/req`,
+        target: "",
+        met: "—",
+      });
+      const wrkRun = fig.wrk as PeerRun | undefined;
+      if (wrkRun) {
+        rows.push({
+          figure: "1 client capacity",
+          measure: "bare Deno loop vs wrk (the runtime's ceiling)",
+          fakeai: f0(bare.rps),
+          peer: f0(wrkRun.rps),
+          ratio: `${(bare.rps / wrkRun.rps).toFixed(2)}×`,
+          target: "",
+          met: "—",
+        });
+      }
+    }
     for (const name of ["autocannon", "wrk", "hey", "h2load", "ab"]) {
       if (!peers[name]) continue;
       const p = fig[name] as PeerRun | undefined;
