@@ -159,14 +159,14 @@ class NativeReply implements Reply {
 
   stream(onData: (bytes: Uint8Array, t: number) => void): Promise<void> {
     // A plain reaction rather than an async function: one suspended frame less per stream.
-    return this.#res.stream(onData).catch(this.#streamFailed);
+    return this.#res.stream(onData).catch((err) => this.#streamFailed(err));
   }
 
   /** What a failed read of the body becomes (the pool wraps what `onData` threw as cause). */
-  readonly #streamFailed = (err: unknown): never => {
+  #streamFailed(err: unknown): never {
     const x = this.#x;
     throw x.reason !== null ? x.why() : new TransportError("cut", message(err), { cause: err });
-  };
+  }
 
   done(): void {
     this.#x.done();
