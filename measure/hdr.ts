@@ -10,9 +10,9 @@
  * 4 KB per doubling of the range, ~95 KB from 1 µs to an hour at 3 digits.
  *
  * Format facts (cookies, header fields, ZigZag LEB128 counts with zero runs, the compressed
- * wrapper around a zlib stream): the HdrHistogram encoding as its Java reference writes it. The
- * zlib stream is the runtime's own (`node:zlib`): measured, it adds 1.7 MB of RSS to the program where
- * a JavaScript zlib added 6.
+ * wrapper around a zlib stream): the HdrHistogram encoding as its Java reference writes it.
+ * The zlib stream is the runtime's own (`node:zlib`): measured, it adds 1.7 MB of RSS to the
+ * program where a JavaScript zlib added 6.
  *
  * @module
  */
