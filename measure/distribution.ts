@@ -45,6 +45,8 @@ export function encodeHistogram(h: HdrHistogram): string {
 /** Decode the standard compressed base64 encoding into a histogram. Throws on bad input. */
 export function decodeHistogram(encoded: string): HdrHistogram {
   const decoded = HdrHistogram.decodeCompressed(encoded);
+  if (decoded.significantDigits === HDR_SIGNIFICANT_DIGITS) return decoded;
+  // Another precision: its counts move into the house's buckets.
   const h = newHistogram();
   h.add(decoded);
   return h;

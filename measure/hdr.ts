@@ -18,6 +18,7 @@
  */
 
 import { deflateSync, inflateSync } from "node:zlib";
+import { decodeBase64, encodeBase64 } from "../util/bytes.ts";
 
 /** A histogram's encoding that cannot be read. */
 export class HdrEncodingError extends Error {
@@ -238,7 +239,7 @@ export class HdrHistogram {
     view.setInt32(0, V2_COMPRESSED_COOKIE);
     view.setInt32(4, deflated.length);
     bytes.set(deflated, 8);
-    return toBase64(bytes);
+    return encodeBase64(bytes);
   }
 
   /** Read the standard V2 encoding (uncompressed). Throws {@linkcode HdrEncodingError}. */
@@ -297,7 +298,7 @@ export class HdrHistogram {
   static decodeCompressed(text: string): HdrHistogram {
     let bytes: Uint8Array;
     try {
-      bytes = fromBase64(text.trim());
+      bytes = decodeBase64(text.trim());
     } catch {
       throw new HdrEncodingError("histogram encoding is not base64");
     }
@@ -332,19 +333,4 @@ function putZigZag(out: number[], v: number): void {
     z = Math.floor(z / 128);
   }
   out.push(z & 0xff);
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const s = atob(text);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
 }
