@@ -23,6 +23,7 @@ import { BenchError, ExitCode } from "./util/errors.ts";
 import { scrubConsole } from "./util/redact.ts";
 import { runCommand } from "./commands/run.ts";
 import { inWorker, workerMain } from "./engine/workers.ts";
+import { setProgramEntry } from "./util/entry.ts";
 
 /** Run the program with `argv`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -97,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  setProgramEntry(import.meta.url);
   if (inWorker()) workerMain();
   else Deno.exit(await main(Deno.args));
 }

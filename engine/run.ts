@@ -13,6 +13,7 @@ import { openOutputs, type Outputs, undelivered } from "../outputs/sinks.ts";
 import { twinServeArgs } from "../plan/twin.ts";
 import { runInferencePerf } from "../runner/inference_perf.ts";
 import { VERSION } from "../util/version.ts";
+import { programEntry } from "../util/entry.ts";
 import { ConfigError, ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
@@ -230,7 +231,14 @@ export async function executeRun(
       suite_order: plan.suites.names,
     };
     journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
-    const ctx = suiteContext(plan, target, view, signals, serverMetrics);
+    const ctx = suiteContext(
+      plan,
+      target,
+      view,
+      signals,
+      serverMetrics,
+      hooks.entry ?? programEntry(),
+    );
     if (live || windows) {
       const [v, w] = [live?.view, windows];
       ctx.live = {
@@ -461,6 +469,7 @@ function suiteContext(
   view: RunView,
   signals: Interrupts,
   serverMetrics: ServerMetricsSource | null,
+  entry: string | null,
 ): SuiteContext {
   return {
     client: {
@@ -492,5 +501,6 @@ function suiteContext(
     log: (line) => view.log(line),
     maxQueueDelayMs: plan.load.maxQueueDelayMs ?? undefined,
     shard: plan.load.shard ?? undefined,
+    workerEntry: entry ?? undefined,
   };
 }

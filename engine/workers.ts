@@ -25,6 +25,7 @@ import type { Scenario } from "../plan/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunPlan } from "../plan/plan.ts";
+import { answerBuild, type BuildReply, type BuildRequest } from "../workload/apart.ts";
 
 /** True when this code runs inside a Web Worker. */
 export function inWorker(): boolean {
@@ -147,6 +148,7 @@ const SHARED_CONTEXT_KEYS = [
   "maxErrorRate",
   "maxConsecutiveTimeouts",
   "repeat",
+  "workerEntry",
 ] as const satisfies readonly (keyof SuiteContext)[];
 
 /** The part of a {@linkcode SuiteContext} a worker gets from its parent. */
@@ -157,7 +159,11 @@ export function sharedContext(ctx: SuiteContext): SharedContext {
   return Object.fromEntries(SHARED_CONTEXT_KEYS.map((k) => [k, ctx[k]])) as SharedContext;
 }
 
-type ToWorker = { kind: "start"; job: WorkerJob } | { kind: "stop" } | { kind: "abort" };
+type ToWorker =
+  | { kind: "start"; job: WorkerJob }
+  | { kind: "stop" }
+  | { kind: "abort" }
+  | BuildRequest;
 type FromWorker =
   | { kind: "log"; line: string }
   | { kind: "done"; suites: SuiteResult[] }
@@ -233,11 +239,14 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
   return await Promise.all(runs);
 }
 
-/** Entry of a worker: wait for its job, run it, post the suite results back. */
+/**
+ * Entry of a worker: wait for its job, run it, post the suite results back; or build the
+ * prompts it is asked for (`workload/apart.ts`) and post them back.
+ */
 export function workerMain(): void {
   const scope = globalThis as unknown as {
     onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-    postMessage(m: FromWorker): void;
+    postMessage(m: FromWorker | BuildReply): void;
   };
   const stop = new AbortController();
   const abort = new AbortController();
@@ -245,6 +254,7 @@ export function workerMain(): void {
     const m = e.data;
     if (m.kind === "stop") return stop.abort();
     if (m.kind === "abort") return abort.abort();
+    if (m.kind === "build") return scope.postMessage(await answerBuild(m.task));
     const log = (line: string) => scope.postMessage({ kind: "log", line });
     const ctx: SuiteContext = {
       ...m.job.ctx,

@@ -27,6 +27,8 @@ export interface ClosedLoopOptions extends LoadSignals {
   concurrency: number;
   /** Uncounted warm-up requests sent first (at the same concurrency, capped by it). */
   warmup: number;
+  /** Awaited once the warm-up is over, before the first counted request. */
+  afterWarmup?: () => Promise<void>;
   /** Sends one request. */
   send: SendFn;
   /** Receives every counted record as it completes. */
@@ -61,6 +63,7 @@ export async function runClosedLoop(opts: ClosedLoopOptions): Promise<LoadOutcom
       }),
     );
   }
+  if (opts.afterWarmup && !stopped()) await opts.afterWarmup();
   let next = 0;
   let done = 0;
   const lanes = Math.max(1, Math.min(opts.concurrency, opts.requests));
@@ -94,6 +97,8 @@ export interface OpenLoopOptions extends LoadSignals {
   maxInFlight?: number | null;
   /** Uncounted warm-up requests, sent before the schedule starts (closed loop). */
   warmup: number;
+  /** Awaited once the warm-up is over, before the schedule starts. */
+  afterWarmup?: () => Promise<void>;
   /** Random source for Poisson gaps, in [0, 1). */
   random?: () => number;
   /**
@@ -149,6 +154,7 @@ export async function runOpenLoop(opts: OpenLoopOptions): Promise<OpenLoopOutcom
   for (let i = 0; i < opts.warmup && !stopped(); i++) {
     await opts.send(i, true, abort, clock.now());
   }
+  if (opts.afterWarmup && !stopped()) await opts.afterWarmup();
   const random = opts.random ?? Math.random;
   // Offset of arrival i after the start: constant arrivals are computed as i/rate, so no
   // rounding error accumulates; Poisson ones add exponential gaps.

@@ -53,6 +53,14 @@ export interface TokenCounter {
   exact?: boolean;
 }
 
+/** A client's successful answers, and those that came without usage. */
+export interface AnswerTally {
+  /** Successful answers. */
+  ok: number;
+  /** Of them, answers whose output tokens the client had to estimate (no usage). */
+  withoutUsage: number;
+}
+
 /**
  * The counter used when no other is given: FakeAI's word count, an approximation for real
  * models' tokenizers (closer than counting stream chunks, which carry several tokens or none).
@@ -200,10 +208,25 @@ export class ChatClient {
   }
 
   #inFlight = 0;
+  #answered = 0;
+  #withoutUsage = 0;
 
   /** Requests sent and not yet ended. */
   get inFlight(): number {
     return this.#inFlight;
+  }
+
+  #tally(rec: RequestRecord): void {
+    this.#answered++;
+    if (rec.outputTokensEstimated) this.#withoutUsage++;
+  }
+
+  /**
+   * Successful answers so far, and how many of them came without usage (their output tokens
+   * estimated): whether a load will need the token counter.
+   */
+  get answers(): AnswerTally {
+    return { ok: this.#answered, withoutUsage: this.#withoutUsage };
   }
 
   async #send(
@@ -353,6 +376,7 @@ export class ChatClient {
       rec.tool = toolCallRecord(read.toolCalls, rec.e2e, rec.e2e, opts.keepText === true);
     }
     rec.outcome = "ok";
+    this.#tally(rec);
     return rec;
   }
 
@@ -444,6 +468,7 @@ export class ChatClient {
       rec.tokenTimes = kept.times;
     }
     rec.outcome = "ok";
+    this.#tally(rec);
     return rec;
   }
 

@@ -12,40 +12,16 @@
 
 import type { SuiteName, TestResult } from "../measure/result.ts";
 import type { RequestBody } from "../net/client.ts";
-import { combine32, Prng } from "../util/prng.ts";
-import { chooseTokenizer, type Tokenizer } from "../workload/tokenizer.ts";
-import { textOfTokens } from "../workload/corpus.ts";
+import { Prng } from "../util/prng.ts";
+import { promptTextsApart } from "../workload/apart.ts";
 import {
   configPrompts,
   type InferencePerfConfig,
-  type PromptSpec,
   STAGE_LEAD_MS,
   stageSchedules,
 } from "../twin/inference_perf.ts";
 import { type SuiteContext, testRig } from "./runner.ts";
 import type { Payload } from "../workload/payload.ts";
-
-/** The prompts' texts, one per data-set entry, in the generator's order. */
-export function promptTexts(
-  prompts: readonly PromptSpec[],
-  tok: Tokenizer,
-  seed: number,
-): string[] {
-  const systems = new Map<number, string>();
-  return prompts.map((p) => {
-    if (p.group < 0) return textOfTokens(tok, p.ownLen, seed, combine32(0x1f1f, p.index)).text;
-    let system = systems.get(p.group);
-    if (system === undefined) {
-      system = p.sharedLen > 0
-        ? textOfTokens(tok, p.sharedLen, seed, combine32(0x5151, p.group)).text
-        : "";
-      systems.set(p.group, system);
-    }
-    const question =
-      textOfTokens(tok, p.ownLen, seed, combine32(combine32(0x9191, p.group), p.index)).text;
-    return system ? `${system} ${question}` : question;
-  });
-}
 
 /** The body of one request: the config's API, its streaming, `ignore_eos` when it asks. */
 export function inferencePerfBody(
@@ -69,14 +45,14 @@ export async function runInferencePerf(
   source: string,
 ): Promise<TestResult[]> {
   const model = ctx.target.modelOverride ?? config.model ?? ctx.target.models[0] ?? "model";
-  const { tokenizer, reason } = await chooseTokenizer({
-    spec: "auto",
-    model,
-    embedded: ctx.target.embedded,
-  });
   const rng = new Prng(ctx.seed);
   const prompts = configPrompts(config, rng);
-  const texts = promptTexts(prompts, tokenizer, ctx.seed);
+  const { texts, tokenizer, reason } = await promptTextsApart(
+    ctx.workerEntry ?? null,
+    prompts,
+    { spec: "auto", model, embedded: ctx.target.embedded },
+    ctx.seed,
+  );
   const stages = stageSchedules(config, prompts.length, rng);
   const tests: TestResult[] = [];
   for (const [k, stage] of config.load.stages.entries()) {
@@ -134,9 +110,7 @@ export async function runInferencePerf(
     result.extra.offered_rate = stage.rate;
     result.notes.push(
       `inference-perf ${config.data.type} data, ${config.load.type} load; prompts built in ` +
-        `${tokenizer.name} (${reason}); the schedule starts ${
-          STAGE_LEAD_MS / 1000
-        } s into the stage`,
+        `${tokenizer} (${reason}); the schedule starts ${STAGE_LEAD_MS / 1000} s into the stage`,
     );
     tests.push(result);
     if (k < config.load.stages.length - 1 && !ctx.stop.aborted) {

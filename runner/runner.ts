@@ -6,6 +6,7 @@
  */
 
 import {
+  type AnswerTally,
   ChatClient,
   type Endpoint,
   type HttpClientKind,
@@ -127,6 +128,11 @@ export interface SuiteContext {
   runWorkload?: (ctx: SuiteContext, spec: WorkloadTestSpec) => Promise<TestResult>;
   /** The live view (`--dashboard`): sees every counted record and server sample. */
   live?: LiveTap;
+  /**
+   * The program's entry module: prompts that need a tokenizer library are built in a worker
+   * of it, off the measuring thread (`workload/apart.ts`). Absent: built in this thread.
+   */
+  workerEntry?: string;
 }
 
 /** What a live view is told while tests run. */
@@ -275,6 +281,20 @@ export interface WireOptions {
   warmupBody?: (i: number, model: string) => RequestBody;
   /** Counts output tokens of answers without usage (default: the word count). */
   tokenCounter?: TokenCounter;
+  /**
+   * Awaited once the warm-up is over, before the first counted request, with the warm-up's
+   * answers: how many came, and how many without usage.
+   */
+  afterWarmup?: (answers: AnswerTally) => Promise<void>;
+}
+
+/** The loop's hook after the warm-up: the wire's, told the client's answers so far. */
+function afterWarmupOf(
+  wire: WireOptions | undefined,
+  client: ChatClient,
+): (() => Promise<void>) | undefined {
+  const hook = wire?.afterWarmup;
+  return hook && (() => hook(client.answers));
 }
 
 /** Run a closed-loop test on a fresh shared connection pool and aggregate it. */
@@ -293,6 +313,7 @@ export async function runClosedTest(ctx: SuiteContext, spec: ClosedTestSpec): Pr
       requests: spec.requests,
       concurrency: lanes,
       warmup,
+      afterWarmup: afterWarmupOf(spec.wire, rig.client),
       stop: early.signal,
       abort: ctx.abort,
       send: (i, warm, signal) =>
@@ -578,6 +599,7 @@ export async function runOpenTest(ctx: SuiteContext, spec: OpenTestSpec): Promis
       arrival,
       maxInFlight: spec.maxInFlight ?? null,
       warmup: rig.warmup,
+      afterWarmup: afterWarmupOf(spec.wire, rig.client),
       offsetsMs: spec.offsetsMs,
       clock: ctx.clock,
       stop: early.signal,

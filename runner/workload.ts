@@ -12,18 +12,21 @@ import type { WorkloadTestSpec } from "./spec.ts";
 
 export type { WorkloadTestSpec };
 import type { RequestRecord } from "../measure/record.ts";
-import type { ChatMessage } from "../net/client.ts";
+import type { AnswerTally, ChatMessage, TokenCounter } from "../net/client.ts";
 import { WorkloadTally } from "../measure/workload_stats.ts";
 import type { Payload } from "../workload/payload.ts";
 import { resolveModel } from "../workload/payload.ts";
 import {
-  buildWorkload,
   type BuiltWorkload,
   fixedOsl,
+  loadedTokenizer,
   type WorkItem,
   workloadBody,
+  workloadTokenizer,
   workloadWarmupBody,
 } from "../workload/workload.ts";
+import { buildWorkloadApart } from "../workload/apart.ts";
+import { countTokens } from "../util/words.ts";
 import { runSessions } from "../load/sessions.ts";
 import { type ImageServer, serveImages } from "../net/image_server.ts";
 import { combine32, fnv1a } from "../util/prng.ts";
@@ -61,7 +64,7 @@ export async function runWorkloadTest(
   const { model } = resolveModel(ctx.target, spec.payload.model);
   // Each test of a run gets prompts of its own (the same ones for the same seed and name), so
   // no test finds another's prompts in the server's prefix cache.
-  const built = await buildWorkload(spec.workload, {
+  const built = await buildWorkloadApart(ctx.workerEntry ?? null, spec.workload, {
     count: itemsWanted(spec.load),
     seed: combine32(ctx.seed, fnv1a(spec.name)),
     model,
@@ -69,16 +72,16 @@ export async function runWorkloadTest(
   });
   if (!built.tokenizer.exact) ctx.log(`workload: ${built.info.tokenizer_reason}`);
   const tally = new WorkloadTally(built.info);
-  const tokenCounter = {
-    name: built.tokenizer.name,
-    count: built.tokenizer.count,
-    exact: built.tokenizer.exact,
-  };
+  // A tokenizer built apart loads here only if the answers need it: when the warm-up shows the
+  // server sends usage, its tables never enter the measuring thread.
+  const here = loadedTokenizer(built);
+  const late = here ? null : new LateCounter(built);
   const wire = {
     endpoint: spec.workload.endpoint,
     keepText: spec.workload.turns > 1,
     warmupBody: (i: number, m: string) => workloadWarmupBody(built, m, i),
-    tokenCounter,
+    tokenCounter: late ?? { name: here!.name, count: here!.count, exact: here!.exact },
+    afterWarmup: late ? (answers: AnswerTally) => late.loadIfNeeded(answers) : undefined,
   };
   const payload: Payload = {
     ...spec.payload,
@@ -204,6 +207,34 @@ function imageFiles(w: BuiltWorkload): ImageServer | null {
   return files;
 }
 
+/**
+ * The token counter of a workload whose tokenizer was built apart: FakeAI's word count
+ * (inexact, so streams are counted by their token events) until {@linkcode loadIfNeeded}
+ * finds the load will count answers, then the workload's tokenizer.
+ */
+export class LateCounter implements TokenCounter {
+  name = "words";
+  exact = false;
+  count: (text: string) => number = countTokens;
+  readonly #built: BuiltWorkload;
+
+  constructor(built: BuiltWorkload) {
+    this.#built = built;
+  }
+
+  /**
+   * Load the tokenizer unless the warm-up's answers all carried usage (with no answer to go
+   * by, it loads).
+   */
+  async loadIfNeeded(answers: AnswerTally): Promise<void> {
+    if (answers.ok > 0 && answers.withoutUsage === 0) return;
+    const tok = await workloadTokenizer(this.#built);
+    this.name = tok.name;
+    this.exact = tok.exact;
+    this.count = tok.count;
+  }
+}
+
 /** Inputs (embeddings) or documents (rerank, score) one request carries. */
 function batchOf(w: BuiltWorkload): number {
   const n = w.items[0]?.turns.length ?? 1;
@@ -226,6 +257,8 @@ async function runSessionTest(
 ): Promise<TestResult> {
   const sessions = built.items.length;
   const turns = spec.workload.turns;
+  // Sessions count every answer into the next turn's history: the tokenizer loads here.
+  const tokenizer = await workloadTokenizer(built);
   const rig = testRig(
     ctx,
     {
@@ -237,6 +270,7 @@ async function runSessionTest(
         endpoint: spec.workload.endpoint,
         keepText: true,
         warmupBody: (i, m) => workloadWarmupBody(built, m, i),
+        tokenCounter: { name: tokenizer.name, count: tokenizer.count, exact: tokenizer.exact },
       },
     },
     sessions * turns,
@@ -288,12 +322,12 @@ async function runSessionTest(
               }
               : {}),
           });
-          let added = built.tokenizer.count(answer);
+          let added = tokenizer.count(answer);
           // The agent ran the tools: their results go back with the next turn.
           for (const c of calls) {
             const result = toolResult(c.name, c.arguments);
             histories[s].push({ role: "tool", tool_call_id: c.id, content: result });
-            added += built.tokenizer.count(c.arguments) + built.tokenizer.count(result);
+            added += tokenizer.count(c.arguments) + tokenizer.count(result);
           }
           historyTokens[s] = requested + added;
         }

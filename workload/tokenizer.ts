@@ -13,12 +13,19 @@ import { join } from "node:path";
 import { ConfigError, UsageError } from "../util/errors.ts";
 import { countTokens, isSpace, isWord } from "../util/words.ts";
 
-/** A tokenizer as a workload uses it: count a text, cut a text to a token count. */
-export interface Tokenizer {
+/**
+ * What a tokenizer is, without its tables: enough to name it and to load it again
+ * ({@linkcode reloadTokenizer}). Plain data, so it crosses to and from workers.
+ */
+export interface TokenizerInfo {
   /** Its name as `run.json` records it (`o200k_base`, `llama3`, `hf:PATH`, `words`). */
   readonly name: string;
   /** False when counts only approximate the target model's tokenizer. */
   readonly exact: boolean;
+}
+
+/** A tokenizer as a workload uses it: count a text, cut a text to a token count. */
+export interface Tokenizer extends TokenizerInfo {
   /** Tokens in a text (no special tokens added). */
   count(text: string): number;
   /**
@@ -58,6 +65,28 @@ export function tokenizerForModel(model: string): "o200k_base" | "cl100k_base" |
   if (/gpt-4|gpt-3\.5|text-embedding-3|text-embedding-ada/.test(m)) return "cl100k_base";
   if (/llama-?3/.test(m)) return "llama3";
   return null;
+}
+
+/**
+ * True when {@linkcode chooseTokenizer} would load a tokenizer library (tables of tens of MB)
+ * for this choice, false when it picks the word count.
+ */
+export function choiceLoadsLibrary(choice: TokenizerChoice): boolean {
+  const spec = choice.spec.trim();
+  if (spec === "words") return false;
+  if (spec !== "auto") return true;
+  return !choice.embedded && tokenizerForModel(choice.model) !== null;
+}
+
+/**
+ * Load again the tokenizer an info names (one chosen by {@linkcode chooseTokenizer}, perhaps
+ * in another thread).
+ *
+ * @throws {UsageError} when it no longer loads (a tokenizer file removed since).
+ */
+export async function reloadTokenizer(info: TokenizerInfo): Promise<Tokenizer> {
+  if (info.name === "words") return wordTokenizer(info.exact);
+  return await loadTokenizer(info.name.startsWith("hf:") ? info.name.slice(3) : info.name);
 }
 
 /**

@@ -14,7 +14,14 @@ import { ConfigError, UsageError } from "../util/errors.ts";
 import { dirname } from "node:path";
 import type { WorkloadInfo } from "../measure/workload_stats.ts";
 import { describeLength, type LengthDist, maxLength, sampleLength } from "./lengths.ts";
-import { chooseTokenizer, loadTokenizer, type Tokenizer, wordTokenizer } from "./tokenizer.ts";
+import {
+  chooseTokenizer,
+  loadTokenizer,
+  reloadTokenizer,
+  type Tokenizer,
+  type TokenizerInfo,
+  wordTokenizer,
+} from "./tokenizer.ts";
 import { textOfTokens } from "./corpus.ts";
 import { type Dataset, readDataset, sampleDataset } from "./dataset.ts";
 import { checkImageRef, loadDatasetImages } from "./dataset_images.ts";
@@ -244,8 +251,11 @@ export interface BuiltWorkload {
   info: WorkloadInfo;
   /** One item per request (per session with turns), in order. */
   items: WorkItem[];
-  /** The tokenizer prompts were built with. */
-  tokenizer: Tokenizer;
+  /**
+   * The tokenizer prompts were built with, by name ({@linkcode workloadTokenizer} loads it):
+   * a workload is plain data, so it can be built in another thread.
+   */
+  tokenizer: TokenizerInfo;
   /** Images the items point into: a dataset's, then generated ones (`--images`). */
   images?: BuiltImage[];
   /**
@@ -452,14 +462,41 @@ export async function buildWorkload(spec: WorkloadSpec, ctx: BuildContext): Prom
   const described = describeImages(items, images, spec.imageTransport);
   if (described) info.images = described;
   if (spec.tools > 0) info.tools = { count: spec.tools, choice: spec.toolChoice };
-  return {
+  const built: BuiltWorkload = {
     spec,
     info,
     items,
-    tokenizer: tok,
+    tokenizer: { name: tok.name, exact: tok.exact },
     images,
     ...(imagesNotSent > 0 ? { imagesNotSent } : {}),
   };
+  loaded.set(built, tok);
+  return built;
+}
+
+/** Tokenizers of the workloads built in this thread, by workload. */
+const loaded = new WeakMap<BuiltWorkload, Tokenizer>();
+
+/**
+ * The tokenizer a workload was built with when it is loaded in this thread (the workload was
+ * built here, or {@linkcode workloadTokenizer} loaded it); null when it would have to load.
+ */
+export function loadedTokenizer(w: BuiltWorkload): Tokenizer | null {
+  return loaded.get(w) ?? null;
+}
+
+/**
+ * The tokenizer a workload was built with, loaded in this thread if it is not yet (a
+ * workload built in a worker arrives without it).
+ *
+ * @throws {UsageError} when it no longer loads.
+ */
+export async function workloadTokenizer(w: BuiltWorkload): Promise<Tokenizer> {
+  const have = loaded.get(w);
+  if (have) return have;
+  const tok = await reloadTokenizer(w.tokenizer);
+  loaded.set(w, tok);
+  return tok;
 }
 
 /** What the report says of a workload's images (first requests' images); null without any. */

@@ -1,0 +1,139 @@
+/**
+ * Prompts built apart from the measuring thread. Building token-exact prompts loads the
+ * model's tokenizer, whose tables (34 MB of live heap for `o200k_base`) would otherwise stay in
+ * the heap of the thread that stamps every stream's tokens, where each full garbage collection
+ * marks them and stalls the stamps. A build that needs such a tokenizer runs in a Web Worker of
+ * the program's own entry (`util/entry.ts`), which ends once the prompts are made: the
+ * measuring thread receives plain data. Builds that need no tokenizer library, or run without
+ * the program's entry (tests importing the modules), stay in the calling thread.
+ *
+ * The worker side is {@linkcode answerBuild}, called by the entry's worker dispatch.
+ *
+ * @module
+ */
+
+import { ConfigError, UsageError } from "../util/errors.ts";
+import type { PromptSpec } from "../twin/inference_perf.ts";
+import { choiceLoadsLibrary, chooseTokenizer, type TokenizerChoice } from "./tokenizer.ts";
+import {
+  type BuildContext,
+  buildWorkload,
+  type BuiltWorkload,
+  type WorkloadSpec,
+} from "./workload.ts";
+import { promptTexts } from "./inference_perf.ts";
+
+/** A build a worker does. */
+export type BuildTask =
+  | { kind: "workload"; spec: WorkloadSpec; ctx: BuildContext }
+  | { kind: "prompt-texts"; prompts: PromptSpec[]; choice: TokenizerChoice; seed: number };
+
+/** Prompt texts and the tokenizer they were made with. */
+export interface PromptTexts {
+  /** One text per prompt, in order. */
+  texts: string[];
+  /** The tokenizer's name. */
+  tokenizer: string;
+  /** Why it was chosen. */
+  reason: string;
+}
+
+/** The message that asks a worker for a build. */
+export interface BuildRequest {
+  /** Always `build`. */
+  kind: "build";
+  /** What to build. */
+  task: BuildTask;
+}
+
+/** A worker's answer to a {@linkcode BuildRequest}. */
+export type BuildReply =
+  | { kind: "built"; value: BuiltWorkload | PromptTexts }
+  | { kind: "build-failed"; error: { name: string; message: string } };
+
+/** Do a build task in this thread. */
+async function build(task: BuildTask): Promise<BuiltWorkload | PromptTexts> {
+  if (task.kind === "workload") return await buildWorkload(task.spec, task.ctx);
+  const { tokenizer, reason } = await chooseTokenizer(task.choice);
+  return {
+    texts: promptTexts(task.prompts, tokenizer, task.seed),
+    tokenizer: tokenizer.name,
+    reason,
+  };
+}
+
+/** The worker side: do a build task and answer it (never throws: a failure is the answer). */
+export async function answerBuild(task: BuildTask): Promise<BuildReply> {
+  try {
+    return { kind: "built", value: await build(task) };
+  } catch (err) {
+    return {
+      kind: "build-failed",
+      error: {
+        name: err instanceof Error ? err.name : "Error",
+        message: err instanceof Error ? err.message : String(err),
+      },
+    };
+  }
+}
+
+/** The error a worker reported, as its own class where the program has one. */
+function rethrown(error: { name: string; message: string }): Error {
+  switch (error.name) {
+    case "UsageError":
+      return new UsageError(error.message);
+    case "ConfigError":
+      return new ConfigError(error.message);
+  }
+  return new Error(`building prompts in a worker: ${error.message}`);
+}
+
+/** Run a build task in a worker of `entry`, which ends with it. */
+function inWorker(entry: string, task: BuildTask): Promise<BuiltWorkload | PromptTexts> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(entry, { type: "module", name: "fakeai-bench-build" });
+    worker.onmessage = (e: MessageEvent<BuildReply>) => {
+      worker.terminate();
+      const m = e.data;
+      if (m.kind === "built") resolve(m.value);
+      else reject(rethrown(m.error));
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      worker.terminate();
+      reject(new Error(`building prompts in a worker: ${e.message}`));
+    };
+    worker.postMessage({ kind: "build", task } satisfies BuildRequest);
+  });
+}
+
+/**
+ * Build a workload, in a worker of `entry` when its tokenizer is a library's (the result
+ * then carries the tokenizer by name only), else in this thread.
+ *
+ * @throws {UsageError} or a `ConfigError` for bad options or files, before any request.
+ */
+export async function buildWorkloadApart(
+  entry: string | null,
+  spec: WorkloadSpec,
+  ctx: BuildContext,
+): Promise<BuiltWorkload> {
+  const choice = { spec: spec.tokenizer, model: ctx.model, embedded: ctx.embedded };
+  if (entry === null || !choiceLoadsLibrary(choice)) return await buildWorkload(spec, ctx);
+  return await inWorker(entry, { kind: "workload", spec, ctx }) as BuiltWorkload;
+}
+
+/**
+ * The texts of inference-perf prompts in the tokenizer `choice` picks, made in a worker of
+ * `entry` when that tokenizer is a library's, else in this thread.
+ */
+export async function promptTextsApart(
+  entry: string | null,
+  prompts: PromptSpec[],
+  choice: TokenizerChoice,
+  seed: number,
+): Promise<PromptTexts> {
+  const task: BuildTask = { kind: "prompt-texts", prompts, choice, seed };
+  if (entry === null || !choiceLoadsLibrary(choice)) return await build(task) as PromptTexts;
+  return await inWorker(entry, task) as PromptTexts;
+}
