@@ -14,6 +14,8 @@ import type { RunArgs } from "./args.ts";
 import { normalizeBaseUrl } from "../net/client.ts";
 import { parseSlo } from "../measure/slo.ts";
 import { preflightWorkload } from "../workload/workload.ts";
+import { checkTokenizerApart } from "../workload/apart.ts";
+import { programEntry } from "../util/entry.ts";
 import type { RunPlan } from "../plan/plan.ts";
 import { loadScenario, type Scenario, type SuiteRules } from "../plan/scenario.ts";
 import { workloadScenario } from "../plan/workload.ts";
@@ -93,7 +95,12 @@ export async function buildRunPlan(args: RunArgs, now: Date = new Date()): Promi
       warnings.push(`${scenario.file}: tests for ${left.join(", ")} skipped (not in --suite)`);
     }
   }
-  for (const t of scenario?.tests ?? []) if (t.workload) await preflightWorkload(t.workload);
+  // A tokenizer is checked in a worker: loaded here, its tables would stay in the heap of the
+  // thread that measures.
+  const checkTokenizer = (spec: string) => checkTokenizerApart(programEntry(), spec);
+  for (const t of scenario?.tests ?? []) {
+    if (t.workload) await preflightWorkload(t.workload, checkTokenizer);
+  }
   const url = args.url === null ? null : normalizeBaseUrl(args.url);
   const workers = resolveWorkers(args.workers, peakStreams(scenario), {
     cores: navigator.hardwareConcurrency,

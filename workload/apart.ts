@@ -14,7 +14,13 @@
 
 import { ConfigError, UsageError } from "../util/errors.ts";
 import type { PromptSpec } from "../twin/inference_perf.ts";
-import { choiceLoadsLibrary, chooseTokenizer, type TokenizerChoice } from "./tokenizer.ts";
+import {
+  choiceLoadsLibrary,
+  chooseTokenizer,
+  loadTokenizer,
+  type TokenizerChoice,
+  type TokenizerInfo,
+} from "./tokenizer.ts";
 import {
   type BuildContext,
   buildWorkload,
@@ -26,7 +32,8 @@ import { promptTexts } from "./inference_perf.ts";
 /** A build a worker does. */
 export type BuildTask =
   | { kind: "workload"; spec: WorkloadSpec; ctx: BuildContext }
-  | { kind: "prompt-texts"; prompts: PromptSpec[]; choice: TokenizerChoice; seed: number };
+  | { kind: "prompt-texts"; prompts: PromptSpec[]; choice: TokenizerChoice; seed: number }
+  | { kind: "tokenizer"; spec: string };
 
 /** Prompt texts and the tokenizer they were made with. */
 export interface PromptTexts {
@@ -48,12 +55,16 @@ export interface BuildRequest {
 
 /** A worker's answer to a {@linkcode BuildRequest}. */
 export type BuildReply =
-  | { kind: "built"; value: BuiltWorkload | PromptTexts }
+  | { kind: "built"; value: BuiltWorkload | PromptTexts | TokenizerInfo }
   | { kind: "build-failed"; error: { name: string; message: string } };
 
 /** Do a build task in this thread. */
-async function build(task: BuildTask): Promise<BuiltWorkload | PromptTexts> {
+async function build(task: BuildTask): Promise<BuiltWorkload | PromptTexts | TokenizerInfo> {
   if (task.kind === "workload") return await buildWorkload(task.spec, task.ctx);
+  if (task.kind === "tokenizer") {
+    const tok = await loadTokenizer(task.spec);
+    return { name: tok.name, exact: tok.exact };
+  }
   const { tokenizer, reason } = await chooseTokenizer(task.choice);
   return {
     texts: promptTexts(task.prompts, tokenizer, task.seed),
@@ -89,7 +100,10 @@ function rethrown(error: { name: string; message: string }): Error {
 }
 
 /** Run a build task in a worker of `entry`, which ends with it. */
-function inWorker(entry: string, task: BuildTask): Promise<BuiltWorkload | PromptTexts> {
+function inWorker(
+  entry: string,
+  task: BuildTask,
+): Promise<BuiltWorkload | PromptTexts | TokenizerInfo> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(entry, { type: "module", name: "fakeai-bench-build" });
     worker.onmessage = (e: MessageEvent<BuildReply>) => {
@@ -136,4 +150,21 @@ export async function promptTextsApart(
   const task: BuildTask = { kind: "prompt-texts", prompts, choice, seed };
   if (entry === null || !choiceLoadsLibrary(choice)) return await build(task) as PromptTexts;
   return await inWorker(entry, task) as PromptTexts;
+}
+
+/**
+ * Load a `--tokenizer` to check it (a name, or a path to a `tokenizer.json` or model folder),
+ * in a worker of `entry` so the measuring thread does not keep its tables; `words` and runs
+ * without the entry load it in this thread.
+ *
+ * @throws {UsageError} for an unknown name or an unreadable file; a `ConfigError` for one that
+ * encodes text to no tokens.
+ */
+export async function checkTokenizerApart(
+  entry: string | null,
+  spec: string,
+): Promise<TokenizerInfo> {
+  const task: BuildTask = { kind: "tokenizer", spec };
+  if (entry === null || spec.trim() === "words") return await build(task) as TokenizerInfo;
+  return await inWorker(entry, task) as TokenizerInfo;
 }

@@ -186,13 +186,17 @@ export function checkWorkload(w: WorkloadSpec): void {
 
 /**
  * Read and check everything a workload names (dataset, trace, tokenizer file) so a bad file
- * fails before any request is sent.
+ * fails before any request is sent. `checkTokenizer` loads a `--tokenizer` other than `auto`
+ * (default: in this thread; `workload/apart.ts` has one that loads it in a worker).
  *
  * @throws {UsageError} or a `ConfigError` naming the file, line and reason.
  */
-export async function preflightWorkload(w: WorkloadSpec): Promise<void> {
+export async function preflightWorkload(
+  w: WorkloadSpec,
+  checkTokenizer: (spec: string) => Promise<unknown> = loadTokenizer,
+): Promise<void> {
   checkWorkload(w);
-  if (w.tokenizer !== "auto") await loadTokenizer(w.tokenizer);
+  if (w.tokenizer !== "auto") await checkTokenizer(w.tokenizer);
   if (w.dataset) {
     const ds = await readDataset(w.dataset, wordTokenizer(false), 0);
     // Only chat sends images: other endpoints use the records' text alone.

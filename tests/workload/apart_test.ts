@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildWorkloadApart, promptTextsApart } from "../../workload/apart.ts";
+import { buildWorkloadApart, checkTokenizerApart, promptTextsApart } from "../../workload/apart.ts";
 import {
   buildWorkload,
   defaultWorkload,
@@ -74,4 +74,21 @@ Deno.test("inference-perf prompt texts are made in a worker, the same as here", 
   assert.equal(apart.tokenizer, "o200k_base");
   assert.match(apart.reason, /gpt-4o-mini/);
   assert.equal(tok.count(apart.texts[0]), 40);
+});
+
+Deno.test("a --tokenizer is checked in a worker: its name back, its errors as they are here", async () => {
+  assert.deepEqual(await checkTokenizerApart(ENTRY, "o200k_base"), {
+    name: "o200k_base",
+    exact: true,
+  });
+  assert.deepEqual(await checkTokenizerApart(ENTRY, "words"), { name: "words", exact: true });
+  await assert.rejects(
+    () => checkTokenizerApart(ENTRY, "no-such-tokenizer"),
+    (err: unknown) =>
+      err instanceof UsageError && /not a tokenizer name or a path/.test(err.message),
+  );
+  await assert.rejects(
+    () => checkTokenizerApart(ENTRY, "/nonexistent/tokenizer.json"),
+    (err: unknown) => err instanceof UsageError && /does not exist/.test(err.message),
+  );
 });
