@@ -188,3 +188,60 @@ Deno.test("open loop rejects a schedule without bound or rate", async () => {
   await assert.rejects(runOpenLoop({ ...base, rate: 0, requests: 1 }), RangeError);
   await assert.rejects(runOpenLoop({ ...base, rate: 10 }), RangeError);
 });
+
+Deno.test("both loops await afterWarmup once, after every warm-up answer and before counting", async () => {
+  for (const kind of ["closed", "open"] as const) {
+    const clock = new FakeClock(1000);
+    const track = { inFlight: 0, peak: 0 };
+    const events: string[] = [];
+    const send = fakeSend(clock, 5, track);
+    const common = {
+      warmup: 3,
+      afterWarmup: async () => {
+        events.push(`hook, ${track.inFlight} in flight`);
+        // The hook takes time of its own (a tokenizer loading): counting waits for it.
+        await clock.sleep(50);
+      },
+      send: async (i: number, w: boolean, s: AbortSignal, t?: number) => {
+        events.push(w ? "warm" : "count");
+        return await send(i, w, s, t);
+      },
+      onRecord: () => {},
+    };
+    const out = await clock.run(
+      kind === "closed"
+        ? runClosedLoop({ ...common, requests: 4, concurrency: 2 })
+        : runOpenLoop({ ...common, rate: 100, requests: 4, arrival: "constant", clock }),
+    );
+    assert.equal(out.sent, 4, kind);
+    assert.deepEqual(
+      events,
+      ["warm", "warm", "warm", "hook, 0 in flight", "count", "count", "count", "count"],
+      kind,
+    );
+    if (kind === "open") {
+      // The schedule starts once the hook is done: no arrival is late for the hook's time.
+      const o = out as Awaited<ReturnType<typeof runOpenLoop>>;
+      assert.equal(o.startMs, 1000 + 3 * 5 + 50);
+    }
+  }
+});
+
+Deno.test("a stopped warm-up does not call afterWarmup", async () => {
+  const stop = new AbortController();
+  let called = false;
+  stop.abort();
+  await runClosedLoop({
+    requests: 2,
+    concurrency: 1,
+    warmup: 1,
+    stop: stop.signal,
+    afterWarmup: () => {
+      called = true;
+      return Promise.resolve();
+    },
+    send: () => Promise.resolve(emptyRecord(0, null)),
+    onRecord: () => {},
+  });
+  assert.equal(called, false);
+});
