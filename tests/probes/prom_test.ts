@@ -66,6 +66,35 @@ Deno.test("malformed lines are reported with their line number and the rest stil
   assert.deepEqual(doc.errors.map((e) => e.line), [2, 3, 4, 5, 6]);
 });
 
+Deno.test("with a set of names, only their samples are parsed, as the whole parse reads them", () => {
+  const whole = parsePrometheus(EXPOSITION);
+  for (
+    const keep of [
+      ["http_requests_total", "nan_value"],
+      ["msdos_file_access_time_seconds", "rpc_duration_seconds_sum", "neg_inf"],
+      ["something_weird", "rpc_duration_seconds", "metric_without_timestamp_and_labels"],
+      ["process_resident_memory_bytes"],
+      ["absent"],
+    ]
+  ) {
+    const names = new Set(keep);
+    const kept = parsePrometheus(EXPOSITION, names);
+    assert.deepEqual(kept.samples, whole.samples.filter((s) => names.has(s.name)), keep.join());
+    assert.deepEqual(kept.errors, []);
+    assert.equal(kept.families.size, 0, "families are not read");
+  }
+  // CRLF line ends, leading blanks, a last line without its end; a kept line that is malformed
+  // is reported at its line, one that is not kept is not even read.
+  const text = 'a 1\r\n  b{x="1"} 2\r\nb{x="2} 3\r\nbad{x="} 4\r\n# c 5\r\nb 7';
+  const doc = parsePrometheus(text, new Set(["b"]));
+  assert.deepEqual(doc.samples.map((s) => [s.labels, s.value]), [[{ x: "1" }, 2], [{}, 7]]);
+  assert.deepEqual(doc.errors.map((e) => e.line), [3]);
+  assert.deepEqual(
+    doc.samples,
+    parsePrometheus(text).samples.filter((s) => s.name === "b"),
+  );
+});
+
 Deno.test("parsePromValue accepts the special values and rejects text", () => {
   assert.equal(parsePromValue("+Inf"), Infinity);
   assert.equal(parsePromValue("-inf"), -Infinity);
