@@ -91,6 +91,13 @@ export function poolExtra<E extends TestExtra>(
       cpu_pct: weightedMean(health.map((h) => h.cpu_pct), windows) ?? health[0].cpu_pct,
       saturated: health.some((h) => h.saturated),
     };
+    // The stamping error of the worst repeat (its three figures), when every repeat has one.
+    if (health.every((h) => typeof h.stamp_error_p99_ms === "number")) {
+      const worst = health.reduce((a, h) => h.stamp_error_p99_ms! > a.stamp_error_p99_ms! ? h : a);
+      out.client_health.stamp_error_p50_ms = worst.stamp_error_p50_ms;
+      out.client_health.stamp_error_p99_ms = worst.stamp_error_p99_ms;
+      out.client_health.stamp_error_samples = worst.stamp_error_samples;
+    }
   }
   const stopped = [...new Set(extras.map((e) => e.stopped_early).filter((x) => x !== undefined))];
   if (stopped.length) out.stopped_early = stopped.join("; ");

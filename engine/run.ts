@@ -14,6 +14,7 @@ import { twinServeArgs } from "../plan/twin.ts";
 import { runInferencePerf } from "../runner/inference_perf.ts";
 import { VERSION } from "../util/version.ts";
 import { programEntry } from "../util/entry.ts";
+import { type StampCanary, startCanary } from "../load/canary.ts";
 import { ConfigError, ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
@@ -188,6 +189,7 @@ export async function executeRun(
   let serverMetrics: ServerMetricsSource | null = null;
   const suites: SuiteResult[] = [];
   let targetLost: string | null = null;
+  let canary: StampCanary | null = null;
   try {
     target = await openTarget({
       url: plan.target.url,
@@ -231,14 +233,21 @@ export async function executeRun(
       suite_order: plan.suites.names,
     };
     journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
-    const ctx = suiteContext(
-      plan,
-      target,
-      view,
-      signals,
-      serverMetrics,
-      hooks.entry ?? programEntry(),
-    );
+    const entry = hooks.entry ?? programEntry();
+    const ctx = suiteContext(plan, target, view, signals, serverMetrics, entry);
+    // Each test states the client's own stamping error, from a canary stream served by a
+    // worker (load/canary.ts). With --workers, the load is measured in the workers instead.
+    if (entry !== null && plan.load.workers <= 1) {
+      try {
+        canary = await startCanary(entry);
+        ctx.canary = canary;
+      } catch (err) {
+        view.log(
+          `stamping canary not started (${err instanceof Error ? err.message : err}): ` +
+            "tests state the event-loop lag only",
+        );
+      }
+    }
     if (live || windows) {
       const [v, w] = [live?.view, windows];
       ctx.live = {
@@ -268,6 +277,7 @@ export async function executeRun(
     throw err;
   } finally {
     windows?.stop();
+    await canary?.close();
     targetLost = await lostTarget(target, suites, plan);
     await target?.stop();
   }

@@ -26,6 +26,7 @@ import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunPlan } from "../plan/plan.ts";
 import { answerBuild, type BuildReply, type BuildRequest } from "../workload/apart.ts";
+import { type CanaryReady, type CanaryRequest, serveCanary } from "../load/canary.ts";
 
 /** True when this code runs inside a Web Worker. */
 export function inWorker(): boolean {
@@ -163,7 +164,8 @@ type ToWorker =
   | { kind: "start"; job: WorkerJob }
   | { kind: "stop" }
   | { kind: "abort" }
-  | BuildRequest;
+  | BuildRequest
+  | CanaryRequest;
 type FromWorker =
   | { kind: "log"; line: string }
   | { kind: "done"; suites: SuiteResult[] }
@@ -241,12 +243,13 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
 
 /**
  * Entry of a worker: wait for its job, run it, post the suite results back; or build the
- * prompts it is asked for (`workload/apart.ts`) and post them back.
+ * prompts it is asked for (`workload/apart.ts`) and post them back; or serve the stamping
+ * canary (`load/canary.ts`) until it is ended.
  */
 export function workerMain(): void {
   const scope = globalThis as unknown as {
     onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-    postMessage(m: FromWorker | BuildReply): void;
+    postMessage(m: FromWorker | BuildReply | CanaryReady): void;
   };
   const stop = new AbortController();
   const abort = new AbortController();
@@ -255,6 +258,9 @@ export function workerMain(): void {
     if (m.kind === "stop") return stop.abort();
     if (m.kind === "abort") return abort.abort();
     if (m.kind === "build") return scope.postMessage(await answerBuild(m.task));
+    if (m.kind === "canary") {
+      return scope.postMessage({ kind: "canary-ready", port: serveCanary(m.itlMs) });
+    }
     const log = (line: string) => scope.postMessage({ kind: "log", line });
     const ctx: SuiteContext = {
       ...m.job.ctx,

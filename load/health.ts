@@ -9,6 +9,7 @@
 import process from "node:process";
 import { percentileSorted } from "../measure/summary.ts";
 import type { ClientHealth } from "../measure/result.ts";
+import type { StampError } from "./canary.ts";
 
 export type { ClientHealth };
 
@@ -92,5 +93,16 @@ export function startHealthProbe(
         saturated: isSaturated(lag, cpuPct),
       };
     },
+  };
+}
+
+/** A test's client health with the canary's stamping error over the test, when it has one. */
+export function withStampError(health: ClientHealth, error: StampError | null): ClientHealth {
+  if (error === null) return health;
+  return {
+    ...health,
+    stamp_error_p50_ms: error.p50_ms,
+    stamp_error_p99_ms: error.p99_ms,
+    stamp_error_samples: error.samples,
   };
 }

@@ -66,6 +66,16 @@ export interface ClientHealth {
   cpu_pct: number;
   /** True when lag or CPU says the client may have limited the measurement. */
   saturated: boolean;
+  /**
+   * Median absolute error of the client's stamps over the test (ms): a gap between two chunks
+   * of the stamping canary as stamped on arrival, against the gap between their send times.
+   * Absent without the canary (tests run outside the program, older versions).
+   */
+  stamp_error_p50_ms?: number;
+  /** 99th percentile of that error (ms). */
+  stamp_error_p99_ms?: number;
+  /** Gaps the canary measured over the test. */
+  stamp_error_samples?: number;
 }
 
 /** What an open-loop test adds to `extra`: how its schedule was offered and kept. */

@@ -11,7 +11,7 @@ import type { TestResult } from "../measure/result.ts";
 import type { RepeatSummary } from "../analysis/repeat.ts";
 import type { SuiteReporter } from "./reporter.ts";
 import { fixed, ms } from "./format.ts";
-import { coarseResolution } from "./health.ts";
+import { coarseResolution, timingResolution } from "./health.ts";
 import { generatesTokens } from "./workload.ts";
 
 /** True when colour may be used on stdout. */
@@ -104,12 +104,10 @@ export function testTable(
   const health = t.extra.client_health;
   const coarse = coarseResolution(t);
   if (coarse !== null && health) {
+    const res = timingResolution(health);
     table.push([
       "Timing resolution",
-      yellow(
-        `client lag p99 ${fixed(health.event_loop_lag_p99_ms, 2)} ms = ` +
-          `${fixed(coarse * 100, 0)}% of ITL p50`,
-      ),
+      yellow(`client ${res.what} ${fixed(res.ms, 2)} ms = ${fixed(coarse * 100, 0)}% of ITL p50`),
     ]);
   }
   if (health?.saturated) {

@@ -28,7 +28,8 @@ import { type Slo, SloTally } from "../measure/slo.ts";
 import { SteadyTracker } from "../measure/steady.ts";
 import { FailureTimes } from "../measure/failures.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
-import { startHealthProbe } from "../load/health.ts";
+import { startHealthProbe, withStampError } from "../load/health.ts";
+import type { StampCanary } from "../load/canary.ts";
 import type { WorkloadTestSpec } from "./spec.ts";
 
 /** Progress of one test, shown by the console (if at all). */
@@ -133,6 +134,11 @@ export interface SuiteContext {
    * of it, off the measuring thread (`workload/apart.ts`). Absent: built in this thread.
    */
   workerEntry?: string;
+  /**
+   * The stamping canary (`load/canary.ts`): each test states the client's timestamp error over
+   * its span. Absent: tests state the event-loop lag only.
+   */
+  canary?: StampCanary;
 }
 
 /** What a live view is told while tests run. */
@@ -420,6 +426,7 @@ export function testRig(
   const fixed = bodyOf(spec.payload, model);
   const body = spec.body ?? (() => fixed);
   const health = startHealthProbe();
+  const stamps = ctx.canary?.window();
   // The server's metrics are sampled from the first counted request on, so the deltas of its
   // counters and histograms leave the warm-up out.
   let server: ServerSampler | null = null;
@@ -453,7 +460,7 @@ export function testRig(
       const r = testResultOf(spec, model, substitutedFor, agg, interrupted, load);
       if (agg.slo) r.extra.slo = agg.slo.stats(r.metrics.window_s);
       r.extra.failure_times = agg.failureTimes.stats();
-      r.extra.client_health = health.stop();
+      r.extra.client_health = withStampError(health.stop(), stamps?.stop() ?? null);
       const sampler: ServerSampler | null = server;
       if (sampler) r.extra.server_metrics = await sampler.stop();
       return r;

@@ -46,7 +46,8 @@ import type { Suite, TestDef } from "../suite.ts";
 import type { ScenarioTest } from "../../plan/scenario.ts";
 import { runScenarioTest } from "../scenario.ts";
 import { fnv1a, Prng } from "../../util/prng.ts";
-import { type HealthProbe, startHealthProbe } from "../../load/health.ts";
+import { type HealthProbe, startHealthProbe, withStampError } from "../../load/health.ts";
+import type { CanaryWindow } from "../../load/canary.ts";
 
 /** The model the original suite asked for. */
 export const KV_MODEL = "openai/gpt-oss-120b";
@@ -383,6 +384,7 @@ async function runSequential(
   let items: Item[] = [];
   // The client's health over the counted requests, as every other test records it.
   let health: HealthProbe | null = null;
+  let stamps: CanaryWindow | null = null;
   try {
     for (let i = 0; i < ctx.warmup && !ctx.stop.aborted; i++) {
       await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
@@ -391,6 +393,7 @@ async function runSequential(
     items = spec.items(resetOk);
     before = await fetchKvMetrics(ctx.client.baseUrl, ctx.client.apiKey);
     health = startHealthProbe();
+    stamps = ctx.canary?.window() ?? null;
     const progress = ctx.progress(spec.name, items.length);
     const wedge = new WedgeGuard(ctx.maxConsecutiveTimeouts ?? DEFAULT_MAX_CONSECUTIVE_TIMEOUTS);
     try {
@@ -437,7 +440,7 @@ async function runSequential(
     interrupted: interrupted || ctx.stop.aborted,
     notes,
     extra: {
-      ...(health ? { client_health: health.stop() } : {}),
+      ...(health ? { client_health: withStampError(health.stop(), stamps?.stop() ?? null) } : {}),
       ...(stoppedEarly ? { stopped_early: stoppedEarly } : {}),
     },
   };

@@ -75,3 +75,34 @@ Deno.test("a repeat keeps a quantile sample of its latencies; one run asked once
   assert.equal(cut.repeat!.runs.length, 1);
   assert.match(cut.notes.at(-1)!, /1 repeat of 3 asked for \(interrupted\)/);
 });
+
+Deno.test("pooled repeats state the worst repeat's stamping error, when every repeat has one", async () => {
+  const { poolExtra } = await import("../../capacity/repeat.ts");
+  const health = (lag: number, p99?: number) => ({
+    event_loop_lag_p99_ms: lag,
+    cpu_pct: 50,
+    saturated: false,
+    ...(p99 === undefined
+      ? {}
+      : { stamp_error_p50_ms: p99 / 10, stamp_error_p99_ms: p99, stamp_error_samples: 100 * p99 }),
+  });
+  const pooled = poolExtra([
+    { client_health: health(2, 1.5) },
+    { client_health: health(3, 4.5) },
+    { client_health: health(1, 0.5) },
+  ], [1, 1, 1]);
+  assert.deepEqual(pooled.client_health, {
+    event_loop_lag_p99_ms: 3,
+    cpu_pct: 50,
+    saturated: false,
+    stamp_error_p50_ms: 0.45,
+    stamp_error_p99_ms: 4.5,
+    stamp_error_samples: 450,
+  });
+  // One repeat without the canary: no stamping error is claimed for the pool.
+  const mixed = poolExtra([{ client_health: health(2, 1.5) }, { client_health: health(3) }], [
+    1,
+    1,
+  ]);
+  assert.equal(mixed.client_health?.stamp_error_p99_ms, undefined);
+});

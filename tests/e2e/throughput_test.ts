@@ -49,6 +49,13 @@ openTest(
       const run = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
       assert.equal(run.server.embedded, true);
       assert.equal(run.mode, "quick");
+      // Every test states the client's stamping error, measured on the canary stream.
+      for (const t of run.suites[0].tests) {
+        const h = t.extra.client_health;
+        assert.ok(h.stamp_error_samples >= 20, `${t.name}: ${h.stamp_error_samples} gaps`);
+        assert.ok(h.stamp_error_p50_ms >= 0 && h.stamp_error_p99_ms >= h.stamp_error_p50_ms);
+      }
+      assert.match(md, /stamping error p50 [\d.]+ \/ p99 [\d.]+ ms \(canary, \d+ gaps\)/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

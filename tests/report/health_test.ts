@@ -38,3 +38,37 @@ Deno.test("a client whose lag is a sizeable share of the ITL says its timing is 
   assert.equal(coarseResolution(t), null, "4% of the ITL: fine");
   assert.deepEqual(clientHealthWarning(t), []);
 });
+
+Deno.test("with the canary's stamping error, the timing resolution is that error, not the lag", async () => {
+  const { coarseResolution, timingResolution } = await import("../../report/health.ts");
+  const { toMarkdown } = await import("../../report/doc.ts");
+  const { fakeTest } = await import("./_fixtures.ts");
+  const t = fakeTest({ name: "T" });
+  t.metrics.itl = { ...t.metrics.itl, count: 100, p50: 0.01 };
+  t.extra.client_health = {
+    event_loop_lag_p50_ms: 0.5,
+    event_loop_lag_p99_ms: 2.5,
+    cpu_pct: 60,
+    saturated: false,
+    stamp_error_p50_ms: 0.05,
+    stamp_error_p99_ms: 4.9,
+    stamp_error_samples: 4000,
+  };
+  assert.deepEqual(timingResolution(t.extra.client_health), {
+    what: "stamping error p99",
+    ms: 4.9,
+  });
+  // 49% of the 10 ms ITL, where the lag alone would have said 25%.
+  assert.ok(Math.abs(coarseResolution(t)! - 0.49) < 1e-9);
+  assert.match(
+    toMarkdown(clientHealthWarning(t)),
+    /Timing resolution:.*stamping error p99 \(4\.90 ms\) is 49% of the ITL p50/,
+  );
+  assert.deepEqual(clientHealthItem(t).map(mdText), [
+    "**Client health:** stamping error p50 0.05 / p99 4.90 ms (canary, 4000 gaps), " +
+    "event-loop lag p99 2.50 ms, client CPU 60%",
+  ]);
+  // A small stamping error clears a lag that would have warned.
+  t.extra.client_health.stamp_error_p99_ms = 0.3;
+  assert.equal(coarseResolution(t), null);
+});

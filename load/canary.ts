@@ -1,0 +1,280 @@
+/**
+ * The stamping canary: the client's own timestamp error, measured during every test. A Web
+ * Worker of the program's entry (its own thread and event loop) serves one stream of token
+ * chunks on 127.0.0.1, each carrying `x_sent_ms`, its send time taken just before the socket
+ * write, one every {@linkcode CANARY_ITL_MS} on absolute deadlines. The measuring thread reads
+ * it through the same HTTP client and event loop as the load, and every gap between two of its
+ * chunks as stamped on arrival is set against the gap between their send times: the difference
+ * is the error of the client's stamps at that moment (the loopback adds tens of µs). A timer
+ * probe of the event loop understates that error at hundreds of streams, where a read that
+ * completes beside a hundred others is stamped after their continuations (docs/performance.md);
+ * the canary's chunks wait in that same line.
+ *
+ * The worker side is {@linkcode serveCanary}, called by the entry's worker dispatch; the perf
+ * harness's raw-socket server (`bench/stamp_server.ts`) is the same server.
+ *
+ * @module
+ */
+
+import { ChatClient } from "../net/client.ts";
+import { percentileSorted } from "../measure/summary.ts";
+
+/** The canary's gap between chunks (ms). */
+export const CANARY_ITL_MS = 10;
+
+/** Chunks per canary answer: each answer's gaps are read when it ends. */
+const CANARY_TOKENS = 50;
+
+/** Most error samples kept (older ones are overwritten, ring buffer): 11 minutes of chunks. */
+const MAX_SAMPLES = 65_536;
+
+/** Fewest samples a window reports (below it, it reports nothing). */
+const MIN_SAMPLES = 20;
+
+/** How long the worker has to start serving (ms). */
+const READY_MS = 30_000;
+
+const enc = new TextEncoder();
+const LF = 10;
+const HEAD = enc.encode(
+  "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+);
+
+/** One SSE event as an HTTP/1.1 chunk. */
+function chunk(data: string): Uint8Array {
+  const event = enc.encode(`data: ${data}\n\n`);
+  const head = enc.encode(`${event.length.toString(16)}\r\n`);
+  const out = new Uint8Array(head.length + event.length + 2);
+  out.set(head);
+  out.set(event, head.length);
+  out.set([13, LF], head.length + event.length);
+  return out;
+}
+
+const END = enc.encode("0\r\n\r\n");
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+}
+
+/** The request body's `max_tokens` (default 10), once a whole request is buffered, or null. */
+function takeRequest(buf: { bytes: Uint8Array }): number | null {
+  const bytes = buf.bytes;
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) {
+    if (i < 3 || bytes[i - 1] !== 13 || bytes[i - 2] !== LF || bytes[i - 3] !== 13) continue;
+    const head = new TextDecoder().decode(bytes.subarray(0, i + 1));
+    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    if (bytes.length < i + 1 + length) return null;
+    const body = new TextDecoder().decode(bytes.subarray(i + 1, i + 1 + length));
+    buf.bytes = bytes.slice(i + 1 + length);
+    try {
+      return Math.max(1, Number(JSON.parse(body).max_tokens) || 10);
+    } catch {
+      return 10;
+    }
+  }
+  return null;
+}
+
+/** Answer the requests of one connection until it closes. */
+async function serveConn(conn: Deno.Conn, itlMs: number): Promise<void> {
+  const buf = { bytes: new Uint8Array(0) };
+  const room = new Uint8Array(16 * 1024);
+  try {
+    while (true) {
+      let tokens = takeRequest(buf);
+      while (tokens === null) {
+        const n = await conn.read(room);
+        if (n === null) return;
+        const more = new Uint8Array(buf.bytes.length + n);
+        more.set(buf.bytes);
+        more.set(room.subarray(0, n), buf.bytes.length);
+        buf.bytes = more;
+        tokens = takeRequest(buf);
+      }
+      await writeAll(conn, HEAD);
+      const t0 = performance.now();
+      for (let k = 0; k < tokens; k++) {
+        const due = t0 + k * itlMs;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        // The stamp is taken just before the write: nothing of this side's own delays is in
+        // the gap between two stamps and their arrivals. On the epoch's scale, so a client
+        // can also set it against its own clock (delivery time).
+        const sent = performance.timeOrigin + performance.now();
+        await writeAll(
+          conn,
+          chunk(`{"choices":[{"index":0,"delta":{"content":"t${k} "}}],"x_sent_ms":${sent}}`),
+        );
+      }
+      await writeAll(
+        conn,
+        chunk(`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":${tokens}}}`),
+      );
+      await writeAll(conn, chunk("[DONE]"));
+      await writeAll(conn, END);
+    }
+  } catch {
+    // the client went away
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * Serve stamped token streams on 127.0.0.1 at a free port: every request (any path) is
+ * answered with its `max_tokens` chunks, one every `itlMs`, on absolute deadlines. Returns the
+ * port once bound; serves until the process (or worker) ends.
+ */
+export function serveCanary(itlMs: number = CANARY_ITL_MS): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) {
+      conn.setNoDelay(true);
+      serveConn(conn, itlMs);
+    }
+  })();
+  return (listener.addr as Deno.NetAddr).port;
+}
+
+/** The message that asks a worker to serve the canary. */
+export interface CanaryRequest {
+  /** Always `canary`. */
+  kind: "canary";
+  /** Gap between chunks (ms). */
+  itlMs: number;
+}
+
+/** A worker's answer to a {@linkcode CanaryRequest}. */
+export interface CanaryReady {
+  /** Always `canary-ready`. */
+  kind: "canary-ready";
+  /** The port it serves on (127.0.0.1). */
+  port: number;
+}
+
+/** The stamping error over a window of the canary's chunks (ms). */
+export interface StampError {
+  /** Median absolute error of a gap between two chunks (ms). */
+  p50_ms: number;
+  /** 99th percentile (ms). */
+  p99_ms: number;
+  /** Gaps measured. */
+  samples: number;
+}
+
+/** A span of the canary's measurements (one test). */
+export interface CanaryWindow {
+  /** End the window: the error over its gaps, or null with too few of them. */
+  stop(): StampError | null;
+}
+
+/** A running canary. */
+export interface StampCanary {
+  /** Start a window of its measurements. */
+  window(): CanaryWindow;
+  /** Stop the stream and end the worker. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the canary: a worker of `entry` serving the stream, read in this thread until
+ * {@linkcode StampCanary.close}.
+ *
+ * @throws {Error} when the worker does not start serving.
+ */
+export async function startCanary(entry: string): Promise<StampCanary> {
+  const worker = new Worker(entry, { type: "module", name: "fakeai-bench-canary" });
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the canary did not start")), READY_MS);
+      worker.onmessage = (e: MessageEvent<CanaryReady>) => {
+        clearTimeout(timer);
+        resolve(e.data.port);
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        clearTimeout(timer);
+        reject(new Error(`the canary failed: ${e.message}`));
+      };
+      worker.postMessage({ kind: "canary", itlMs: CANARY_ITL_MS } satisfies CanaryRequest);
+    });
+  } catch (err) {
+    worker.terminate();
+    throw err;
+  }
+  return new Canary(worker, port);
+}
+
+/** The reading side of a started canary. */
+class Canary implements StampCanary {
+  readonly #worker: Worker;
+  readonly #client: ChatClient;
+  readonly #stop = new AbortController();
+  readonly #errors = new Float64Array(MAX_SAMPLES);
+  #n = 0;
+  readonly #loop: Promise<void>;
+
+  constructor(worker: Worker, port: number) {
+    this.#worker = worker;
+    this.#client = new ChatClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      poolSize: 1,
+      timeoutMs: 30_000,
+    });
+    this.#loop = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    const body = {
+      model: "canary",
+      messages: [{ role: "user", content: "canary" }],
+      max_tokens: CANARY_TOKENS,
+      stream: true,
+    };
+    while (!this.#stop.signal.aborted) {
+      const rec = await this.#client.chat(body, { signal: this.#stop.signal, keepStamps: true });
+      const sent = rec.serverStamps, got = rec.tokenTimes;
+      if (rec.outcome !== "ok" || !sent || !got) {
+        // A failed answer (the worker ended, or the stream was stopped): try again later.
+        if (!this.#stop.signal.aborted) await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      for (let k = 1; k < Math.min(sent.length, got.length); k++) {
+        const error = Math.abs((got[k] - got[k - 1]) * 1000 - (sent[k] - sent[k - 1]));
+        this.#errors[this.#n++ % MAX_SAMPLES] = error;
+      }
+    }
+  }
+
+  window(): CanaryWindow {
+    const from = this.#n;
+    return {
+      stop: () => {
+        const to = this.#n;
+        const n = Math.min(to - from, MAX_SAMPLES);
+        if (n < MIN_SAMPLES) return null;
+        const sorted = new Float64Array(n);
+        for (let i = 0; i < n; i++) sorted[i] = this.#errors[(to - n + i) % MAX_SAMPLES];
+        sorted.sort();
+        return {
+          p50_ms: percentileSorted(sorted, 0.5),
+          p99_ms: percentileSorted(sorted, 0.99),
+          samples: n,
+        };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    this.#client.close();
+    this.#worker.terminate();
+  }
+}
