@@ -4,7 +4,9 @@
  * the same target and hands their suite results to the merge.
  *
  * A worker runs the program's own entry module (so a bundle or a compiled binary needs no
- * extra file); `main.ts` calls {@linkcode workerMain} when it finds itself in a worker.
+ * extra file); `main.ts` calls {@linkcode workerMain} when it finds itself in a worker. The same
+ * dispatch serves the program's other workers: prompt builds (`workload/apart.ts`) and the
+ * stamping canary (`load/canary.ts`).
  *
  * @module
  */
