@@ -2,7 +2,7 @@
  * One client-side measurement of the perf harness, run in its own (pinned) process so that
  * its CPU and memory are the client's alone. Takes one JSON argument, prints one JSON line.
  *
- * Modes: `load` (closed loop: rate, latency, CPU, optional timestamp error), `sse` (SSE
+ * Modes: `load` (closed loop: rate, latency, CPU, optional timestamp error and canary), `sse` (SSE
  * parsing speed), `mem_streams` (peak RSS with N concurrent streams), `mem_growth` (RSS growth
  * over many requests).
  *
@@ -14,6 +14,7 @@ import { runClosedLoop } from "../load/loops.ts";
 import { measureClientLoad, measureSseParse, smallBody } from "../engine/selftest.ts";
 import { RecordAggregator } from "../measure/aggregate.ts";
 import { linearFit } from "../measure/fit.ts";
+import { startCanary } from "../load/canary.ts";
 
 /** The JSON argument. */
 export interface ProbeSpec {
@@ -33,6 +34,11 @@ export interface ProbeSpec {
   maxTokens?: number;
   /** Keep server stamps. */
   keepStamps?: boolean;
+  /**
+   * `load`: run the program's stamping canary beside the load and report its error (`canary`),
+   * to set against the load's own stamps.
+   */
+  canary?: boolean;
 }
 
 const rss = () => Deno.memoryUsage().rss / 2 ** 20;
@@ -163,15 +169,25 @@ async function main(spec: ProbeSpec): Promise<unknown> {
   switch (spec.mode) {
     case "sse":
       return measureSseParse(spec.seconds ?? 2);
-    case "load":
-      return await measureClientLoad({
-        url: spec.url!,
-        http: spec.http ?? "native",
-        concurrency: spec.concurrency ?? 50,
-        seconds: spec.seconds ?? 5,
-        body: smallBody(spec.stream === true, spec.maxTokens ?? 4),
-        keepStamps: spec.keepStamps,
-      });
+    case "load": {
+      const canary = spec.canary
+        ? await startCanary(new URL("../main.ts", import.meta.url).href)
+        : null;
+      const window = canary?.window();
+      try {
+        const r = await measureClientLoad({
+          url: spec.url!,
+          http: spec.http ?? "native",
+          concurrency: spec.concurrency ?? 50,
+          seconds: spec.seconds ?? 5,
+          body: smallBody(spec.stream === true, spec.maxTokens ?? 4),
+          keepStamps: spec.keepStamps,
+        });
+        return window ? { ...r, canary: window.stop() } : r;
+      } finally {
+        await canary?.close();
+      }
+    }
     case "mem_streams":
       return await memStreams(spec);
     case "mem_growth":

@@ -646,6 +646,44 @@ if (want("3")) {
   const many = await sideBySide(50, MANY_STREAMS);
   figures.timestamp_error_1000 = many;
   sideRow(many, `ITL error p99 ms, 1000 streams, raw-socket server, median of ${ROUNDS}`, 2, 50);
+  // 3d. What a run states as its timing resolution: the stamping canary's error p99 (a worker's
+  // stream read beside the load, load/canary.ts), against the load's own stamps' error, with
+  // the event-loop lag beside it.
+  log(`figure 3d: the stamping canary against the load's own stamps, 200 streams`);
+  const raw = await startServer(["run", "--allow-net", join(HERE, "stamp_server.ts"), "10"]);
+  // deno-lint-ignore no-explicit-any
+  const canaried: any[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      canaried.push(
+        await probe({
+          mode: "load",
+          url: raw.url,
+          stream: true,
+          keepStamps: true,
+          canary: true,
+          ...STREAMS,
+        }),
+      );
+    }
+  } finally {
+    await raw.stop();
+  }
+  figures.timestamp_error_canary = canaried;
+  const load = p99(canaried);
+  const canary = median(canaried.map((x) => x.canary.p99_ms));
+  const lag = median(canaried.map((x) => x.health.event_loop_lag_p99_ms));
+  rows.push({
+    figure: "3 timestamp error",
+    measure: `canary's error p99 ms vs the load's, 200 streams, median of ${ROUNDS}`,
+    fakeai: f2(canary),
+    peer: `load's own ${f2(load)}`,
+    ratio: `${f2(canary / load)}×; rounds canary ${
+      canaried.map((x) => f2(x.canary.p99_ms)).join(", ")
+    } / load ${list(canaried)}; event-loop lag p99 ${f2(lag)} ms (${f2(lag / load)}×)`,
+    target: "0.7–1.3×",
+    met: mark(canary / load >= 0.7 && canary / load <= 1.3),
+  });
 }
 
 // 4. SSE parsing.

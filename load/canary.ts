@@ -1,11 +1,12 @@
 /**
  * The stamping canary: the client's own timestamp error, measured during every test. A Web
- * Worker of the program's entry (its own thread and event loop) serves one stream of token
- * chunks on 127.0.0.1, each carrying `x_sent_ms`, its send time taken just before the socket
+ * Worker of the program's entry (its own thread and event loop) serves streams of token chunks
+ * on 127.0.0.1, each chunk carrying `x_sent_ms`, its send time taken just before the socket
  * write, one every {@linkcode CANARY_ITL_MS} on absolute deadlines. The measuring thread reads
- * it through the same HTTP client and event loop as the load, and every gap between two of its
- * chunks as stamped on arrival is set against the gap between their send times: the difference
- * is the error of the client's stamps at that moment (the loopback adds tens of µs). A timer
+ * four of them at once through the same HTTP client and event loop as the load, and every gap
+ * between two chunks of a stream as stamped on arrival is set against the gap between their send
+ * times: the difference is the error of the client's stamps at that moment (the loopback adds
+ * tens of µs). A timer
  * probe of the event loop understates that error at hundreds of streams, where a read that
  * completes beside a hundred others is stamped after their continuations (docs/performance.md);
  * the canary's chunks wait in that same line.
@@ -17,7 +18,7 @@
  */
 
 import { ChatClient } from "../net/client.ts";
-import { percentileSorted } from "../measure/summary.ts";
+import { Distribution } from "../measure/distribution.ts";
 
 /** The canary's gap between chunks (ms). */
 export const CANARY_ITL_MS = 10;
@@ -25,8 +26,14 @@ export const CANARY_ITL_MS = 10;
 /** Chunks per canary answer: each answer's gaps are read when it ends. */
 const CANARY_TOKENS = 50;
 
-/** Most error samples kept (older ones are overwritten, ring buffer): 11 minutes of chunks. */
-const MAX_SAMPLES = 65_536;
+/**
+ * Canary streams read at once, each on its own connection and phase: 400 gaps a second, so a
+ * test of a few seconds has a p99 of its own.
+ */
+const CANARY_STREAMS = 4;
+
+/** Raw error samples a window keeps (beyond them, its HDR histogram answers). */
+const RAW_SAMPLES = 65_536;
 
 /** Fewest samples a window reports (below it, it reports nothing). */
 const MIN_SAMPLES = 20;
@@ -216,21 +223,28 @@ class Canary implements StampCanary {
   readonly #worker: Worker;
   readonly #client: ChatClient;
   readonly #stop = new AbortController();
-  readonly #errors = new Float64Array(MAX_SAMPLES);
-  #n = 0;
+  /** The open windows' errors (s). */
+  readonly #windows = new Set<Distribution>();
   readonly #loop: Promise<void>;
 
   constructor(worker: Worker, port: number) {
     this.#worker = worker;
     this.#client = new ChatClient({
       baseUrl: `http://127.0.0.1:${port}`,
-      poolSize: 1,
+      poolSize: CANARY_STREAMS,
       timeoutMs: 30_000,
     });
-    this.#loop = this.#read();
+    this.#loop = Promise.all(
+      Array.from(
+        { length: CANARY_STREAMS },
+        (_, k) => this.#read(k * CANARY_ITL_MS / CANARY_STREAMS),
+      ),
+    ).then(() => {});
   }
 
-  async #read(): Promise<void> {
+  async #read(phaseMs: number): Promise<void> {
+    // Each stream starts a quarter of a gap after the one before: their chunks interleave.
+    await new Promise((r) => setTimeout(r, phaseMs));
     const body = {
       model: "canary",
       messages: [{ role: "user", content: "canary" }],
@@ -246,27 +260,22 @@ class Canary implements StampCanary {
         continue;
       }
       for (let k = 1; k < Math.min(sent.length, got.length); k++) {
-        const error = Math.abs((got[k] - got[k - 1]) * 1000 - (sent[k] - sent[k - 1]));
-        this.#errors[this.#n++ % MAX_SAMPLES] = error;
+        // Seconds, as every distribution of the project holds them.
+        const error = Math.abs((got[k] - got[k - 1]) - (sent[k] - sent[k - 1]) / 1000);
+        for (const w of this.#windows) w.add(error);
       }
     }
   }
 
   window(): CanaryWindow {
-    const from = this.#n;
+    const errors = new Distribution(RAW_SAMPLES);
+    this.#windows.add(errors);
     return {
       stop: () => {
-        const to = this.#n;
-        const n = Math.min(to - from, MAX_SAMPLES);
-        if (n < MIN_SAMPLES) return null;
-        const sorted = new Float64Array(n);
-        for (let i = 0; i < n; i++) sorted[i] = this.#errors[(to - n + i) % MAX_SAMPLES];
-        sorted.sort();
-        return {
-          p50_ms: percentileSorted(sorted, 0.5),
-          p99_ms: percentileSorted(sorted, 0.99),
-          samples: n,
-        };
+        this.#windows.delete(errors);
+        if (errors.count < MIN_SAMPLES) return null;
+        const s = errors.summary();
+        return { p50_ms: s.p50 * 1000, p99_ms: s.p99 * 1000, samples: s.count };
       },
     };
   }
