@@ -184,12 +184,12 @@ export interface CanaryWindow {
 export interface StampCanary {
   /** Start a window of its measurements. */
   window(): CanaryWindow;
-  /** Stop the stream and end the worker. */
+  /** Stop the streams and end the worker. */
   close(): Promise<void>;
 }
 
 /**
- * Start the canary: a worker of `entry` serving the stream, read in this thread until
+ * Start the canary: a worker of `entry` serving the streams, read in this thread until
  * {@linkcode StampCanary.close}.
  *
  * @throws {Error} when the worker does not start serving.
