@@ -235,8 +235,8 @@ export async function executeRun(
     journal = RunJournal.open(plan.output.dir, header, resume?.tests.length ?? 0);
     const entry = hooks.entry ?? programEntry();
     const ctx = suiteContext(plan, target, view, signals, serverMetrics, entry);
-    // Each test states the client's own stamping error, from a canary stream served by a
-    // worker (load/canary.ts). With --workers, the load is measured in the workers instead.
+    // Each test states the client's own stamping error, from canary streams served by a
+    // worker (load/canary.ts). With --workers, each worker measures its load with its own.
     if (entry !== null && plan.load.workers <= 1) {
       try {
         canary = await startCanary(entry);

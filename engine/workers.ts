@@ -28,7 +28,13 @@ import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunPlan } from "../plan/plan.ts";
 import { answerBuild, type BuildReply, type BuildRequest } from "../workload/apart.ts";
-import { type CanaryReady, type CanaryRequest, serveCanary } from "../load/canary.ts";
+import {
+  type CanaryReady,
+  type CanaryRequest,
+  serveCanary,
+  type StampCanary,
+  startCanary,
+} from "../load/canary.ts";
 
 /** True when this code runs inside a Web Worker. */
 export function inWorker(): boolean {
@@ -273,6 +279,21 @@ export function workerMain(): void {
       progress: () => ({ update() {}, finish() {} }),
       log,
     };
+    // The worker measures its share of the load on its own thread: its tests state that
+    // thread's stamping error, from a canary of its own.
+    const entry = m.job.ctx.workerEntry;
+    let canary: StampCanary | null = null;
+    if (entry) {
+      try {
+        canary = await startCanary(entry);
+        ctx.canary = canary;
+      } catch (err) {
+        log(
+          `stamping canary not started (${err instanceof Error ? err.message : err}): ` +
+            "tests state the event-loop lag only",
+        );
+      }
+    }
     try {
       const scenario = m.job.scenario;
       const suites = await runSuiteList(
@@ -287,6 +308,8 @@ export function workerMain(): void {
         kind: "error",
         message: err instanceof Error ? err.message : String(err),
       });
+    } finally {
+      await canary?.close();
     }
   };
 }

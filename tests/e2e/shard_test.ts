@@ -199,6 +199,10 @@ openTest("--workers 2 gives the same report set as two shards merged", async () 
     const run = JSON.parse(await Deno.readTextFile(join(workers, "run.json")));
     assert.equal(run.plan.load.workers, 2);
     assert.equal(run.suites[0].tests[0].notes.includes("merged from 2 shards"), true);
+    // Each worker measured its share with a stamping canary of its own (shard 0's is shown).
+    for (const t of run.suites[0].tests) {
+      assert.ok(t.extra.client_health.stamp_error_samples >= 20, t.name);
+    }
   } finally {
     await server.stop();
     await Deno.remove(root, { recursive: true });
