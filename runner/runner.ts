@@ -29,7 +29,7 @@ import { SteadyTracker } from "../measure/steady.ts";
 import { FailureTimes } from "../measure/failures.ts";
 import { closedShare, openShare, type Shard } from "../load/shard.ts";
 import { startHealthProbe, withStampError } from "../load/health.ts";
-import type { StampCanary } from "../load/canary.ts";
+import type { StampCanary, StampError } from "../load/canary.ts";
 import type { WorkloadTestSpec } from "./spec.ts";
 
 /** Progress of one test, shown by the console (if at all). */
@@ -426,7 +426,12 @@ export function testRig(
   const fixed = bodyOf(spec.payload, model);
   const body = spec.body ?? (() => fixed);
   const health = startHealthProbe();
+  // The canary's window ends with the pool (or at the result, whichever comes first), so no
+  // window outlives its test.
   const stamps = ctx.canary?.window();
+  let stampError: StampError | null | undefined;
+  const endStamps = () =>
+    stampError === undefined ? stampError = stamps?.stop() ?? null : stampError;
   // The server's metrics are sampled from the first counted request on, so the deltas of its
   // counters and histograms leave the warm-up out.
   let server: ServerSampler | null = null;
@@ -455,12 +460,13 @@ export function testRig(
     close() {
       progress.finish();
       client.close();
+      endStamps();
     },
     async result(interrupted, load) {
       const r = testResultOf(spec, model, substitutedFor, agg, interrupted, load);
       if (agg.slo) r.extra.slo = agg.slo.stats(r.metrics.window_s);
       r.extra.failure_times = agg.failureTimes.stats();
-      r.extra.client_health = withStampError(health.stop(), stamps?.stop() ?? null);
+      r.extra.client_health = withStampError(health.stop(), endStamps());
       const sampler: ServerSampler | null = server;
       if (sampler) r.extra.server_metrics = await sampler.stop();
       return r;

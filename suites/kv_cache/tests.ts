@@ -47,7 +47,7 @@ import type { ScenarioTest } from "../../plan/scenario.ts";
 import { runScenarioTest } from "../scenario.ts";
 import { fnv1a, Prng } from "../../util/prng.ts";
 import { type HealthProbe, startHealthProbe, withStampError } from "../../load/health.ts";
-import type { CanaryWindow } from "../../load/canary.ts";
+import type { CanaryWindow, StampError } from "../../load/canary.ts";
 
 /** The model the original suite asked for. */
 export const KV_MODEL = "openai/gpt-oss-120b";
@@ -385,6 +385,7 @@ async function runSequential(
   // The client's health over the counted requests, as every other test records it.
   let health: HealthProbe | null = null;
   let stamps: CanaryWindow | null = null;
+  let stampError: StampError | null = null;
   try {
     for (let i = 0; i < ctx.warmup && !ctx.stop.aborted; i++) {
       await client.chat(warmupBody(payload, model, i, ctx.seed), { signal: ctx.abort });
@@ -422,6 +423,7 @@ async function runSequential(
     if (before) after = await fetchKvMetrics(ctx.client.baseUrl, ctx.client.apiKey);
   } finally {
     client.close();
+    stampError = stamps?.stop() ?? null;
   }
   const delta = before && after ? kvMetricsDelta(before, after) : null;
   const notes: string[] = [];
@@ -440,7 +442,7 @@ async function runSequential(
     interrupted: interrupted || ctx.stop.aborted,
     notes,
     extra: {
-      ...(health ? { client_health: withStampError(health.stop(), stamps?.stop() ?? null) } : {}),
+      ...(health ? { client_health: withStampError(health.stop(), stampError) } : {}),
       ...(stoppedEarly ? { stopped_early: stoppedEarly } : {}),
     },
   };
