@@ -6,30 +6,32 @@
  * @module
  */
 
-import {
-  calibrateHelp,
-  compareHelp,
-  mergeHelp,
-  parseCommandLine,
-  predictHelp,
-  PROGRAM,
-  reportHelp,
-  runHelp,
-  selftestHelp,
-  trendHelp,
-  VERSION,
-} from "./cli/args.ts";
 import { BenchError, ExitCode } from "./util/errors.ts";
 import { scrubConsole } from "./util/redact.ts";
-import { runCommand } from "./commands/run.ts";
-import { inWorker, workerMain } from "./engine/workers.ts";
-import { setProgramEntry } from "./util/entry.ts";
+import { inWorker, setProgramEntry } from "./util/entry.ts";
+
+// Every module beyond these few is imported when a command (or a worker's role) needs it: a
+// worker of the program loads only what its role runs.
 
 /** Run the program with `argv`; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // Everything printed goes through one scrub of the secrets the run knows (util/redact.ts).
   scrubConsole();
+  // The program's name for error lines (util/version.ts is small; it reads deno.json).
+  const { PROGRAM } = await import("./util/version.ts");
   try {
+    const {
+      calibrateHelp,
+      compareHelp,
+      mergeHelp,
+      parseCommandLine,
+      predictHelp,
+      reportHelp,
+      runHelp,
+      selftestHelp,
+      trendHelp,
+      VERSION,
+    } = await import("./cli/args.ts");
     const cmd = parseCommandLine(argv);
     switch (cmd.kind) {
       case "help":
@@ -56,8 +58,10 @@ export async function main(argv: string[]): Promise<number> {
         const { serveCommand } = await import("./server/main.ts");
         return await serveCommand(parseServeArgs(cmd.argv));
       }
-      case "run":
+      case "run": {
+        const { runCommand } = await import("./commands/run.ts");
         return await runCommand(cmd.args);
+      }
       case "merge": {
         const { mergeCommand } = await import("./commands/merge.ts");
         return await mergeCommand(cmd.args);
@@ -97,8 +101,34 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A worker of the program: its first message says its role, and only that role's modules load
+ * (a shard's job, a prompt build, the stamping canary). Messages that arrive while they load are
+ * handed to the role once it listens.
+ */
+function workerEntry(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((e: MessageEvent<{ kind: string }>) => void) | null;
+  };
+  const early: MessageEvent<{ kind: string }>[] = [];
+  let role: Promise<void> | null = null;
+  scope.onmessage = (e) => {
+    early.push(e);
+    role ??= takeRole(e.data.kind).then(() => {
+      for (const m of early.splice(0)) scope.onmessage?.(m);
+    });
+  };
+}
+
+/** Load a worker's role and let it listen (it sets the worker's `onmessage`). */
+async function takeRole(kind: string): Promise<void> {
+  if (kind === "canary") (await import("./load/canary_server.ts")).canaryWorker();
+  else if (kind === "build") (await import("./workload/apart.ts")).buildWorker();
+  else (await import("./engine/workers.ts")).workerMain();
+}
+
 if (import.meta.main) {
   setProgramEntry(import.meta.url);
-  if (inWorker()) workerMain();
+  if (inWorker()) workerEntry();
   else Deno.exit(await main(Deno.args));
 }

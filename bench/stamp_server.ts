@@ -5,7 +5,7 @@
  * before the write. With no HTTP stack between the stamp and the socket, the gap between a
  * chunk's stamp and its arrival is the client's alone, which separates the client's timestamp
  * error from the embedded server's. It is the server of the run's stamping canary
- * (`load/canary.ts`), in a process of its own.
+ * (`load/canary_server.ts`), in a process of its own.
  *
  * Usage: `deno run --allow-net bench/stamp_server.ts [itlMs]`; prints
  * `Listening on http://127.0.0.1:PORT` once bound.
@@ -13,7 +13,7 @@
  * @module
  */
 
-import { serveCanary } from "../load/canary.ts";
+import { serveCanary } from "../load/canary_server.ts";
 
 if (import.meta.main) {
   const port = serveCanary(Number(Deno.args[0] ?? 10));

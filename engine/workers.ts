@@ -4,9 +4,9 @@
  * the same target and hands their suite results to the merge.
  *
  * A worker runs the program's own entry module (so a bundle or a compiled binary needs no
- * extra file); `main.ts` calls {@linkcode workerMain} when it finds itself in a worker. The same
- * dispatch serves the program's other workers: prompt builds (`workload/apart.ts`) and the
- * stamping canary (`load/canary.ts`).
+ * extra file); `main.ts`, finding itself in a worker, gives it its role from its first message
+ * and loads only that role's modules: {@linkcode workerMain} here for a shard's job, prompt
+ * builds (`workload/apart.ts`), the stamping canary (`load/canary_server.ts`).
  *
  * @module
  */
@@ -27,20 +27,7 @@ import type { Scenario } from "../plan/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunPlan } from "../plan/plan.ts";
-import { answerBuild, type BuildReply, type BuildRequest } from "../workload/apart.ts";
-import {
-  type CanaryReady,
-  type CanaryRequest,
-  serveCanary,
-  type StampCanary,
-  startCanary,
-} from "../load/canary.ts";
-
-/** True when this code runs inside a Web Worker. */
-export function inWorker(): boolean {
-  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
-    "undefined";
-}
+import { type StampCanary, startCanary } from "../load/canary.ts";
 
 /**
  * Run a suite as the context's shard: shardable suites run their share of every test's
@@ -168,12 +155,7 @@ export function sharedContext(ctx: SuiteContext): SharedContext {
   return Object.fromEntries(SHARED_CONTEXT_KEYS.map((k) => [k, ctx[k]])) as SharedContext;
 }
 
-type ToWorker =
-  | { kind: "start"; job: WorkerJob }
-  | { kind: "stop" }
-  | { kind: "abort" }
-  | BuildRequest
-  | CanaryRequest;
+type ToWorker = { kind: "start"; job: WorkerJob } | { kind: "stop" } | { kind: "abort" };
 type FromWorker =
   | { kind: "log"; line: string }
   | { kind: "done"; suites: SuiteResult[] }
@@ -249,15 +231,11 @@ export async function runInWorkers(opts: WorkersOptions): Promise<SuiteResult[][
   return await Promise.all(runs);
 }
 
-/**
- * Entry of a worker: wait for its job, run it, post the suite results back; or build the
- * prompts it is asked for (`workload/apart.ts`) and post them back; or serve the stamping
- * canary (`load/canary.ts`) until it is ended.
- */
+/** Make this worker a shard runner: wait for its job, run it, post the suite results back. */
 export function workerMain(): void {
   const scope = globalThis as unknown as {
     onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
-    postMessage(m: FromWorker | BuildReply | CanaryReady): void;
+    postMessage(m: FromWorker): void;
   };
   const stop = new AbortController();
   const abort = new AbortController();
@@ -265,10 +243,6 @@ export function workerMain(): void {
     const m = e.data;
     if (m.kind === "stop") return stop.abort();
     if (m.kind === "abort") return abort.abort();
-    if (m.kind === "build") return scope.postMessage(await answerBuild(m.task));
-    if (m.kind === "canary") {
-      return scope.postMessage({ kind: "canary-ready", port: serveCanary(m.itlMs) });
-    }
     const log = (line: string) => scope.postMessage({ kind: "log", line });
     const ctx: SuiteContext = {
       ...m.job.ctx,

@@ -18,3 +18,9 @@ export function setProgramEntry(url: string): void {
 export function programEntry(): string | null {
   return entry;
 }
+
+/** True when this code runs inside a Web Worker. */
+export function inWorker(): boolean {
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !==
+    "undefined";
+}

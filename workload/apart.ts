@@ -7,7 +7,8 @@
  * measuring thread receives plain data. Builds that need no tokenizer library, or run without
  * the program's entry (tests importing the modules), stay in the calling thread.
  *
- * The worker side is {@linkcode answerBuild}, called by the entry's worker dispatch.
+ * The worker side is {@linkcode buildWorker}, the role the entry's worker dispatch gives a worker
+ * whose first message is a {@linkcode BuildRequest}.
  *
  * @module
  */
@@ -86,6 +87,17 @@ export async function answerBuild(task: BuildTask): Promise<BuildReply> {
       },
     };
   }
+}
+
+/** Make this worker a prompt builder: it answers each {@linkcode BuildRequest}. */
+export function buildWorker(): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((e: MessageEvent<BuildRequest>) => void) | null;
+    postMessage(m: BuildReply): void;
+  };
+  scope.onmessage = async (e) => {
+    if (e.data.kind === "build") scope.postMessage(await answerBuild(e.data.task));
+  };
 }
 
 /** The error a worker reported, as its own class where the program has one. */
