@@ -6,10 +6,9 @@
  * four of them at once through the same HTTP client and event loop as the load, and every gap
  * between two chunks of a stream as stamped on arrival is set against the gap between their send
  * times: the difference is the error of the client's stamps at that moment (the loopback adds
- * tens of µs). A timer
- * probe of the event loop understates that error at hundreds of streams, where a read that
- * completes beside a hundred others is stamped after their continuations (docs/performance.md);
- * the canary's chunks wait in that same line.
+ * tens of µs). A timer probe of the event loop understates that error at hundreds of streams,
+ * where a read that completes beside a hundred others is stamped after their continuations
+ * (docs/performance.md); the canary's chunks wait in that same line.
  *
  * The worker side is `load/canary_server.ts`, a module of its own so the worker loads nothing
  * else; the perf harness's raw-socket server (`bench/stamp_server.ts`) is the same server.
