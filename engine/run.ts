@@ -14,7 +14,7 @@ import { twinServeArgs } from "../plan/twin.ts";
 import { runInferencePerf } from "../runner/inference_perf.ts";
 import { VERSION } from "../util/version.ts";
 import { programEntry } from "../util/entry.ts";
-import { type StampCanary, startCanary } from "../load/canary.ts";
+import { type StampCanary, startCanaryOrSay } from "../load/canary.ts";
 import { ConfigError, ExitCode } from "../util/errors.ts";
 import { realClock } from "../util/clock.ts";
 import { publicUrl } from "../util/redact.ts";
@@ -238,15 +238,8 @@ export async function executeRun(
     // Each test states the client's own stamping error, from canary streams served by a
     // worker (load/canary.ts). With --workers, each worker measures its load with its own.
     if (entry !== null && plan.load.workers <= 1) {
-      try {
-        canary = await startCanary(entry);
-        ctx.canary = canary;
-      } catch (err) {
-        view.log(
-          `stamping canary not started (${err instanceof Error ? err.message : err}): ` +
-            "tests state the event-loop lag only",
-        );
-      }
+      canary = await startCanaryOrSay(entry, (line) => view.log(line));
+      if (canary) ctx.canary = canary;
     }
     if (live || windows) {
       const [v, w] = [live?.view, windows];

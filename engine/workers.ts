@@ -27,7 +27,7 @@ import type { Scenario } from "../plan/scenario.ts";
 import { withScenario } from "../suites/scenario.ts";
 import { mergeSuiteLists, SHARD_ZERO_ONLY } from "./merge.ts";
 import type { RunPlan } from "../plan/plan.ts";
-import { type StampCanary, startCanary } from "../load/canary.ts";
+import { startCanaryOrSay } from "../load/canary.ts";
 
 /**
  * Run a suite as the context's shard: shardable suites run their share of every test's
@@ -256,18 +256,8 @@ export function workerMain(): void {
     // The worker measures its share of the load on its own thread: its tests state that
     // thread's stamping error, from a canary of its own.
     const entry = m.job.ctx.workerEntry;
-    let canary: StampCanary | null = null;
-    if (entry) {
-      try {
-        canary = await startCanary(entry);
-        ctx.canary = canary;
-      } catch (err) {
-        log(
-          `stamping canary not started (${err instanceof Error ? err.message : err}): ` +
-            "tests state the event-loop lag only",
-        );
-      }
-    }
+    const canary = entry ? await startCanaryOrSay(entry, log) : null;
+    if (canary) ctx.canary = canary;
     try {
       const scenario = m.job.scenario;
       const suites = await runSuiteList(

@@ -94,6 +94,25 @@ export async function startCanary(entry: string): Promise<StampCanary> {
   return new Canary(worker, port);
 }
 
+/**
+ * Start the canary, or say in one line why it did not start and return null: the tests then
+ * state the event-loop lag only.
+ */
+export async function startCanaryOrSay(
+  entry: string,
+  log: (line: string) => void,
+): Promise<StampCanary | null> {
+  try {
+    return await startCanary(entry);
+  } catch (err) {
+    log(
+      `stamping canary not started (${err instanceof Error ? err.message : err}): ` +
+        "tests state the event-loop lag only",
+    );
+    return null;
+  }
+}
+
 /** The reading side of a started canary. */
 class Canary implements StampCanary {
   readonly #worker: Worker;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startCanary } from "../../load/canary.ts";
+import { startCanary, startCanaryOrSay } from "../../load/canary.ts";
 
 /** The program's entry, whose workers serve the canary. */
 const ENTRY = new URL("../../main.ts", import.meta.url).href;
@@ -46,4 +46,9 @@ Deno.test("the canary measures the stamping error of this thread, stalls include
 Deno.test("a canary whose worker cannot start fails with an error, leaving nothing behind", async () => {
   const bad = new URL("./_broken_entry.ts", import.meta.url).href;
   await assert.rejects(() => startCanary(bad), /the canary failed: .*fails as it loads/);
+  // A run goes on without it, saying so in one line.
+  const lines: string[] = [];
+  assert.equal(await startCanaryOrSay(bad, (line) => lines.push(line)), null);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^stamping canary not started \(the canary failed: .*\): tests state/);
 });
