@@ -9,6 +9,7 @@
 import { BenchError, ExitCode } from "./util/errors.ts";
 import { scrubConsole } from "./util/redact.ts";
 import { inWorker, setProgramEntry } from "./util/entry.ts";
+import { PROGRAM } from "./util/version.ts";
 
 // Every module beyond these few is imported when a command (or a worker's role) needs it: a
 // worker of the program loads only what its role runs.
@@ -17,8 +18,6 @@ import { inWorker, setProgramEntry } from "./util/entry.ts";
 export async function main(argv: string[]): Promise<number> {
   // Everything printed goes through one scrub of the secrets the run knows (util/redact.ts).
   scrubConsole();
-  // The program's name for error lines (util/version.ts is small; it reads deno.json).
-  const { PROGRAM } = await import("./util/version.ts");
   try {
     const {
       calibrateHelp,

@@ -20,8 +20,6 @@ import { ChatClient } from "../net/client.ts";
 import { Distribution } from "../measure/distribution.ts";
 import { CANARY_ITL_MS, type CanaryReady, type CanaryRequest } from "./canary_server.ts";
 
-export { CANARY_ITL_MS, type CanaryReady, type CanaryRequest };
-
 /** Chunks per canary answer: each answer's gaps are read when it ends. */
 const CANARY_TOKENS = 50;
 

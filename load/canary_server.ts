@@ -10,6 +10,7 @@
 export const CANARY_ITL_MS = 10;
 
 const enc = new TextEncoder();
+const dec = new TextDecoder();
 const LF = 10;
 const HEAD = enc.encode(
   "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
@@ -37,10 +38,10 @@ function takeRequest(buf: { bytes: Uint8Array }): number | null {
   const bytes = buf.bytes;
   for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) {
     if (i < 3 || bytes[i - 1] !== 13 || bytes[i - 2] !== LF || bytes[i - 3] !== 13) continue;
-    const head = new TextDecoder().decode(bytes.subarray(0, i + 1));
+    const head = dec.decode(bytes.subarray(0, i + 1));
     const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
     if (bytes.length < i + 1 + length) return null;
-    const body = new TextDecoder().decode(bytes.subarray(i + 1, i + 1 + length));
+    const body = dec.decode(bytes.subarray(i + 1, i + 1 + length));
     buf.bytes = bytes.slice(i + 1 + length);
     try {
       return Math.max(1, Number(JSON.parse(body).max_tokens) || 10);

@@ -80,7 +80,7 @@ export async function runWorkloadTest(
     endpoint: spec.workload.endpoint,
     keepText: spec.workload.turns > 1,
     warmupBody: (i: number, m: string) => workloadWarmupBody(built, m, i),
-    tokenCounter: late ?? { name: here!.name, count: here!.count, exact: here!.exact },
+    tokenCounter: late ?? here!,
     afterWarmup: late ? (answers: AnswerTally) => late.loadIfNeeded(answers) : undefined,
   };
   const payload: Payload = {
@@ -270,7 +270,7 @@ async function runSessionTest(
         endpoint: spec.workload.endpoint,
         keepText: true,
         warmupBody: (i, m) => workloadWarmupBody(built, m, i),
-        tokenCounter: { name: tokenizer.name, count: tokenizer.count, exact: tokenizer.exact },
+        tokenCounter: tokenizer,
       },
     },
     sessions * turns,

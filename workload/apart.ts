@@ -112,7 +112,7 @@ function rethrown(error: { name: string; message: string }): Error {
 }
 
 /** Run a build task in a worker of `entry`, which ends with it. */
-function inWorker(
+function buildInWorker(
   entry: string,
   task: BuildTask,
 ): Promise<BuiltWorkload | PromptTexts | TokenizerInfo> {
@@ -146,7 +146,7 @@ export async function buildWorkloadApart(
 ): Promise<BuiltWorkload> {
   const choice = { spec: spec.tokenizer, model: ctx.model, embedded: ctx.embedded };
   if (entry === null || !choiceLoadsLibrary(choice)) return await buildWorkload(spec, ctx);
-  return await inWorker(entry, { kind: "workload", spec, ctx }) as BuiltWorkload;
+  return await buildInWorker(entry, { kind: "workload", spec, ctx }) as BuiltWorkload;
 }
 
 /**
@@ -161,7 +161,7 @@ export async function promptTextsApart(
 ): Promise<PromptTexts> {
   const task: BuildTask = { kind: "prompt-texts", prompts, choice, seed };
   if (entry === null || !choiceLoadsLibrary(choice)) return await build(task) as PromptTexts;
-  return await inWorker(entry, task) as PromptTexts;
+  return await buildInWorker(entry, task) as PromptTexts;
 }
 
 /**
@@ -178,5 +178,5 @@ export async function checkTokenizerApart(
 ): Promise<TokenizerInfo> {
   const task: BuildTask = { kind: "tokenizer", spec };
   if (entry === null || spec.trim() === "words") return await build(task) as TokenizerInfo;
-  return await inWorker(entry, task) as TokenizerInfo;
+  return await buildInWorker(entry, task) as TokenizerInfo;
 }

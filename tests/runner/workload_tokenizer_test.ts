@@ -36,37 +36,33 @@ function spec(warmup: number): WorkloadTestSpec {
   };
 }
 
-Deno.test("the workload's tokenizer counts answers the server sent without usage", async () => {
-  const mock = server(false);
+/** A workload test of `gpt-4o` against a server that sends usage or not. */
+async function runAgainst(usage: boolean) {
+  const mock = server(usage);
   try {
     const ctx = testContext(mock.url, {
       workerEntry: ENTRY,
       target: { embedded: false, models: ["gpt-4o"] },
     });
-    const r = await runWorkloadTest(ctx, spec(2));
-    assert.equal(r.metrics.successful_requests, 6);
-    // Loaded after the warm-up showed no usage: "alpha beta gamma" is 3 tokens in o200k_base.
-    assert.equal(r.metrics.output_tokens_counted_by, "o200k_base");
-    assert.equal(r.metrics.total_output_tokens, 18);
+    return await runWorkloadTest(ctx, spec(2));
   } finally {
     await mock.close();
   }
+}
+
+Deno.test("the workload's tokenizer counts answers the server sent without usage", async () => {
+  const r = await runAgainst(false);
+  assert.equal(r.metrics.successful_requests, 6);
+  // Loaded after the warm-up showed no usage: "alpha beta gamma" is 3 tokens in o200k_base.
+  assert.equal(r.metrics.output_tokens_counted_by, "o200k_base");
+  assert.equal(r.metrics.total_output_tokens, 18);
 });
 
 Deno.test("with usage, answers are counted by it", async () => {
-  const mock = server(true);
-  try {
-    const ctx = testContext(mock.url, {
-      workerEntry: ENTRY,
-      target: { embedded: false, models: ["gpt-4o"] },
-    });
-    const r = await runWorkloadTest(ctx, spec(2));
-    assert.equal(r.metrics.successful_requests, 6);
-    assert.equal(r.metrics.output_tokens_counted_by, null);
-    assert.equal(r.metrics.output_tokens_estimated, false);
-  } finally {
-    await mock.close();
-  }
+  const r = await runAgainst(true);
+  assert.equal(r.metrics.successful_requests, 6);
+  assert.equal(r.metrics.output_tokens_counted_by, null);
+  assert.equal(r.metrics.output_tokens_estimated, false);
 });
 
 Deno.test("a late counter loads the tokenizer only when the warm-up's answers need it", async () => {
