@@ -13,6 +13,7 @@
  */
 
 import process from "node:process";
+import { connIo } from "../net/conn_io.ts";
 
 /** The JSON argument. */
 export interface BareRequestSpec {
@@ -70,15 +71,17 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
   const loop = async () => {
     const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
     conn.setNoDelay(true);
+    // The same reads and writes as the client's (the runtime's ops where it has them).
+    const io = connIo(conn, true);
     const buf = new Uint8Array(64 * 1024);
     let w = 0;
     try {
       while (!stop) {
-        await conn.write(request);
+        await io.write(request);
         let need = -1; // bytes of head and body, once the head is in
         while (need < 0 || w < need) {
-          const n = await conn.read(buf.subarray(w));
-          if (n === null) return;
+          const n = await io.read(buf.subarray(w));
+          if (n === 0) return;
           w += n;
           if (need < 0) {
             const e = headEnd(buf, w);

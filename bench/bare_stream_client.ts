@@ -13,6 +13,7 @@
  */
 
 import process from "node:process";
+import { connIo } from "../net/conn_io.ts";
 import { SampleList } from "../measure/samples.ts";
 import { timestampError } from "../engine/selftest.ts";
 
@@ -61,18 +62,20 @@ export async function runBare(spec: BareSpec): Promise<unknown> {
   const stream = async () => {
     const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
     conn.setNoDelay(true);
+    // The same reads and writes as the client's (the runtime's ops where it has them).
+    const io = connIo(conn, true);
     const buf = new Uint8Array(16 * 1024);
     try {
       while (!stop) {
         const counted = counting;
-        await conn.write(request);
+        await io.write(request);
         let pending = "";
         let prevSent = -1;
         let prevAt = -1;
         while (true) {
-          const n = await conn.read(buf);
+          const n = await io.read(buf);
           const t = performance.now();
-          if (n === null) return;
+          if (n === 0) return;
           pending += dec.decode(buf.subarray(0, n));
           for (let i = pending.indexOf("\n\n"); i >= 0; i = pending.indexOf("\n\n")) {
             const m = STAMP.exec(pending.slice(0, i));

@@ -11,6 +11,7 @@
 
 import { concatBytes } from "../util/bytes.ts";
 import {
+  type BodyEnd,
   Conn,
   dec,
   enc,
@@ -21,7 +22,6 @@ import {
   Http1Error,
   MAX_HEAD,
   parseHead,
-  readChunked,
   readLength,
   readToEnd,
 } from "./http1_wire.ts";
@@ -32,6 +32,11 @@ export { Http1Error, type Http1ErrorKind } from "./http1_wire.ts";
 export interface Http1PoolOptions {
   /** Idle connections kept for reuse (default 1024). */
   maxIdle?: number;
+  /**
+   * Read and write plain TCP connections by the runtime's own ops where it has them (default
+   * true; `net/conn_io.ts`); false uses the public `Deno.Conn` methods.
+   */
+  runtimeOps?: boolean;
 }
 
 /** A request to send: method, path, extra header lines and a body. */
@@ -88,6 +93,7 @@ export class Http1Pool {
   readonly #tls: boolean;
   readonly #hostHeader: string;
   readonly #maxIdle: number;
+  readonly #runtimeOps: boolean;
   readonly #idle: Conn[] = [];
   readonly #busy = new Set<Conn>();
   /** Encoded request-line-and-headers prefixes, per header object (callers reuse theirs). */
@@ -107,6 +113,7 @@ export class Http1Pool {
     this.#port = url.port ? Number(url.port) : this.#tls ? 443 : 80;
     this.#hostHeader = url.host;
     this.#maxIdle = opts.maxIdle ?? 1024;
+    this.#runtimeOps = opts.runtimeOps ?? true;
   }
 
   /** Connections open now (idle and busy). */
@@ -168,10 +175,10 @@ export class Http1Pool {
           else {
             const view = conn.room();
             scan = conn.w; // everything buffered has been searched (room() may have moved it)
-            const n = await conn.tcp.read(view);
+            const n = await conn.io.read(view);
             conn.t = performance.now();
-            more = n !== null;
-            if (n !== null) conn.w += n;
+            more = n !== 0;
+            conn.w += n;
           }
           if (!more) {
             if (had > 0) {
@@ -250,7 +257,7 @@ export class Http1Pool {
     try {
       const tcp = await Promise.race([connecting, cancelled]);
       if (!this.#tls) (tcp as Deno.TcpConn).setNoDelay(true);
-      return new Conn(tcp);
+      return new Conn(tcp, this.#runtimeOps && !this.#tls);
     } catch (err) {
       connecting.then((c) => c.close(), () => {});
       if (err instanceof Http1Error) throw err;
@@ -320,7 +327,7 @@ export class Http1Pool {
  * prototype: a load holds hundreds of these at once for the whole of their streams, and each
  * closure made per response would live (and be promoted, then collected) with it.
  */
-class StreamedResponse implements Http1Response {
+class StreamedResponse implements Http1Response, BodyEnd {
   readonly status: number;
   readonly bodyArrivedAt = NaN;
   readonly #pool: Http1Pool;
@@ -361,15 +368,25 @@ class StreamedResponse implements Http1Response {
   async #read(read: Promise<void>): Promise<void> {
     try {
       await read;
-      this.#pool.release(this.#conn, this.#keepAlive);
     } catch (err) {
-      this.#pool.drop(this.#conn);
-      if (this.#cancelled()) {
-        throw new Http1Error("cancelled", "request cancelled", { cause: err });
-      }
-      if (err instanceof Http1Error) throw err;
-      throw new Http1Error("closed", errMessage(err), { cause: err });
+      throw this.bodyEnded(err);
     }
+    this.bodyEnded(null);
+  }
+
+  /**
+   * The body was read to its end (`err` null): the connection goes back to the pool. Or it
+   * failed: the connection is closed, and the error to report is returned.
+   */
+  bodyEnded(err: unknown): Http1Error | null {
+    if (err === null) {
+      this.#pool.release(this.#conn, this.#keepAlive);
+      return null;
+    }
+    this.#pool.drop(this.#conn);
+    if (this.#cancelled()) return new Http1Error("cancelled", "request cancelled", { cause: err });
+    if (err instanceof Http1Error) return err;
+    return new Http1Error("closed", errMessage(err), { cause: err });
   }
 
   #claim(): void {
@@ -384,12 +401,9 @@ class StreamedResponse implements Http1Response {
       return Promise.reject(err);
     }
     const conn = this.#conn, length = this.#length;
+    if (length === -2) return conn.chunked().read(onData, this);
     return this.#read(
-      length === -2
-        ? readChunked(conn, onData)
-        : length >= 0
-        ? readLength(conn, length, onData)
-        : readToEnd(conn, onData),
+      length >= 0 ? readLength(conn, length, onData) : readToEnd(conn, onData),
     );
   }
 

@@ -7,6 +7,7 @@
  */
 
 import { KindError } from "../util/errors.ts";
+import { type ConnIo, connIo } from "./conn_io.ts";
 
 /** Why an exchange failed below HTTP. */
 export type Http1ErrorKind = "connect" | "closed" | "protocol" | "cancelled" | "too_large";
@@ -26,6 +27,8 @@ export const dec = new TextDecoder();
 /** One TCP (or TLS) connection with its read buffer; unread bytes are `buf[r..w)`. */
 export class Conn {
   readonly tcp: Deno.Conn;
+  /** Its reads and writes (`net/conn_io.ts`): a read gives 0 at the end of the stream. */
+  readonly io: ConnIo;
   buf = new Uint8Array(INITIAL_BUFFER);
   /** Request bytes are rendered here. */
   wbuf = new Uint8Array(1024);
@@ -34,9 +37,15 @@ export class Conn {
   /** Arrival time (ms) of the last read. */
   t = 0;
   closed = false;
+  #chunked: ChunkedReader | null = null;
 
-  constructor(tcp: Deno.Conn) {
+  /**
+   * `preferOps`: read and write by the runtime's ops where it has them (plain TCP only);
+   * false uses the public `Deno.Conn` methods.
+   */
+  constructor(tcp: Deno.Conn, preferOps = false) {
     this.tcp = tcp;
+    this.io = connIo(tcp, preferOps);
   }
 
   /** Make room after the unread bytes (compacting or growing) and return the free view. */
@@ -59,13 +68,18 @@ export class Conn {
     return this.w === 0 ? this.buf : this.buf.subarray(this.w);
   }
 
+  /** The connection's decoder of chunked bodies (made on first use, kept for the next). */
+  chunked(): ChunkedReader {
+    return this.#chunked ??= new ChunkedReader(this);
+  }
+
   /** Read more bytes into the buffer. Returns false at EOF. */
   async fill(): Promise<boolean> {
     const ahead = this.takeAhead();
     if (ahead !== null) return await ahead;
-    const n = await this.tcp.read(this.room());
+    const n = await this.io.read(this.room());
     this.t = performance.now();
-    if (n === null) return false;
+    if (n === 0) return false;
     this.w += n;
     return true;
   }
@@ -84,9 +98,9 @@ export class Conn {
     if (this.#ahead !== null || this.closed) return;
     const view = this.room();
     const at = this.w;
-    const read = this.tcp.read(view).then((n) => {
+    const read = this.io.read(view).then((n) => {
       this.t = performance.now();
-      if (n === null) return false;
+      if (n === 0) return false;
       // The pool empties a finished connection's buffer (r = w = 0) while this read runs:
       // its bytes then move to where the buffer now ends.
       if (this.w !== at) this.buf.copyWithin(this.w, at, at + n);
@@ -125,7 +139,7 @@ export class Conn {
   startWrite(bytes: Uint8Array): void {
     this.#written = -1;
     this.#writeError = null;
-    this.#writing = this.tcp.write(bytes).then(
+    this.#writing = this.io.write(bytes).then(
       (n) => n >= bytes.length ? this.#wrote(n) : this.#writeRest(bytes, n),
       this.#writeFailed,
     );
@@ -157,7 +171,7 @@ export class Conn {
 
   async writeAll(bytes: Uint8Array): Promise<void> {
     let off = 0;
-    while (off < bytes.length) off += await this.tcp.write(bytes.subarray(off));
+    while (off < bytes.length) off += await this.io.write(bytes.subarray(off));
   }
 
   close(): void {
@@ -309,59 +323,136 @@ export async function readToEnd(
   }
 }
 
+/** Where a {@linkcode ChunkedReader} reports the end of a body: null, or the error it ended on. */
+export interface BodyEnd {
+  /** The body ended (`err` null) or failed; returns the error to reject with, or null. */
+  bodyEnded(err: unknown): unknown;
+}
+
 /**
- * Decode a chunked body, handing each piece of chunk data over as soon as it is buffered.
- * Everything already buffered is decoded synchronously: the only await is the read of more
- * bytes, so a streamed event costs one read and no extra async calls.
+ * Decodes a chunked body, handing each piece of chunk data over as soon as it is buffered.
+ * Everything already buffered is decoded synchronously; when more bytes are needed, one read
+ * is started and its reaction resumes the decoding. It is driven by reactions rather than an
+ * async function so that a stream waiting for its next chunk holds one pending read and this
+ * object, which its connection keeps for every response it carries, and no suspended frame: a
+ * load holds hundreds of streams for the whole of their answers, and every frame made per
+ * response lives long enough to be promoted, then collected in a full collection.
  */
-export async function readChunked(
-  conn: Conn,
-  onData: (bytes: Uint8Array, t: number) => void,
-): Promise<void> {
-  let left = 0; // data bytes left in the current chunk
-  let afterData = false; // the CRLF that ends a chunk's data is due
-  let trailers = false; // the last chunk came: trailer lines until a blank one
-  while (true) {
-    if (left > 0) {
-      if (conn.r < conn.w) {
-        const n = Math.min(left, conn.w - conn.r);
-        onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
-        conn.r += n;
-        left -= n;
-        afterData = left === 0;
-        continue;
-      }
-    } else {
-      const line = takeLine(conn);
-      if (line !== null) {
-        if (afterData) {
-          if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
-          afterData = false;
-        } else if (trailers) {
-          if (line === "") return; // trailers are ignored
-        } else {
-          const semi = line.indexOf(";");
-          const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
-          if (!Number.isFinite(size) || size < 0) {
-            throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
-          }
-          if (size === 0) trailers = true;
-          else left = size;
-        }
-        continue;
-      }
-    }
-    const ahead = conn.takeAhead();
-    if (ahead !== null) {
-      if (!(await ahead)) throw new Http1Error("closed", "connection closed inside a chunk");
-      continue;
-    }
-    // The read of fill(), inline: one async call less per streamed event.
-    const n = await conn.tcp.read(conn.room());
-    conn.t = performance.now();
-    if (n === null) throw new Http1Error("closed", "connection closed inside a chunk");
-    conn.w += n;
+export class ChunkedReader {
+  readonly #conn: Conn;
+  /** Data bytes left in the current chunk. */
+  #left = 0;
+  /** The CRLF that ends a chunk's data is due. */
+  #afterData = false;
+  /** The last chunk came: trailer lines until a blank one. */
+  #trailers = false;
+  #onData: ((bytes: Uint8Array, t: number) => void) | null = null;
+  #end: BodyEnd | null = null;
+  #resolve: (() => void) | null = null;
+  #reject: ((err: unknown) => void) | null = null;
+
+  constructor(conn: Conn) {
+    this.#conn = conn;
   }
+
+  /**
+   * Read one chunked body from the connection, calling `onData` with each piece of data and
+   * its arrival time; `end.bodyEnded` is told how it ended before the promise settles.
+   */
+  read(onData: (bytes: Uint8Array, t: number) => void, end: BodyEnd): Promise<void> {
+    this.#left = 0;
+    this.#afterData = false;
+    this.#trailers = false;
+    this.#onData = onData;
+    this.#end = end;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#pump();
+    return promise;
+  }
+
+  /** A read came back with `n` bytes (0 at the end of the connection). */
+  readonly #onRead = (n: number): void => {
+    const conn = this.#conn;
+    conn.t = performance.now();
+    if (n === 0) return this.#finish(closedInChunk());
+    conn.w += n;
+    this.#pump();
+  };
+
+  /** The read started ahead of the body came back. */
+  readonly #onAhead = (more: boolean): void => {
+    if (!more) return this.#finish(closedInChunk());
+    this.#pump();
+  };
+
+  readonly #onError = (err: unknown): void => this.#finish(err);
+
+  /** Decode what is buffered; start a read when more is needed. */
+  #pump(): void {
+    const conn = this.#conn;
+    const onData = this.#onData!;
+    try {
+      while (true) {
+        if (this.#left > 0) {
+          if (conn.r < conn.w) {
+            const n = Math.min(this.#left, conn.w - conn.r);
+            onData(conn.buf.subarray(conn.r, conn.r + n), conn.t);
+            conn.r += n;
+            this.#left -= n;
+            this.#afterData = this.#left === 0;
+            continue;
+          }
+        } else {
+          const line = takeLine(conn);
+          if (line !== null) {
+            if (this.#afterData) {
+              if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
+              this.#afterData = false;
+            } else if (this.#trailers) {
+              if (line === "") return this.#finish(null); // trailers are ignored
+            } else {
+              const semi = line.indexOf(";");
+              const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
+              if (!Number.isFinite(size) || size < 0) {
+                throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
+              }
+              if (size === 0) this.#trailers = true;
+              else this.#left = size;
+            }
+            continue;
+          }
+        }
+        const ahead = conn.takeAhead();
+        if (ahead !== null) ahead.then(this.#onAhead, this.#onError);
+        else conn.io.read(conn.room()).then(this.#onRead, this.#onError);
+        return;
+      }
+    } catch (err) {
+      this.#finish(err);
+    }
+  }
+
+  #finish(err: unknown): void {
+    const end = this.#end!, resolve = this.#resolve!, reject = this.#reject!;
+    this.#onData = null;
+    this.#end = null;
+    this.#resolve = null;
+    this.#reject = null;
+    let failure: unknown;
+    try {
+      failure = end.bodyEnded(err);
+    } catch (thrown) {
+      failure = thrown;
+    }
+    if (failure === null || failure === undefined) resolve();
+    else reject(failure);
+  }
+}
+
+function closedInChunk(): Http1Error {
+  return new Http1Error("closed", "connection closed inside a chunk");
 }
 
 /** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */
