@@ -55,7 +55,7 @@ async function memStreams(spec: ProbeSpec) {
   });
   const agg = new RecordAggregator();
   let peak = base;
-  let heapAtPeak = 0, heapTotalAtPeak = 0;
+  let heapAtPeak = 0, heapTotalAtPeak = 0, externalAtPeak = 0;
   let inFlight = 0, maxInFlight = 0;
   const sampler = setInterval(() => {
     const now = rss();
@@ -64,6 +64,7 @@ async function memStreams(spec: ProbeSpec) {
       const m = Deno.memoryUsage();
       heapAtPeak = m.heapUsed / 2 ** 20;
       heapTotalAtPeak = m.heapTotal / 2 ** 20;
+      externalAtPeak = m.external / 2 ** 20;
     }
   }, 50);
   const body = smallBody(true, spec.maxTokens ?? 100);
@@ -93,6 +94,8 @@ async function memStreams(spec: ProbeSpec) {
     rss_peak_mb: peak,
     heap_used_at_peak_mb: heapAtPeak,
     heap_total_at_peak_mb: heapTotalAtPeak,
+    /** Memory V8 knows of outside its heap (the buffers' backing stores). */
+    external_at_peak_mb: externalAtPeak,
     max_in_flight: maxInFlight,
     requests: m.total_requests,
     failed: m.failed_requests,

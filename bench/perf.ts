@@ -842,7 +842,7 @@ if (want("6")) {
       peer: "—",
       ratio: `${r.max_in_flight} in flight, base ${f2(r.rss_base_mb)} MB, JS heap ${
         f2(r.heap_total_at_peak_mb)
-      } MB`,
+      } MB, external ${f2(r.external_at_peak_mb)} MB`,
       target: "≤ 100 MB",
       met: mark(r.rss_peak_mb <= 100 && r.max_in_flight >= 1000),
     });
