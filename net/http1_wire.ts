@@ -360,6 +360,9 @@ export class ChunkedReader {
    * its arrival time; `end.bodyEnded` is told how it ended before the promise settles.
    */
   read(onData: (bytes: Uint8Array, t: number) => void, end: BodyEnd): Promise<void> {
+    if (this.#end !== null) {
+      return Promise.reject(new Http1Error("protocol", "a body is already being read"));
+    }
     this.#left = 0;
     this.#afterData = false;
     this.#trailers = false;
@@ -435,7 +438,9 @@ export class ChunkedReader {
   }
 
   #finish(err: unknown): void {
-    const end = this.#end!, resolve = this.#resolve!, reject = this.#reject!;
+    const end = this.#end;
+    if (end === null) return; // already ended
+    const resolve = this.#resolve!, reject = this.#reject!;
     this.#onData = null;
     this.#end = null;
     this.#resolve = null;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Http1Error, Http1Pool } from "../../net/http1.ts";
+import { Conn } from "../../net/http1_wire.ts";
 import { ChatClient } from "../../net/client.ts";
 import { mockServer } from "../_mock.ts";
 
@@ -517,3 +518,36 @@ eachIo(
     }
   },
 );
+
+Deno.test("http1: a connection's chunked reader reads one body at a time", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const tcp = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: (listener.addr as Deno.NetAddr).port,
+  });
+  const server = await accepted;
+  listener.close();
+  try {
+    const conn = new Conn(tcp, true);
+    const ended: unknown[] = [];
+    const end = { bodyEnded: (err: unknown) => (ended.push(err), null) };
+    let text = "";
+    const first = conn.chunked().read((b) => (text += dec.decode(b)), end);
+    await assert.rejects(
+      conn.chunked().read(() => {}, end),
+      (e: unknown) => e instanceof Http1Error && e.kind === "protocol",
+    );
+    await server.write(enc.encode("4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n"));
+    await first;
+    assert.equal(text, "wikipedia");
+    assert.deepEqual(ended, [null], "the end is told once, without an error");
+    await server.write(enc.encode("2\r\nok\r\n0\r\n\r\n"));
+    let again = "";
+    await conn.chunked().read((b) => (again += dec.decode(b)), end);
+    assert.equal(again, "ok", "the reader serves the connection's next body");
+  } finally {
+    tcp.close();
+    server.close();
+  }
+});
