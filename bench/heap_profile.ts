@@ -11,7 +11,7 @@
  *   [--sample-ms 3000] [--top 30]
  * ```
  *
- * The probe runs with the program's V8 flag and the inspector on a free loopback port; sampling
+ * The probe runs with the program's V8 flags and the inspector on a free loopback port; sampling
  * starts `--after-ms` after the probe does (past its warm-up) and lasts `--sample-ms`, so the
  * probe's `seconds` should cover both. It prints the sampled total and one line per site. The
  * sampling is statistical (one sample per 2 KB allocated): compare sites and runs side by side.
@@ -20,6 +20,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { V8_FLAGS_ARG } from "../engine/target.ts";
 
 /** One node of V8's sampling heap profile. */
 interface ProfileNode {
@@ -132,7 +133,7 @@ if (import.meta.main) {
       "run",
       "-A",
       `--inspect-wait=127.0.0.1:${port}`,
-      "--v8-flags=--max-semi-space-size=4",
+      V8_FLAGS_ARG,
       probe,
       positionals[0],
     ],
