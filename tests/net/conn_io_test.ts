@@ -1,30 +1,6 @@
 import assert from "node:assert/strict";
 import { connIo } from "../../net/conn_io.ts";
-
-/** A connected pair on loopback: the client end and the server end. */
-async function pair(): Promise<{ client: Deno.TcpConn; server: Deno.Conn; close(): void }> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener.accept();
-  const client = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const server = await accepted;
-  listener.close();
-  return {
-    client,
-    server,
-    close() {
-      for (const c of [client, server]) {
-        try {
-          c.close();
-        } catch {
-          // closed
-        }
-      }
-    },
-  };
-}
+import { loopbackPair as pair } from "../_loopback.ts";
 
 Deno.test("conn_io: the Deno this project pins exposes the runtime's I/O ops", async () => {
   // The client's stamps depend on them (net/conn_io.ts): a Deno that drops them must be noticed.

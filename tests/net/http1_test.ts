@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Http1Error, Http1Pool } from "../../net/http1.ts";
 import { Conn } from "../../net/http1_wire.ts";
+import { loopbackPair } from "../_loopback.ts";
 import { ChatClient } from "../../net/client.ts";
 import { mockServer } from "../_mock.ts";
 
@@ -520,14 +521,7 @@ eachIo(
 );
 
 Deno.test("http1: a connection's chunked reader reads one body at a time", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener.accept();
-  const tcp = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: (listener.addr as Deno.NetAddr).port,
-  });
-  const server = await accepted;
-  listener.close();
+  const { client: tcp, server, close } = await loopbackPair();
   try {
     const conn = new Conn(tcp, true);
     const ended: unknown[] = [];
@@ -547,7 +541,6 @@ Deno.test("http1: a connection's chunked reader reads one body at a time", async
     await conn.chunked().read((b) => (again += dec.decode(b)), end);
     assert.equal(again, "ok", "the reader serves the connection's next body");
   } finally {
-    tcp.close();
-    server.close();
+    close();
   }
 });
