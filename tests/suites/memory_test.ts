@@ -5,7 +5,14 @@ import { startEmbeddedServer } from "../../engine/target.ts";
 import type { SuiteContext } from "../../runner/runner.ts";
 import type { RunResult, SuiteResult } from "../../measure/result.ts";
 import { memoryProbeOf, prepareMemory, runMemoryTest } from "../../suites/memory/tests.ts";
-import { LOAD_PAYLOAD } from "../../suites/memory/tests.ts";
+import {
+  CACHE_OVERHEAD_FLOOR_KB,
+  DEFAULT_LEAK_THRESHOLD_KB,
+  FULL_TESTS,
+  LOAD_PAYLOAD,
+  QUICK_LEAK_THRESHOLD_KB,
+  testThresholdKb,
+} from "../../suites/memory/tests.ts";
 import { writeRunReports } from "../report/_render.ts";
 import { mockServer } from "../_mock.ts";
 import { ENTRY, runInProcess } from "../e2e/_run.ts";
@@ -229,3 +236,17 @@ openTest(
     }
   },
 );
+
+Deno.test("memory: a test is judged at its threshold, never below what its requests resolve", () => {
+  const kv = FULL_TESTS.find((t) => t.name === "KV Cache Memory Overhead")!;
+  assert.equal(testThresholdKb(kv, false), CACHE_OVERHEAD_FLOOR_KB, "the 30-request test");
+  assert.equal(
+    testThresholdKb({ ...kv, thresholdKbPerRequest: 200 }, false),
+    200,
+    "a larger --leak-threshold-kb still applies",
+  );
+  const low = FULL_TESTS.find((t) => t.name === "Low Load (5 RPS)")!;
+  assert.equal(testThresholdKb(low, false), DEFAULT_LEAK_THRESHOLD_KB);
+  assert.equal(testThresholdKb(low, true), QUICK_LEAK_THRESHOLD_KB);
+  assert.equal(testThresholdKb({ ...low, thresholdKbPerRequest: 2 }, false), 2);
+});
