@@ -4,12 +4,12 @@
  *
  * Why: `Deno.Conn.read` records each pending read in a set of the connection and deletes it
  * when the read ends. V8 rebuilds a set's table when its last element is deleted and links the
- * old table to the new one; once a connection's table has been promoted to the old
- * generation, each table after it is kept alive through young collections by the one before,
- * and is promoted in turn, until the next full collection. One table per read: at 200 streams
- * of a chunk every 10 ms, a sampling heap profile put half of all the bytes the client promoted
- * there, and promoted bytes are what bring on the full collections that stall every stream's
- * stamps. `Deno.Conn.write` adds an async frame per write. The ops themselves
+ * old table to the new one, so each table is kept alive by the one before it, through young
+ * collections, until the chain is freed. One table per read: at 200 streams of a chunk every
+ * 10 ms, a sampling heap profile of the allocations that outlived young collections put half of
+ * their bytes there; read by the ops, the same load ran a fifth fewer young collections and one
+ * full collection instead of two (the full collections are what stall every stream's stamps at
+ * once; docs/performance.md). `Deno.Conn.write` adds an async frame per write. The ops themselves
  * (`Deno[Deno.internal].core.read`/`write`, with the connection's resource id) do neither.
  * They are not a public API: they are looked up once, checked, and the public methods used
  * when they are missing, so a Deno without them reads the same bytes, only with more garbage.
