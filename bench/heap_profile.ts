@@ -11,9 +11,9 @@
  *   [--sample-ms 3000] [--top 30]
  * ```
  *
- * The probe runs with the program's V8 flags and the inspector on a free loopback port; sampling
- * starts `--after-ms` after the probe does (past its warm-up) and lasts `--sample-ms`, so the
- * probe's `seconds` should cover both. It prints the sampled total and one line per site. The
+ * The probe runs with the program's V8 flags and its inspector on a loopback port the runtime
+ * picks; sampling starts `--after-ms` after the probe does (past its warm-up) and lasts
+ * `--sample-ms`, so the probe's `seconds` should cover both. It prints the sampled total and one line per site. The
  * sampling is statistical (one sample per 2 KB allocated): compare sites and runs side by side.
  *
  * @module
@@ -69,18 +69,8 @@ class Session {
     };
   }
 
-  static async open(port: number): Promise<Session> {
-    let url = "";
-    const deadline = Date.now() + 15_000;
-    while (url === "") {
-      try {
-        const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-        url = list[0]?.webSocketDebuggerUrl ?? "";
-      } catch {
-        if (Date.now() > deadline) throw new Error("the probe's inspector did not answer");
-      }
-      if (url === "") await new Promise((r) => setTimeout(r, 100));
-    }
+  /** Connect to the inspector at `url` (the `ws://` address the runtime printed). */
+  static async open(url: string): Promise<Session> {
     const ws = new WebSocket(url);
     await new Promise((resolve, reject) => {
       ws.onopen = resolve;
@@ -102,11 +92,25 @@ class Session {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * The inspector's address, read from the child's stderr ("Debugger listening on ws://…"); the
+ * rest of its stderr is drained in the background so the child never blocks on it.
+ */
+async function inspectorUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
+  const lines = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await lines.read();
+    if (done) throw new Error("the probe ended before its inspector listened");
+    text += value;
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(text);
+    if (m !== null) {
+      (async () => {
+        while (!(await lines.read()).done) { /* drained */ }
+      })().catch(() => {});
+      return m[1];
+    }
+  }
 }
 
 if (import.meta.main) {
@@ -126,22 +130,21 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const port = freePort();
   const probe = new URL("./client_probe.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
-      `--inspect-wait=127.0.0.1:${port}`,
+      "--inspect-wait=127.0.0.1:0",
       V8_FLAGS_ARG,
       probe,
       positionals[0],
     ],
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
   try {
-    const s = await Session.open(port);
+    const s = await Session.open(await inspectorUrl(child.stderr));
     await s.send("HeapProfiler.enable");
     await s.send("Runtime.runIfWaitingForDebugger");
     await new Promise((r) => setTimeout(r, Number(values["after-ms"])));
