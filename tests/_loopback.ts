@@ -32,3 +32,11 @@ export async function loopbackPair(): Promise<LoopbackPair> {
     },
   };
 }
+
+/** A loopback port with nothing listening on it (bound, then released). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { freePort } from "./_loopback.ts";
+
 /** Where a binary is, or null. */
 export function findBinary(names: readonly string[]): string | null {
   for (const name of names) {
@@ -26,13 +28,6 @@ export interface Service {
   url: string;
   /** Stop it (SIGTERM, then SIGKILL) and remove its files. */
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function waitReady(url: string, child: Deno.ChildProcess, ms = 20_000): Promise<void> {

@@ -9,16 +9,9 @@ import { parse } from "yaml";
 import { DEPLOY_DIR } from "../../tools/deploy_check.ts";
 import { childPids, isAlive } from "../e2e/_run.ts";
 import { SHUTDOWN_DEADLINE_MS } from "../../server/main.ts";
+import { freePort } from "../_loopback.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** A free loopback port (listened on, then closed). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A copy of the checkout: the config and lock copied, everything else linked. */
 async function checkout(dir: string): Promise<void> {

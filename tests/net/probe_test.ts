@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { probeTarget } from "../../net/client.ts";
 import { TargetError } from "../../util/errors.ts";
-
-/** A loopback port with nothing listening on it (bound, then released). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { freePort } from "../_loopback.ts";
 
 Deno.test("an unreachable target's error names the URL and the reason, not 'fetch failed'", async () => {
   const url = `http://127.0.0.1:${freePort()}`;
