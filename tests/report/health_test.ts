@@ -1,10 +1,24 @@
 import assert from "node:assert/strict";
-import { clientHealthItem, clientHealthWarning } from "../../report/health.ts";
-import { mdText } from "../../report/doc.ts";
+import {
+  clientHealthItem,
+  clientHealthWarning,
+  coarseResolution,
+  timingResolution,
+} from "../../report/health.ts";
+import { mdText, toMarkdown } from "../../report/doc.ts";
 import type { TestResult } from "../../measure/result.ts";
 import type { ClientHealth } from "../../measure/result.ts";
+import { fakeTest } from "./_fixtures.ts";
 
 const test = (client_health?: ClientHealth) => ({ extra: { client_health } }) as TestResult;
+
+/** A test that measured an ITL p50 of `itlP50S` seconds, with the client health given. */
+function measured(itlP50S: number, health: ClientHealth): TestResult {
+  const t = fakeTest({ name: "T" });
+  t.metrics.itl = { ...t.metrics.itl, count: 100, p50: itlP50S };
+  t.extra.client_health = health;
+  return t;
+}
 
 Deno.test("client health line: figures with 2 decimals, a warning only when saturated", () => {
   const ok = test({ event_loop_lag_p99_ms: 0.4242, cpu_pct: 37.4, saturated: false });
@@ -20,18 +34,13 @@ Deno.test("client health line: figures with 2 decimals, a warning only when satu
   assert.deepEqual(clientHealthItem(test()), []);
 });
 
-Deno.test("a client whose lag is a sizeable share of the ITL says its timing is coarse", async () => {
-  const { coarseResolution } = await import("../../report/health.ts");
-  const { toMarkdown } = await import("../../report/doc.ts");
-  const { fakeTest } = await import("./_fixtures.ts");
-  const t = fakeTest({ name: "T" });
-  t.metrics.itl = { ...t.metrics.itl, count: 100, p50: 0.005 };
-  t.extra.client_health = {
+Deno.test("a client whose lag is a sizeable share of the ITL says its timing is coarse", () => {
+  const t = measured(0.005, {
     event_loop_lag_p50_ms: 0.3,
     event_loop_lag_p99_ms: 1.5,
     cpu_pct: 40,
     saturated: false,
-  } as typeof t.extra.client_health;
+  });
   assert.ok(Math.abs(coarseResolution(t)! - 0.3) < 1e-9);
   assert.match(toMarkdown(clientHealthWarning(t)), /Timing resolution:.*30% of the ITL p50/);
   t.extra.client_health!.event_loop_lag_p99_ms = 0.2;
@@ -39,13 +48,8 @@ Deno.test("a client whose lag is a sizeable share of the ITL says its timing is 
   assert.deepEqual(clientHealthWarning(t), []);
 });
 
-Deno.test("with the canary's stamping error, the timing resolution is that error, not the lag", async () => {
-  const { coarseResolution, timingResolution } = await import("../../report/health.ts");
-  const { toMarkdown } = await import("../../report/doc.ts");
-  const { fakeTest } = await import("./_fixtures.ts");
-  const t = fakeTest({ name: "T" });
-  t.metrics.itl = { ...t.metrics.itl, count: 100, p50: 0.01 };
-  t.extra.client_health = {
+Deno.test("with the canary's stamping error, the timing resolution is that error, not the lag", () => {
+  const health: ClientHealth = {
     event_loop_lag_p50_ms: 0.5,
     event_loop_lag_p99_ms: 2.5,
     cpu_pct: 60,
@@ -54,7 +58,8 @@ Deno.test("with the canary's stamping error, the timing resolution is that error
     stamp_error_p99_ms: 4.9,
     stamp_error_samples: 4000,
   };
-  assert.deepEqual(timingResolution(t.extra.client_health), {
+  const t = measured(0.01, health);
+  assert.deepEqual(timingResolution(health), {
     what: "stamping error p99",
     ms: 4.9,
   });
@@ -69,6 +74,6 @@ Deno.test("with the canary's stamping error, the timing resolution is that error
     "event-loop lag p99 2.50 ms, client CPU 60%",
   ]);
   // A small stamping error clears a lag that would have warned.
-  t.extra.client_health.stamp_error_p99_ms = 0.3;
+  health.stamp_error_p99_ms = 0.3;
   assert.equal(coarseResolution(t), null);
 });
