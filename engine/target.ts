@@ -38,7 +38,10 @@ export interface Target {
  * 1M requests from ~82 to ~34 MB, with no loss of request rate. A smaller heap growing factor
  * (`--heap-growing-percent=30`) cut the peak at 1000 streams to ~104 MB but ran more full
  * collections, and the 200-stream timestamp error's p99 rose from 8.8, 9.4 and 7.0 ms to 10.1,
- * 11.2 and 10.8 ms side by side: not used.
+ * 11.2 and 10.8 ms side by side: not used. An 8 MB semi-space brought the peak at 1000 streams
+ * to ~97 MB (fewer pending reads' promise objects promoted) but raised the ITL error p99 at 200
+ * streams (median 4.37 against 3.72 ms over 14 rounds side by side) and at 1000: not used either
+ * (docs/performance.md).
  *
  * A 32 MB initial old generation: V8 starts with a small old-generation limit and ran its first
  * full collection about a second into a load of a few hundred streams (at ~11 MB); its marking
