@@ -19,6 +19,9 @@ export class Http1Error extends KindError<Http1ErrorKind> {
 
 const CR = 13;
 const LF = 10;
+const SP = 32;
+const TAB = 9;
+const SEMI = 59;
 const INITIAL_BUFFER = 4 * 1024;
 export const MAX_HEAD = 64 * 1024;
 export const enc = new TextEncoder();
@@ -407,23 +410,20 @@ export class ChunkedReader {
             this.#afterData = this.#left === 0;
             continue;
           }
-        } else {
+        } else if (this.#afterData || this.#trailers) {
           const line = takeLine(conn);
           if (line !== null) {
             if (this.#afterData) {
               if (line !== "") throw new Http1Error("protocol", "chunk not followed by CRLF");
               this.#afterData = false;
-            } else if (this.#trailers) {
-              if (line === "") return this.#finish(null); // trailers are ignored
-            } else {
-              const semi = line.indexOf(";");
-              const size = parseInt(semi >= 0 ? line.slice(0, semi) : line, 16);
-              if (!Number.isFinite(size) || size < 0) {
-                throw new Http1Error("protocol", `bad chunk size: ${line.slice(0, 20)}`);
-              }
-              if (size === 0) this.#trailers = true;
-              else this.#left = size;
-            }
+            } else if (line === "") return this.#finish(null); // trailers are ignored
+            continue;
+          }
+        } else {
+          const size = takeChunkSize(conn);
+          if (size >= 0) {
+            if (size === 0) this.#trailers = true;
+            else this.#left = size;
             continue;
           }
         }
@@ -458,6 +458,43 @@ export class ChunkedReader {
 
 function closedInChunk(): Http1Error {
   return new Http1Error("closed", "connection closed inside a chunk");
+}
+
+/** The value of a hexadecimal digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  if (c >= 65 && c <= 70) return c - 55; // A-F
+  return -1;
+}
+
+/** Largest number of hex digits of a chunk size (16^12 is far past any body, and exact). */
+const MAX_SIZE_DIGITS = 12;
+
+/**
+ * Take one buffered chunk-size line (`1a`, `1a;name=value`, blanks around the digits allowed)
+ * and return the size, read from the bytes without making a string of them; -1 when the line's
+ * end has not arrived yet. A line that is not a size throws.
+ */
+export function takeChunkSize(conn: { buf: Uint8Array; r: number; w: number }): number {
+  const buf = conn.buf;
+  for (let i = conn.r; i < conn.w; i++) {
+    if (buf[i] !== LF) continue;
+    const end = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
+    let j = conn.r;
+    while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
+    let size = 0, digits = 0;
+    for (let d: number; j < end && (d = hexDigit(buf[j])) >= 0; j++, digits++) size = size * 16 + d;
+    while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
+    if (digits === 0 || digits > MAX_SIZE_DIGITS || (j < end && buf[j] !== SEMI)) {
+      const text = dec.decode(buf.subarray(conn.r, Math.min(end, conn.r + 20)));
+      throw new Http1Error("protocol", `bad chunk size: ${text}`);
+    }
+    conn.r = i + 1;
+    return size;
+  }
+  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
+  return -1;
 }
 
 /** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */

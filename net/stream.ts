@@ -292,10 +292,15 @@ class EndOf implements StreamEnd {
  * every stream of a client and parsed in arrival order.
  */
 export class ParseQueue {
-  #states: StreamState[] = [];
+  /**
+   * The queued chunks' streams, `#n` of them, as their read times (the arrays keep their grown
+   * length and are overwritten: emptied, they would be reallocated for every batch).
+   */
+  readonly #states: (StreamState | null)[] = [];
   /** Where each queued chunk starts in the pool; the next one's start is its end. */
-  #starts: number[] = [0];
-  #times: number[] = [];
+  readonly #starts: number[] = [0];
+  readonly #times: number[] = [];
+  #n = 0;
   /** The queued chunks' bytes, one after another (reused: nothing is allocated per chunk). */
   #pool = new Uint8Array(64 * 1024);
   #used = 0;
@@ -314,9 +319,10 @@ export class ParseQueue {
     }
     this.#pool.set(bytes, this.#used);
     this.#used = end;
-    this.#states.push(st);
-    this.#starts.push(end);
-    this.#times.push(t);
+    const n = this.#n++;
+    this.#states[n] = st;
+    this.#starts[n + 1] = end;
+    this.#times[n] = t;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#run);
@@ -326,24 +332,23 @@ export class ParseQueue {
   /** Parse everything queued, in order (a stream's end calls it before it reads its state). */
   flush(): void {
     this.#scheduled = false;
-    const states = this.#states, starts = this.#starts, times = this.#times, pool = this.#pool;
-    for (let i = 0; i < states.length; i++) {
-      const st = states[i];
+    const states = this.#states, starts = this.#starts, times = this.#times;
+    for (let i = 0; i < this.#n; i++) {
+      const st = states[i]!;
+      states[i] = null; // a stream's state is not kept alive by the queue
       if (st.parseError !== null) continue;
-      const bytes = pool.subarray(starts[i], starts[i + 1]);
+      const from = starts[i], to = starts[i + 1], pool = this.#pool;
       try {
-        if (st.events === 0) st.keepHead(bytes);
-        st.parser.push(bytes, times[i]);
+        if (st.events === 0) st.keepHead(pool.subarray(from, to));
+        st.parser.pushRange(pool, from, to, times[i]);
       } catch (err) {
         st.parseError = err;
         st.stopRead();
       }
     }
-    states.length = 0;
-    starts.length = 1;
-    times.length = 0;
+    this.#n = 0;
     this.#used = 0;
     // A burst that grew the pool past 1 MB does not keep it.
-    if (pool.length > 1024 * 1024) this.#pool = new Uint8Array(64 * 1024);
+    if (this.#pool.length > 1024 * 1024) this.#pool = new Uint8Array(64 * 1024);
   }
 }

@@ -102,3 +102,17 @@ Deno.test("a stream's series grow past their pooled buffer, and a reused buffer 
   assert.deepEqual(b.stamps()?.stamps, [1000, 1001]);
   assert.deepEqual(itl.length, n - 1, "what a record took is its own copy");
 });
+
+Deno.test("a batch smaller than the one before parses only its own chunks", () => {
+  const q = new ParseQueue();
+  const a = state(), b = state();
+  for (let i = 0; i < 3; i++) q.push(a, chunk(`a${i}`), i);
+  q.flush();
+  q.push(b, chunk("b0"), 10);
+  q.flush();
+  q.flush(); // nothing queued: nothing parsed again
+  assert.deepEqual([a.tokenEvents, b.tokenEvents], [3, 1]);
+  assert.equal(a.allText, "a0a1a2");
+  assert.equal(b.allText, "b0");
+  assert.equal(b.last, 10);
+});
