@@ -34,15 +34,6 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const COLON = 58;
 const SPACE = 32;
 
-/** Whether `buf[from..to)` holds a line end (LF or CR). */
-function hasLineEnd(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const b = buf[i];
-    if (b === LF || b === CR) return true;
-  }
-  return false;
-}
-
 /** Default bound on one SSE line or event (bytes). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -91,46 +82,35 @@ export class SseParser {
 
   /** Feed one chunk of bytes that arrived at time `t` (ms). */
   push(chunk: Uint8Array, t: number): void {
-    this.pushRange(chunk, 0, chunk.length, t);
-  }
-
-  /**
-   * Feed `bytes[from..to)`, arrived at time `t` (ms): {@linkcode push} without a view of the
-   * range (what is kept past the call is copied).
-   */
-  pushRange(bytes: Uint8Array, from: number, to: number, t: number): void {
     // A piece of a line that is still not finished is only queued: the pieces are joined once,
     // when its end arrives, so a long line split into many small reads costs linear time.
     if (
       this.#pending.length > 0 && !this.#atStart && !this.#skipLf &&
-      !hasLineEnd(bytes, from, to)
+      chunk.indexOf(LF) < 0 && chunk.indexOf(CR) < 0
     ) {
-      this.#pendingBytes += to - from;
+      this.#pendingBytes += chunk.length;
       if (this.#pendingBytes > this.#max) this.#overflow();
-      this.#pending.push(bytes.slice(from, to));
+      this.#pending.push(chunk.slice());
       return;
     }
-    let buf = bytes;
-    let start = from;
-    let n = to;
+    let buf = chunk;
     if (this.#pending.length > 0) {
-      buf = concatBytes([...this.#pending, bytes.subarray(from, to)]);
+      buf = concatBytes([...this.#pending, chunk]);
       this.#pending = [];
       this.#pendingBytes = 0;
-      start = 0;
-      n = buf.length;
     }
-    if (this.#atStart && n > start) {
-      const len = n - start;
-      if (len < 3 && buf[start] === 0xef && (len < 2 || buf[start + 1] === 0xbb)) {
-        this.#pending = [buf.slice(start, n)]; // maybe the start of a byte-order mark: wait for more
+    let start = 0;
+    const n = buf.length;
+    if (this.#atStart && n > 0) {
+      if (n < 3 && buf[0] === 0xef && (n < 2 || buf[1] === 0xbb)) {
+        this.#pending = [buf.slice()]; // maybe the start of a byte-order mark: wait for more
         return;
       }
       this.#atStart = false;
-      if (buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
     }
-    if (this.#skipLf && n > start) {
-      if (buf[start] === LF) start++;
+    if (this.#skipLf && n > 0) {
+      if (buf[0] === LF) start = 1;
       this.#skipLf = false;
     }
     let i = start;
@@ -153,7 +133,7 @@ export class SseParser {
     }
     if (start < n) {
       if (n - start > this.#max) this.#overflow();
-      this.#pending = [buf.slice(start, n)];
+      this.#pending = [buf.slice(start)];
       this.#pendingBytes = n - start;
     }
   }

@@ -339,8 +339,9 @@ export class ParseQueue {
       if (st.parseError !== null) continue;
       const from = starts[i], to = starts[i + 1], pool = this.#pool;
       try {
-        if (st.events === 0) st.keepHead(pool.subarray(from, to));
-        st.parser.pushRange(pool, from, to, times[i]);
+        const bytes = pool.subarray(from, to);
+        if (st.events === 0) st.keepHead(bytes);
+        st.parser.push(bytes, times[i]);
       } catch (err) {
         st.parseError = err;
         st.stopRead();
