@@ -468,7 +468,7 @@ function hexDigit(c: number): number {
   return -1;
 }
 
-/** Largest number of hex digits of a chunk size (16^12 is far past any body, and exact). */
+/** Most significant hex digits of a chunk size (16^12 is far past any body, and exact). */
 const MAX_SIZE_DIGITS = 12;
 
 /**
@@ -483,10 +483,13 @@ export function takeChunkSize(conn: { buf: Uint8Array; r: number; w: number }): 
     const end = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
     let j = conn.r;
     while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
-    let size = 0, digits = 0;
-    for (let d: number; j < end && (d = hexDigit(buf[j])) >= 0; j++, digits++) size = size * 16 + d;
+    let size = 0, digits = 0, significant = 0;
+    for (let d: number; j < end && (d = hexDigit(buf[j])) >= 0; j++, digits++) {
+      if (size > 0 || d > 0) significant++;
+      size = size * 16 + d;
+    }
     while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
-    if (digits === 0 || digits > MAX_SIZE_DIGITS || (j < end && buf[j] !== SEMI)) {
+    if (digits === 0 || significant > MAX_SIZE_DIGITS || (j < end && buf[j] !== SEMI)) {
       const text = dec.decode(buf.subarray(conn.r, Math.min(end, conn.r + 20)));
       throw new Http1Error("protocol", `bad chunk size: ${text}`);
     }

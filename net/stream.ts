@@ -293,8 +293,8 @@ class EndOf implements StreamEnd {
  */
 export class ParseQueue {
   /**
-   * The queued chunks' streams, `#n` of them, as their read times (the arrays keep their grown
-   * length and are overwritten: emptied, they would be reallocated for every batch).
+   * The queued chunks' streams and read times, `#n` of each (the arrays keep their grown length
+   * and are overwritten: emptied, they would be reallocated for every batch).
    */
   readonly #states: (StreamState | null)[] = [];
   /** Where each queued chunk starts in the pool; the next one's start is its end. */
@@ -334,9 +334,9 @@ export class ParseQueue {
     this.#scheduled = false;
     const states = this.#states, starts = this.#starts, times = this.#times;
     for (let i = 0; i < this.#n; i++) {
-      const st = states[i]!;
+      const st = states[i];
       states[i] = null; // a stream's state is not kept alive by the queue
-      if (st.parseError !== null) continue;
+      if (st === null || st.parseError !== null) continue;
       const from = starts[i], to = starts[i + 1], pool = this.#pool;
       try {
         const bytes = pool.subarray(from, to);

@@ -37,4 +37,9 @@ Deno.test("chunk sizes: what is not a size is a protocol error that shows the li
     );
   }
   assert.equal(takeChunkSize(buffered(`${"f".repeat(12)}\r\n`)), 16 ** 12 - 1);
+  assert.equal(
+    takeChunkSize(buffered(`${"0".repeat(20)}1a\r\n`)),
+    26,
+    "leading zeros count for nothing",
+  );
 });
