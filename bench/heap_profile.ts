@@ -8,19 +8,26 @@
  * ```sh
  * deno run -A bench/heap_profile.ts '{"mode":"load","url":"http://127.0.0.1:8000",
  *   "stream":true,"concurrency":200,"seconds":6,"maxTokens":50}' [--after-ms 2500]
- *   [--sample-ms 3000] [--top 30]
+ *   [--sample-ms 3000] [--top 30] [--all] [--no-inlining]
  * ```
  *
  * The probe runs with the program's V8 flags and its inspector on a loopback port the runtime
  * picks; sampling starts `--after-ms` after the probe does (past its warm-up) and lasts
- * `--sample-ms`, so the probe's `seconds` should cover both. It prints the sampled total and one line per site. The
- * sampling is statistical (one sample per 2 KB allocated): compare sites and runs side by side.
+ * `--sample-ms`, so the probe's `seconds` should cover both. It prints the sampled total and one
+ * line per site. The sampling is statistical (one sample per 2 KB allocated): compare sites and
+ * runs side by side. `--all` keeps every allocation, the ones young collections took as well (where
+ * the allocation rate, and so how often scavenges come, is spent); `--no-inlining` turns V8's
+ * inlining off, so an allocation is charged to the function that made it rather than to the
+ * optimized caller it was inlined into (slower, so for sites, not for rates).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { V8_FLAGS_ARG } from "../engine/target.ts";
+
+/** V8 flags that keep each function's allocations charged to it rather than to its caller. */
+const NO_INLINING = "--no-turbo-inlining,--no-maglev-inlining";
 
 /** One node of V8's sampling heap profile. */
 interface ProfileNode {
@@ -121,12 +128,14 @@ if (import.meta.main) {
       "after-ms": { type: "string", default: "2500" },
       "sample-ms": { type: "string", default: "3000" },
       top: { type: "string", default: "30" },
+      all: { type: "boolean", default: false },
+      "no-inlining": { type: "boolean", default: false },
     },
   });
   if (positionals.length !== 1) {
     console.error(
       "usage: heap_profile.ts '<client_probe spec JSON>' [--after-ms N] " +
-        "[--sample-ms N] [--top N]",
+        "[--sample-ms N] [--top N] [--all] [--no-inlining]",
     );
     Deno.exit(2);
   }
@@ -136,7 +145,7 @@ if (import.meta.main) {
       "run",
       "-A",
       "--inspect-wait=127.0.0.1:0",
-      V8_FLAGS_ARG,
+      values["no-inlining"] ? `${V8_FLAGS_ARG},${NO_INLINING}` : V8_FLAGS_ARG,
       probe,
       positionals[0],
     ],
@@ -150,7 +159,7 @@ if (import.meta.main) {
     await new Promise((r) => setTimeout(r, Number(values["after-ms"])));
     await s.send("HeapProfiler.startSampling", {
       samplingInterval: 2048,
-      includeObjectsCollectedByMinorGC: false,
+      includeObjectsCollectedByMinorGC: values.all,
       includeObjectsCollectedByMajorGC: true,
     });
     await new Promise((r) => setTimeout(r, Number(values["sample-ms"])));
@@ -160,7 +169,8 @@ if (import.meta.main) {
     s.close();
     const sites = sitesOf(profile.head);
     const total = sites.reduce((sum, x) => sum + x.bytes, 0);
-    console.log(`outlived young collections: ${(total / 1048576).toFixed(2)} MB sampled`);
+    const what = values.all ? "allocated" : "outlived young collections";
+    console.log(`${what}: ${(total / 1048576).toFixed(2)} MB sampled`);
     for (const site of sites.slice(0, Number(values.top))) {
       console.log(`${(site.bytes / 1024).toFixed(0).padStart(7)} KB  ${site.stack}`);
     }
