@@ -175,10 +175,7 @@ export class Http1Pool {
           else {
             const view = conn.room();
             scan = conn.w; // everything buffered has been searched (room() may have moved it)
-            const n = await conn.io.read(view);
-            conn.t = performance.now();
-            more = n !== 0;
-            conn.w += n;
+            more = conn.took(await conn.io.read(view));
           }
           if (!more) {
             if (had > 0) {

@@ -80,7 +80,15 @@ export class Conn {
   async fill(): Promise<boolean> {
     const ahead = this.takeAhead();
     if (ahead !== null) return await ahead;
-    const n = await this.io.read(this.room());
+    return this.took(await this.io.read(this.room()));
+  }
+
+  /**
+   * A read into {@linkcode room} came back with `n` bytes: stamp its arrival (the read's
+   * stamp, taken before anything else is done with it) and take them. False at the end of the
+   * stream.
+   */
+  took(n: number): boolean {
     this.t = performance.now();
     if (n === 0) return false;
     this.w += n;
@@ -380,10 +388,7 @@ export class ChunkedReader {
 
   /** A read came back with `n` bytes (0 at the end of the connection). */
   readonly #onRead = (n: number): void => {
-    const conn = this.#conn;
-    conn.t = performance.now();
-    if (n === 0) return this.#finish(closedInChunk());
-    conn.w += n;
+    if (!this.#conn.took(n)) return this.#finish(closedInChunk());
     this.#pump();
   };
 
@@ -476,44 +481,61 @@ const MAX_SIZE_DIGITS = 12;
  * and return the size, read from the bytes without making a string of them; -1 when the line's
  * end has not arrived yet. A line that is not a size throws.
  */
-export function takeChunkSize(conn: { buf: Uint8Array; r: number; w: number }): number {
-  const buf = conn.buf;
-  for (let i = conn.r; i < conn.w; i++) {
-    if (buf[i] !== LF) continue;
-    const end = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
-    let j = conn.r;
-    while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
-    let size = 0, digits = 0, significant = 0;
-    for (let d: number; j < end && (d = hexDigit(buf[j])) >= 0; j++, digits++) {
-      if (size > 0 || d > 0) significant++;
-      size = size * 16 + d;
-    }
-    while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
-    if (digits === 0 || significant > MAX_SIZE_DIGITS || (j < end && buf[j] !== SEMI)) {
-      const text = dec.decode(buf.subarray(conn.r, Math.min(end, conn.r + 20)));
-      throw new Http1Error("protocol", `bad chunk size: ${text}`);
-    }
-    conn.r = i + 1;
-    return size;
+export function takeChunkSize(conn: Buffered): number {
+  const lf = lineEnd(conn);
+  if (lf < 0) return -1;
+  const buf = conn.buf, end = textEnd(conn, lf);
+  let j = conn.r;
+  while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
+  let size = 0, digits = 0, significant = 0;
+  for (let d: number; j < end && (d = hexDigit(buf[j])) >= 0; j++, digits++) {
+    if (size > 0 || d > 0) significant++;
+    size = size * 16 + d;
   }
-  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
-  return -1;
+  while (j < end && (buf[j] === SP || buf[j] === TAB)) j++;
+  if (digits === 0 || significant > MAX_SIZE_DIGITS || (j < end && buf[j] !== SEMI)) {
+    const text = dec.decode(buf.subarray(conn.r, Math.min(end, conn.r + 20)));
+    throw new Http1Error("protocol", `bad chunk size: ${text}`);
+  }
+  conn.r = lf + 1;
+  return size;
 }
 
 /** Take one buffered line (CRLF or LF removed); null when its end has not arrived yet. */
-export function takeLine(conn: Conn): string | null {
+export function takeLine(conn: Buffered): string | null {
+  const lf = lineEnd(conn);
+  if (lf < 0) return null;
+  const buf = conn.buf, end = textEnd(conn, lf);
+  let s = "";
+  for (let j = conn.r; j < end; j++) s += String.fromCharCode(buf[j]);
+  conn.r = lf + 1;
+  return s;
+}
+
+/** Bytes buffered from a connection, unread from `r` to `w` (a {@linkcode Conn} is one). */
+export interface Buffered {
+  buf: Uint8Array;
+  r: number;
+  w: number;
+}
+
+/** Longest line of a chunked body's framing that is waited for (bytes). */
+const MAX_LINE = 4096;
+
+/**
+ * Where the next buffered line ends (the index of its LF), or -1 when its end has not arrived;
+ * a line longer than {@linkcode MAX_LINE} throws.
+ */
+function lineEnd(conn: Buffered): number {
   const buf = conn.buf;
-  for (let i = conn.r; i < conn.w; i++) {
-    if (buf[i] === LF) {
-      const endText = i > conn.r && buf[i - 1] === CR ? i - 1 : i;
-      let s = "";
-      for (let j = conn.r; j < endText; j++) s += String.fromCharCode(buf[j]);
-      conn.r = i + 1;
-      return s;
-    }
-  }
-  if (conn.w - conn.r > 4096) throw new Http1Error("protocol", "chunk line too long");
-  return null;
+  for (let i = conn.r; i < conn.w; i++) if (buf[i] === LF) return i;
+  if (conn.w - conn.r > MAX_LINE) throw new Http1Error("protocol", "chunk line too long");
+  return -1;
+}
+
+/** The end of the text of the line ending at `lf`: before its CR, when it has one. */
+function textEnd(conn: Buffered, lf: number): number {
+  return lf > conn.r && conn.buf[lf - 1] === CR ? lf - 1 : lf;
 }
 
 export function errMessage(err: unknown): string {
