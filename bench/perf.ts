@@ -27,6 +27,8 @@ const CLIENT_CORE = "0";
 const SECONDS = Number(Deno.env.get("PERF_SECONDS") ?? 5);
 const GROWTH_SECONDS = Number(Deno.env.get("PERF_GROWTH_SECONDS") ?? 40);
 const ROUNDS = Number(Deno.env.get("PERF_ROUNDS") ?? 3);
+/** The median of `xs` (interpolated, like every percentile of the project). */
+const median = (xs: number[]) => percentile(xs, 0.5);
 const CAPACITY_SECONDS = Math.max(1, Math.round(SECONDS * 0.6));
 // `--only 3,6`: run only those figures (by number); results.json is written by full runs only.
 const onlyAt = Deno.args.indexOf("--only");
@@ -478,7 +480,7 @@ async function serverTime(
   return await res.json();
 }
 if (want("2")) {
-  log("figure 2: latency accuracy (fixed 100 ms server, concurrency 10 and 100)");
+  log(`figure 2: latency accuracy (fixed 100 ms server, concurrency 10 and 100, ${ROUNDS} rounds)`);
   const srv = await trivialServer(100);
   const fig: Record<string, unknown> = {};
   try {
@@ -495,39 +497,63 @@ if (want("2")) {
           server_requests: server.requests,
         };
       };
-      const ours = await timed(() =>
-        probe({ mode: "load", url: srv.url, http: "native", concurrency: c, seconds: SECONDS + 1 })
-      );
-      entry.fakeai_native = ours;
       const over = (r: { p50_ms: number | null; server_p50_ms: number | null }) =>
         r.p50_ms !== null && r.server_p50_ms !== null ? r.p50_ms - r.server_p50_ms : NaN;
       const sign = (x: number) => `${x >= 0 ? "+" : ""}${f2(x)}`;
-      if (peers.wrk) {
-        const w = await timed(() => wrk(srv.url, c, SECONDS + 1));
-        entry.wrk = w;
-        const d50 = ours.p50_ms - w.p50_ms!;
-        const d99 = ours.p99_ms - w.p99_ms!;
+      // A p99 of one run rests on its few slowest requests (at c=10, the 6th of ~600): wrk's
+      // own reading moves by a millisecond or more from run to run. Rounds alternate ours and
+      // wrk, and the verdict is on the median of the rounds' differences.
+      type Timed = PeerRun & { server_p50_ms: number | null; server_p99_ms: number | null };
+      const ours: Timed[] = [];
+      const wrks: Timed[] = [];
+      const diff = (a: number | null, b: number | null) => a !== null && b !== null ? a - b : NaN;
+      for (let round = 0; round < ROUNDS; round++) {
+        ours.push(
+          await timed(() =>
+            probe({
+              mode: "load",
+              url: srv.url,
+              http: "native",
+              concurrency: c,
+              seconds: SECONDS + 1,
+            })
+          ),
+        );
+        if (peers.wrk) wrks.push(await timed(() => wrk(srv.url, c, SECONDS + 1)));
+      }
+      entry.fakeai_native = ours[0];
+      entry.fakeai_native_rounds = ours;
+      if (wrks.length === ours.length) {
+        entry.wrk = wrks[0];
+        entry.wrk_rounds = wrks;
+        const d50s = ours.map((o, i) => diff(o.p50_ms, wrks[i].p50_ms));
+        const d99s = ours.map((o, i) => diff(o.p99_ms, wrks[i].p99_ms));
+        const d50 = median(d50s), d99 = median(d99s);
+        const list = (xs: number[]) => xs.map(sign).join(", ");
+        const med = (xs: (number | null)[]) => median(xs.filter((x): x is number => x !== null));
         rows.push({
           figure: "2 latency accuracy",
-          measure: `p50 ms, c=${c}`,
-          fakeai: f2(ours.p50_ms),
-          peer: `wrk ${f2(w.p50_ms)}`,
-          ratio: `Δ ${sign(d50)} ms; over server p50: ours ${sign(over(ours))}, wrk ${
-            sign(over(w))
-          }`,
+          measure: `p50 ms, c=${c}, median of ${ROUNDS}`,
+          fakeai: f2(med(ours.map((o) => o.p50_ms))),
+          peer: `wrk ${f2(med(wrks.map((w) => w.p50_ms)))}`,
+          ratio: `Δ ${sign(d50)} ms (rounds ${list(d50s)}); over server p50: ours ${
+            sign(median(ours.map(over)))
+          }, wrk ${sign(median(wrks.map(over)))}`,
           target: "Δ within ±0.5 ms",
           met: mark(Math.abs(d50) <= 0.5),
         });
         rows.push({
           figure: "2 latency accuracy",
-          measure: `p99 ms, c=${c}`,
-          fakeai: f2(ours.p99_ms),
-          peer: `wrk ${f2(w.p99_ms)}`,
-          ratio: `Δ ${sign(d99)} ms; server p99: during ours ${f2(ours.server_p99_ms)}, wrk ${
-            f2(w.server_p99_ms)
-          }`,
-          target: "Δ within ±2 ms",
-          met: mark(Math.abs(d99) <= 2),
+          measure: `p99 ms, c=${c}, median of ${ROUNDS}`,
+          fakeai: f2(med(ours.map((o) => o.p99_ms))),
+          peer: `wrk ${f2(med(wrks.map((w) => w.p99_ms)))}`,
+          ratio: `Δ ${sign(d99)} ms (rounds ${list(d99s)}); server p99: during ours ${
+            f2(med(ours.map((o) => o.server_p99_ms)))
+          }, wrk ${f2(med(wrks.map((w) => w.server_p99_ms)))}`,
+          // One-sided: noise only lengthens a tail (a stall of the host, or of the server, in
+          // one tool's run reads as that tool's), and the p50 row holds both ways.
+          target: "Δ ≤ +1 ms",
+          met: mark(d99 <= 1),
         });
       }
       for (const [name, run] of [["hey", hey], ["autocannon", autocannon]] as const) {
@@ -537,7 +563,7 @@ if (want("2")) {
         rows.push({
           figure: "2 latency accuracy",
           measure: `p50 ms, c=${c}, ${name}`,
-          fakeai: f2(ours.p50_ms),
+          fakeai: f2(ours[0].p50_ms),
           peer: `${name} ${f2(r.p50_ms)}`,
           ratio: `over server p50: ${name} ${sign(over(r))}`,
           target: "(reference)",
@@ -568,7 +594,6 @@ const bareStreams = (url: string, streams = STREAMS): Promise<any> =>
   probe({ url, ...streams }, [], "bare_stream_client.ts");
 // 1000 streams at 50 ms ITL: the same 20,000 chunks/s as 200 at 10 ms, five times the streams.
 const MANY_STREAMS = { concurrency: 1000, seconds: SECONDS, maxTokens: 50 };
-const median = (xs: number[]) => percentile(xs, 0.5);
 if (want("3")) {
   log("figure 3: streaming timestamp error (200 streams, 10 ms ITL, stamped chunks)");
   const emb = await embeddedServer(["--ttft-ms", "0", "--itl-ms", "10", "--stamp-chunks"]);
