@@ -32,16 +32,25 @@ export interface Target {
 
 /**
  * V8 flags the program runs with, everywhere it runs: `deno task bench`/`serve`, the compiled
- * executable, the embedded server it re-runs, and the perf harness's client. A 4 MB semi-space
- * (V8's default grows to 16 MB) keeps the young generation small: measured side by side on the
- * perf harness, peak RSS at 1000 concurrent streams fell from ~160 to ~136 MB and RSS growth over
- * 1M requests from ~82 to ~34 MB, with no loss of request rate. A smaller heap growing factor
- * (`--heap-growing-percent=30`) cut the peak at 1000 streams to ~104 MB but ran more full
- * collections, and the 200-stream timestamp error's p99 rose from 8.8, 9.4 and 7.0 ms to 10.1,
- * 11.2 and 10.8 ms side by side: not used. An 8 MB semi-space brought the peak at 1000 streams
- * to ~97 MB (fewer pending reads' promise objects promoted) but raised the ITL error p99 at 200
- * streams (median 4.37 against 3.72 ms over 14 rounds side by side) and at 1000: not used either
- * (docs/performance.md).
+ * executable, the embedded server it re-runs, and the perf harness's client. A 5 MB semi-space
+ * (V8's default grows to 16 MB) keeps the young generation small: RSS follows the heap V8
+ * commits, not the live heap (peak RSS at 1000 streams ~160 MB with the default, ~136 MB with
+ * 4 MB, RSS growth over 1M requests ~82 against ~34 MB, the request rate the same).
+ *
+ * Why 5 and not 4: at 1,000 streams a stream's pending read (the runtime's promise objects) lives
+ * one chunk gap, and it is promoted to the old generation when it is still pending at two
+ * scavenges in a row. Scavenges come each time the load has allocated a semi-space: at ~2.5 KB
+ * per chunk, 4 MB is ~1.6 chunk gaps of 1,000 streams, 5 MB ~2, so far fewer reads outlive two
+ * (`--trace-gc`: the old generation grew ~3 against ~12 MB/s) and the peak RSS fell from ~122 to
+ * ~98 MB (three rounds each, side by side), with the ITL error p99 the same at 200 streams
+ * (median of eight 4.56 against 4.55 ms) and at 1,000 (median of 18 rounds 37.1 against 35.6 ms,
+ * six of 18 over 40 ms either way, a spread of 16-68 ms). The interval scales with streams, not
+ * with the gap: at 1,500 streams the peak was the same with 4, 5 or 6 MB (138-144 MB). Larger
+ * semi-spaces cost the tail: 8 MB reached ~97 MB too but raised the ITL error p99 at 200 streams
+ * (median 4.37 against 3.72 ms over 14 rounds) and at 1,000, where two scavenges in a row at the
+ * request boundaries took 6-7 ms each. A smaller heap growing factor
+ * (`--heap-growing-percent=30`) also lowers the peak but runs more full collections, which stall
+ * every stream's stamps at once: not used (docs/performance.md).
  *
  * A 32 MB initial old generation: V8 starts with a small old-generation limit and ran its first
  * full collection about a second into a load of a few hundred streams (at ~11 MB); its marking
@@ -51,7 +60,7 @@ export interface Target {
  * memory suite's verdicts on the embedded server were unchanged.
  */
 export const V8_FLAGS: readonly string[] = [
-  "--max-semi-space-size=4",
+  "--max-semi-space-size=5",
   "--initial-old-space-size=32",
 ];
 
