@@ -5,6 +5,11 @@
  * parsing beyond the head's end and its length. What it reaches is the runtime's ceiling on this
  * host; the client's rate against it is the client's own overhead, apart from the runtime's.
  *
+ * With `"reads": true` it also does the least a measuring client must do with each answer:
+ * stamp the send and the arrival, decode the body and `JSON.parse` it, take its usage's token
+ * count and keep the latency (in a fixed ring). That is the floor for any client that reports
+ * what the server answered, rather than only that it answered.
+ *
  * Usage: `deno run --allow-net bench/bare_request_client.ts '{"url":…,"concurrency":50,
  * "seconds":5}'`; prints one JSON line (`rps`, `requests`, `cpu_us_per_request`). Requests in
  * the first 0.5 s are not counted.
@@ -23,6 +28,8 @@ export interface BareRequestSpec {
   concurrency: number;
   /** Counted seconds. */
   seconds: number;
+  /** Also stamp, decode and parse each answer (the floor of a client that reads answers). */
+  reads?: boolean;
 }
 
 const CR = 13;
@@ -59,6 +66,9 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
   let counting = false;
   let stop = false;
   let requests = 0;
+  let tokens = 0;
+  const reads = spec.reads === true;
+  const latencies = new Float64Array(4096);
   let cpu0 = process.cpuUsage();
   let t0 = 0;
   const warm = setTimeout(() => {
@@ -77,6 +87,7 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
     let w = 0;
     try {
       while (!stop) {
+        const sent = reads ? performance.now() : 0;
         await io.write(request);
         let need = -1; // bytes of head and body, once the head is in
         while (need < 0 || w < need) {
@@ -87,6 +98,11 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
             const e = headEnd(buf, w);
             if (e >= 0) need = e + contentLength(dec.decode(buf.subarray(0, e)));
           }
+        }
+        if (reads) {
+          const answer = JSON.parse(dec.decode(buf.subarray(headEnd(buf, w), need)));
+          tokens += answer?.usage?.completion_tokens ?? 0;
+          latencies[requests & 4095] = performance.now() - sent;
         }
         buf.copyWithin(0, need, w);
         w -= need;
@@ -103,6 +119,7 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
   const cpu = process.cpuUsage(cpu0);
   return {
     requests,
+    tokens,
     rps: seconds > 0 ? requests / seconds : 0,
     cpu_us_per_request: requests > 0 ? (cpu.user + cpu.system) / requests : 0,
   };

@@ -381,6 +381,13 @@ if (want("1")) {
         "bare_loop",
         (u, c, s) => probe({ url: u, concurrency: c, seconds: s }, [], "bare_request_client.ts"),
       ],
+      // The same loop doing the least a measuring client must with each answer: two stamps,
+      // decode, JSON.parse, the usage's tokens.
+      [
+        "bare_reads",
+        (u, c, s) =>
+          probe({ url: u, concurrency: c, seconds: s, reads: true }, [], "bare_request_client.ts"),
+      ],
       ["wrk", wrk],
       ["autocannon", autocannon],
       ["hey", hey],
@@ -390,7 +397,7 @@ if (want("1")) {
     const rounds: Record<string, PeerRun[]> = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, run] of runners) {
-        if (!name.startsWith("fakeai") && name !== "bare_loop" && !peers[name]) continue;
+        if (!name.startsWith("fakeai") && !name.startsWith("bare_") && !peers[name]) continue;
         try {
           (rounds[name] ??= []).push(await run(srv.url, 50, CAPACITY_SECONDS));
         } catch (err) {
@@ -434,6 +441,20 @@ if (want("1")) {
         target: "",
         met: "—",
       });
+      const reads = fig.bare_reads as (PeerRun & { cpu_us_per_request: number }) | undefined;
+      if (reads) {
+        rows.push({
+          figure: "1 client capacity",
+          measure: "native vs a bare loop that reads each answer",
+          fakeai: f0(nat),
+          peer: f0(reads.rps),
+          ratio: `${(nat / reads.rps).toFixed(2)}×; it ${
+            f0(reads.cpu_us_per_request)
+          } µs CPU/req, ${(reads.rps / bare.rps).toFixed(2)}× the bare loop`,
+          target: "",
+          met: "—",
+        });
+      }
       const wrkRun = fig.wrk as PeerRun | undefined;
       if (wrkRun) {
         rows.push({
@@ -445,6 +466,17 @@ if (want("1")) {
           target: "",
           met: "—",
         });
+        if (reads) {
+          rows.push({
+            figure: "1 client capacity",
+            measure: "bare loop that reads each answer vs wrk",
+            fakeai: f0(reads.rps),
+            peer: f0(wrkRun.rps),
+            ratio: `${(reads.rps / wrkRun.rps).toFixed(2)}×`,
+            target: "",
+            met: "—",
+          });
+        }
       }
     }
     for (const name of ["autocannon", "wrk", "hey", "h2load", "ab"]) {
