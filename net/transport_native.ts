@@ -7,7 +7,7 @@
  */
 
 import { Http1Error, Http1Pool, type Http1Response } from "./http1.ts";
-import { type Deadline, Deadlines } from "./deadlines.ts";
+import { Deadline, Deadlines } from "./deadlines.ts";
 import { type Reply, type Transport, TransportError } from "./transport.ts";
 
 /** Options of {@linkcode NativeTransport}. */
@@ -63,17 +63,16 @@ export class NativeTransport implements Transport {
  * One request's timeout and abort: it is its own deadline and its own abort listener, so a
  * request in flight holds one object here rather than a closure for each.
  */
-class Exchange implements Deadline {
+class Exchange extends Deadline {
   reason: "timeout" | "aborted" | null = null;
   cancel: (() => void) | null = null;
-  /** When the request times out (ms, `performance.now()`). */
-  readonly at: number;
   #finished = false;
   readonly #timeoutMs: number;
   readonly #deadlines: Deadlines;
   readonly #outer: AbortSignal | undefined;
 
   constructor(timeoutMs: number, deadlines: Deadlines, outer: AbortSignal | undefined) {
+    super();
     this.#timeoutMs = timeoutMs;
     this.#deadlines = deadlines;
     this.#outer = outer;
