@@ -409,73 +409,56 @@ if (want("1")) {
       const best = runs.reduce((a, b) => (b.rps > a.rps ? b : a));
       fig[name] = { ...best, rounds_rps: runs.map((r) => Math.round(r.rps)) };
     }
-    const native = fig.fakeai_native as PeerRun & { cpu_us_per_request: number };
-    const fetchR = fig.fakeai_fetch as PeerRun;
-    const nat = native.rps as number;
-    rows.push({
-      figure: "1 client capacity",
-      measure: "req/s, 50 conns, native",
-      fakeai: f0(nat),
-      peer: "—",
-      ratio: `${f0(native.cpu_us_per_request)} µs CPU/req`,
-      target: "",
-      met: "—",
-    });
-    rows.push({
-      figure: "1 client capacity",
-      measure: "req/s, 50 conns, fetch",
-      fakeai: f0(fetchR.rps),
-      peer: "—",
-      ratio: `${(fetchR.rps / nat).toFixed(2)}× native`,
-      target: "",
-      met: "—",
-    });
-    const bare = fig.bare_loop as (PeerRun & { cpu_us_per_request: number }) | undefined;
-    if (bare) {
+    // The figure's rows without a target of their own.
+    const info = (measure: string, fakeai: string, peer: string, ratio: string) =>
       rows.push({
         figure: "1 client capacity",
-        measure: "native vs a bare Deno loop",
-        fakeai: f0(nat),
-        peer: f0(bare.rps),
-        ratio: `${(nat / bare.rps).toFixed(2)}×; bare ${f0(bare.cpu_us_per_request)} µs CPU/req`,
+        measure,
+        fakeai,
+        peer,
+        ratio,
         target: "",
         met: "—",
       });
+    const native = fig.fakeai_native as PeerRun & { cpu_us_per_request: number };
+    const fetchR = fig.fakeai_fetch as PeerRun;
+    const nat = native.rps as number;
+    info("req/s, 50 conns, native", f0(nat), "—", `${f0(native.cpu_us_per_request)} µs CPU/req`);
+    info("req/s, 50 conns, fetch", f0(fetchR.rps), "—", `${(fetchR.rps / nat).toFixed(2)}× native`);
+    const bare = fig.bare_loop as (PeerRun & { cpu_us_per_request: number }) | undefined;
+    if (bare) {
+      info(
+        "native vs a bare Deno loop",
+        f0(nat),
+        f0(bare.rps),
+        `${(nat / bare.rps).toFixed(2)}×; bare ${f0(bare.cpu_us_per_request)} µs CPU/req`,
+      );
       const reads = fig.bare_reads as (PeerRun & { cpu_us_per_request: number }) | undefined;
       if (reads) {
-        rows.push({
-          figure: "1 client capacity",
-          measure: "native vs a bare loop that reads each answer",
-          fakeai: f0(nat),
-          peer: f0(reads.rps),
-          ratio: `${(nat / reads.rps).toFixed(2)}×; it ${
-            f0(reads.cpu_us_per_request)
-          } µs CPU/req, ${(reads.rps / bare.rps).toFixed(2)}× the bare loop`,
-          target: "",
-          met: "—",
-        });
+        info(
+          "native vs a bare loop that reads each answer",
+          f0(nat),
+          f0(reads.rps),
+          `${(nat / reads.rps).toFixed(2)}×; it ${f0(reads.cpu_us_per_request)} µs CPU/req, ${
+            (reads.rps / bare.rps).toFixed(2)
+          }× the bare loop`,
+        );
       }
       const wrkRun = fig.wrk as PeerRun | undefined;
       if (wrkRun) {
-        rows.push({
-          figure: "1 client capacity",
-          measure: "bare Deno loop vs wrk (the runtime's ceiling)",
-          fakeai: f0(bare.rps),
-          peer: f0(wrkRun.rps),
-          ratio: `${(bare.rps / wrkRun.rps).toFixed(2)}×`,
-          target: "",
-          met: "—",
-        });
+        info(
+          "bare Deno loop vs wrk (the runtime's ceiling)",
+          f0(bare.rps),
+          f0(wrkRun.rps),
+          `${(bare.rps / wrkRun.rps).toFixed(2)}×`,
+        );
         if (reads) {
-          rows.push({
-            figure: "1 client capacity",
-            measure: "bare loop that reads each answer vs wrk",
-            fakeai: f0(reads.rps),
-            peer: f0(wrkRun.rps),
-            ratio: `${(reads.rps / wrkRun.rps).toFixed(2)}×`,
-            target: "",
-            met: "—",
-          });
+          info(
+            "bare loop that reads each answer vs wrk",
+            f0(reads.rps),
+            f0(wrkRun.rps),
+            `${(reads.rps / wrkRun.rps).toFixed(2)}×`,
+          );
         }
       }
     }
@@ -484,7 +467,8 @@ if (want("1")) {
       const p = fig[name] as PeerRun | undefined;
       if (!p) continue;
       const ratio = nat / p.rps;
-      const target = name === "autocannon" ? "≥ 1.0×" : name === "wrk" ? "stretch ≥ 0.5×" : "";
+      // wrk's: the client-tail work's target (docs/performance.md says where it stands).
+      const target = name === "autocannon" ? "≥ 1.0×" : name === "wrk" ? "≥ 0.9×" : "";
       rows.push({
         figure: "1 client capacity",
         measure: `native vs ${name}`,
@@ -492,7 +476,7 @@ if (want("1")) {
         peer: f0(p.rps),
         ratio: `${ratio.toFixed(2)}×`,
         target,
-        met: name === "autocannon" ? mark(ratio >= 1) : name === "wrk" ? mark(ratio >= 0.5) : "—",
+        met: name === "autocannon" ? mark(ratio >= 1) : name === "wrk" ? mark(ratio >= 0.9) : "—",
       });
     }
   } finally {
