@@ -89,18 +89,19 @@ export async function runBareRequests(spec: BareRequestSpec): Promise<Record<str
       while (!stop) {
         const sent = reads ? performance.now() : 0;
         await io.write(request);
-        let need = -1; // bytes of head and body, once the head is in
+        let head = -1; // bytes of the head, once it is in
+        let need = -1; // bytes of head and body
         while (need < 0 || w < need) {
           const n = await io.read(buf.subarray(w));
           if (n === 0) return;
           w += n;
           if (need < 0) {
-            const e = headEnd(buf, w);
-            if (e >= 0) need = e + contentLength(dec.decode(buf.subarray(0, e)));
+            head = headEnd(buf, w);
+            if (head >= 0) need = head + contentLength(dec.decode(buf.subarray(0, head)));
           }
         }
         if (reads) {
-          const answer = JSON.parse(dec.decode(buf.subarray(headEnd(buf, w), need)));
+          const answer = JSON.parse(dec.decode(buf.subarray(head, need)));
           tokens += answer?.usage?.completion_tokens ?? 0;
           latencies[requests & 4095] = performance.now() - sent;
         }

@@ -513,8 +513,9 @@ if (want("2")) {
           server_requests: server.requests,
         };
       };
+      const diff = (a: number | null, b: number | null) => a !== null && b !== null ? a - b : NaN;
       const over = (r: { p50_ms: number | null; server_p50_ms: number | null }) =>
-        r.p50_ms !== null && r.server_p50_ms !== null ? r.p50_ms - r.server_p50_ms : NaN;
+        diff(r.p50_ms, r.server_p50_ms);
       const sign = (x: number) => `${x >= 0 ? "+" : ""}${f2(x)}`;
       // A p99 of one run rests on its few slowest requests (at c=10, the 6th of ~600): wrk's
       // own reading moves by a millisecond or more from run to run. Rounds alternate ours and
@@ -522,7 +523,6 @@ if (want("2")) {
       type Timed = PeerRun & { server_p50_ms: number | null; server_p99_ms: number | null };
       const ours: Timed[] = [];
       const wrks: Timed[] = [];
-      const diff = (a: number | null, b: number | null) => a !== null && b !== null ? a - b : NaN;
       for (let round = 0; round < ROUNDS; round++) {
         ours.push(
           await timed(() =>
